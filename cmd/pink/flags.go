@@ -1,0 +1,134 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/pink-scheduler/pink/pkg/node"
+	"github.com/pink-scheduler/pink/pkg/telemetry"
+)
+
+// flags wraps a FlagSet whose every flag falls back to an environment
+// variable: --etcd-endpoints reads PINK_ETCD_ENDPOINTS when not given.
+type flags struct {
+	fs      *flag.FlagSet
+	stderr  io.Writer
+	envErrs []string
+}
+
+func newFlags(name string, stderr io.Writer) *flags {
+	fs := flag.NewFlagSet("pink "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return &flags{fs: fs, stderr: stderr}
+}
+
+func envName(flagName string) string {
+	return "PINK_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+func (f *flags) string(name, def, usage string) *string {
+	if v, ok := os.LookupEnv(envName(name)); ok {
+		def = v
+	}
+	return f.fs.String(name, def, usage+" (env "+envName(name)+")")
+}
+
+func (f *flags) bool(name string, def bool, usage string) *bool {
+	if v, ok := os.LookupEnv(envName(name)); ok {
+		switch strings.ToLower(v) {
+		case "1", "true", "yes":
+			def = true
+		case "0", "false", "no", "":
+			def = false
+		default:
+			f.envErrs = append(f.envErrs, fmt.Sprintf("%s=%q is not a boolean", envName(name), v))
+		}
+	}
+	return f.fs.Bool(name, def, usage+" (env "+envName(name)+")")
+}
+
+func (f *flags) int(name string, def int, usage string) *int {
+	if v, ok := os.LookupEnv(envName(name)); ok {
+		if _, err := fmt.Sscan(v, &def); err != nil {
+			f.envErrs = append(f.envErrs, fmt.Sprintf("%s=%q is not an integer", envName(name), v))
+		}
+	}
+	return f.fs.Int(name, def, usage+" (env "+envName(name)+")")
+}
+
+func (f *flags) duration(name string, def time.Duration, usage string) *time.Duration {
+	if v, ok := os.LookupEnv(envName(name)); ok {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			f.envErrs = append(f.envErrs, fmt.Sprintf("%s=%q is not a duration", envName(name), v))
+		}
+		def = d
+	}
+	return f.fs.Duration(name, def, usage+" (env "+envName(name)+")")
+}
+
+// parse parses args; a bad flag or environment value is a usage error.
+func (f *flags) parse(args []string) error {
+	if err := f.fs.Parse(args); err != nil {
+		if err == flag.ErrHelp {
+			return err
+		}
+		return errUsage
+	}
+	if len(f.envErrs) > 0 {
+		fmt.Fprintln(f.stderr, strings.Join(f.envErrs, "\n"))
+		return errUsage
+	}
+	if f.fs.NArg() > 0 {
+		fmt.Fprintf(f.stderr, "unexpected arguments: %v\n", f.fs.Args())
+		return errUsage
+	}
+	return nil
+}
+
+// logFlags are the logging flags every long-running command has.
+type logFlags struct {
+	format, level *string
+}
+
+func addLogFlags(f *flags) logFlags {
+	return logFlags{
+		format: f.string("log-format", "text", "log format: text or json"),
+		level:  f.string("log-level", "info", "log level: debug, info, warn or error"),
+	}
+}
+
+func (l logFlags) logger(w io.Writer) (*slog.Logger, error) {
+	log, err := telemetry.NewLogger(w, *l.format, *l.level)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", errUsage, err)
+	}
+	return log, nil
+}
+
+// etcdFlags are the flags that say how to reach etcd.
+type etcdFlags struct {
+	endpoints, root *string
+}
+
+func addEtcdFlags(f *flags) etcdFlags {
+	return etcdFlags{
+		endpoints: f.string("etcd-endpoints", "", "comma-separated etcd client URLs, e.g. http://127.0.0.1:2379"),
+		root:      f.string("root", "/pink", "etcd key prefix of this pink cluster"),
+	}
+}
+
+func (e etcdFlags) config() node.EtcdConfig {
+	var eps []string
+	for _, ep := range strings.Split(*e.endpoints, ",") {
+		if ep = strings.TrimSpace(ep); ep != "" {
+			eps = append(eps, ep)
+		}
+	}
+	return node.EtcdConfig{Endpoints: eps, Root: *e.root}
+}

@@ -1,0 +1,88 @@
+// Command pink is the distributed cron scheduler: one binary whose
+// subcommands run the parts of a pink cluster.
+//
+//	pink dev         everything in one process, on an embedded etcd
+//	pink scheduler   a scheduler node (leader election, fire loop, API)
+//	pink worker      a worker of one group with the built-in targets
+//	pink version     print the version
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// command is one subcommand: it parses its own flags and runs.
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+}
+
+var commands = []command{
+	{"dev", "run everything in one process on an embedded etcd", runDev},
+	{"scheduler", "run a scheduler node against an etcd cluster", runScheduler},
+	{"worker", "run a worker of one group against an etcd cluster", runWorker},
+	{"version", "print the version", runVersion},
+}
+
+// errUsage marks a command-line mistake (exit status 2).
+var errUsage = errors.New("usage")
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage(stderr)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	for _, c := range commands {
+		if c.name != args[0] {
+			continue
+		}
+		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+		defer stop()
+		go func() {
+			// After the first signal, a second one kills at once.
+			<-ctx.Done()
+			stop()
+		}()
+		err := c.run(ctx, args[1:], stdout, stderr)
+		switch {
+		case err == nil, errors.Is(err, flag.ErrHelp):
+			return 0
+		case errors.Is(err, errUsage):
+			if err != errUsage {
+				fmt.Fprintf(stderr, "pink %s: %v\n", c.name, err)
+			}
+			return 2
+		default:
+			fmt.Fprintf(stderr, "pink %s: %v\n", c.name, err)
+			return 1
+		}
+	}
+	fmt.Fprintf(stderr, "pink: unknown command %q\n\n", args[0])
+	usage(stderr)
+	return 2
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "pink — an observability-first distributed cron scheduler on etcd")
+	fmt.Fprintln(w, "\nUsage: pink <command> [flags]\n\nCommands:")
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w, "\nRun 'pink <command> -h' for the flags of a command. Every flag can also be set")
+	fmt.Fprintln(w, "with an environment variable: --etcd-endpoints is PINK_ETCD_ENDPOINTS, and so on.")
+}

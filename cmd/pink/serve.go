@@ -1,0 +1,94 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/pink-scheduler/pink/pkg/node"
+	"github.com/pink-scheduler/pink/pkg/scheduler"
+	"github.com/pink-scheduler/pink/pkg/worker"
+)
+
+func runDev(ctx context.Context, args []string, _, stderr io.Writer) error {
+	f := newFlags("dev", stderr)
+	dataDir := f.string("data-dir", "./pink-data", "directory of the embedded etcd's data; survives restarts")
+	listen := f.string("listen", "127.0.0.1:8080", "address of the JSON API and /metrics (loopback only)")
+	etcdListen := f.string("etcd-listen", "127.0.0.1:2379", "client address of the embedded etcd, for extra workers to join")
+	root := f.string("root", "/pink", "etcd key prefix")
+	ttl := f.duration("session-ttl", scheduler.DefaultSessionTTL, "lease TTL of the scheduler session and the worker registration")
+	capacity := f.int("capacity", worker.DefaultCapacity, "runs the built-in worker executes at once")
+	noShell := f.bool("no-shell", false, "disable the shell target (enabled by default in dev mode)")
+	lf := addLogFlags(f)
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	log, err := lf.logger(stderr)
+	if err != nil {
+		return err
+	}
+	return node.RunDev(ctx, node.DevConfig{
+		DataDir: *dataDir, Listen: *listen, EtcdListen: *etcdListen, Root: *root, SessionTTL: *ttl,
+		AllowShell: !*noShell, Capacity: *capacity, Logger: log,
+	})
+}
+
+func runScheduler(ctx context.Context, args []string, _, stderr io.Writer) error {
+	f := newFlags("scheduler", stderr)
+	ef := addEtcdFlags(f)
+	listen := f.string("listen", "127.0.0.1:8080", "address of the JSON API and /metrics")
+	insecure := f.bool("insecure-allow-unauthenticated", false, "allow the API to listen beyond loopback without authentication")
+	nodeID := f.string("node-id", "", "unique id of this node (default host-pid)")
+	ttl := f.duration("session-ttl", scheduler.DefaultSessionTTL, "lease TTL of the election session: how fast a dead leader is replaced")
+	misfire := f.duration("misfire-threshold", scheduler.DefaultMisfireThreshold, "how late a fire may be and still count as on time")
+	lf := addLogFlags(f)
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	log, err := lf.logger(stderr)
+	if err != nil {
+		return err
+	}
+	if *ttl < 1e9 {
+		return fmt.Errorf("%w: --session-ttl must be at least 1s", errUsage)
+	}
+	return node.RunScheduler(ctx, node.SchedulerConfig{
+		Etcd: ef.config(), Listen: *listen, AllowUnauthenticated: *insecure, NodeID: *nodeID,
+		SessionTTL: *ttl, MisfireThreshold: *misfire, Logger: log,
+	})
+}
+
+func runWorker(ctx context.Context, args []string, _, stderr io.Writer) error {
+	f := newFlags("worker", stderr)
+	ef := addEtcdFlags(f)
+	group := f.string("group", "", "group this worker serves (created if missing)")
+	listen := f.string("listen", "127.0.0.1:9090", "address of /metrics and /healthz")
+	name := f.string("name", "", "client id prefix (default host-pid); each registration adds a random suffix")
+	capacity := f.int("capacity", worker.DefaultCapacity, "runs executed at once")
+	ttl := f.duration("lease-ttl", worker.DefaultLeaseTTL, "registration lease TTL: how fast the leader notices a dead worker")
+	drain := f.duration("drain-timeout", worker.DefaultDrainTimeout, "on SIGTERM, how long running handlers may finish before they are canceled")
+	shell := f.bool("allow-shell", false, "enable the shell target (runs commands from job params on this host)")
+	lf := addLogFlags(f)
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	log, err := lf.logger(stderr)
+	if err != nil {
+		return err
+	}
+	if *group == "" {
+		return fmt.Errorf("%w: --group is required", errUsage)
+	}
+	if *ttl < 1e9 {
+		return fmt.Errorf("%w: --lease-ttl must be at least 1s", errUsage)
+	}
+	return node.RunWorker(ctx, node.WorkerConfig{
+		Etcd: ef.config(), Group: *group, Listen: *listen, Name: *name, Capacity: *capacity,
+		LeaseTTL: *ttl, DrainTimeout: *drain, AllowShell: *shell, Logger: log,
+	})
+}
+
+func runVersion(_ context.Context, _ []string, stdout, _ io.Writer) error {
+	fmt.Fprintln(stdout, "pink", node.Version)
+	return nil
+}

@@ -1,0 +1,51 @@
+package e2e
+
+import (
+	"os"
+	"os/exec"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pink-scheduler/pink/pkg/pinktest"
+)
+
+// TestReadmeTour runs the README's curl tour, as written, against a real
+// `pink dev` (only the port differs), so the tour cannot rot.
+func TestReadmeTour(t *testing.T) {
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile("(?s)<!-- tour:start -->\\s*```sh\\n(.*?)```\\s*<!-- tour:end -->").FindSubmatch(readme)
+	if m == nil {
+		t.Fatal("README has no tour block between <!-- tour:start --> and <!-- tour:end -->")
+	}
+	listen := pinktest.FreeAddr(t)
+	port := listen[strings.LastIndexByte(listen, ':')+1:]
+	script := strings.NewReplacer("localhost:8080", "localhost:"+port, "127.0.0.1:8080", "127.0.0.1:"+port).Replace(string(m[1]))
+
+	dev := startDev(t, t.TempDir(), listen)
+	defer dev.Stop(30 * time.Second)
+	out, err := exec.Command("bash", "-euo", "pipefail", "-c", script).CombinedOutput()
+	if err != nil {
+		t.Fatalf("tour failed: %v\n%s", err, out)
+	}
+	text := string(out)
+	for _, want := range []string{
+		`"name": "hello"`, `"output": "hello\n"`, `"status": "succeeded"`, `"next_fires": [`,
+		`"snapshot_id": "report@`, `"trigger": "manual"`, `"paused": true`, `"leader": true`,
+		`"group": "default"`, `pink_fires_total{group="default",job="hello",trigger="cron"}`,
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("tour output lacks %s", want)
+		}
+	}
+	if strings.Contains(text, `"error"`) {
+		t.Errorf("a tour step answered with an error")
+	}
+	if t.Failed() {
+		t.Logf("tour output:\n%s", text)
+	}
+}

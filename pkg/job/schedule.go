@@ -1,0 +1,205 @@
+package job
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/robfig/cron/v3"
+)
+
+// parser accepts 5 fields (minute precision), 6 fields (leading seconds) and
+// descriptors such as @hourly and @every 10s.
+var parser = cron.NewParser(cron.SecondOptional | cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
+
+// Schedule is a parsed cron expression bound to a time zone.
+//
+// Cron expressions match wall-clock times in the job's zone. pink resolves the
+// two daylight-saving edge cases the same way every time:
+//   - a wall time that does not exist (spring forward) fires once, at the
+//     instant the gap ends; several matches inside one gap collapse into that
+//     single fire;
+//   - a wall time that exists twice (fall back) fires once, at its first
+//     occurrence.
+//
+// So a schedule never fires twice for one wall time and never silently drops a
+// day. "@every" schedules count elapsed time and ignore wall clocks.
+type Schedule struct {
+	expr  string
+	loc   *time.Location
+	spec  *cron.SpecSchedule // evaluated on naive wall-clock times (UTC fields)
+	every time.Duration      // non-zero for @every
+}
+
+// ParseSchedule parses expr in the IANA time zone tz ("" means UTC).
+func ParseSchedule(expr, tz string) (sched *Schedule, err error) {
+	loc, err := LoadLocation(tz)
+	if err != nil {
+		return nil, err
+	}
+	expr = strings.TrimSpace(expr)
+	if expr == "" {
+		return nil, errors.New("schedule is empty")
+	}
+	if strings.HasPrefix(expr, "TZ=") || strings.HasPrefix(expr, "CRON_TZ=") {
+		return nil, errors.New("time zone prefixes are not supported in the schedule: use the timezone field")
+	}
+	if strings.HasPrefix(expr, "@every") {
+		return parseEvery(expr, loc)
+	}
+	defer func() {
+		// The cron parser is third-party code fed with user input: a panic
+		// there must become a client error, not a crash.
+		if r := recover(); r != nil {
+			sched, err = nil, fmt.Errorf("cannot parse schedule %q", expr)
+		}
+	}()
+	parsed, err := parser.Parse(expr)
+	if err != nil {
+		return nil, fmt.Errorf("cannot parse schedule %q: %w", expr, err)
+	}
+	spec, ok := parsed.(*cron.SpecSchedule)
+	if !ok {
+		return nil, fmt.Errorf("cannot parse schedule %q", expr)
+	}
+	naive := *spec
+	naive.Location = time.UTC
+	s := &Schedule{expr: expr, loc: loc, spec: &naive}
+	if s.Next(time.Now()).IsZero() {
+		return nil, fmt.Errorf("schedule %q never fires", expr)
+	}
+	return s, nil
+}
+
+func parseEvery(expr string, loc *time.Location) (*Schedule, error) {
+	arg := strings.TrimSpace(strings.TrimPrefix(expr, "@every"))
+	d, err := time.ParseDuration(arg)
+	if err != nil {
+		return nil, fmt.Errorf("cannot parse schedule %q: @every needs a duration such as 10s or 5m", expr)
+	}
+	if d < time.Second || d%time.Second != 0 {
+		return nil, fmt.Errorf("schedule %q: @every needs a whole number of seconds, at least 1s", expr)
+	}
+	return &Schedule{expr: expr, loc: loc, every: d}, nil
+}
+
+// LoadLocation resolves an IANA zone name; "" and "UTC" mean UTC. Local is
+// refused on purpose: a schedule must mean the same on every node.
+func LoadLocation(tz string) (*time.Location, error) {
+	switch tz {
+	case "", "UTC":
+		return time.UTC, nil
+	case "Local":
+		return nil, errors.New(`time zone "Local" depends on the node: name an IANA zone such as Europe/Berlin`)
+	}
+	loc, err := time.LoadLocation(tz)
+	if err != nil {
+		return nil, fmt.Errorf("unknown time zone %q", tz)
+	}
+	return loc, nil
+}
+
+// String returns the expression as written.
+func (s *Schedule) String() string { return s.expr }
+
+// Location is the zone the schedule is evaluated in.
+func (s *Schedule) Location() *time.Location { return s.loc }
+
+// Every returns the fixed interval of an @every schedule, or 0.
+func (s *Schedule) Every() time.Duration { return s.every }
+
+// Next returns the first fire time strictly after t, in the schedule's zone,
+// or the zero time if the schedule never fires again.
+func (s *Schedule) Next(after time.Time) time.Time {
+	if s.every > 0 {
+		base := after.Truncate(time.Second)
+		return base.Add(s.every).In(s.loc)
+	}
+	w := wallClock(after.In(s.loc))
+	// Each step moves the wall clock strictly forward, so the loop ends; the
+	// bound only protects against a pathological zone database.
+	for range 100000 {
+		w = s.spec.Next(w)
+		if w.IsZero() {
+			return time.Time{}
+		}
+		if t, ok := s.resolve(w, after); ok {
+			return t
+		}
+	}
+	return time.Time{}
+}
+
+// NextN returns up to n fire times after t.
+func (s *Schedule) NextN(after time.Time, n int) []time.Time {
+	out := make([]time.Time, 0, n)
+	for len(out) < n {
+		after = s.Next(after)
+		if after.IsZero() {
+			break
+		}
+		out = append(out, after)
+	}
+	return out
+}
+
+// resolve maps the naive wall-clock time w to the earliest instant after
+// `after` that shows w in the schedule's zone, applying the DST rules above.
+func (s *Schedule) resolve(w, after time.Time) (time.Time, bool) {
+	t := time.Date(w.Year(), w.Month(), w.Day(), w.Hour(), w.Minute(), w.Second(), 0, s.loc)
+	if got := wallClock(t); !got.Equal(w) {
+		// w falls into a gap. time.Date normalised it to one side of the
+		// transition; the transition instant is where the gap ends.
+		start, end := t.ZoneBounds()
+		gapEnd := end
+		if got.After(w) {
+			gapEnd = start
+		}
+		return gapEnd, gapEnd.After(after)
+	}
+	best := time.Time{}
+	consider := func(c time.Time) {
+		if c.After(after) && wallClock(c.In(s.loc)).Equal(w) && (best.IsZero() || c.Before(best)) {
+			best = c.In(s.loc)
+		}
+	}
+	consider(t)
+	// The same wall time may also exist in the neighbouring zone periods
+	// (a repeated hour); the earliest occurrence wins.
+	_, off := t.Zone()
+	start, end := t.ZoneBounds()
+	if !start.IsZero() {
+		_, prev := start.Add(-time.Second).Zone()
+		consider(t.Add(time.Duration(off-prev) * time.Second))
+	}
+	if !end.IsZero() {
+		_, next := end.Zone()
+		consider(t.Add(time.Duration(off-next) * time.Second))
+	}
+	return best, !best.IsZero()
+}
+
+// wallClock returns t's wall-clock fields as a UTC time, so that cron
+// matching ignores offsets.
+func wallClock(t time.Time) time.Time {
+	y, mo, d := t.Date()
+	h, mi, sec := t.Clock()
+	return time.Date(y, mo, d, h, mi, sec, t.Nanosecond(), time.UTC)
+}
+
+// Interval estimates the nominal time between fires: the longest gap among the
+// next few fires after t. Alerts use it as "should have run by now".
+func (s *Schedule) Interval(after time.Time) time.Duration {
+	if s.every > 0 {
+		return s.every
+	}
+	fires := s.NextN(after, 8)
+	var longest time.Duration
+	for i := 1; i < len(fires); i++ {
+		if d := fires[i].Sub(fires[i-1]); d > longest {
+			longest = d
+		}
+	}
+	return longest
+}

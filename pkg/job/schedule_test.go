@@ -1,0 +1,169 @@
+package job
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func mustTime(t *testing.T, s string) time.Time {
+	t.Helper()
+	v, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// TestScheduleNext checks fire times as instants (RFC 3339 with offset),
+// including both daylight-saving edge cases.
+func TestScheduleNext(t *testing.T) {
+	tests := []struct {
+		name  string
+		expr  string
+		tz    string
+		after string
+		want  []string
+	}{
+		{"five fields", "*/15 * * * *", "", "2026-11-26T10:07:00Z",
+			[]string{"2026-11-26T10:15:00Z", "2026-11-26T10:30:00Z", "2026-11-26T10:45:00Z"}},
+		{"six fields with seconds", "*/20 * * * * *", "UTC", "2026-11-26T10:07:05Z",
+			[]string{"2026-11-26T10:07:20Z", "2026-11-26T10:07:40Z", "2026-11-26T10:08:00Z"}},
+		{"every second", "* * * * * *", "UTC", "2026-11-26T10:07:05.5Z",
+			[]string{"2026-11-26T10:07:06Z", "2026-11-26T10:07:07Z"}},
+		{"hourly descriptor", "@hourly", "UTC", "2026-11-26T10:07:00Z",
+			[]string{"2026-11-26T11:00:00Z", "2026-11-26T12:00:00Z"}},
+		{"daily descriptor in a zone", "@daily", "Asia/Tokyo", "2026-11-26T10:07:00Z",
+			[]string{"2026-11-27T00:00:00+09:00", "2026-11-28T00:00:00+09:00"}},
+		{"every 10s counts from after", "@every 10s", "", "2026-11-26T10:07:03.25Z",
+			[]string{"2026-11-26T10:07:13Z", "2026-11-26T10:07:23Z"}},
+		{"weekdays at 9 in Berlin (winter, UTC+1)", "0 9 * * 1-5", "Europe/Berlin", "2026-11-27T12:00:00Z",
+			[]string{"2026-11-30T09:00:00+01:00", "2026-12-01T09:00:00+01:00"}},
+		{"month and weekday names", "0 0 1 jan,jul *", "UTC", "2026-11-26T00:00:00Z",
+			[]string{"2027-01-01T00:00:00Z", "2027-07-01T00:00:00Z"}},
+
+		// Spring forward, New York 2026-03-08: 02:00 EST jumps to 03:00 EDT.
+		{"skipped wall time fires at the end of the gap", "30 2 * * *", "America/New_York", "2026-03-07T12:00:00-05:00",
+			[]string{"2026-03-08T03:00:00-04:00", "2026-03-09T02:30:00-04:00"}},
+		{"fires inside a gap collapse into one", "*/15 * * * *", "America/New_York", "2026-03-08T01:30:00-05:00",
+			[]string{"2026-03-08T01:45:00-05:00", "2026-03-08T03:00:00-04:00", "2026-03-08T03:15:00-04:00"}},
+		{"spring forward in Berlin", "0 2 * * *", "Europe/Berlin", "2026-03-28T12:00:00+01:00",
+			[]string{"2026-03-29T03:00:00+02:00", "2026-03-30T02:00:00+02:00"}},
+
+		// Fall back, New York 2026-11-01: 02:00 EDT goes back to 01:00 EST.
+		{"repeated wall time fires once, at its first occurrence", "30 1 * * *", "America/New_York", "2026-10-31T12:00:00-04:00",
+			[]string{"2026-11-01T01:30:00-04:00", "2026-11-02T01:30:00-05:00"}},
+		{"hourly across fall back skips the repeated hour", "0 * * * *", "America/New_York", "2026-10-31T23:30:00-04:00",
+			[]string{"2026-11-01T00:00:00-04:00", "2026-11-01T01:00:00-04:00", "2026-11-01T02:00:00-05:00"}},
+		{"a job created inside the repeated hour fires in it", "45 1 * * *", "America/New_York", "2026-11-01T01:10:00-05:00",
+			[]string{"2026-11-01T01:45:00-05:00", "2026-11-02T01:45:00-05:00"}},
+		{"every counts elapsed time across fall back", "@every 30m", "America/New_York", "2026-11-01T01:00:00-04:00",
+			[]string{"2026-11-01T01:30:00-04:00", "2026-11-01T01:00:00-05:00", "2026-11-01T01:30:00-05:00"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := ParseSchedule(tc.expr, tc.tz)
+			if err != nil {
+				t.Fatalf("ParseSchedule(%q, %q): %v", tc.expr, tc.tz, err)
+			}
+			got := s.NextN(mustTime(t, tc.after), len(tc.want))
+			if len(got) != len(tc.want) {
+				t.Fatalf("got %d fires, want %d", len(got), len(tc.want))
+			}
+			for i, w := range tc.want {
+				want := mustTime(t, w)
+				if !got[i].Equal(want) {
+					t.Errorf("fire %d = %s, want %s", i, got[i].Format(time.RFC3339), w)
+				}
+				// The fire is reported in the schedule's zone.
+				if _, off := got[i].Zone(); off != offsetOf(want) {
+					t.Errorf("fire %d offset = %d, want %d", i, off, offsetOf(want))
+				}
+			}
+		})
+	}
+}
+
+func offsetOf(t time.Time) int {
+	_, off := t.Zone()
+	return off
+}
+
+// TestScheduleNeverRepeatsAWallTime walks a whole DST year minute by minute
+// for a per-minute schedule and checks that no wall-clock minute fires twice
+// and fire times strictly increase.
+func TestScheduleNeverRepeatsAWallTime(t *testing.T) {
+	for _, tz := range []string{"America/New_York", "Europe/Berlin", "Australia/Lord_Howe"} {
+		s, err := ParseSchedule("*/7 * * * *", tz)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen := map[string]bool{}
+		prev := mustTime(t, "2026-01-01T00:00:00Z")
+		end := mustTime(t, "2027-01-01T00:00:00Z")
+		for prev.Before(end) {
+			next := s.Next(prev)
+			if !next.After(prev) {
+				t.Fatalf("%s: Next(%s) = %s, not after", tz, prev, next)
+			}
+			wall := next.Format("2006-01-02 15:04")
+			if seen[wall] {
+				t.Fatalf("%s: wall time %s fired twice", tz, wall)
+			}
+			seen[wall] = true
+			prev = next
+		}
+	}
+}
+
+func TestParseScheduleErrors(t *testing.T) {
+	tests := []struct {
+		expr, tz, want string
+	}{
+		{"", "", "empty"},
+		{"   ", "", "empty"},
+		{"61 * * * *", "", "cannot parse"},
+		{"* * *", "", "cannot parse"},
+		{"* * * * * * *", "", "cannot parse"},
+		{"TZ=UTC * * * * *", "", "timezone field"},
+		{"CRON_TZ=Europe/Berlin 0 9 * * *", "", "timezone field"},
+		{"TZ=UTC", "", "timezone field"},
+		{"@every 500ms", "", "whole number of seconds"},
+		{"@every 1500ms", "", "whole number of seconds"},
+		{"@every x", "", "@every needs a duration"},
+		{"@every -5s", "", "at least 1s"},
+		{"@fortnightly", "", "cannot parse"},
+		{"0 0 30 2 *", "", "never fires"},
+		{"* * * * *", "Mars/Olympus_Mons", "unknown time zone"},
+		{"* * * * *", "Local", "depends on the node"},
+	}
+	for _, tc := range tests {
+		_, err := ParseSchedule(tc.expr, tc.tz)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("ParseSchedule(%q, %q) = %v, want an error containing %q", tc.expr, tc.tz, err, tc.want)
+		}
+	}
+}
+
+func TestScheduleInterval(t *testing.T) {
+	tests := []struct {
+		expr string
+		want time.Duration
+	}{
+		{"*/5 * * * *", 5 * time.Minute},
+		{"@every 10s", 10 * time.Second},
+		{"* * * * * *", time.Second},
+		{"0 9 * * 1-5", 72 * time.Hour}, // Friday to Monday
+		{"@daily", 24 * time.Hour},
+	}
+	after := mustTime(t, "2026-11-26T10:00:00Z")
+	for _, tc := range tests {
+		s, err := ParseSchedule(tc.expr, "UTC")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := s.Interval(after); got != tc.want {
+			t.Errorf("Interval(%q) = %s, want %s", tc.expr, got, tc.want)
+		}
+	}
+}

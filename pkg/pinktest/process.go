@@ -1,0 +1,172 @@
+package pinktest
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+var (
+	buildOnce sync.Once
+	buildDir  string
+	buildPath string
+	buildErr  error
+)
+
+// Main runs a package's tests and removes the pink binary built for them.
+// Use it from TestMain: func TestMain(m *testing.M) { pinktest.Main(m) }.
+func Main(m *testing.M) {
+	code := m.Run()
+	if buildDir != "" {
+		os.RemoveAll(buildDir)
+	}
+	os.Exit(code)
+}
+
+// Binary returns the path of the pink binary, built once per test process
+// from this checkout (or taken from $PINK_TEST_BINARY).
+func Binary(t testing.TB) string {
+	t.Helper()
+	if p := os.Getenv("PINK_TEST_BINARY"); p != "" {
+		return p
+	}
+	buildOnce.Do(func() {
+		buildDir, buildErr = os.MkdirTemp("", "pink-test-bin-")
+		if buildErr != nil {
+			return
+		}
+		buildPath = filepath.Join(buildDir, "pink")
+		_, file, _, _ := runtime.Caller(0)
+		root := filepath.Join(filepath.Dir(file), "..", "..")
+		cmd := exec.Command("go", "build", "-o", buildPath, "./cmd/pink")
+		cmd.Dir = root
+		if out, err := cmd.CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatalf("build pink: %v", buildErr)
+	}
+	return buildPath
+}
+
+// Process is a running pink process started by a test.
+type Process struct {
+	Name string
+	t    testing.TB
+	cmd  *exec.Cmd
+	out  *syncBuffer
+	done chan struct{}
+	err  error
+}
+
+// StartProcess runs the pink binary with args. The process gets a clean
+// PINK_* environment plus env ("KEY=value"). Its combined output is kept
+// and printed if the test fails; it is killed when the test ends.
+func StartProcess(t testing.TB, name string, env []string, args ...string) *Process {
+	t.Helper()
+	cmd := exec.Command(Binary(t), args...)
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "PINK_") && !strings.HasPrefix(kv, "OTEL_") {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	cmd.Env = append(cmd.Env, env...)
+	out := &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", name, err)
+	}
+	p := &Process{Name: name, t: t, cmd: cmd, out: out, done: make(chan struct{})}
+	go func() {
+		p.err = cmd.Wait()
+		close(p.done)
+	}()
+	t.Cleanup(func() {
+		p.Kill()
+		if t.Failed() {
+			t.Logf("---- output of %s ----\n%s", name, out.String())
+		}
+	})
+	return p
+}
+
+// Output returns what the process printed so far.
+func (p *Process) Output() string { return p.out.String() }
+
+// Pid returns the process id.
+func (p *Process) Pid() int { return p.cmd.Process.Pid }
+
+// Exited reports whether the process has ended.
+func (p *Process) Exited() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// Stop sends SIGTERM and waits up to timeout for a clean exit; it fails the
+// test if the process does not exit in time or exits with an error.
+func (p *Process) Stop(timeout time.Duration) {
+	p.t.Helper()
+	if p.Exited() {
+		return
+	}
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.done:
+		if p.err != nil {
+			p.t.Errorf("%s exited with %v after SIGTERM", p.Name, p.err)
+		}
+	case <-time.After(timeout):
+		p.t.Errorf("%s did not exit within %s of SIGTERM", p.Name, timeout)
+		p.Kill()
+	}
+}
+
+// Kill sends SIGKILL and waits for the process to end.
+func (p *Process) Kill() {
+	if p.Exited() {
+		return
+	}
+	_ = p.cmd.Process.Kill()
+	<-p.done
+}
+
+// WaitOutput waits until the process has printed substr.
+func (p *Process) WaitOutput(substr string, timeout time.Duration) {
+	p.t.Helper()
+	Eventually(p.t, timeout, func() (bool, string) {
+		if p.Exited() {
+			p.t.Fatalf("%s exited (%v) before printing %q", p.Name, p.err, substr)
+		}
+		return strings.Contains(p.Output(), substr), fmt.Sprintf("%s has not printed %q", p.Name, substr)
+	})
+}
+
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}

@@ -1,0 +1,396 @@
+package scheduler
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/pink-scheduler/pink/pkg/job"
+	"github.com/pink-scheduler/pink/pkg/store"
+)
+
+// errNotLeader ends a term: a fenced write found that this node no longer
+// holds the election.
+var errNotLeader = errors.New("fenced write refused: no longer the leader")
+
+// requestTimeout bounds each etcd request of the leader, so one stuck
+// request cannot stall the fire loop forever.
+const requestTimeout = 5 * time.Second
+
+// jobState is the leader's view of one job.
+type jobState struct {
+	spec  job.Spec
+	sched *job.Schedule
+	next  time.Time // next nominal fire; zero when not queued
+	idx   int       // position in the fire queue, -1 if not queued
+	rr    uint64    // round-robin position
+	// staleRev is set to the revision a fenced write found outdated; the
+	// job waits for its next watch event before it fires again.
+	staleRev int64
+	// interval is the nominal time between fires, for "should have run"
+	// alerts.
+	interval time.Duration
+}
+
+// groupState is the leader's view of one group.
+type groupState struct {
+	name     string
+	clients  map[string]*store.Client
+	sorted   []*store.Client // clients by id; nil when it must be rebuilt
+	pending  map[string]*store.Live
+	assigned map[string]*store.Live // by snapshot id
+	// perClient counts assigned snapshots of each client.
+	perClient map[string]int
+}
+
+func newGroupState(name string) *groupState {
+	return &groupState{name: name, clients: map[string]*store.Client{}, pending: map[string]*store.Live{},
+		assigned: map[string]*store.Live{}, perClient: map[string]int{}}
+}
+
+func (g *groupState) clientList() []*store.Client {
+	if g.sorted == nil {
+		g.sorted = make([]*store.Client, 0, len(g.clients))
+		for _, c := range g.clients {
+			g.sorted = append(g.sorted, c)
+		}
+		slices.SortFunc(g.sorted, func(a, b *store.Client) int { return strings.Compare(a.ID, b.ID) })
+	}
+	return g.sorted
+}
+
+// batch is one delivery from a mirror.
+type batch struct {
+	source string
+	synced bool
+	jobs   []store.JobEvent
+	curs   []store.CursorEvent
+	cls    []store.ClientEvent
+	snaps  []store.SnapshotEvent
+}
+
+// term is one period of leadership. It owns all leader state; a single
+// goroutine (run) reads the mirrors' deliveries and acts on them, so no
+// state is shared and no lock is needed.
+type term struct {
+	s       *Scheduler
+	st      *store.Store
+	fence   store.Fence
+	log     *slog.Logger
+	jobs    map[string]*jobState
+	cursors map[string]time.Time
+	groups  map[string]*groupState
+	queue   fireQueue
+	in      chan batch
+	synced  map[string]bool
+	ready   bool
+	// retryAt is when to retry after an etcd error; zero if none.
+	retryAt time.Time
+	// nextDue is the earliest time a pending retry may be dispatched.
+	nextDue time.Time
+	// orphansDirty says an assignment may belong to a client that is gone.
+	orphansDirty bool
+}
+
+var mirrorSources = []string{"jobs", "cursors", "clients", "pending", "assigned"}
+
+func newTerm(s *Scheduler, fence store.Fence) *term {
+	return &term{s: s, st: s.cfg.Store, fence: fence, log: s.log.With("term", fence.Rev),
+		jobs: map[string]*jobState{}, cursors: map[string]time.Time{}, groups: map[string]*groupState{},
+		in: make(chan batch, 64), synced: map[string]bool{}}
+}
+
+func (t *term) group(name string) *groupState {
+	g := t.groups[name]
+	if g == nil {
+		g = newGroupState(name)
+		t.groups[name] = g
+	}
+	return g
+}
+
+// run leads until ctx ends or a fenced write shows leadership is gone.
+func (t *term) run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer cancel()
+	t.startMirrors(ctx, &wg)
+
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case b := <-t.in:
+			t.apply(b)
+			// Take what else has arrived before acting, so a burst of
+			// events costs one pass.
+			for drained := false; !drained; {
+				select {
+				case b := <-t.in:
+					t.apply(b)
+				default:
+					drained = true
+				}
+			}
+		case <-timer.C:
+		}
+		if !t.ready {
+			continue
+		}
+		if err := t.step(ctx); err != nil {
+			return err
+		}
+		timer.Reset(t.untilNextWake())
+	}
+}
+
+func (t *term) startMirrors(ctx context.Context, wg *sync.WaitGroup) {
+	send := func(b batch) {
+		select {
+		case t.in <- b:
+		case <-ctx.Done():
+		}
+	}
+	run := func(name string, f func() error) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := f(); err != nil && ctx.Err() == nil {
+				t.log.Error("mirror stopped", "mirror", name, "err", err)
+			}
+		}()
+	}
+	run("jobs", func() error {
+		return t.st.MirrorJobs(ctx, func(evs []store.JobEvent, synced bool) { send(batch{source: "jobs", synced: synced, jobs: evs}) })
+	})
+	run("cursors", func() error {
+		return t.st.MirrorCursors(ctx, func(evs []store.CursorEvent, synced bool) {
+			send(batch{source: "cursors", synced: synced, curs: evs})
+		})
+	})
+	run("clients", func() error {
+		return t.st.MirrorClients(ctx, func(evs []store.ClientEvent, synced bool) {
+			send(batch{source: "clients", synced: synced, cls: evs})
+		})
+	})
+	run("pending", func() error {
+		return t.st.MirrorPending(ctx, func(evs []store.SnapshotEvent, synced bool) {
+			send(batch{source: "pending", synced: synced, snaps: evs})
+		})
+	})
+	run("assigned", func() error {
+		return t.st.MirrorAssigned(ctx, func(evs []store.SnapshotEvent, synced bool) {
+			send(batch{source: "assigned", synced: synced, snaps: evs})
+		})
+	})
+}
+
+// apply folds one mirror delivery into the leader's state.
+func (t *term) apply(b batch) {
+	for _, ev := range b.jobs {
+		t.onJob(ev)
+	}
+	for _, ev := range b.curs {
+		t.onCursor(ev)
+	}
+	for _, ev := range b.cls {
+		t.onClient(ev)
+	}
+	for _, ev := range b.snaps {
+		t.onSnapshot(ev)
+	}
+	if b.synced && !t.ready {
+		t.synced[b.source] = true
+		if len(t.synced) == len(mirrorSources) {
+			t.ready = true
+			t.orphansDirty = true
+			t.log.Info("leader state loaded", "jobs", len(t.jobs), "groups", len(t.groups))
+		}
+	}
+}
+
+func (t *term) onJob(ev store.JobEvent) {
+	if ev.Err != nil {
+		t.log.Error("cannot decode stored job; ignoring it", "job", ev.Name, "err", ev.Err)
+	}
+	js := t.jobs[ev.Name]
+	if ev.Spec == nil {
+		if js != nil {
+			t.queue.remove(js)
+			delete(t.jobs, ev.Name)
+			t.s.cfg.Metrics.DeleteJob(js.spec.Name, js.spec.Group)
+		}
+		return
+	}
+	if js != nil && js.spec.Revision >= ev.Spec.Revision {
+		return
+	}
+	sched, err := ev.Spec.ParsedSchedule()
+	if err != nil {
+		t.log.Error("stored job has an invalid schedule; not scheduling it", "job", ev.Name, "err", err)
+		if js != nil {
+			t.queue.remove(js)
+			delete(t.jobs, ev.Name)
+		}
+		return
+	}
+	if js == nil {
+		js = &jobState{idx: -1}
+		t.jobs[ev.Name] = js
+	} else if js.spec.Group != ev.Spec.Group {
+		t.s.cfg.Metrics.DeleteJob(js.spec.Name, js.spec.Group)
+	}
+	js.spec, js.sched = *ev.Spec, sched
+	js.interval = sched.Interval(t.s.cfg.Now())
+	t.reschedule(js)
+}
+
+func (t *term) onCursor(ev store.CursorEvent) {
+	if ev.Err != nil {
+		t.log.Error("cannot decode stored cursor", "job", ev.Job, "err", ev.Err)
+		return
+	}
+	if ev.Deleted {
+		delete(t.cursors, ev.Job)
+	} else if cur, ok := t.cursors[ev.Job]; !ok || ev.Cursor.After(cur) {
+		t.cursors[ev.Job] = ev.Cursor
+	}
+	if js := t.jobs[ev.Job]; js != nil {
+		t.reschedule(js)
+	}
+}
+
+// reschedule queues js at the first fire after its cursor, or takes it out
+// of the queue while it is paused or its cursor is unknown.
+func (t *term) reschedule(js *jobState) {
+	cur, ok := t.cursors[js.spec.Name]
+	js.next = time.Time{}
+	if !js.spec.Paused && ok && js.staleRev != js.spec.Revision {
+		js.next = js.sched.Next(cur)
+	}
+	if js.next.IsZero() {
+		t.queue.remove(js)
+	} else {
+		t.queue.set(js)
+	}
+	t.s.cfg.Metrics.SetJob(js.spec.Name, js.spec.Group, js.next, js.interval)
+}
+
+func (t *term) onClient(ev store.ClientEvent) {
+	if ev.Err != nil {
+		t.log.Error("cannot decode client registration", "client", ev.ID, "err", ev.Err)
+	}
+	g := t.group(ev.Group)
+	if ev.Client == nil {
+		if _, ok := g.clients[ev.ID]; ok {
+			t.log.Info("client left", "group", ev.Group, "client", ev.ID)
+		}
+		delete(g.clients, ev.ID)
+		t.orphansDirty = true
+	} else {
+		if _, ok := g.clients[ev.ID]; !ok {
+			t.log.Info("client joined", "group", ev.Group, "client", ev.ID)
+		}
+		g.clients[ev.ID] = ev.Client
+	}
+	g.sorted = nil
+}
+
+func (t *term) onSnapshot(ev store.SnapshotEvent) {
+	if ev.Err != nil {
+		t.log.Error("cannot decode stored snapshot", "snapshot_id", ev.ID, "err", ev.Err)
+		return
+	}
+	if ev.Pending {
+		if ev.Snap == nil {
+			for _, g := range t.groups {
+				delete(g.pending, ev.ID)
+			}
+			return
+		}
+		t.group(ev.Snap.Group).pending[ev.ID] = ev.Snap
+		return
+	}
+	g := t.group(ev.Group)
+	old, had := g.assigned[ev.ID]
+	if had && old.Client != ev.Client {
+		// The same id under another client: the old key's delete event is
+		// about that client, not this one.
+		had = false
+	}
+	if ev.Snap == nil {
+		if had {
+			delete(g.assigned, ev.ID)
+			g.perClient[ev.Client]--
+		}
+		return
+	}
+	if !had {
+		g.perClient[ev.Client]++
+	}
+	g.assigned[ev.ID] = ev.Snap
+	if _, live := g.clients[ev.Client]; !live {
+		t.orphansDirty = true
+	}
+}
+
+// untilNextWake is how long the loop may sleep: until the next fire, a
+// pending retry, or a periodic check.
+func (t *term) untilNextWake() time.Duration {
+	now := t.s.cfg.Now()
+	wake := now.Add(time.Minute)
+	if js := t.queue.peek(); js != nil && js.next.Before(wake) {
+		wake = js.next
+	}
+	for _, at := range []time.Time{t.retryAt, t.nextDue} {
+		if !at.IsZero() && at.Before(wake) {
+			wake = at
+		}
+	}
+	return max(wake.Sub(now), 0)
+}
+
+// step does everything that is due: fires, failovers, dispatch of pending
+// snapshots, and gauges. Transient etcd errors are retried shortly; only
+// loss of leadership or ctx ends the term.
+func (t *term) step(ctx context.Context) error {
+	t.retryAt = time.Time{}
+	for _, f := range []func(context.Context) error{t.fireDue, t.failover, t.dispatchPending} {
+		err := f(ctx)
+		if errors.Is(err, errNotLeader) || ctx.Err() != nil {
+			if err == nil {
+				err = ctx.Err()
+			}
+			return err
+		}
+		if err != nil {
+			t.log.Warn("etcd request failed; retrying", "err", err)
+			t.retryAt = t.s.cfg.Now().Add(250 * time.Millisecond)
+		}
+	}
+	t.updateGauges()
+	return nil
+}
+
+func (t *term) updateGauges() {
+	m := t.s.cfg.Metrics
+	active, paused := 0, 0
+	for _, js := range t.jobs {
+		if js.spec.Paused {
+			paused++
+		} else {
+			active++
+		}
+	}
+	m.SetJobs(active, paused)
+	for name, g := range t.groups {
+		m.SetGroup(name, len(g.clients), len(g.pending), len(g.assigned))
+	}
+}

@@ -1,0 +1,73 @@
+package snapshot
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// stampLayout formats a fire time into ids: fixed width, UTC, so ids of one
+// job sort by time.
+const stampLayout = "20060102T150405Z"
+
+// CronID is the id of the snapshot of job's fire at nominal time t. The same
+// fire always gets the same id, so it can be written only once.
+func CronID(job string, t time.Time) string {
+	return job + "@" + t.UTC().Format(stampLayout)
+}
+
+// ManualID is a fresh id for a manual trigger of job at time t.
+func ManualID(job string, t time.Time) string {
+	var b [4]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(fmt.Sprintf("crypto/rand failed: %v", err)) // cannot happen on Linux
+	}
+	return job + "@" + t.UTC().Format(stampLayout) + "-m" + hex.EncodeToString(b[:])
+}
+
+// ShardID is the id of shard index of a multi-shard snapshot.
+func ShardID(base string, index int) string {
+	return fmt.Sprintf("%s.s%03d", base, index)
+}
+
+// RunID is the history id of one attempt of a snapshot. The attempt is
+// zero-padded so a job's history keys sort by snapshot, then attempt.
+func RunID(snapshotID string, attempt int) string {
+	return fmt.Sprintf("%s.%03d", snapshotID, attempt)
+}
+
+// JobOf returns the job name inside a snapshot or run id.
+func JobOf(id string) (string, bool) {
+	job, _, ok := strings.Cut(id, "@")
+	if !ok || job == "" {
+		return "", false
+	}
+	return job, true
+}
+
+// SplitRunID splits a run id into its snapshot id and attempt.
+func SplitRunID(id string) (snapshotID string, attempt int, ok bool) {
+	i := strings.LastIndexByte(id, '.')
+	if i < 0 || !strings.Contains(id[:i], "@") {
+		return "", 0, false
+	}
+	n, err := strconv.Atoi(id[i+1:])
+	if err != nil || n < 1 {
+		return "", 0, false
+	}
+	return id[:i], n, true
+}
+
+// FormatCursor encodes a fire time so that byte order is time order, which
+// lets an etcd transaction compare cursors as values.
+func FormatCursor(t time.Time) string {
+	return t.UTC().Format("2006-01-02T15:04:05.000000000Z")
+}
+
+// ParseCursor decodes FormatCursor's output.
+func ParseCursor(s string) (time.Time, error) {
+	return time.Parse("2006-01-02T15:04:05.000000000Z", s)
+}

@@ -1,0 +1,176 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+)
+
+// Group is a named pool of clients; every job runs in one group.
+type Group struct {
+	Name        string    `json:"name"`
+	Description string    `json:"description"`
+	CreatedAt   time.Time `json:"created_at"`
+}
+
+// Client is a live worker process, registered under its group with a lease.
+type Client struct {
+	ID        string    `json:"id"`
+	Group     string    `json:"group"`
+	Host      string    `json:"host"`
+	PID       int       `json:"pid"`
+	Capacity  int       `json:"capacity"`
+	Targets   []string  `json:"targets"`
+	Version   string    `json:"version"`
+	Addr      string    `json:"addr,omitempty"`
+	StartedAt time.Time `json:"started_at"`
+
+	// CreateRevision identifies this registration: a client that re-registers
+	// after its lease expired is a new registration. Not stored in the value.
+	CreateRevision int64 `json:"-"`
+}
+
+// Node is a scheduler node, registered with its session's lease.
+type Node struct {
+	ID        string    `json:"id"`
+	Addr      string    `json:"addr"`
+	Version   string    `json:"version"`
+	Host      string    `json:"host"`
+	PID       int       `json:"pid"`
+	StartedAt time.Time `json:"started_at"`
+}
+
+// CreateGroup stores a new group; ErrExists if the name is taken.
+func (s *Store) CreateGroup(ctx context.Context, g Group) (err error) {
+	defer s.track("group_create", time.Now(), &err)
+	key := s.k.group(g.Name)
+	resp, err := s.c.Txn(ctx).
+		If(clientv3.Compare(clientv3.CreateRevision(key), "=", 0)).
+		Then(clientv3.OpPut(key, encode(g))).
+		Commit()
+	if err != nil {
+		return wrap("create group", err)
+	}
+	if !resp.Succeeded {
+		return ErrExists
+	}
+	return nil
+}
+
+// EnsureGroup creates the group if it does not exist yet.
+func (s *Store) EnsureGroup(ctx context.Context, g Group) error {
+	err := s.CreateGroup(ctx, g)
+	if err == ErrExists {
+		return nil
+	}
+	return err
+}
+
+// GetGroup reads one group.
+func (s *Store) GetGroup(ctx context.Context, name string) (g Group, err error) {
+	defer s.track("group_get", time.Now(), &err)
+	resp, err := s.c.Get(ctx, s.k.group(name))
+	if err != nil {
+		return g, wrap("get group", err)
+	}
+	if len(resp.Kvs) == 0 {
+		return g, ErrNotFound
+	}
+	return g, decode(name, resp.Kvs[0].Value, &g)
+}
+
+// ListGroups returns all groups ordered by name.
+func (s *Store) ListGroups(ctx context.Context) (gs []Group, err error) {
+	defer s.track("group_list", time.Now(), &err)
+	_, err = s.listPrefix(ctx, s.k.groupPrefix(), func(key string, v []byte, _, _ int64) error {
+		var g Group
+		if err := decode(key, v, &g); err != nil {
+			return err
+		}
+		gs = append(gs, g)
+		return nil
+	})
+	return gs, wrap("list groups", err)
+}
+
+// RegisterClient writes c under its group, bound to lease. It returns the
+// registration's create revision, which the client's claims compare on.
+func (s *Store) RegisterClient(ctx context.Context, lease clientv3.LeaseID, c Client) (rev int64, err error) {
+	defer s.track("client_register", time.Now(), &err)
+	resp, err := s.c.Put(ctx, s.k.client(c.Group, c.ID), encode(c), clientv3.WithLease(lease))
+	if err != nil {
+		return 0, wrap("register client", err)
+	}
+	return resp.Header.Revision, nil
+}
+
+// ListClients returns the live clients of group ("" for all groups).
+func (s *Store) ListClients(ctx context.Context, group string) (cs []Client, err error) {
+	defer s.track("client_list", time.Now(), &err)
+	prefix := s.k.clientsPrefix()
+	if group != "" {
+		prefix = s.k.clientPrefix(group)
+	}
+	_, err = s.listPrefix(ctx, prefix, func(key string, v []byte, _, createRev int64) error {
+		if _, _, ok := s.k.parseClient(key); !ok {
+			return nil
+		}
+		c, err := DecodeClient(key, v, createRev)
+		if err != nil {
+			return err
+		}
+		cs = append(cs, c)
+		return nil
+	})
+	return cs, wrap("list clients", err)
+}
+
+// DecodeClient decodes a client registration value.
+func DecodeClient(key string, v []byte, createRev int64) (Client, error) {
+	var c Client
+	if err := decode(key, v, &c); err != nil {
+		return c, err
+	}
+	c.CreateRevision = createRev
+	return c, nil
+}
+
+// RegisterNode writes n bound to lease (the node's election session).
+func (s *Store) RegisterNode(ctx context.Context, lease clientv3.LeaseID, n Node) (err error) {
+	defer s.track("node_register", time.Now(), &err)
+	_, err = s.c.Put(ctx, s.k.node(n.ID), encode(n), clientv3.WithLease(lease))
+	return wrap("register node", err)
+}
+
+// ListNodes returns the live scheduler nodes and the id of the leader ("" if
+// there is none right now).
+func (s *Store) ListNodes(ctx context.Context) (nodes []Node, leader string, err error) {
+	defer s.track("node_list", time.Now(), &err)
+	_, err = s.listPrefix(ctx, s.k.nodePrefix(), func(key string, v []byte, _, _ int64) error {
+		var n Node
+		if err := decode(key, v, &n); err != nil {
+			return err
+		}
+		nodes = append(nodes, n)
+		return nil
+	})
+	if err != nil {
+		return nil, "", wrap("list nodes", err)
+	}
+	leader, err = s.Leader(ctx)
+	return nodes, leader, err
+}
+
+// Leader returns the node id that holds the election, or "".
+func (s *Store) Leader(ctx context.Context) (id string, err error) {
+	defer s.track("leader_get", time.Now(), &err)
+	resp, err := s.c.Get(ctx, s.k.electionPrefix()+"/", clientv3.WithFirstCreate()...)
+	if err != nil {
+		return "", wrap("get leader", err)
+	}
+	if len(resp.Kvs) == 0 {
+		return "", nil
+	}
+	return string(resp.Kvs[0].Value), nil
+}

@@ -1,0 +1,162 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"github.com/pink-scheduler/pink/pkg/snapshot"
+)
+
+// Fence proves leadership: the leader's election key and the revision at
+// which it was created. A transaction that compares on it fails as soon as
+// the leader's session has ended, whether or not the leader noticed.
+type Fence struct {
+	Key string
+	Rev int64
+}
+
+func (f Fence) cmp() clientv3.Cmp {
+	return clientv3.Compare(clientv3.CreateRevision(f.Key), "=", f.Rev)
+}
+
+// Placement is one snapshot of a fire and the client chosen for it; a nil
+// Client leaves the snapshot pending until a client of its group appears.
+type Placement struct {
+	Snapshot snapshot.Snapshot
+	Client   *Client
+}
+
+// Fire is what the leader writes for one nominal fire of a job: the cursor
+// moves to Cursor and the snapshots are created, all or nothing. A Fire with
+// no placements only moves the cursor (a fire skipped on purpose).
+type Fire struct {
+	Job         string
+	JobRevision int64
+	Cursor      time.Time
+	Placements  []Placement
+}
+
+// FireOutcome says whether a Fire was written and, if not, why.
+type FireOutcome int
+
+// Outcomes of WriteFire.
+const (
+	FireWritten     FireOutcome = iota
+	FireNotLeader               // the fence failed: stop leading
+	FireJobChanged              // the job was edited or deleted since it was read
+	FireCursorAhead             // this fire (or a later one) was already written
+	FireClientGone              // a chosen client is no longer registered
+	FireDuplicate               // a snapshot with this id exists already
+)
+
+func (o FireOutcome) String() string {
+	return [...]string{"written", "not_leader", "job_changed", "cursor_ahead", "client_gone", "duplicate"}[o]
+}
+
+// FireResult reports a WriteFire.
+type FireResult struct {
+	Outcome FireOutcome
+	// Revision of the write, when written.
+	Revision int64
+	// Cursor is the stored cursor when Outcome is FireCursorAhead.
+	Cursor time.Time
+	// GoneClients lists chosen clients that are no longer registered.
+	GoneClients []string
+}
+
+// WriteFire writes one fire in a single transaction that holds only if this
+// node still leads (fence), the job is unchanged, the job's cursor is older
+// than the fire, no snapshot with the same id exists, and every chosen client
+// is still registered. This transaction is guarantee 1: a fire is written at
+// most once, and only by the current leader.
+func (s *Store) WriteFire(ctx context.Context, fence Fence, f Fire, now time.Time) (res FireResult, err error) {
+	defer s.track("fire", time.Now(), &err)
+	jobKey, curKey := s.k.job(f.Job), s.k.cursor(f.Job)
+	cmps := []clientv3.Cmp{
+		fence.cmp(),
+		clientv3.Compare(clientv3.ModRevision(jobKey), "=", f.JobRevision),
+		clientv3.Compare(clientv3.Value(curKey), "<", snapshot.FormatCursor(f.Cursor)),
+	}
+	ops := []clientv3.Op{clientv3.OpPut(curKey, snapshot.FormatCursor(f.Cursor))}
+	elseOps := []clientv3.Op{
+		clientv3.OpGet(fence.Key, clientv3.WithKeysOnly()),
+		clientv3.OpGet(jobKey, clientv3.WithKeysOnly()),
+		clientv3.OpGet(curKey),
+	}
+	seen := map[string]bool{}
+	var clientKeys []string
+	for _, p := range f.Placements {
+		snap := p.Snapshot
+		cmps = append(cmps, clientv3.Compare(clientv3.CreateRevision(s.k.pending(snap.ID)), "=", 0))
+		if p.Client == nil {
+			snap.State, snap.Client, snap.DispatchedAt = snapshot.StatePending, "", nil
+			ops = append(ops, clientv3.OpPut(s.k.pending(snap.ID), encode(snap)))
+			continue
+		}
+		ck := s.k.client(p.Client.Group, p.Client.ID)
+		if !seen[ck] {
+			seen[ck] = true
+			clientKeys = append(clientKeys, ck)
+			cmps = append(cmps, clientv3.Compare(clientv3.CreateRevision(ck), "=", p.Client.CreateRevision))
+			elseOps = append(elseOps, clientv3.OpGet(ck, clientv3.WithKeysOnly()))
+		}
+		assignTo(&snap, p.Client, now)
+		ops = append(ops, clientv3.OpPut(s.k.assign(snap.Group, p.Client.ID, snap.ID), encode(snap)))
+	}
+	resp, err := s.c.Txn(ctx).If(cmps...).Then(ops...).Else(elseOps...).Commit()
+	if err != nil {
+		return res, wrap("write fire", err)
+	}
+	if resp.Succeeded {
+		return FireResult{Outcome: FireWritten, Revision: resp.Header.Revision}, nil
+	}
+	rr := func(i int) *clientv3.GetResponse {
+		return (*clientv3.GetResponse)(resp.Responses[i].GetResponseRange())
+	}
+	if kvs := rr(0).Kvs; len(kvs) == 0 || kvs[0].CreateRevision != fence.Rev {
+		return FireResult{Outcome: FireNotLeader}, nil
+	}
+	if kvs := rr(1).Kvs; len(kvs) == 0 || kvs[0].ModRevision != f.JobRevision {
+		return FireResult{Outcome: FireJobChanged}, nil
+	}
+	if kvs := rr(2).Kvs; len(kvs) == 0 {
+		return FireResult{Outcome: FireJobChanged}, nil
+	} else if cur := string(kvs[0].Value); cur >= snapshot.FormatCursor(f.Cursor) {
+		t, perr := snapshot.ParseCursor(cur)
+		if perr != nil {
+			return res, fmt.Errorf("decode cursor of %s: %w", f.Job, perr)
+		}
+		return FireResult{Outcome: FireCursorAhead, Cursor: t}, nil
+	}
+	var gone []string
+	for i, ck := range clientKeys {
+		if len(rr(3+i).Kvs) == 0 || !sameRegistration(rr(3 + i).Kvs[0].CreateRevision, ck, f) {
+			_, id, _ := s.k.parseClient(ck)
+			gone = append(gone, id)
+		}
+	}
+	if len(gone) > 0 {
+		return FireResult{Outcome: FireClientGone, GoneClients: gone}, nil
+	}
+	return FireResult{Outcome: FireDuplicate}, nil
+}
+
+func sameRegistration(createRev int64, clientKey string, f Fire) bool {
+	for _, p := range f.Placements {
+		if p.Client != nil && lastSegment(clientKey) == p.Client.ID {
+			return p.Client.CreateRevision == createRev
+		}
+	}
+	return false
+}
+
+func assignTo(snap *snapshot.Snapshot, c *Client, now time.Time) {
+	at := now.UTC()
+	snap.State = snapshot.StateDispatched
+	snap.Client = c.ID
+	snap.DispatchedAt = &at
+	snap.StartedAt = nil
+}

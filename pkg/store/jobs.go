@@ -1,0 +1,162 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"github.com/pink-scheduler/pink/pkg/job"
+	"github.com/pink-scheduler/pink/pkg/snapshot"
+)
+
+// CreateJob stores a new job and its schedule cursor (set to the creation
+// time: fires before the job existed are not missed fires). It fails with
+// ErrExists or ErrGroupNotFound and then writes nothing. The returned spec
+// carries its revision.
+func (s *Store) CreateJob(ctx context.Context, spec job.Spec) (out job.Spec, err error) {
+	defer s.track("job_create", time.Now(), &err)
+	key, gkey := s.k.job(spec.Name), s.k.group(spec.Group)
+	spec.Revision = 0
+	resp, err := s.c.Txn(ctx).
+		If(clientv3.Compare(clientv3.CreateRevision(key), "=", 0),
+			clientv3.Compare(clientv3.CreateRevision(gkey), ">", 0)).
+		Then(clientv3.OpPut(key, encode(spec)),
+			clientv3.OpPut(s.k.cursor(spec.Name), snapshot.FormatCursor(spec.CreatedAt))).
+		Else(clientv3.OpGet(gkey, clientv3.WithCountOnly())).
+		Commit()
+	if err != nil {
+		return out, wrap("create job", err)
+	}
+	if !resp.Succeeded {
+		if resp.Responses[0].GetResponseRange().Count == 0 {
+			return out, ErrGroupNotFound
+		}
+		return out, ErrExists
+	}
+	spec.Revision = resp.Header.Revision
+	return spec, nil
+}
+
+// UpdateJob replaces a job. With expectRev > 0 the stored revision must match
+// (ErrRevisionMismatch otherwise). advanceCursor moves the schedule cursor to
+// at least that time, so a changed schedule or a resume does not make up
+// fires from before the change.
+func (s *Store) UpdateJob(ctx context.Context, spec job.Spec, expectRev int64, advanceCursor time.Time) (out job.Spec, err error) {
+	defer s.track("job_update", time.Now(), &err)
+	key, gkey := s.k.job(spec.Name), s.k.group(spec.Group)
+	cmps := []clientv3.Cmp{
+		clientv3.Compare(clientv3.CreateRevision(key), ">", 0),
+		clientv3.Compare(clientv3.CreateRevision(gkey), ">", 0),
+	}
+	if expectRev > 0 {
+		cmps = append(cmps, clientv3.Compare(clientv3.ModRevision(key), "=", expectRev))
+	}
+	spec.Revision = 0
+	then := []clientv3.Op{clientv3.OpPut(key, encode(spec))}
+	if !advanceCursor.IsZero() {
+		then = append(then, s.advanceCursorOp(spec.Name, advanceCursor))
+	}
+	resp, err := s.c.Txn(ctx).If(cmps...).
+		Then(then...).
+		Else(clientv3.OpGet(key, clientv3.WithKeysOnly()), clientv3.OpGet(gkey, clientv3.WithCountOnly())).
+		Commit()
+	if err != nil {
+		return out, wrap("update job", err)
+	}
+	if !resp.Succeeded {
+		switch {
+		case len(resp.Responses[0].GetResponseRange().Kvs) == 0:
+			return out, ErrNotFound
+		case resp.Responses[1].GetResponseRange().Count == 0:
+			return out, ErrGroupNotFound
+		default:
+			return out, ErrRevisionMismatch
+		}
+	}
+	spec.Revision = resp.Header.Revision
+	return spec, nil
+}
+
+// advanceCursorOp moves a job's cursor forward to t, never back. It is a
+// nested transaction so it joins the caller's transaction atomically.
+func (s *Store) advanceCursorOp(name string, t time.Time) clientv3.Op {
+	ckey, v := s.k.cursor(name), snapshot.FormatCursor(t)
+	return clientv3.OpTxn(
+		[]clientv3.Cmp{clientv3.Compare(clientv3.Value(ckey), "<", v)},
+		[]clientv3.Op{clientv3.OpPut(ckey, v)}, nil)
+}
+
+// GetJob reads one job; ErrNotFound if it does not exist.
+func (s *Store) GetJob(ctx context.Context, name string) (spec job.Spec, err error) {
+	defer s.track("job_get", time.Now(), &err)
+	resp, err := s.c.Get(ctx, s.k.job(name))
+	if err != nil {
+		return spec, wrap("get job", err)
+	}
+	if len(resp.Kvs) == 0 {
+		return spec, ErrNotFound
+	}
+	return DecodeJob(name, resp.Kvs[0].Value, resp.Kvs[0].ModRevision)
+}
+
+// DecodeJob decodes a stored job value and sets its revision.
+func DecodeJob(key string, v []byte, modRev int64) (job.Spec, error) {
+	var spec job.Spec
+	if err := decode(key, v, &spec); err != nil {
+		return spec, err
+	}
+	spec.Revision = modRev
+	return spec, nil
+}
+
+// ListJobs returns all jobs, or those of one group, ordered by name.
+func (s *Store) ListJobs(ctx context.Context, group string) (specs []job.Spec, err error) {
+	defer s.track("job_list", time.Now(), &err)
+	_, err = s.listPrefix(ctx, s.k.jobPrefix(), func(key string, v []byte, modRev, _ int64) error {
+		spec, err := DecodeJob(key, v, modRev)
+		if err != nil {
+			return err
+		}
+		if group == "" || spec.Group == group {
+			specs = append(specs, spec)
+		}
+		return nil
+	})
+	return specs, wrap("list jobs", err)
+}
+
+// DeleteJob removes a job, its cursor and its pending snapshots in one
+// transaction. Runs already assigned to clients finish and are kept in
+// history.
+func (s *Store) DeleteJob(ctx context.Context, name string) (err error) {
+	defer s.track("job_delete", time.Now(), &err)
+	key := s.k.job(name)
+	resp, err := s.c.Txn(ctx).
+		If(clientv3.Compare(clientv3.CreateRevision(key), ">", 0)).
+		Then(clientv3.OpDelete(key),
+			clientv3.OpDelete(s.k.cursor(name)),
+			clientv3.OpDelete(s.k.pendingOfJob(name), clientv3.WithPrefix())).
+		Commit()
+	if err != nil {
+		return wrap("delete job", err)
+	}
+	if !resp.Succeeded {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// Cursor reads a job's schedule cursor: the last nominal fire time that was
+// turned into a snapshot (or skipped on purpose).
+func (s *Store) Cursor(ctx context.Context, name string) (t time.Time, err error) {
+	defer s.track("cursor_get", time.Now(), &err)
+	resp, err := s.c.Get(ctx, s.k.cursor(name))
+	if err != nil {
+		return t, wrap("get cursor", err)
+	}
+	if len(resp.Kvs) == 0 {
+		return t, ErrNotFound
+	}
+	return snapshot.ParseCursor(string(resp.Kvs[0].Value))
+}

@@ -1,0 +1,79 @@
+package store
+
+import (
+	"strings"
+)
+
+// keys builds every etcd key pink uses. All keys live under one root
+// (default /pink) so several pink clusters can share an etcd.
+type keys struct{ root string }
+
+func (k keys) electionPrefix() string       { return k.root + "/node/election/" }
+func (k keys) nodePrefix() string           { return k.root + "/node/instances/" }
+func (k keys) node(id string) string        { return k.nodePrefix() + id }
+func (k keys) groupPrefix() string          { return k.root + "/group/instances/" }
+func (k keys) group(name string) string     { return k.groupPrefix() + name }
+func (k keys) clientsPrefix() string        { return k.root + "/client/" }
+func (k keys) clientPrefix(g string) string { return k.clientsPrefix() + g + "/instances/" }
+func (k keys) client(g, id string) string   { return k.clientPrefix(g) + id }
+func (k keys) jobPrefix() string            { return k.root + "/job/conf/" }
+func (k keys) job(name string) string       { return k.jobPrefix() + name }
+func (k keys) cursorPrefix() string         { return k.root + "/schedule/cursor/" }
+func (k keys) cursor(job string) string     { return k.cursorPrefix() + job }
+func (k keys) pendingPrefix() string        { return k.root + "/schedule/snapshots/" }
+func (k keys) pending(id string) string     { return k.pendingPrefix() + id }
+
+// pendingOfJob is the prefix of a job's pending snapshots: ids start with
+// "<job>@" and '@' cannot occur in a name.
+func (k keys) pendingOfJob(job string) string { return k.pendingPrefix() + job + "@" }
+
+func (k keys) assignPrefix() string                  { return k.root + "/execute/snapshots/" }
+func (k keys) assignGroupPrefix(g string) string     { return k.assignPrefix() + g + "/" }
+func (k keys) assignClientPrefix(g, c string) string { return k.assignGroupPrefix(g) + c + "/" }
+func (k keys) assign(g, c, id string) string         { return k.assignClientPrefix(g, c) + id }
+func (k keys) historyPrefix() string                 { return k.root + "/execute/history/snapshots/" }
+func (k keys) historyOfJob(job string) string        { return k.historyPrefix() + job + "/" }
+func (k keys) history(job, runID string) string      { return k.historyOfJob(job) + runID }
+
+// parseClient splits a client key into group and client id.
+func (k keys) parseClient(key string) (group, id string, ok bool) {
+	rest, found := strings.CutPrefix(key, k.clientsPrefix())
+	if !found {
+		return "", "", false
+	}
+	parts := strings.Split(rest, "/")
+	if len(parts) != 3 || parts[1] != "instances" {
+		return "", "", false
+	}
+	return parts[0], parts[2], true
+}
+
+// parseAssign splits an assignment key into group, client and snapshot id.
+func (k keys) parseAssign(key string) (group, client, id string, ok bool) {
+	rest, found := strings.CutPrefix(key, k.assignPrefix())
+	if !found {
+		return "", "", "", false
+	}
+	parts := strings.Split(rest, "/")
+	if len(parts) != 3 {
+		return "", "", "", false
+	}
+	return parts[0], parts[1], parts[2], true
+}
+
+// lastSegment returns what follows the last '/'.
+func lastSegment(key string) string {
+	return key[strings.LastIndexByte(key, '/')+1:]
+}
+
+// prefixEnd returns the smallest key greater than every key with prefix p.
+func prefixEnd(p string) string {
+	b := []byte(p)
+	for i := len(b) - 1; i >= 0; i-- {
+		if b[i] < 0xff {
+			b[i]++
+			return string(b[:i+1])
+		}
+	}
+	return "\x00"
+}

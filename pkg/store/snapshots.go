@@ -1,0 +1,265 @@
+package store
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"github.com/pink-scheduler/pink/pkg/snapshot"
+)
+
+// Live is a snapshot that has not finished, with the revision of its key:
+// every transition compares on it, so two actors cannot move one snapshot.
+type Live struct {
+	snapshot.Snapshot
+	ModRevision int64 `json:"-"`
+}
+
+// DecodeSnapshot decodes a stored snapshot value.
+func DecodeSnapshot(key string, v []byte) (snapshot.Snapshot, error) {
+	var snap snapshot.Snapshot
+	err := decode(key, v, &snap)
+	return snap, err
+}
+
+// MoveOutcome says whether Move happened and, if not, why.
+type MoveOutcome int
+
+// Outcomes of Move.
+const (
+	Moved MoveOutcome = iota
+	MoveNotLeader
+	MoveSnapshotChanged // taken, claimed, canceled or deleted meanwhile
+	MoveClientGone      // the target client is no longer registered
+)
+
+func (o MoveOutcome) String() string {
+	return [...]string{"moved", "not_leader", "snapshot_changed", "client_gone"}[o]
+}
+
+// liveKey is where l is stored: pending, or assigned to its client.
+func (s *Store) liveKey(l Live) string {
+	if l.State == snapshot.StatePending {
+		return s.k.pending(l.ID)
+	}
+	return s.k.assign(l.Group, l.Client, l.ID)
+}
+
+// Move is the leader's one transition for a live snapshot: it removes from
+// (compared on its revision), records done in history if given, and writes
+// to (a snapshot placed on a client, or pending when its Client is nil) if
+// given. It dispatches pending snapshots, moves the unstarted work of a dead
+// client, and replaces a lost attempt with the next one, all fenced by
+// leadership.
+func (s *Store) Move(ctx context.Context, fence Fence, from Live, done *snapshot.Run, to *Placement, now time.Time) (out MoveOutcome, err error) {
+	defer s.track("move", time.Now(), &err)
+	fromKey := s.liveKey(from)
+	cmps := []clientv3.Cmp{fence.cmp(), clientv3.Compare(clientv3.ModRevision(fromKey), "=", from.ModRevision)}
+	ops := []clientv3.Op{clientv3.OpDelete(fromKey)}
+	if done != nil {
+		ops = append(ops, clientv3.OpPut(s.k.history(done.Job, done.ID), encode(*done)))
+	}
+	if to != nil {
+		snap := to.Snapshot
+		if to.Client == nil {
+			snap.State, snap.Client, snap.DispatchedAt, snap.StartedAt = snapshot.StatePending, "", nil, nil
+			ops = append(ops, clientv3.OpPut(s.k.pending(snap.ID), encode(snap)))
+		} else {
+			cmps = append(cmps, clientv3.Compare(clientv3.CreateRevision(s.k.client(to.Client.Group, to.Client.ID)), "=", to.Client.CreateRevision))
+			assignTo(&snap, to.Client, now)
+			ops = append(ops, clientv3.OpPut(s.k.assign(snap.Group, to.Client.ID, snap.ID), encode(snap)))
+		}
+	}
+	resp, err := s.c.Txn(ctx).If(cmps...).Then(ops...).
+		Else(clientv3.OpGet(fence.Key, clientv3.WithKeysOnly()), clientv3.OpGet(fromKey, clientv3.WithKeysOnly())).
+		Commit()
+	if err != nil {
+		return out, wrap("move snapshot", err)
+	}
+	if resp.Succeeded {
+		return Moved, nil
+	}
+	if kvs := resp.Responses[0].GetResponseRange().Kvs; len(kvs) == 0 || kvs[0].CreateRevision != fence.Rev {
+		return MoveNotLeader, nil
+	}
+	if kvs := resp.Responses[1].GetResponseRange().Kvs; len(kvs) == 0 || kvs[0].ModRevision != from.ModRevision {
+		return MoveSnapshotChanged, nil
+	}
+	return MoveClientGone, nil
+}
+
+// CreatePending writes a snapshot that waits for the leader to dispatch it
+// (manual triggers). The job must exist; ErrNotFound otherwise.
+func (s *Store) CreatePending(ctx context.Context, snap snapshot.Snapshot) (err error) {
+	defer s.track("pending_create", time.Now(), &err)
+	pkey := s.k.pending(snap.ID)
+	snap.State, snap.Client, snap.DispatchedAt, snap.StartedAt = snapshot.StatePending, "", nil, nil
+	resp, err := s.c.Txn(ctx).
+		If(clientv3.Compare(clientv3.CreateRevision(s.k.job(snap.Job)), ">", 0),
+			clientv3.Compare(clientv3.CreateRevision(pkey), "=", 0)).
+		Then(clientv3.OpPut(pkey, encode(snap))).
+		Else(clientv3.OpGet(s.k.job(snap.Job), clientv3.WithCountOnly())).
+		Commit()
+	if err != nil {
+		return wrap("create pending snapshot", err)
+	}
+	if !resp.Succeeded {
+		if resp.Responses[0].GetResponseRange().Count == 0 {
+			return ErrNotFound
+		}
+		return ErrExists
+	}
+	return nil
+}
+
+// Claim marks an assigned snapshot as running on its client. It holds only
+// if the assignment is unchanged since the client read it (revision rev)
+// and the client's registration is the one given (a client whose lease
+// expired cannot start work that is being failed over). It returns the new
+// revision of the assignment, which Complete compares on.
+func (s *Store) Claim(ctx context.Context, c Client, l Live, now time.Time) (newRev int64, err error) {
+	defer s.track("claim", time.Now(), &err)
+	akey := s.k.assign(l.Group, c.ID, l.ID)
+	snap := l.Snapshot
+	at := now.UTC()
+	snap.State, snap.StartedAt = snapshot.StateRunning, &at
+	resp, err := s.c.Txn(ctx).
+		If(clientv3.Compare(clientv3.ModRevision(akey), "=", l.ModRevision),
+			clientv3.Compare(clientv3.CreateRevision(s.k.client(c.Group, c.ID)), "=", c.CreateRevision)).
+		Then(clientv3.OpPut(akey, encode(snap))).
+		Commit()
+	if err != nil {
+		return 0, wrap("claim snapshot", err)
+	}
+	if !resp.Succeeded {
+		return 0, ErrConflict
+	}
+	return resp.Header.Revision, nil
+}
+
+// Complete records the run's result in history and removes the assignment,
+// if the assignment is still the one this client claimed at claimRev. A
+// result from an attempt that was failed over or canceled meanwhile is
+// refused with ErrConflict: the zombie is fenced. A non-nil retry (the next
+// attempt of a failed run) is written as pending in the same transaction, so
+// a retry is never lost nor doubled.
+func (s *Store) Complete(ctx context.Context, clientID string, claimRev int64, run snapshot.Run, retry *snapshot.Snapshot) (err error) {
+	defer s.track("complete", time.Now(), &err)
+	akey := s.k.assign(run.Group, clientID, run.SnapshotID)
+	ops := []clientv3.Op{clientv3.OpPut(s.k.history(run.Job, run.ID), encode(run)), clientv3.OpDelete(akey)}
+	if retry != nil {
+		ops = append(ops, clientv3.OpPut(s.k.pending(retry.ID), encode(*retry)))
+	}
+	resp, err := s.c.Txn(ctx).
+		If(clientv3.Compare(clientv3.ModRevision(akey), "=", claimRev)).
+		Then(ops...).
+		Commit()
+	if err != nil {
+		return wrap("complete snapshot", err)
+	}
+	if !resp.Succeeded {
+		return ErrConflict
+	}
+	return nil
+}
+
+// ListLive returns the pending and assigned snapshots, optionally only those
+// of one group and/or one job, pending ones first.
+func (s *Store) ListLive(ctx context.Context, group, jobName string) (out []Live, err error) {
+	defer s.track("live_list", time.Now(), &err)
+	pprefix := s.k.pendingPrefix()
+	if jobName != "" {
+		pprefix = s.k.pendingOfJob(jobName)
+	}
+	collect := func(key string, v []byte, modRev, _ int64) error {
+		snap, err := DecodeSnapshot(key, v)
+		if err != nil {
+			return err
+		}
+		if (group == "" || snap.Group == group) && (jobName == "" || snap.Job == jobName) {
+			out = append(out, Live{Snapshot: snap, ModRevision: modRev})
+		}
+		return nil
+	}
+	rev, err := s.listPrefix(ctx, pprefix, collect)
+	if err != nil {
+		return nil, wrap("list pending snapshots", err)
+	}
+	aprefix := s.k.assignPrefix()
+	if group != "" {
+		aprefix = s.k.assignGroupPrefix(group)
+	}
+	if _, err := s.listRange(ctx, aprefix, prefixEnd(aprefix), rev, collect); err != nil {
+		return nil, wrap("list assigned snapshots", err)
+	}
+	return out, nil
+}
+
+// GetLive finds a pending or assigned snapshot by id; ErrNotFound if it has
+// finished or never existed.
+func (s *Store) GetLive(ctx context.Context, id string) (l Live, err error) {
+	defer s.track("live_get", time.Now(), &err)
+	resp, err := s.c.Get(ctx, s.k.pending(id))
+	if err != nil {
+		return l, wrap("get snapshot", err)
+	}
+	if len(resp.Kvs) > 0 {
+		snap, err := DecodeSnapshot(id, resp.Kvs[0].Value)
+		return Live{Snapshot: snap, ModRevision: resp.Kvs[0].ModRevision}, err
+	}
+	// Assigned snapshots are keyed by group and client; look in the job's
+	// group first, then everywhere (the job may be gone).
+	prefixes := []string{}
+	if name, ok := snapshot.JobOf(id); ok {
+		if spec, gerr := s.GetJob(ctx, name); gerr == nil {
+			prefixes = append(prefixes, s.k.assignGroupPrefix(spec.Group))
+		}
+	}
+	prefixes = append(prefixes, s.k.assignPrefix())
+	for _, p := range prefixes {
+		found := false
+		_, err := s.listPrefix(ctx, p, func(key string, v []byte, modRev, _ int64) error {
+			if found || !strings.HasSuffix(key, "/"+id) {
+				return nil
+			}
+			snap, err := DecodeSnapshot(key, v)
+			if err != nil {
+				return err
+			}
+			l, found = Live{Snapshot: snap, ModRevision: modRev}, true
+			return nil
+		})
+		if err != nil {
+			return l, wrap("find snapshot", err)
+		}
+		if found {
+			return l, nil
+		}
+	}
+	return l, ErrNotFound
+}
+
+// CancelLive removes a snapshot that has not started and records it in
+// history as canceled. ErrRunning if it started, ErrConflict if it changed
+// since it was read.
+func (s *Store) CancelLive(ctx context.Context, l Live, reason string, now time.Time) (err error) {
+	defer s.track("cancel", time.Now(), &err)
+	if l.State == snapshot.StateRunning {
+		return ErrRunning
+	}
+	key := s.liveKey(l)
+	run := l.Snapshot.Finish(snapshot.StatusCanceled, "", reason, now)
+	resp, err := s.c.Txn(ctx).
+		If(clientv3.Compare(clientv3.ModRevision(key), "=", l.ModRevision)).
+		Then(clientv3.OpDelete(key), clientv3.OpPut(s.k.history(run.Job, run.ID), encode(run))).
+		Commit()
+	if err != nil {
+		return wrap("cancel snapshot", err)
+	}
+	if !resp.Succeeded {
+		return ErrConflict
+	}
+	return nil
+}

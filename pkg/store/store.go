@@ -1,0 +1,145 @@
+// Package store is the only package that knows pink's etcd keys and value
+// encodings. It offers typed reads and writes, watches that survive errors
+// and compaction (Mirror), and the fenced transactions that make pink's
+// guarantees hold: a deposed leader cannot fire, a fire cannot be written
+// twice, a zombie worker cannot report.
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+)
+
+// DefaultRoot is the key prefix of a pink cluster.
+const DefaultRoot = "/pink"
+
+// Errors callers branch on. Everything else is an etcd or encoding failure.
+var (
+	ErrNotFound         = errors.New("not found")
+	ErrExists           = errors.New("already exists")
+	ErrGroupNotFound    = errors.New("group not found")
+	ErrRevisionMismatch = errors.New("revision does not match")
+	ErrConflict         = errors.New("changed concurrently")
+	ErrRunning          = errors.New("snapshot is running")
+	ErrNotLeader        = errors.New("not the leader")
+	ErrGroupInUse       = errors.New("group has jobs")
+)
+
+// Observer is told about every etcd request the store makes; telemetry uses
+// it for request latency and error metrics.
+type Observer func(op string, took time.Duration, err error)
+
+// Store reads and writes pink's state in etcd.
+type Store struct {
+	c       *clientv3.Client
+	k       keys
+	observe Observer
+	now     func() time.Time
+}
+
+// Option configures a Store.
+type Option func(*Store)
+
+// WithObserver reports each etcd request to o.
+func WithObserver(o Observer) Option { return func(s *Store) { s.observe = o } }
+
+// WithClock replaces time.Now, for tests.
+func WithClock(now func() time.Time) Option { return func(s *Store) { s.now = now } }
+
+// New returns a Store for the cluster under root (DefaultRoot if empty).
+func New(c *clientv3.Client, root string, opts ...Option) *Store {
+	if root == "" {
+		root = DefaultRoot
+	}
+	s := &Store{c: c, k: keys{root: strings.TrimRight(root, "/")}, observe: func(string, time.Duration, error) {}, now: time.Now}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
+
+// Client returns the etcd client, for election sessions and leases.
+func (s *Store) Client() *clientv3.Client { return s.c }
+
+// Root returns the key prefix of the cluster.
+func (s *Store) Root() string { return s.k.root }
+
+// ElectionPrefix is where scheduler nodes campaign.
+func (s *Store) ElectionPrefix() string { return s.k.electionPrefix() }
+
+// Ping checks that etcd answers a linearizable read.
+func (s *Store) Ping(ctx context.Context) (err error) {
+	defer s.track("ping", time.Now(), &err)
+	_, err = s.c.Get(ctx, s.k.root+"/ping", clientv3.WithCountOnly())
+	return wrap("ping etcd", err)
+}
+
+func (s *Store) track(op string, start time.Time, err *error) {
+	s.observe(op, time.Since(start), *err)
+}
+
+func wrap(what string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}
+
+func encode(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		// Only pink's own record types are encoded; they always marshal.
+		panic(fmt.Sprintf("store: encode %T: %v", v, err))
+	}
+	return string(b)
+}
+
+func decode(key string, b []byte, v any) error {
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("decode %s: %w", key, err)
+	}
+	return nil
+}
+
+// pageSize bounds each range read so huge prefixes do not make one huge
+// response.
+const pageSize = 1000
+
+// listPrefix calls fn for every key under prefix, in key order, reading all
+// pages at one revision so the result is a consistent snapshot. It returns
+// that revision.
+func (s *Store) listPrefix(ctx context.Context, prefix string, fn func(key string, value []byte, modRev, createRev int64) error) (int64, error) {
+	return s.listRange(ctx, prefix, prefixEnd(prefix), 0, fn)
+}
+
+func (s *Store) listRange(ctx context.Context, from, end string, rev int64, fn func(key string, value []byte, modRev, createRev int64) error) (int64, error) {
+	key := from
+	for {
+		opts := []clientv3.OpOption{clientv3.WithRange(end), clientv3.WithLimit(pageSize)}
+		if rev > 0 {
+			opts = append(opts, clientv3.WithRev(rev))
+		}
+		resp, err := s.c.Get(ctx, key, opts...)
+		if err != nil {
+			return 0, err
+		}
+		if rev == 0 {
+			rev = resp.Header.Revision
+		}
+		for _, kv := range resp.Kvs {
+			if err := fn(string(kv.Key), kv.Value, kv.ModRevision, kv.CreateRevision); err != nil {
+				return 0, err
+			}
+		}
+		if !resp.More || len(resp.Kvs) == 0 {
+			return rev, nil
+		}
+		key = string(resp.Kvs[len(resp.Kvs)-1].Key) + "\x00"
+	}
+}

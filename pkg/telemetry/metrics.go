@@ -1,0 +1,66 @@
+// Package telemetry holds every metric and span name pink emits, and the
+// setup of its registry, tracer and logger. Other packages record through
+// the types here and never name a metric themselves.
+package telemetry
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Registry is one process's metrics registry. Each part of the process
+// (scheduler, worker) registers its own metric set on it.
+type Registry struct {
+	reg *prometheus.Registry
+}
+
+// NewRegistry returns a registry with the Go runtime and process collectors.
+func NewRegistry() *Registry {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return &Registry{reg: reg}
+}
+
+// Prometheus exposes the underlying registry (for tests and extra collectors).
+func (r *Registry) Prometheus() *prometheus.Registry { return r.reg }
+
+// Handler serves /metrics, in OpenMetrics format when the scraper asks for
+// it (exemplars need OpenMetrics).
+func (r *Registry) Handler() http.Handler {
+	return promhttp.HandlerFor(r.reg, promhttp.HandlerOpts{EnableOpenMetrics: true, Registry: r.reg})
+}
+
+// Etcd records the latency and errors of the etcd requests a process makes.
+type Etcd struct {
+	duration *prometheus.HistogramVec
+	errors   *prometheus.CounterVec
+}
+
+// NewEtcd registers the etcd client metrics.
+func NewEtcd(r *Registry) *Etcd {
+	e := &Etcd{
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "pink_etcd_request_duration_seconds",
+			Help:    "Duration of etcd requests made by pink, by operation.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
+		}, []string{"op"}),
+		errors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "pink_etcd_request_errors_total",
+			Help: "etcd requests made by pink that failed, by operation.",
+		}, []string{"op"}),
+	}
+	r.reg.MustRegister(e.duration, e.errors)
+	return e
+}
+
+// Observe is a store.Observer.
+func (e *Etcd) Observe(op string, took time.Duration, err error) {
+	e.duration.WithLabelValues(op).Observe(took.Seconds())
+	if err != nil {
+		e.errors.WithLabelValues(op).Inc()
+	}
+}

@@ -1,0 +1,282 @@
+// Package worker is pink's Go SDK for running jobs: a Worker registers as a
+// client of a group, receives the snapshots the leader assigns to it, runs
+// each with the handler registered for its target, and reports the result.
+//
+//	w := worker.New(worker.Config{Store: store.New(etcdClient, ""), Group: "billing"})
+//	w.Handle("send-invoices", func(ctx context.Context, r worker.Run) (string, error) {
+//		return "", sendInvoices(ctx, r.ScheduledAt)
+//	})
+//	err := w.Run(ctx) // until ctx ends; then drains
+//
+// Execution is at-least-once: a run whose worker dies is retried elsewhere
+// (as attempt+1), and a handler should be idempotent on Run.SnapshotID.
+package worker
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"maps"
+	"math"
+	"os"
+	"slices"
+	"sync"
+	"time"
+
+	"go.etcd.io/etcd/client/v3/concurrency"
+
+	"github.com/pink-scheduler/pink/pkg/store"
+	"github.com/pink-scheduler/pink/pkg/telemetry"
+)
+
+// Run is what a handler gets to know about the run it executes.
+type Run struct {
+	// SnapshotID is the same for every attempt of one fire: an idempotency
+	// key.
+	SnapshotID  string
+	Job         string
+	Group       string
+	Target      string
+	Attempt     int
+	Trigger     string
+	ScheduledAt time.Time
+	ShardIndex  int
+	ShardTotal  int
+	// Params are the job's params, a JSON object.
+	Params json.RawMessage
+	// Client is the id of the worker running it.
+	Client string
+}
+
+// Handler runs one snapshot. Its context ends at the job's timeout. The
+// output (at most 64 KiB are kept) and the error go to the run's history.
+type Handler func(ctx context.Context, run Run) (output string, err error)
+
+// Config configures a Worker.
+type Config struct {
+	Store *store.Store
+	Group string
+	// Name prefixes the client id (default host-pid); every registration
+	// gets a unique id from it.
+	Name string
+	// Capacity is how many runs execute at once (default 8).
+	Capacity int
+	// LeaseTTL is how long after a crash the leader notices (default 5s).
+	LeaseTTL time.Duration
+	// DrainTimeout is how long Run waits, after ctx ends, for running
+	// handlers before it cancels them (default 30s).
+	DrainTimeout time.Duration
+	// Addr is advertised in the registration (the worker's /metrics).
+	Addr    string
+	Version string
+	Logger  *slog.Logger
+	Metrics *telemetry.Worker
+	Now     func() time.Time
+}
+
+// Worker is one client process of a group.
+type Worker struct {
+	cfg      Config
+	log      *slog.Logger
+	mu       sync.Mutex
+	handlers map[string]Handler
+	id       string // current registration's client id
+	running  int
+	tasks    sync.WaitGroup
+}
+
+// Defaults for Config fields left zero.
+const (
+	DefaultCapacity     = 8
+	DefaultLeaseTTL     = 5 * time.Second
+	DefaultDrainTimeout = 30 * time.Second
+)
+
+// New returns a worker; register handlers with Handle, then call Run.
+func New(cfg Config) *Worker {
+	if cfg.Capacity <= 0 {
+		cfg.Capacity = DefaultCapacity
+	}
+	if cfg.LeaseTTL <= 0 {
+		cfg.LeaseTTL = DefaultLeaseTTL
+	}
+	if cfg.DrainTimeout <= 0 {
+		cfg.DrainTimeout = DefaultDrainTimeout
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = telemetry.NewWorker(telemetry.NewRegistry())
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Name == "" {
+		host, _ := os.Hostname()
+		cfg.Name = fmt.Sprintf("%s-%d", host, os.Getpid())
+	}
+	return &Worker{cfg: cfg, log: cfg.Logger.With("group", cfg.Group), handlers: map[string]Handler{}}
+}
+
+// Handle registers h for target. Call it before Run.
+func (w *Worker) Handle(target string, h Handler) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.handlers[target] = h
+}
+
+// ID returns the client id of the current registration ("" before the
+// first one).
+func (w *Worker) ID() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.id
+}
+
+func (w *Worker) targets() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return slices.Sorted(maps.Keys(w.handlers))
+}
+
+func (w *Worker) handler(target string) (Handler, bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	h, ok := w.handlers[target]
+	return h, ok
+}
+
+// Run registers the worker and executes what it is assigned until ctx ends.
+// Then it stops taking work, lets running handlers finish for up to
+// DrainTimeout (cancelling the rest, which the leader then retries), and
+// releases its registration so unstarted work moves to other clients at
+// once.
+func (w *Worker) Run(ctx context.Context) error {
+	w.cfg.Metrics.SetCapacity(w.cfg.Group, w.cfg.Capacity)
+	w.cfg.Metrics.SetRunning(w.cfg.Group, 0)
+	// Handlers run under runCtx, which outlives ctx by the drain timeout.
+	runCtx, cancelRuns := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelRuns()
+	slots := make(chan struct{}, w.cfg.Capacity)
+	retry := time.Duration(0)
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(retry):
+		}
+		err := w.session(ctx, runCtx, cancelRuns, slots)
+		if ctx.Err() != nil {
+			return nil
+		}
+		w.log.Warn("worker registration lost; registering again", "err", err)
+		retry = min(max(2*retry, 100*time.Millisecond), 2*time.Second)
+	}
+}
+
+func newClientID(name string) string {
+	var b [3]byte
+	_, _ = rand.Read(b[:])
+	return name + "-" + hex.EncodeToString(b[:])
+}
+
+// session is one registration: its lease, its inbox, its claims.
+func (w *Worker) session(ctx, runCtx context.Context, cancelRuns context.CancelFunc, slots chan struct{}) error {
+	cli := w.cfg.Store.Client()
+	ttl := int(math.Ceil(w.cfg.LeaseTTL.Seconds()))
+	sess, err := concurrency.NewSession(cli, concurrency.WithTTL(ttl), concurrency.WithContext(context.WithoutCancel(ctx)))
+	if err != nil {
+		return fmt.Errorf("new session: %w", err)
+	}
+	defer sess.Close()
+	host, _ := os.Hostname()
+	me := store.Client{
+		ID: newClientID(w.cfg.Name), Group: w.cfg.Group, Host: host, PID: os.Getpid(), Capacity: w.cfg.Capacity,
+		Targets: w.targets(), Version: w.cfg.Version, Addr: w.cfg.Addr, StartedAt: w.cfg.Now().UTC(),
+	}
+	rev, err := w.cfg.Store.RegisterClient(ctx, sess.Lease(), me)
+	if err != nil {
+		return err
+	}
+	me.CreateRevision = rev
+	w.mu.Lock()
+	w.id = me.ID
+	w.mu.Unlock()
+	log := w.log.With("client", me.ID)
+	log.Info("worker registered", "capacity", me.Capacity, "targets", me.Targets)
+
+	sctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	ib := newInbox()
+	mirrorDone := make(chan struct{})
+	go func() {
+		defer close(mirrorDone)
+		if err := w.cfg.Store.MirrorClientAssignments(sctx, me.Group, me.ID, ib.update); err != nil && sctx.Err() == nil {
+			log.Error("assignment watch stopped", "err", err)
+		}
+	}()
+	defer func() { cancel(); <-mirrorDone }()
+
+	for {
+		select {
+		case <-sess.Done():
+			return fmt.Errorf("lease %x expired", sess.Lease())
+		case <-ctx.Done():
+			cancel()
+			<-mirrorDone
+			w.drain(log, cancelRuns)
+			return nil
+		case <-ib.ready:
+		}
+		// Start waiting snapshots while there are free slots; a finishing
+		// run signals ib.ready again.
+		for {
+			l, ok := ib.peek()
+			if !ok {
+				break
+			}
+			select {
+			case slots <- struct{}{}:
+			default:
+				l = nil
+			}
+			if l == nil {
+				break
+			}
+			ib.take(l.ID)
+			w.tasks.Add(1)
+			go func() {
+				defer w.tasks.Done()
+				w.execute(runCtx, log, me, l)
+				<-slots
+				ib.done(l.ID)
+			}()
+		}
+	}
+}
+
+// drain waits for running handlers, up to the drain timeout, then cancels
+// them. A canceled run is not reported: its snapshot stays running on this
+// client, and when the registration is released the leader records it lost
+// and retries it.
+func (w *Worker) drain(log *slog.Logger, cancelRuns context.CancelFunc) {
+	done := make(chan struct{})
+	go func() { w.tasks.Wait(); close(done) }()
+	w.mu.Lock()
+	n := w.running
+	w.mu.Unlock()
+	if n > 0 {
+		log.Info("draining: waiting for running handlers", "running", n, "timeout", w.cfg.DrainTimeout)
+	}
+	select {
+	case <-done:
+	case <-time.After(w.cfg.DrainTimeout):
+		log.Warn("drain timeout: canceling running handlers; the leader will retry them")
+		cancelRuns()
+		<-done
+	}
+}

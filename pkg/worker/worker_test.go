@@ -1,0 +1,162 @@
+package worker_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/pink-scheduler/pink/pkg/job"
+	"github.com/pink-scheduler/pink/pkg/pinktest"
+	"github.com/pink-scheduler/pink/pkg/scheduler"
+	"github.com/pink-scheduler/pink/pkg/snapshot"
+	"github.com/pink-scheduler/pink/pkg/store"
+	"github.com/pink-scheduler/pink/pkg/worker"
+)
+
+func TestMain(m *testing.M) { pinktest.Main(m) }
+
+type cluster struct {
+	st *store.Store
+}
+
+// newCluster starts etcd, a scheduler and one worker of group "g" with the
+// given handlers.
+func newCluster(t *testing.T, handlers map[string]worker.Handler) *cluster {
+	t.Helper()
+	e := pinktest.StartEtcd(t)
+	st := store.New(e.Client, "")
+	if err := st.EnsureGroup(context.Background(), store.Group{Name: "g"}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	t.Cleanup(func() { cancel(); wg.Wait() })
+	s := scheduler.New(scheduler.Config{Store: st, NodeID: "n1", SessionTTL: 2 * time.Second})
+	w := worker.New(worker.Config{Store: st, Group: "g", LeaseTTL: 2 * time.Second, Capacity: 4})
+	for name, h := range handlers {
+		w.Handle(name, h)
+	}
+	wg.Add(2)
+	go func() { defer wg.Done(); _ = s.Run(ctx) }()
+	go func() { defer wg.Done(); _ = w.Run(ctx) }()
+	return &cluster{st: st}
+}
+
+// trigger creates the job (paused, so only the manual run happens) and
+// triggers it once.
+func (c *cluster) trigger(t *testing.T, spec job.Spec) snapshot.Snapshot {
+	t.Helper()
+	ctx := context.Background()
+	spec.Group, spec.Schedule, spec.Paused = "g", "@hourly", true
+	spec.ApplyDefaults()
+	if err := spec.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	spec.CreatedAt = time.Now()
+	spec, err := c.st.CreateJob(ctx, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	snap := snapshot.ForJob(&spec, snapshot.ManualID(spec.Name, now), snapshot.TriggerManual, now, now)
+	if err := c.st.CreatePending(ctx, snap); err != nil {
+		t.Fatal(err)
+	}
+	return snap
+}
+
+// runs waits until the job's history holds n runs and returns them, oldest
+// attempt first.
+func (c *cluster) runs(t *testing.T, jobName string, n int) []snapshot.Run {
+	t.Helper()
+	var runs []snapshot.Run
+	pinktest.Eventually(t, 20*time.Second, func() (bool, string) {
+		page, err := c.st.ListRuns(context.Background(), jobName, "", 100, "")
+		if err != nil {
+			return false, err.Error()
+		}
+		runs = page.Runs
+		return len(runs) >= n, fmt.Sprintf("%d runs", len(runs))
+	})
+	for i, j := 0, len(runs)-1; i < j; i, j = i+1, j-1 {
+		runs[i], runs[j] = runs[j], runs[i]
+	}
+	return runs
+}
+
+func TestRunOutcomes(t *testing.T) {
+	c := newCluster(t, map[string]worker.Handler{
+		"ok":    func(context.Context, worker.Run) (string, error) { return "fine", nil },
+		"fail":  func(context.Context, worker.Run) (string, error) { return "partial", errors.New("disk full") },
+		"panic": func(context.Context, worker.Run) (string, error) { panic("nil map") },
+		"block": func(ctx context.Context, _ worker.Run) (string, error) { <-ctx.Done(); return "", ctx.Err() },
+	})
+	tests := []struct {
+		name, target string
+		timeout      time.Duration
+		status       snapshot.Status
+		output, err  string
+	}{
+		{"succeeds", "ok", 0, snapshot.StatusSucceeded, "fine", ""},
+		{"fails", "fail", 0, snapshot.StatusFailed, "partial", "disk full"},
+		{"panics", "panic", 0, snapshot.StatusFailed, "", "handler panicked: nil map"},
+		{"times-out", "block", 300 * time.Millisecond, snapshot.StatusTimedOut, "", "timed out after 300ms"},
+		{"unknown-target", "missing", 0, snapshot.StatusFailed, "", `no handler for target "missing"`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			snap := c.trigger(t, job.Spec{Name: tc.name, Target: tc.target, Timeout: job.Duration(tc.timeout)})
+			r := c.runs(t, tc.name, 1)[0]
+			if r.SnapshotID != snap.ID || r.Status != tc.status || r.Output != tc.output || !strings.Contains(r.Error, tc.err) {
+				t.Errorf("run = {%s %s output %q error %q}, want {%s %s output %q error containing %q}",
+					r.SnapshotID, r.Status, r.Output, r.Error, snap.ID, tc.status, tc.output, tc.err)
+			}
+			if r.Trigger != snapshot.TriggerManual || r.Attempt != 1 || r.StartedAt == nil || r.DispatchedAt == nil {
+				t.Errorf("run = %+v", r)
+			}
+		})
+	}
+}
+
+// TestRetries: a failing run is retried as attempt+1 (trigger retry) after
+// its backoff until it succeeds or runs out of retries; every attempt is a
+// row in history.
+func TestRetries(t *testing.T) {
+	var calls atomic.Int32
+	c := newCluster(t, map[string]worker.Handler{
+		"flaky": func(_ context.Context, r worker.Run) (string, error) {
+			if calls.Add(1) < 3 {
+				return "", fmt.Errorf("attempt %d failed", r.Attempt)
+			}
+			return "third time lucky", nil
+		},
+		"broken": func(_ context.Context, r worker.Run) (string, error) { return "", errors.New("always") },
+	})
+	c.trigger(t, job.Spec{Name: "flaky", Target: "flaky", Retries: 5, RetryBackoff: job.Duration(100 * time.Millisecond)})
+	runs := c.runs(t, "flaky", 3)
+	want := []string{"1 manual failed", "2 retry failed", "3 retry succeeded"}
+	for i, r := range runs {
+		if got := fmt.Sprintf("%d %s %s", r.Attempt, r.Trigger, r.Status); i >= len(want) || got != want[i] {
+			t.Errorf("run %d = %s, want %v", i, got, want)
+		}
+	}
+	if runs[1].DispatchedAt.Sub(runs[0].FinishedAt) < 50*time.Millisecond {
+		t.Errorf("attempt 2 dispatched %s after attempt 1 failed: backoff not applied", runs[1].DispatchedAt.Sub(runs[0].FinishedAt))
+	}
+
+	c.trigger(t, job.Spec{Name: "broken", Target: "broken", Retries: 1, RetryBackoff: job.Duration(50 * time.Millisecond)})
+	runs = c.runs(t, "broken", 2)
+	if len(runs) != 2 || runs[1].Attempt != 2 || runs[1].Status != snapshot.StatusFailed {
+		t.Fatalf("broken runs = %+v", runs)
+	}
+	// No third attempt: nothing stays live for the job.
+	pinktest.Eventually(t, 10*time.Second, func() (bool, string) {
+		live, err := c.st.ListLive(context.Background(), "", "broken")
+		return err == nil && len(live) == 0, fmt.Sprintf("%d live snapshots", len(live))
+	})
+}
