@@ -41,6 +41,8 @@ func runScheduler(ctx context.Context, args []string, _, stderr io.Writer) error
 	nodeID := f.string("node-id", "", "unique id of this node (default host-pid)")
 	ttl := f.duration("session-ttl", scheduler.DefaultSessionTTL, "lease TTL of the election session: how fast a dead leader is replaced")
 	misfire := f.duration("misfire-threshold", scheduler.DefaultMisfireThreshold, "how late a fire may be and still count as on time")
+	historyLimit := f.int("history-limit", scheduler.DefaultHistoryLimit, "runs kept per job unless the job sets history_limit")
+	historyAge := f.duration("history-max-age", scheduler.DefaultHistoryMaxAge, "runs older than this are deleted")
 	lf := addLogFlags(f)
 	if err := f.parse(args); err != nil {
 		return err
@@ -54,7 +56,7 @@ func runScheduler(ctx context.Context, args []string, _, stderr io.Writer) error
 	}
 	return node.RunScheduler(ctx, node.SchedulerConfig{
 		Etcd: ef.config(), Listen: *listen, AllowUnauthenticated: *insecure, NodeID: *nodeID,
-		SessionTTL: *ttl, MisfireThreshold: *misfire, Logger: log,
+		SessionTTL: *ttl, MisfireThreshold: *misfire, HistoryLimit: *historyLimit, HistoryMaxAge: *historyAge, Logger: log,
 	})
 }
 

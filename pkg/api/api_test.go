@@ -325,3 +325,49 @@ func TestJobAndCursorWrittenTogether(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestTriggerRespectsForbid: a manual trigger of a forbid job is refused
+// while a run of it is live, unless forced.
+func TestTriggerRespectsForbid(t *testing.T) {
+	e := start(t)
+	e.api.JSON(t, "POST", "/api/v1/groups", `{"name":"default"}`, 201, nil)
+	e.api.JSON(t, "POST", "/api/v1/jobs", strings.Replace(validJob, `"labels"`, `"concurrency":"forbid","labels"`, 1), 201, nil)
+	e.api.JSON(t, "POST", "/api/v1/jobs/report/trigger", nil, 202, nil)
+	before := e.etcd.Revision(t)
+	var refused struct {
+		Error struct{ Code string } `json:"error"`
+	}
+	e.api.JSON(t, "POST", "/api/v1/jobs/report/trigger", nil, 409, &refused)
+	if refused.Error.Code != "concurrency_forbid" {
+		t.Errorf("code = %q", refused.Error.Code)
+	}
+	if after := e.etcd.Revision(t); after != before {
+		t.Errorf("refused trigger wrote: %d -> %d", before, after)
+	}
+	e.api.JSON(t, "POST", "/api/v1/jobs/report/trigger?force=true", nil, 202, nil)
+	e.api.JSON(t, "POST", "/api/v1/jobs/report/trigger?force=maybe", nil, 400, nil)
+	var snaps struct {
+		Snapshots []struct{ ID string } `json:"snapshots"`
+	}
+	e.api.JSON(t, "GET", "/api/v1/snapshots?job=report", nil, 200, &snaps)
+	if len(snaps.Snapshots) != 2 {
+		t.Errorf("%d live snapshots, want 2", len(snaps.Snapshots))
+	}
+}
+
+// TestTriggerShardedJob: a manual run of a sharded job makes one pending
+// snapshot per shard.
+func TestTriggerShardedJob(t *testing.T) {
+	e := start(t)
+	e.api.JSON(t, "POST", "/api/v1/groups", `{"name":"default"}`, 201, nil)
+	e.api.JSON(t, "POST", "/api/v1/jobs", strings.Replace(validJob, `"labels"`, `"shards":3,"labels"`, 1), 201, nil)
+	var trig struct {
+		SnapshotID  string   `json:"snapshot_id"`
+		SnapshotIDs []string `json:"snapshot_ids"`
+	}
+	e.api.JSON(t, "POST", "/api/v1/jobs/report/trigger", nil, 202, &trig)
+	want := []string{trig.SnapshotID + ".s000", trig.SnapshotID + ".s001", trig.SnapshotID + ".s002"}
+	if fmt.Sprint(trig.SnapshotIDs) != fmt.Sprint(want) {
+		t.Errorf("snapshot_ids = %v, want %v", trig.SnapshotIDs, want)
+	}
+}

@@ -172,7 +172,7 @@ func (s *Server) deleteJob(r *http.Request) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	if err := s.st.DeleteJob(r.Context(), name); err != nil {
+	if err := s.st.DeleteJob(r.Context(), name, s.now()); err != nil {
 		return 0, nil, jobError(err)
 	}
 	s.log.Info("job deleted", "job", name)
@@ -209,17 +209,44 @@ func (s *Server) setPaused(r *http.Request, paused bool) (int, any, error) {
 }
 
 // triggerJob makes a manual run now: a pending snapshot with its own id,
-// dispatched by the leader like any other.
+// dispatched by the leader like any other. A job whose concurrency is
+// forbid refuses while a run of it is live, unless ?force=true.
 func (s *Server) triggerJob(r *http.Request) (int, any, error) {
 	spec, err := s.pathJob(r)
 	if err != nil {
 		return 0, nil, err
 	}
+	force, err := queryBool(r, "force")
+	if err != nil {
+		return 0, nil, err
+	}
 	now := s.now().UTC()
 	snap := snapshot.ForJob(&spec, snapshot.ManualID(spec.Name, now), snapshot.TriggerManual, now, now)
-	if err := s.st.CreatePending(r.Context(), snap); err != nil {
+	shards := spec.Shards
+	if spec.Strategy == job.StrategyBroadcast {
+		clients, err := s.st.ListClients(r.Context(), spec.Group)
+		if err != nil {
+			return 0, nil, err
+		}
+		shards = max(len(clients), 1)
+	}
+	snaps, sharded := snapshot.Shards(snap, shards), (*store.ShardedFire)(nil)
+	if len(snaps) > 1 {
+		sharded = &store.ShardedFire{ID: snap.ID, Job: snap.Job, Group: snap.Group, Trigger: snap.Trigger,
+			ScheduledAt: snap.ScheduledAt, ShardTotal: len(snaps), CreatedAt: now}
+	}
+	err = s.st.CreatePending(r.Context(), snaps, sharded, spec.Concurrency == job.ConcurrencyForbid && !force)
+	if errors.Is(err, store.ErrOverlap) {
+		return 0, nil, errorf(http.StatusConflict, "concurrency_forbid",
+			"a run of this job is in progress and its concurrency is forbid; add ?force=true to run anyway")
+	}
+	if err != nil {
 		return 0, nil, jobError(err)
 	}
 	s.log.Info("job triggered", "job", spec.Name, "snapshot_id", snap.ID)
-	return http.StatusAccepted, map[string]any{"snapshot_id": snap.ID, "job": spec.Name, "state": snapshot.StatePending}, nil
+	ids := make([]string, len(snaps))
+	for i := range snaps {
+		ids[i] = snaps[i].ID
+	}
+	return http.StatusAccepted, map[string]any{"snapshot_id": snap.ID, "snapshot_ids": ids, "job": spec.Name, "state": snapshot.StatePending}, nil
 }

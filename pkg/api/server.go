@@ -173,6 +173,17 @@ func pathName(r *http.Request, key string) (string, error) {
 	return name, nil
 }
 
+// queryBool reads an optional true/false query parameter.
+func queryBool(r *http.Request, key string) (bool, error) {
+	switch r.URL.Query().Get(key) {
+	case "", "false", "0":
+		return false, nil
+	case "true", "1":
+		return true, nil
+	}
+	return false, &Error{Status: http.StatusBadRequest, Code: "invalid_parameter", Field: key, Message: key + " must be true or false"}
+}
+
 // queryName reads an optional name from the query string ("" if absent).
 func queryName(r *http.Request, key string) (string, error) {
 	name := r.URL.Query().Get(key)

@@ -25,6 +25,8 @@ const (
 	HeaderJob         = "Pink-Job"
 	HeaderScheduledAt = "Pink-Scheduled-At"
 	HeaderAttempt     = "Pink-Attempt"
+	HeaderShardIndex  = "Pink-Shard-Index"
+	HeaderShardTotal  = "Pink-Shard-Total"
 )
 
 // HTTP returns the http target: it sends the request described by the
@@ -54,6 +56,8 @@ func HTTP(client *http.Client) worker.Handler {
 		req.Header.Set(HeaderJob, run.Job)
 		req.Header.Set(HeaderScheduledAt, run.ScheduledAt.UTC().Format(time.RFC3339))
 		req.Header.Set(HeaderAttempt, strconv.Itoa(run.Attempt))
+		req.Header.Set(HeaderShardIndex, strconv.Itoa(run.ShardIndex))
+		req.Header.Set(HeaderShardTotal, strconv.Itoa(run.ShardTotal))
 		if req.Header.Get("User-Agent") == "" {
 			req.Header.Set("User-Agent", "pink-http-target")
 		}

@@ -69,6 +69,9 @@ type Spec struct {
 	Paused        bool              `json:"paused"`
 	Labels        map[string]string `json:"labels,omitempty"`
 	Description   string            `json:"description,omitempty"`
+	// HistoryLimit is how many runs of the job history keeps (0: the
+	// scheduler's --history-limit).
+	HistoryLimit int `json:"history_limit,omitempty"`
 
 	// Server-set. Revision is the etcd mod revision of the stored spec; a
 	// client sends it back on update for optimistic concurrency.

@@ -24,6 +24,7 @@ const (
 	MaxShards           = 256
 	MaxLabels           = 32
 	MaxDescriptionBytes = 1024
+	MaxHistoryLimit     = 100_000
 	MaxTimeout          = Duration(7 * 24 * time.Hour)
 	MaxRetryBackoff     = Duration(24 * time.Hour)
 	MaxCatchupWindow    = Duration(7 * 24 * time.Hour)
@@ -124,6 +125,9 @@ func (s *Spec) Validate() error {
 		if len(v) > 256 {
 			return invalid("labels", "label %q: value longer than 256 bytes", k)
 		}
+	}
+	if s.HistoryLimit < 0 || s.HistoryLimit > MaxHistoryLimit {
+		return invalid("history_limit", "history_limit must be between 0 (the scheduler's default) and %d, got %d", MaxHistoryLimit, s.HistoryLimit)
 	}
 	if len(s.Description) > MaxDescriptionBytes {
 		return invalid("description", "description longer than %d bytes", MaxDescriptionBytes)

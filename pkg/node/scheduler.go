@@ -23,6 +23,8 @@ type SchedulerConfig struct {
 	NodeID               string
 	SessionTTL           time.Duration
 	MisfireThreshold     time.Duration
+	HistoryLimit         int
+	HistoryMaxAge        time.Duration
 	Logger               *slog.Logger
 }
 
@@ -44,6 +46,7 @@ func buildScheduler(st *store.Store, reg *telemetry.Registry, cfg SchedulerConfi
 	sched := scheduler.New(scheduler.Config{
 		Store: st, NodeID: cfg.NodeID, Addr: cfg.Listen, Version: Version,
 		SessionTTL: cfg.SessionTTL, MisfireThreshold: cfg.MisfireThreshold,
+		HistoryLimit: cfg.HistoryLimit, HistoryMaxAge: cfg.HistoryMaxAge,
 		Logger: cfg.Logger, Metrics: telemetry.NewScheduler(reg),
 	})
 	handler := api.New(api.Config{Store: st, Metrics: reg.Handler(), Logger: cfg.Logger})

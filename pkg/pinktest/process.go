@@ -15,10 +15,10 @@ import (
 )
 
 var (
-	buildOnce sync.Once
+	buildMu   sync.Mutex
 	buildDir  string
-	buildPath string
 	buildErr  error
+	buildDone = map[string]string{} // package -> binary path
 )
 
 // Main runs a package's tests and removes the pink binary built for them.
@@ -38,24 +38,39 @@ func Binary(t testing.TB) string {
 	if p := os.Getenv("PINK_TEST_BINARY"); p != "" {
 		return p
 	}
-	buildOnce.Do(func() {
-		buildDir, buildErr = os.MkdirTemp("", "pink-test-bin-")
-		if buildErr != nil {
-			return
-		}
-		buildPath = filepath.Join(buildDir, "pink")
-		_, file, _, _ := runtime.Caller(0)
-		root := filepath.Join(filepath.Dir(file), "..", "..")
-		cmd := exec.Command("go", "build", "-o", buildPath, "./cmd/pink")
-		cmd.Dir = root
-		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatalf("build pink: %v", buildErr)
+	return build(t, "./cmd/pink", "pink")
+}
+
+// EtcdBinary returns the path of a real etcd server binary (v3.7.3, the
+// version go.mod pins as a tool), built once per test process.
+func EtcdBinary(t testing.TB) string {
+	t.Helper()
+	return build(t, "go.etcd.io/etcd/server/v3", "etcd")
+}
+
+// build compiles pkg from the module root into the shared temp dir once.
+func build(t testing.TB, pkg, name string) string {
+	t.Helper()
+	buildMu.Lock()
+	defer buildMu.Unlock()
+	if p, ok := buildDone[pkg]; ok {
+		return p
 	}
-	return buildPath
+	if buildDir == "" && buildErr == nil {
+		buildDir, buildErr = os.MkdirTemp("", "pink-test-bin-")
+	}
+	if buildErr != nil {
+		t.Fatalf("build %s: %v", pkg, buildErr)
+	}
+	path := filepath.Join(buildDir, name)
+	_, file, _, _ := runtime.Caller(0)
+	cmd := exec.Command("go", "build", "-o", path, pkg)
+	cmd.Dir = filepath.Join(filepath.Dir(file), "..", "..")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build %s: %v\n%s", pkg, err, out)
+	}
+	buildDone[pkg] = path
+	return path
 }
 
 // Process is a running pink process started by a test.
@@ -63,7 +78,7 @@ type Process struct {
 	Name string
 	t    testing.TB
 	cmd  *exec.Cmd
-	out  *syncBuffer
+	out  *Buffer
 	done chan struct{}
 	err  error
 }
@@ -73,14 +88,20 @@ type Process struct {
 // and printed if the test fails; it is killed when the test ends.
 func StartProcess(t testing.TB, name string, env []string, args ...string) *Process {
 	t.Helper()
-	cmd := exec.Command(Binary(t), args...)
+	return StartCommand(t, name, Binary(t), env, args...)
+}
+
+// StartCommand runs binary with args like StartProcess.
+func StartCommand(t testing.TB, name, binary string, env []string, args ...string) *Process {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "PINK_") && !strings.HasPrefix(kv, "OTEL_") {
 			cmd.Env = append(cmd.Env, kv)
 		}
 	}
 	cmd.Env = append(cmd.Env, env...)
-	out := &syncBuffer{}
+	out := &Buffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start %s: %v", name, err)
@@ -154,18 +175,20 @@ func (p *Process) WaitOutput(substr string, timeout time.Duration) {
 	})
 }
 
-type syncBuffer struct {
+// Buffer is a bytes.Buffer safe for concurrent writers (process output,
+// loggers under test).
+type Buffer struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
 }
 
-func (b *syncBuffer) Write(p []byte) (int, error) {
+func (b *Buffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.Write(p)
 }
 
-func (b *syncBuffer) String() string {
+func (b *Buffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()

@@ -26,7 +26,7 @@ var strategies = map[job.Strategy]strategy{
 	job.StrategyLeastLoaded: leastLoaded{},
 	job.StrategyHash:        rendezvous{},
 	// broadcast places one snapshot per client (see place); a single pick
-	// (a pending snapshot of a broadcast fire) goes round robin.
+	// (a broadcast fire with no client yet) goes round robin.
 	job.StrategyBroadcast: roundRobin{},
 }
 
@@ -53,9 +53,8 @@ type leastLoaded struct{}
 func (leastLoaded) pick(_ *jobState, _ *snapshot.Snapshot, cs []*store.Client, load func(*store.Client) int) *store.Client {
 	best, bestFree := cs[0], -1<<62
 	for _, c := range cs {
-		capacity := max(c.Capacity, 1)
 		// Free slots first; among full clients, the least overloaded.
-		free := capacity - load(c)
+		free := max(c.Capacity, 1) - load(c)
 		if free > bestFree {
 			best, bestFree = c, free
 		}
@@ -68,7 +67,7 @@ func (leastLoaded) pick(_ *jobState, _ *snapshot.Snapshot, cs []*store.Client, l
 // client that left move, and a new client takes only its fair share.
 type rendezvous struct{}
 
-func (rendezvous) pick(js *jobState, snap *snapshot.Snapshot, cs []*store.Client, _ func(*store.Client) int) *store.Client {
+func (rendezvous) pick(_ *jobState, snap *snapshot.Snapshot, cs []*store.Client, _ func(*store.Client) int) *store.Client {
 	key := snap.Job
 	if snap.ShardTotal > 1 {
 		key = fmt.Sprintf("%s#%d", snap.Job, snap.ShardIndex)
@@ -87,11 +86,11 @@ func (rendezvous) pick(js *jobState, snap *snapshot.Snapshot, cs []*store.Client
 	return best
 }
 
-// candidates returns the live clients of g that can run target; if none
-// advertises it, all of them, so the run fails with a clear error instead of
-// waiting for a client that will never come.
+// candidates returns the available clients of g that can run target; if
+// none advertises it, all of them, so the run fails with a clear error
+// instead of waiting for a client that will never come.
 func candidates(g *groupState, target string) []*store.Client {
-	all := g.clientList()
+	all := g.available()
 	var able []*store.Client
 	for _, c := range all {
 		if slices.Contains(c.Targets, target) {
@@ -104,12 +103,19 @@ func candidates(g *groupState, target string) []*store.Client {
 	return able
 }
 
-// pick chooses a client for snap by its job's strategy, or nil if the group
-// has no live client. js may be nil (the job was deleted meanwhile).
-func (t *term) pick(js *jobState, g *groupState, snap *snapshot.Snapshot) *store.Client {
+// pick chooses a client for snap by its job's strategy among the
+// candidates not in exclude (all candidates if that leaves none), or nil if
+// the group has no available client. js may be nil (the job was deleted).
+func (t *term) pick(js *jobState, g *groupState, snap *snapshot.Snapshot, exclude map[string]bool) *store.Client {
 	cs := candidates(g, snap.Target)
 	if len(cs) == 0 {
 		return nil
+	}
+	if len(exclude) > 0 {
+		rest := slices.DeleteFunc(slices.Clone(cs), func(c *store.Client) bool { return exclude[c.ID] })
+		if len(rest) > 0 {
+			cs = rest
+		}
 	}
 	if js == nil {
 		js = &jobState{rr: uint64(rand.IntN(len(cs)))}
@@ -121,36 +127,83 @@ func (t *term) pick(js *jobState, g *groupState, snap *snapshot.Snapshot) *store
 	return st.pick(js, snap, cs, func(c *store.Client) int { return g.perClient[c.ID] })
 }
 
-// place builds the placements of one fire.
+// place builds the placements of one fire: one snapshot; or one per shard,
+// on distinct clients while there are enough; or, for broadcast, one per
+// available client, pinned to it.
 func (t *term) place(js *jobState, g *groupState, base snapshot.Snapshot) []store.Placement {
-	return []store.Placement{{Snapshot: base, Client: t.pick(js, g, &base)}}
+	if js.spec.Strategy == job.StrategyBroadcast {
+		cs := candidates(g, base.Target)
+		if len(cs) == 0 {
+			return []store.Placement{{Snapshot: base}}
+		}
+		out := make([]store.Placement, len(cs))
+		for i, s := range snapshot.Shards(base, len(cs)) {
+			s.Pinned = true
+			out[i] = store.Placement{Snapshot: s, Client: cs[i]}
+		}
+		return out
+	}
+	used := map[string]bool{}
+	snaps := snapshot.Shards(base, js.spec.Shards)
+	out := make([]store.Placement, len(snaps))
+	for i := range snaps {
+		c := t.pick(js, g, &snaps[i], used)
+		if c != nil {
+			used[c.ID] = true
+		}
+		out[i] = store.Placement{Snapshot: snaps[i], Client: c}
+	}
+	return out
+}
+
+// siblingClients returns the clients that hold another shard of the same
+// fire as l, so a pending shard goes to a client without one if it can.
+func (t *term) siblingClients(l *snapshot.Snapshot) map[string]bool {
+	if l.ShardTotal <= 1 {
+		return nil
+	}
+	base := l.ID[:strings.LastIndex(l.ID, ".s")]
+	used := map[string]bool{}
+	for id, other := range t.byJob[l.Job] {
+		if id != l.ID && strings.HasPrefix(id, base+".s") && other.Client != "" {
+			used[other.Client] = true
+		}
+	}
+	return used
+}
+
+func sortLive(ls []*store.Live) {
+	slices.SortFunc(ls, func(a, b *store.Live) int {
+		if c := a.ScheduledAt.Compare(b.ScheduledAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
 }
 
 // dispatchPending assigns pending snapshots of groups that have clients,
-// oldest nominal time first.
+// oldest nominal time first. Retries wait out their backoff; a fire of a
+// replace job waits until the run it replaces has stopped.
 func (t *term) dispatchPending(ctx context.Context) error {
 	now := t.s.cfg.Now()
 	t.nextDue = time.Time{}
 	for _, g := range t.groups {
-		if len(g.pending) == 0 || len(g.clients) == 0 {
+		if len(g.pending) == 0 || len(g.available()) == 0 {
 			continue
 		}
 		list := make([]*store.Live, 0, len(g.pending))
 		for _, l := range g.pending {
 			list = append(list, l)
 		}
-		slices.SortFunc(list, func(a, b *store.Live) int {
-			if c := a.ScheduledAt.Compare(b.ScheduledAt); c != 0 {
-				return c
-			}
-			return strings.Compare(a.ID, b.ID)
-		})
+		sortLive(list)
 		for _, l := range list {
 			if l.NotBefore != nil && l.NotBefore.After(now) {
-				// A retry waiting out its backoff.
 				if t.nextDue.IsZero() || l.NotBefore.Before(t.nextDue) {
 					t.nextDue = *l.NotBefore
 				}
+				continue
+			}
+			if t.waitsForReplaced(l) {
 				continue
 			}
 			moved, to, err := t.moveLive(ctx, g, l, nil, &l.Snapshot)
@@ -159,52 +212,68 @@ func (t *term) dispatchPending(ctx context.Context) error {
 			}
 			if moved && to != nil {
 				t.s.cfg.Metrics.Dispatched(l.ScheduledAt, t.s.cfg.Now())
-				t.log.Info("pending snapshot dispatched", "snapshot_id", l.ID, "job", l.Job, "client", to.ID)
+				t.log.Info("pending snapshot dispatched", "snapshot_id", l.ID, "job", l.Job, "client", to.ID, "attempt", l.Attempt)
 			}
 		}
 	}
 	return nil
 }
 
+// waitsForReplaced reports whether a pending snapshot of a replace job must
+// wait because another run of the job is still running.
+func (t *term) waitsForReplaced(l *store.Live) bool {
+	js := t.jobs[l.Job]
+	if js == nil || js.spec.Concurrency != job.ConcurrencyReplace {
+		return false
+	}
+	for _, other := range t.byJob[l.Job] {
+		if other.ID != l.ID && other.State == snapshot.StateRunning {
+			return true
+		}
+	}
+	return false
+}
+
 // moveLive moves l (pending, or assigned to a dead client) to a live client
 // of g, or to pending if there is none, recording done in history if given;
-// a nil next only records done. It returns whether the move happened and
-// the client the snapshot went to, if any. The local view drops l once it moved or changed under us; the
-// mirrors bring the new state.
+// a nil next ends the snapshot (only done is recorded). It returns whether
+// the move happened and the client the snapshot went to, if any. The local
+// view follows the write at once; the mirrors confirm it later.
 func (t *term) moveLive(ctx context.Context, g *groupState, l *store.Live, done *snapshot.Run, next *snapshot.Snapshot) (bool, *store.Client, error) {
 	for range 4 {
 		var to *store.Placement
 		if next != nil {
-			c := t.pick(t.jobs[next.Job], g, next)
+			var c *store.Client
+			if !next.Pinned {
+				c = t.pick(t.jobs[next.Job], g, next, t.siblingClients(next))
+			}
 			if c == nil && l.State == snapshot.StatePending {
 				return false, nil, nil // nowhere to go yet
 			}
 			to = &store.Placement{Snapshot: *next, Client: c}
 		}
 		rctx, cancel := context.WithTimeout(ctx, requestTimeout)
-		out, err := t.st.Move(rctx, t.fence, *l, done, to, t.s.cfg.Now())
+		res, err := t.st.Move(rctx, t.fence, *l, done, to, t.s.cfg.Now())
 		cancel()
 		if err != nil {
 			return false, nil, fmt.Errorf("move %s: %w", l.ID, err)
 		}
-		switch out {
+		switch res.Outcome {
 		case store.MoveNotLeader:
 			return false, nil, errNotLeader
 		case store.MoveClientGone:
 			delete(g.clients, to.Client.ID)
 			g.sorted = nil
 			continue
-		}
-		// Moved, or changed by someone else: either way l is no longer
-		// what the local view holds.
-		if l.State == snapshot.StatePending {
-			delete(g.pending, l.ID)
-		} else if _, ok := g.assigned[l.ID]; ok {
-			delete(g.assigned, l.ID)
-			g.perClient[l.Client]--
-		}
-		if out != store.Moved {
+		case store.MoveSnapshotChanged:
+			// Someone else moved it (a claim, a cancel): the mirrors bring
+			// the new state.
 			return false, nil, nil
+		}
+		if res.Live != nil {
+			t.putLive(res.Live)
+		} else if t.live[l.ID] == l {
+			t.dropLive(l)
 		}
 		if to != nil {
 			return true, to.Client, nil

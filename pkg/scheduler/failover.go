@@ -3,7 +3,6 @@ package scheduler
 import (
 	"context"
 	"fmt"
-	"slices"
 
 	"github.com/pink-scheduler/pink/pkg/snapshot"
 	"github.com/pink-scheduler/pink/pkg/store"
@@ -11,14 +10,16 @@ import (
 
 // Failover reasons (label of pink_failovers_total).
 const (
-	FailoverClientLost = "client_lost"
+	FailoverClientLost     = "client_lost"
+	FailoverClientDraining = "client_draining"
 )
 
-// failover moves the work of clients that are gone (guarantee 3): a
-// snapshot that had not started goes to a live client of its group, same
-// attempt; one that was running is recorded as lost and, if the job has
-// retries left, replaced by its next attempt (trigger failover). A late
-// result of the lost attempt is refused by the worker's fenced Complete.
+// failover moves the work of clients that are gone or draining (guarantee
+// 3): a snapshot that has not started goes to another client of its group,
+// same attempt (a pinned broadcast snapshot is canceled instead); one that
+// was running on a client that is gone is recorded lost and, with retries
+// left, replaced by its next attempt (trigger failover). A late result of
+// the lost attempt is refused by the worker's fenced Complete.
 func (t *term) failover(ctx context.Context) error {
 	if !t.orphansDirty {
 		return nil
@@ -26,11 +27,12 @@ func (t *term) failover(ctx context.Context) error {
 	for _, g := range t.groups {
 		var orphans []*store.Live
 		for _, l := range g.assigned {
-			if _, live := g.clients[l.Client]; !live {
+			c, live := g.clients[l.Client]
+			if !live || (c.Draining && l.State != snapshot.StateRunning) {
 				orphans = append(orphans, l)
 			}
 		}
-		slices.SortFunc(orphans, func(a, b *store.Live) int { return a.ScheduledAt.Compare(b.ScheduledAt) })
+		sortLive(orphans)
 		for _, l := range orphans {
 			if err := t.failoverOne(ctx, g, l); err != nil {
 				return err
@@ -43,15 +45,24 @@ func (t *term) failover(ctx context.Context) error {
 
 func (t *term) failoverOne(ctx context.Context, g *groupState, l *store.Live) error {
 	now := t.s.cfg.Now()
-	log := t.log.With("snapshot_id", l.ID, "job", l.Job, "group", g.name, "lost_client", l.Client, "attempt", l.Attempt)
+	reason := FailoverClientLost
+	if _, live := g.clients[l.Client]; live {
+		reason = FailoverClientDraining
+	}
+	log := t.log.With("snapshot_id", l.ID, "job", l.Job, "group", g.name, "from_client", l.Client, "attempt", l.Attempt, "reason", reason)
 	if l.State != snapshot.StateRunning {
-		next := l.Snapshot
-		moved, to, err := t.moveLive(ctx, g, l, nil, &next)
+		var done *snapshot.Run
+		next := &l.Snapshot
+		if l.Pinned {
+			run := l.Finish(snapshot.StatusCanceled, "", fmt.Sprintf("client %s left before it started this broadcast run", l.Client), now)
+			done, next = &run, nil
+		}
+		moved, to, err := t.moveLive(ctx, g, l, done, next)
 		if err != nil || !moved {
 			return err
 		}
-		t.s.cfg.Metrics.Failover(g.name, FailoverClientLost)
-		log.Warn("client gone before it started the snapshot; moved", "to_client", clientID(to))
+		t.s.cfg.Metrics.Failover(g.name, reason)
+		log.Warn("moved a snapshot its client had not started", "to_client", clientID(to, next == nil))
 		return nil
 	}
 	done := l.Finish(snapshot.StatusLost, "", fmt.Sprintf("client %s stopped while the run was in progress", l.Client), now)
@@ -60,18 +71,21 @@ func (t *term) failoverOne(ctx context.Context, g *groupState, l *store.Live) er
 	if err != nil || !moved {
 		return err
 	}
-	t.s.cfg.Metrics.Failover(g.name, FailoverClientLost)
+	t.s.cfg.Metrics.Failover(g.name, reason)
 	if next != nil {
 		t.s.cfg.Metrics.Fired(l.Job, g.name, string(snapshot.TriggerFailover), l.ScheduledAt, now, to != nil)
-		log.Warn("client gone while running the snapshot; recorded lost, next attempt scheduled", "to_client", clientID(to))
+		log.Warn("client gone while running the snapshot; recorded lost, next attempt scheduled", "to_client", clientID(to, false))
 	} else {
 		log.Warn("client gone while running the snapshot; recorded lost, no retries left")
 	}
 	return nil
 }
 
-func clientID(c *store.Client) string {
-	if c == nil {
+func clientID(c *store.Client, ended bool) string {
+	switch {
+	case ended:
+		return "(canceled)"
+	case c == nil:
 		return "(pending)"
 	}
 	return c.ID

@@ -33,8 +33,14 @@ type Config struct {
 	// MisfireThreshold is how late a fire may be written and still count as
 	// on time; later fires are misfires handled by the job's misfire policy.
 	MisfireThreshold time.Duration
-	Logger           *slog.Logger
-	Metrics          *telemetry.Scheduler
+	// HistoryLimit is how many runs per job history keeps when the job
+	// does not say (default 100); HistoryMaxAge drops older runs (default
+	// 30 days); RetentionInterval is how often a batch of jobs is trimmed.
+	HistoryLimit      int
+	HistoryMaxAge     time.Duration
+	RetentionInterval time.Duration
+	Logger            *slog.Logger
+	Metrics           *telemetry.Scheduler
 	// Now replaces time.Now in tests.
 	Now func() time.Time
 }
@@ -43,6 +49,8 @@ type Config struct {
 const (
 	DefaultSessionTTL       = 5 * time.Second
 	DefaultMisfireThreshold = 5 * time.Second
+	DefaultHistoryLimit     = 100
+	DefaultHistoryMaxAge    = 30 * 24 * time.Hour
 )
 
 // Scheduler is one scheduler node.
@@ -59,6 +67,15 @@ func New(cfg Config) *Scheduler {
 	}
 	if cfg.MisfireThreshold <= 0 {
 		cfg.MisfireThreshold = DefaultMisfireThreshold
+	}
+	if cfg.HistoryLimit <= 0 {
+		cfg.HistoryLimit = DefaultHistoryLimit
+	}
+	if cfg.HistoryMaxAge <= 0 {
+		cfg.HistoryMaxAge = DefaultHistoryMaxAge
+	}
+	if cfg.RetentionInterval <= 0 {
+		cfg.RetentionInterval = 10 * time.Second
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)

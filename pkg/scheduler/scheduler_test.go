@@ -38,19 +38,32 @@ func (r *recorder) get() []time.Time {
 	return slices.Clone(r.calls)
 }
 
-func startScheduler(t *testing.T, st *store.Store, id string) *scheduler.Scheduler {
+// startScheduler runs a scheduler node until the returned stop is called
+// or the test ends.
+func startScheduler(t *testing.T, st *store.Store, id string, opts ...func(*scheduler.Config)) func() {
 	t.Helper()
-	s := scheduler.New(scheduler.Config{Store: st, NodeID: id, SessionTTL: 2 * time.Second})
+	cfg := scheduler.Config{Store: st, NodeID: id, SessionTTL: 2 * time.Second}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	s := scheduler.New(cfg)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); _ = s.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
-	return s
+	stop := sync.OnceFunc(func() { cancel(); <-done })
+	t.Cleanup(stop)
+	return stop
 }
 
-func startWorker(t *testing.T, st *store.Store, group string, handlers map[string]worker.Handler) func() {
+// startWorker runs a worker until the returned stop is called (a graceful
+// drain) or the test ends.
+func startWorker(t *testing.T, st *store.Store, group string, handlers map[string]worker.Handler, opts ...func(*worker.Config)) (*worker.Worker, func()) {
 	t.Helper()
-	w := worker.New(worker.Config{Store: st, Group: group, LeaseTTL: 2 * time.Second})
+	cfg := worker.Config{Store: st, Group: group, LeaseTTL: 2 * time.Second}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	w := worker.New(cfg)
 	for name, h := range handlers {
 		w.Handle(name, h)
 	}
@@ -59,7 +72,8 @@ func startWorker(t *testing.T, st *store.Store, group string, handlers map[strin
 	go func() { defer close(done); _ = w.Run(ctx) }()
 	stop := sync.OnceFunc(func() { cancel(); <-done })
 	t.Cleanup(stop)
-	return stop
+	pinktest.Eventually(t, 10*time.Second, func() (bool, string) { return w.ID() != "", "worker not registered" })
+	return w, stop
 }
 
 func createJob(t *testing.T, st *store.Store, spec job.Spec) job.Spec {
@@ -118,7 +132,7 @@ func TestEverySecondJob(t *testing.T) {
 	rec := &recorder{}
 	createJob(t, st, job.Spec{Name: "tick", Group: "g", Schedule: "* * * * * *", Target: "record"})
 	startScheduler(t, st, "node-1")
-	stopWorker := startWorker(t, st, "g", map[string]worker.Handler{"record": rec.handle})
+	_, stopWorker := startWorker(t, st, "g", map[string]worker.Handler{"record": rec.handle})
 
 	pinktest.Eventually(t, 20*time.Second, func() (bool, string) {
 		n := len(history(t, st, "tick"))

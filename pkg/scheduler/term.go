@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/pink-scheduler/pink/pkg/job"
+	"github.com/pink-scheduler/pink/pkg/snapshot"
 	"github.com/pink-scheduler/pink/pkg/store"
 )
 
@@ -40,7 +41,7 @@ type jobState struct {
 type groupState struct {
 	name     string
 	clients  map[string]*store.Client
-	sorted   []*store.Client // clients by id; nil when it must be rebuilt
+	sorted   []*store.Client // live, non-draining clients by id; nil when it must be rebuilt
 	pending  map[string]*store.Live
 	assigned map[string]*store.Live // by snapshot id
 	// perClient counts assigned snapshots of each client.
@@ -52,11 +53,14 @@ func newGroupState(name string) *groupState {
 		assigned: map[string]*store.Live{}, perClient: map[string]int{}}
 }
 
-func (g *groupState) clientList() []*store.Client {
+// available returns the clients that take new work, by id.
+func (g *groupState) available() []*store.Client {
 	if g.sorted == nil {
 		g.sorted = make([]*store.Client, 0, len(g.clients))
 		for _, c := range g.clients {
-			g.sorted = append(g.sorted, c)
+			if !c.Draining {
+				g.sorted = append(g.sorted, c)
+			}
 		}
 		slices.SortFunc(g.sorted, func(a, b *store.Client) int { return strings.Compare(a.ID, b.ID) })
 	}
@@ -71,6 +75,7 @@ type batch struct {
 	curs   []store.CursorEvent
 	cls    []store.ClientEvent
 	snaps  []store.SnapshotEvent
+	fires  []store.FireEvent
 }
 
 // term is one period of leadership. It owns all leader state; a single
@@ -88,20 +93,33 @@ type term struct {
 	in      chan batch
 	synced  map[string]bool
 	ready   bool
+
+	// live holds every pending or assigned snapshot by id; byJob indexes
+	// it by job (overlap policies). Both are fed by the mirrors and by the
+	// leader's own writes, so a fire sees the fires it just wrote.
+	live  map[string]*store.Live
+	byJob map[string]map[string]*store.Live
+	// fires are the sharded fires that wait for their summary run.
+	fires map[string]*store.ShardedFire
+
 	// retryAt is when to retry after an etcd error; zero if none.
 	retryAt time.Time
 	// nextDue is the earliest time a pending retry may be dispatched.
 	nextDue time.Time
-	// orphansDirty says an assignment may belong to a client that is gone.
+	// orphansDirty says an assignment may belong to a client that is gone
+	// or draining.
 	orphansDirty bool
+	// summariesDirty says a sharded fire may have finished.
+	summariesDirty bool
 }
 
-var mirrorSources = []string{"jobs", "cursors", "clients", "pending", "assigned"}
+var mirrorSources = []string{"jobs", "cursors", "clients", "pending", "assigned", "fires"}
 
 func newTerm(s *Scheduler, fence store.Fence) *term {
 	return &term{s: s, st: s.cfg.Store, fence: fence, log: s.log.With("term", fence.Rev),
 		jobs: map[string]*jobState{}, cursors: map[string]time.Time{}, groups: map[string]*groupState{},
-		in: make(chan batch, 64), synced: map[string]bool{}}
+		in: make(chan batch, 64), synced: map[string]bool{},
+		live: map[string]*store.Live{}, byJob: map[string]map[string]*store.Live{}, fires: map[string]*store.ShardedFire{}}
 }
 
 func (t *term) group(name string) *groupState {
@@ -120,6 +138,11 @@ func (t *term) run(ctx context.Context) error {
 	defer wg.Wait()
 	defer cancel()
 	t.startMirrors(ctx, &wg)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t.retention(ctx)
+	}()
 
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
@@ -190,6 +213,11 @@ func (t *term) startMirrors(ctx context.Context, wg *sync.WaitGroup) {
 			send(batch{source: "assigned", synced: synced, snaps: evs})
 		})
 	})
+	run("fires", func() error {
+		return t.st.MirrorFires(ctx, func(evs []store.FireEvent, synced bool) {
+			send(batch{source: "fires", synced: synced, fires: evs})
+		})
+	})
 }
 
 // apply folds one mirror delivery into the leader's state.
@@ -206,12 +234,16 @@ func (t *term) apply(b batch) {
 	for _, ev := range b.snaps {
 		t.onSnapshot(ev)
 	}
+	for _, ev := range b.fires {
+		t.onFire(ev)
+	}
 	if b.synced && !t.ready {
 		t.synced[b.source] = true
 		if len(t.synced) == len(mirrorSources) {
 			t.ready = true
 			t.orphansDirty = true
-			t.log.Info("leader state loaded", "jobs", len(t.jobs), "groups", len(t.groups))
+			t.summariesDirty = true
+			t.log.Info("leader state loaded", "jobs", len(t.jobs), "groups", len(t.groups), "live_snapshots", len(t.live))
 		}
 	}
 }
@@ -268,7 +300,7 @@ func (t *term) onCursor(ev store.CursorEvent) {
 }
 
 // reschedule queues js at the first fire after its cursor, or takes it out
-// of the queue while it is paused or its cursor is unknown.
+// of the queue while it is paused, stale or its cursor is unknown.
 func (t *term) reschedule(js *jobState) {
 	cur, ok := t.cursors[js.spec.Name]
 	js.next = time.Time{}
@@ -288,19 +320,34 @@ func (t *term) onClient(ev store.ClientEvent) {
 		t.log.Error("cannot decode client registration", "client", ev.ID, "err", ev.Err)
 	}
 	g := t.group(ev.Group)
-	if ev.Client == nil {
-		if _, ok := g.clients[ev.ID]; ok {
+	old, had := g.clients[ev.ID]
+	switch {
+	case ev.Client == nil:
+		if had {
 			t.log.Info("client left", "group", ev.Group, "client", ev.ID)
 		}
 		delete(g.clients, ev.ID)
 		t.orphansDirty = true
-	} else {
-		if _, ok := g.clients[ev.ID]; !ok {
-			t.log.Info("client joined", "group", ev.Group, "client", ev.ID)
+	case !had:
+		t.log.Info("client joined", "group", ev.Group, "client", ev.ID, "capacity", ev.Client.Capacity)
+		g.clients[ev.ID] = ev.Client
+	default:
+		if ev.Client.Draining && !old.Draining {
+			t.log.Info("client draining; moving its unstarted work", "group", ev.Group, "client", ev.ID)
+			t.orphansDirty = true
 		}
 		g.clients[ev.ID] = ev.Client
 	}
 	g.sorted = nil
+}
+
+// stage says where a live snapshot is stored: "" when pending, else its
+// client.
+func stage(l *store.Live) string {
+	if l.State == snapshot.StatePending {
+		return ""
+	}
+	return l.Client
 }
 
 func (t *term) onSnapshot(ev store.SnapshotEvent) {
@@ -308,37 +355,88 @@ func (t *term) onSnapshot(ev store.SnapshotEvent) {
 		t.log.Error("cannot decode stored snapshot", "snapshot_id", ev.ID, "err", ev.Err)
 		return
 	}
-	if ev.Pending {
-		if ev.Snap == nil {
-			for _, g := range t.groups {
-				delete(g.pending, ev.ID)
-			}
-			return
-		}
-		t.group(ev.Snap.Group).pending[ev.ID] = ev.Snap
-		return
-	}
-	g := t.group(ev.Group)
-	old, had := g.assigned[ev.ID]
-	if had && old.Client != ev.Client {
-		// The same id under another client: the old key's delete event is
-		// about that client, not this one.
-		had = false
-	}
+	cur := t.live[ev.ID]
 	if ev.Snap == nil {
-		if had {
-			delete(g.assigned, ev.ID)
-			g.perClient[ev.Client]--
+		evStage := ""
+		if !ev.Pending {
+			evStage = ev.Client
+		}
+		// A delete removes only the entry it is about: the same id may
+		// already live elsewhere (moved), known from a newer write.
+		if cur != nil && stage(cur) == evStage && cur.ModRevision <= ev.ModRevision {
+			t.dropLive(cur)
 		}
 		return
 	}
-	if !had {
-		g.perClient[ev.Client]++
+	if cur != nil && cur.ModRevision > ev.Snap.ModRevision {
+		return // older than what the leader wrote itself
 	}
-	g.assigned[ev.ID] = ev.Snap
-	if _, live := g.clients[ev.Client]; !live {
-		t.orphansDirty = true
+	t.putLive(ev.Snap)
+}
+
+// putLive records l as the current state of its snapshot.
+func (t *term) putLive(l *store.Live) {
+	if old := t.live[l.ID]; old != nil {
+		t.unindex(old)
 	}
+	t.live[l.ID] = l
+	g := t.group(l.Group)
+	if l.State == snapshot.StatePending {
+		g.pending[l.ID] = l
+	} else {
+		g.assigned[l.ID] = l
+		g.perClient[l.Client]++
+		if c, ok := g.clients[l.Client]; !ok || c.Draining {
+			t.orphansDirty = true
+		}
+	}
+	jl := t.byJob[l.Job]
+	if jl == nil {
+		jl = map[string]*store.Live{}
+		t.byJob[l.Job] = jl
+	}
+	jl[l.ID] = l
+}
+
+// dropLive forgets a snapshot that finished, was canceled or moved away.
+func (t *term) dropLive(l *store.Live) {
+	t.unindex(l)
+	delete(t.live, l.ID)
+	if l.ShardTotal > 1 {
+		t.summariesDirty = true
+	}
+}
+
+func (t *term) unindex(l *store.Live) {
+	g := t.group(l.Group)
+	if l.State == snapshot.StatePending {
+		delete(g.pending, l.ID)
+	} else if g.assigned[l.ID] == l {
+		delete(g.assigned, l.ID)
+		g.perClient[l.Client]--
+		if g.perClient[l.Client] <= 0 {
+			delete(g.perClient, l.Client)
+		}
+	}
+	if jl := t.byJob[l.Job]; jl != nil {
+		delete(jl, l.ID)
+		if len(jl) == 0 {
+			delete(t.byJob, l.Job)
+		}
+	}
+}
+
+func (t *term) onFire(ev store.FireEvent) {
+	if ev.Err != nil {
+		t.log.Error("cannot decode sharded fire record", "snapshot_id", ev.ID, "err", ev.Err)
+		return
+	}
+	if ev.Fire == nil {
+		delete(t.fires, ev.ID)
+		return
+	}
+	t.fires[ev.ID] = ev.Fire
+	t.summariesDirty = true
 }
 
 // untilNextWake is how long the loop may sleep: until the next fire, a
@@ -358,11 +456,11 @@ func (t *term) untilNextWake() time.Duration {
 }
 
 // step does everything that is due: fires, failovers, dispatch of pending
-// snapshots, and gauges. Transient etcd errors are retried shortly; only
-// loss of leadership or ctx ends the term.
+// snapshots, summaries of sharded fires, and gauges. Transient etcd errors
+// are retried shortly; only loss of leadership or ctx ends the term.
 func (t *term) step(ctx context.Context) error {
 	t.retryAt = time.Time{}
-	for _, f := range []func(context.Context) error{t.fireDue, t.failover, t.dispatchPending} {
+	for _, f := range []func(context.Context) error{t.fireDue, t.failover, t.dispatchPending, t.summarize} {
 		err := f(ctx)
 		if errors.Is(err, errNotLeader) || ctx.Err() != nil {
 			if err == nil {

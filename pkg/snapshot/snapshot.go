@@ -33,6 +33,16 @@ const (
 	StatusLost      Status = "lost" // its client died while running it
 )
 
+// Final reports whether no further attempt follows a run with this status
+// and attempt under the snapshot's retry policy.
+func (s *Snapshot) Final(st Status) bool {
+	switch st {
+	case StatusFailed, StatusTimedOut, StatusLost:
+		return s.Attempt > s.Retries || s.Pinned
+	}
+	return true
+}
+
 // Trigger says why a snapshot exists.
 type Trigger string
 
@@ -69,6 +79,12 @@ type Snapshot struct {
 
 	// NotBefore delays the dispatch of a pending retry (its backoff).
 	NotBefore *time.Time `json:"not_before,omitempty"`
+	// Pinned snapshots belong to one client (broadcast): when that client
+	// dies they are not moved to another one.
+	Pinned bool `json:"pinned,omitempty"`
+	// CancelRequested asks the running client to stop (overlap policy
+	// replace); the run then ends as canceled.
+	CancelRequested bool `json:"cancel_requested,omitempty"`
 
 	State        State      `json:"state"`
 	Client       string     `json:"client,omitempty"`
@@ -147,14 +163,14 @@ const MaxRetryDelay = time.Hour
 // jitter in [delay/2, delay] so a fleet of failures does not retry in
 // lockstep), or nil when no retries are left. jitter is a number in [0, 1).
 func (s *Snapshot) NextAttempt(trigger Trigger, now time.Time, jitter float64) *Snapshot {
-	if s.Attempt > s.Retries {
+	if s.Attempt > s.Retries || s.Pinned {
 		return nil
 	}
 	n := *s
 	n.Attempt++
 	n.Trigger = trigger
 	n.CreatedAt = now.UTC()
-	n.State, n.Client, n.DispatchedAt, n.StartedAt, n.NotBefore = StatePending, "", nil, nil, nil
+	n.State, n.Client, n.DispatchedAt, n.StartedAt, n.NotBefore, n.CancelRequested = StatePending, "", nil, nil, nil, false
 	if trigger == TriggerRetry && s.RetryBackoff > 0 {
 		delay := s.RetryBackoff
 		for i := 1; i < s.Attempt && delay < MaxRetryDelay; i++ {
@@ -178,4 +194,19 @@ func ForJob(spec *job.Spec, id string, trigger Trigger, scheduledAt, now time.Ti
 		Trigger: trigger, Attempt: 1, ShardIndex: 0, ShardTotal: 1,
 		ScheduledAt: scheduledAt.UTC(), CreatedAt: now.UTC(), JobRevision: spec.Revision,
 	}
+}
+
+// Shards splits base into n shard snapshots (ids base.s000 ...), or returns
+// base alone when n <= 1.
+func Shards(base Snapshot, n int) []Snapshot {
+	if n <= 1 {
+		return []Snapshot{base}
+	}
+	out := make([]Snapshot, n)
+	for i := range out {
+		s := base
+		s.ID, s.ShardIndex, s.ShardTotal = ShardID(base.ID, i), i, n
+		out[i] = s
+	}
+	return out
 }

@@ -25,6 +25,9 @@ type Client struct {
 	Version   string    `json:"version"`
 	Addr      string    `json:"addr,omitempty"`
 	StartedAt time.Time `json:"started_at"`
+	// Draining is set by a worker that is shutting down: it takes no new
+	// work, and the leader moves its unstarted work elsewhere.
+	Draining bool `json:"draining,omitempty"`
 
 	// CreateRevision identifies this registration: a client that re-registers
 	// after its lease expired is a new registration. Not stored in the value.
@@ -173,4 +176,20 @@ func (s *Store) Leader(ctx context.Context) (id string, err error) {
 		return "", nil
 	}
 	return string(resp.Kvs[0].Value), nil
+}
+
+// EvictClient ends a client's registration by revoking its lease, as if the
+// process had died: the leader then fails over its work. ErrNotFound if the
+// client is not registered.
+func (s *Store) EvictClient(ctx context.Context, group, id string) (err error) {
+	defer s.track("client_evict", time.Now(), &err)
+	resp, err := s.c.Get(ctx, s.k.client(group, id))
+	if err != nil {
+		return wrap("get client", err)
+	}
+	if len(resp.Kvs) == 0 {
+		return ErrNotFound
+	}
+	_, err = s.c.Revoke(ctx, clientv3.LeaseID(resp.Kvs[0].Lease))
+	return wrap("revoke client lease", err)
 }

@@ -102,13 +102,16 @@ type SnapshotEvent struct {
 	Group   string
 	Client  string
 	Snap    *Live
-	Err     error
+	// ModRevision is the revision of the change (of the deletion for a
+	// delete), so a receiver can drop events older than what it knows.
+	ModRevision int64
+	Err         error
 }
 
 func (s *Store) snapshotEvents(raw []RawEvent, pending bool) []SnapshotEvent {
 	out := make([]SnapshotEvent, 0, len(raw))
 	for _, ev := range raw {
-		se := SnapshotEvent{Pending: pending}
+		se := SnapshotEvent{Pending: pending, ModRevision: ev.ModRevision}
 		if pending {
 			se.ID = lastSegment(ev.Key)
 		} else {

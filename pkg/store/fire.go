@@ -37,6 +37,23 @@ type Fire struct {
 	JobRevision int64
 	Cursor      time.Time
 	Placements  []Placement
+	// Forbid makes the write hold only if no snapshot of the job is live
+	// anywhere (overlap policy forbid), checked inside the transaction.
+	Forbid bool
+	// Sharded records a fire of several shards until its summary is written.
+	Sharded *ShardedFire
+}
+
+// ShardedFire is a fire that made several snapshots (shards); the leader
+// writes one summary run for it once every shard has finished.
+type ShardedFire struct {
+	ID          string           `json:"id"`
+	Job         string           `json:"job"`
+	Group       string           `json:"group"`
+	Trigger     snapshot.Trigger `json:"trigger"`
+	ScheduledAt time.Time        `json:"scheduled_at"`
+	ShardTotal  int              `json:"shard_total"`
+	CreatedAt   time.Time        `json:"created_at"`
 }
 
 // FireOutcome says whether a Fire was written and, if not, why.
@@ -50,10 +67,11 @@ const (
 	FireCursorAhead             // this fire (or a later one) was already written
 	FireClientGone              // a chosen client is no longer registered
 	FireDuplicate               // a snapshot with this id exists already
+	FireOverlap                 // Forbid, and a snapshot of the job is live
 )
 
 func (o FireOutcome) String() string {
-	return [...]string{"written", "not_leader", "job_changed", "cursor_ahead", "client_gone", "duplicate"}[o]
+	return [...]string{"written", "not_leader", "job_changed", "cursor_ahead", "client_gone", "duplicate", "overlap"}[o]
 }
 
 // FireResult reports a WriteFire.
@@ -65,6 +83,8 @@ type FireResult struct {
 	Cursor time.Time
 	// GoneClients lists chosen clients that are no longer registered.
 	GoneClients []string
+	// Written are the snapshots as stored, when written.
+	Written []Live
 }
 
 // WriteFire writes one fire in a single transaction that holds only if this
@@ -86,14 +106,24 @@ func (s *Store) WriteFire(ctx context.Context, fence Fence, f Fire, now time.Tim
 		clientv3.OpGet(jobKey, clientv3.WithKeysOnly()),
 		clientv3.OpGet(curKey),
 	}
+	if f.Forbid {
+		cmps = append(cmps, s.noneActive(f.Job))
+		elseOps = append(elseOps, clientv3.OpGet(s.k.activeOfJob(f.Job), clientv3.WithPrefix(), clientv3.WithCountOnly()))
+	}
+	if f.Sharded != nil {
+		ops = append(ops, clientv3.OpPut(s.k.fire(f.Job, f.Sharded.ID), encode(*f.Sharded)))
+	}
 	seen := map[string]bool{}
 	var clientKeys []string
+	var written []Live
 	for _, p := range f.Placements {
 		snap := p.Snapshot
+		ops = append(ops, clientv3.OpPut(s.k.active(snap.Job, snap.ID), snap.Group))
 		cmps = append(cmps, clientv3.Compare(clientv3.CreateRevision(s.k.pending(snap.ID)), "=", 0))
 		if p.Client == nil {
 			snap.State, snap.Client, snap.DispatchedAt = snapshot.StatePending, "", nil
 			ops = append(ops, clientv3.OpPut(s.k.pending(snap.ID), encode(snap)))
+			written = append(written, Live{Snapshot: snap})
 			continue
 		}
 		ck := s.k.client(p.Client.Group, p.Client.ID)
@@ -105,13 +135,17 @@ func (s *Store) WriteFire(ctx context.Context, fence Fence, f Fire, now time.Tim
 		}
 		assignTo(&snap, p.Client, now)
 		ops = append(ops, clientv3.OpPut(s.k.assign(snap.Group, p.Client.ID, snap.ID), encode(snap)))
+		written = append(written, Live{Snapshot: snap})
 	}
 	resp, err := s.c.Txn(ctx).If(cmps...).Then(ops...).Else(elseOps...).Commit()
 	if err != nil {
 		return res, wrap("write fire", err)
 	}
 	if resp.Succeeded {
-		return FireResult{Outcome: FireWritten, Revision: resp.Header.Revision}, nil
+		for i := range written {
+			written[i].ModRevision = resp.Header.Revision
+		}
+		return FireResult{Outcome: FireWritten, Revision: resp.Header.Revision, Written: written}, nil
 	}
 	rr := func(i int) *clientv3.GetResponse {
 		return (*clientv3.GetResponse)(resp.Responses[i].GetResponseRange())
@@ -142,6 +176,12 @@ func (s *Store) WriteFire(ctx context.Context, fence Fence, f Fire, now time.Tim
 		return FireResult{Outcome: FireClientGone, GoneClients: gone}, nil
 	}
 	return FireResult{Outcome: FireDuplicate}, nil
+}
+
+// noneActive holds if no snapshot of job is live: every key in the job's
+// active prefix must have create revision 0, which only an empty range has.
+func (s *Store) noneActive(job string) clientv3.Cmp {
+	return clientv3.Compare(clientv3.CreateRevision(s.k.activeOfJob(job)), "=", 0).WithPrefix()
 }
 
 func sameRegistration(createRev int64, clientKey string, f Fire) bool {

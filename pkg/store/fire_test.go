@@ -207,8 +207,8 @@ func TestClaimAndCompleteFenceZombies(t *testing.T) {
 	lost := running.Finish(snapshot.StatusLost, "", "gone", t1)
 	next := running.Snapshot
 	next.Attempt = 2
-	if out, err := st.Move(ctx, fence, running, &lost, &store.Placement{Snapshot: next, Client: &w2}, t1); err != nil || out != store.Moved {
-		t.Fatalf("move: %v %v", out, err)
+	if res, err := st.Move(ctx, fence, running, &lost, &store.Placement{Snapshot: next, Client: &w2}, t1); err != nil || res.Outcome != store.Moved {
+		t.Fatalf("move: %v %v", res.Outcome, err)
 	}
 	// The zombie's late result is refused and changes nothing.
 	rev := e.Revision(t)

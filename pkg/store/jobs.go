@@ -126,25 +126,47 @@ func (s *Store) ListJobs(ctx context.Context, group string) (specs []job.Spec, e
 	return specs, wrap("list jobs", err)
 }
 
-// DeleteJob removes a job, its cursor and its pending snapshots in one
-// transaction. Runs already assigned to clients finish and are kept in
-// history.
-func (s *Store) DeleteJob(ctx context.Context, name string) (err error) {
+// DeleteJob removes a job, its cursor and its pending snapshots (recorded
+// as canceled) in one transaction. Runs already assigned to clients finish
+// and are kept in history.
+func (s *Store) DeleteJob(ctx context.Context, name string, now time.Time) (err error) {
 	defer s.track("job_delete", time.Now(), &err)
-	key := s.k.job(name)
-	resp, err := s.c.Txn(ctx).
-		If(clientv3.Compare(clientv3.CreateRevision(key), ">", 0)).
-		Then(clientv3.OpDelete(key),
-			clientv3.OpDelete(s.k.cursor(name)),
-			clientv3.OpDelete(s.k.pendingOfJob(name), clientv3.WithPrefix())).
-		Commit()
-	if err != nil {
-		return wrap("delete job", err)
+	key, pprefix := s.k.job(name), s.k.pendingOfJob(name)
+	for range 5 {
+		var pending []Live
+		rev, err := s.listPrefix(ctx, pprefix, func(k string, v []byte, modRev, _ int64) error {
+			snap, err := DecodeSnapshot(k, v)
+			pending = append(pending, Live{Snapshot: snap, ModRevision: modRev})
+			return err
+		})
+		if err != nil {
+			return wrap("delete job", err)
+		}
+		// The transaction deletes exactly the pending snapshots read above:
+		// each unchanged, and none created since.
+		cmps := []clientv3.Cmp{
+			clientv3.Compare(clientv3.CreateRevision(key), ">", 0),
+			clientv3.Compare(clientv3.CreateRevision(pprefix), "<", rev+1).WithPrefix(),
+		}
+		ops := []clientv3.Op{clientv3.OpDelete(key), clientv3.OpDelete(s.k.cursor(name))}
+		for _, l := range pending {
+			run := l.Finish(snapshot.StatusCanceled, "", "the job was deleted", now)
+			cmps = append(cmps, clientv3.Compare(clientv3.ModRevision(s.k.pending(l.ID)), "=", l.ModRevision))
+			ops = append(ops, clientv3.OpDelete(s.k.pending(l.ID)), clientv3.OpDelete(s.k.active(name, l.ID)),
+				clientv3.OpPut(s.k.history(name, run.ID), encode(run)))
+		}
+		resp, err := s.c.Txn(ctx).If(cmps...).Then(ops...).Else(clientv3.OpGet(key, clientv3.WithCountOnly())).Commit()
+		if err != nil {
+			return wrap("delete job", err)
+		}
+		if resp.Succeeded {
+			return nil
+		}
+		if resp.Responses[0].GetResponseRange().Count == 0 {
+			return ErrNotFound
+		}
 	}
-	if !resp.Succeeded {
-		return ErrNotFound
-	}
-	return nil
+	return ErrConflict
 }
 
 // Cursor reads a job's schedule cursor: the last nominal fire time that was

@@ -31,9 +31,19 @@ func (k keys) assignPrefix() string                  { return k.root + "/execute
 func (k keys) assignGroupPrefix(g string) string     { return k.assignPrefix() + g + "/" }
 func (k keys) assignClientPrefix(g, c string) string { return k.assignGroupPrefix(g) + c + "/" }
 func (k keys) assign(g, c, id string) string         { return k.assignClientPrefix(g, c) + id }
-func (k keys) historyPrefix() string                 { return k.root + "/execute/history/snapshots/" }
-func (k keys) historyOfJob(job string) string        { return k.historyPrefix() + job + "/" }
-func (k keys) history(job, runID string) string      { return k.historyOfJob(job) + runID }
+
+// active/<job>/<snapshot-id> exists from a snapshot's creation until its
+// final attempt ends: overlap rules compare on the job's whole prefix.
+func (k keys) activeOfJob(job string) string { return k.root + "/execute/active/" + job + "/" }
+func (k keys) active(job, id string) string  { return k.activeOfJob(job) + id }
+
+// fires/<job>/<snapshot-id> tracks a sharded fire until its summary run is
+// written.
+func (k keys) firePrefix() string               { return k.root + "/execute/fires/" }
+func (k keys) fire(job, id string) string       { return k.firePrefix() + job + "/" + id }
+func (k keys) historyPrefix() string            { return k.root + "/execute/history/snapshots/" }
+func (k keys) historyOfJob(job string) string   { return k.historyPrefix() + job + "/" }
+func (k keys) history(job, runID string) string { return k.historyOfJob(job) + runID }
 
 // parseClient splits a client key into group and client id.
 func (k keys) parseClient(key string) (group, id string, ok bool) {

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"time"
 
@@ -23,6 +24,10 @@ func DecodeSnapshot(key string, v []byte) (snapshot.Snapshot, error) {
 	err := decode(key, v, &snap)
 	return snap, err
 }
+
+// ErrOverlap refuses a new snapshot of a job that forbids overlapping runs
+// while one is live.
+var ErrOverlap = errors.New("a run of the job is in progress")
 
 // MoveOutcome says whether Move happened and, if not, why.
 type MoveOutcome int
@@ -53,7 +58,7 @@ func (s *Store) liveKey(l Live) string {
 // given. It dispatches pending snapshots, moves the unstarted work of a dead
 // client, and replaces a lost attempt with the next one, all fenced by
 // leadership.
-func (s *Store) Move(ctx context.Context, fence Fence, from Live, done *snapshot.Run, to *Placement, now time.Time) (out MoveOutcome, err error) {
+func (s *Store) Move(ctx context.Context, fence Fence, from Live, done *snapshot.Run, to *Placement, now time.Time) (res MoveResult, err error) {
 	defer s.track("move", time.Now(), &err)
 	fromKey := s.liveKey(from)
 	cmps := []clientv3.Cmp{fence.cmp(), clientv3.Compare(clientv3.ModRevision(fromKey), "=", from.ModRevision)}
@@ -61,6 +66,11 @@ func (s *Store) Move(ctx context.Context, fence Fence, from Live, done *snapshot
 	if done != nil {
 		ops = append(ops, clientv3.OpPut(s.k.history(done.Job, done.ID), encode(*done)))
 	}
+	if to == nil {
+		// The snapshot's life ends here.
+		ops = append(ops, clientv3.OpDelete(s.k.active(from.Job, from.ID)))
+	}
+	var moved *Live
 	if to != nil {
 		snap := to.Snapshot
 		if to.Client == nil {
@@ -71,43 +81,117 @@ func (s *Store) Move(ctx context.Context, fence Fence, from Live, done *snapshot
 			assignTo(&snap, to.Client, now)
 			ops = append(ops, clientv3.OpPut(s.k.assign(snap.Group, to.Client.ID, snap.ID), encode(snap)))
 		}
+		moved = &Live{Snapshot: snap}
 	}
 	resp, err := s.c.Txn(ctx).If(cmps...).Then(ops...).
 		Else(clientv3.OpGet(fence.Key, clientv3.WithKeysOnly()), clientv3.OpGet(fromKey, clientv3.WithKeysOnly())).
 		Commit()
 	if err != nil {
-		return out, wrap("move snapshot", err)
+		return res, wrap("move snapshot", err)
 	}
-	if resp.Succeeded {
-		return Moved, nil
+	res = MoveResult{Outcome: s.moveOutcome(resp, fence, from), Revision: resp.Header.Revision}
+	if res.Outcome == Moved && moved != nil {
+		moved.ModRevision = resp.Header.Revision
+		res.Live = moved
 	}
-	if kvs := resp.Responses[0].GetResponseRange().Kvs; len(kvs) == 0 || kvs[0].CreateRevision != fence.Rev {
-		return MoveNotLeader, nil
-	}
-	if kvs := resp.Responses[1].GetResponseRange().Kvs; len(kvs) == 0 || kvs[0].ModRevision != from.ModRevision {
-		return MoveSnapshotChanged, nil
-	}
-	return MoveClientGone, nil
+	return res, nil
 }
 
-// CreatePending writes a snapshot that waits for the leader to dispatch it
-// (manual triggers). The job must exist; ErrNotFound otherwise.
-func (s *Store) CreatePending(ctx context.Context, snap snapshot.Snapshot) (err error) {
-	defer s.track("pending_create", time.Now(), &err)
-	pkey := s.k.pending(snap.ID)
-	snap.State, snap.Client, snap.DispatchedAt, snap.StartedAt = snapshot.StatePending, "", nil, nil
+// MoveResult reports a Move: its outcome and, when moved, the revision of
+// the write and the snapshot as stored at its new place (nil if it ended).
+type MoveResult struct {
+	Outcome  MoveOutcome
+	Revision int64
+	Live     *Live
+}
+
+func (s *Store) moveOutcome(resp *clientv3.TxnResponse, fence Fence, from Live) MoveOutcome {
+	if resp.Succeeded {
+		return Moved
+	}
+	if kvs := resp.Responses[0].GetResponseRange().Kvs; len(kvs) == 0 || kvs[0].CreateRevision != fence.Rev {
+		return MoveNotLeader
+	}
+	if kvs := resp.Responses[1].GetResponseRange().Kvs; len(kvs) == 0 || kvs[0].ModRevision != from.ModRevision {
+		return MoveSnapshotChanged
+	}
+	return MoveClientGone
+}
+
+// RequestCancel marks a running snapshot so that its client stops it
+// (overlap policy replace). The run then ends as canceled.
+func (s *Store) RequestCancel(ctx context.Context, fence Fence, l Live) (res MoveResult, err error) {
+	defer s.track("cancel_request", time.Now(), &err)
+	key := s.liveKey(l)
+	snap := l.Snapshot
+	snap.CancelRequested = true
 	resp, err := s.c.Txn(ctx).
-		If(clientv3.Compare(clientv3.CreateRevision(s.k.job(snap.Job)), ">", 0),
-			clientv3.Compare(clientv3.CreateRevision(pkey), "=", 0)).
-		Then(clientv3.OpPut(pkey, encode(snap))).
-		Else(clientv3.OpGet(s.k.job(snap.Job), clientv3.WithCountOnly())).
+		If(fence.cmp(), clientv3.Compare(clientv3.ModRevision(key), "=", l.ModRevision)).
+		Then(clientv3.OpPut(key, encode(snap))).
+		Else(clientv3.OpGet(fence.Key, clientv3.WithKeysOnly()), clientv3.OpGet(key, clientv3.WithKeysOnly())).
 		Commit()
+	if err != nil {
+		return res, wrap("request cancel", err)
+	}
+	res = MoveResult{Outcome: s.moveOutcome(resp, fence, l), Revision: resp.Header.Revision}
+	if res.Outcome == Moved {
+		res.Live = &Live{Snapshot: snap, ModRevision: resp.Header.Revision}
+	}
+	return res, nil
+}
+
+// GetAssignment reads the snapshot assigned to a client; ErrNotFound if
+// it is no longer there.
+func (s *Store) GetAssignment(ctx context.Context, group, clientID, id string) (l Live, err error) {
+	defer s.track("assignment_get", time.Now(), &err)
+	key := s.k.assign(group, clientID, id)
+	resp, err := s.c.Get(ctx, key)
+	if err != nil {
+		return l, wrap("get assignment", err)
+	}
+	if len(resp.Kvs) == 0 {
+		return l, ErrNotFound
+	}
+	snap, err := DecodeSnapshot(key, resp.Kvs[0].Value)
+	return Live{Snapshot: snap, ModRevision: resp.Kvs[0].ModRevision}, err
+}
+
+// CreatePending writes snapshots that wait for the leader to dispatch them
+// (a manual trigger: one, or one per shard with the sharded fire's record).
+// The job must exist (ErrNotFound otherwise); with forbid, no snapshot of
+// the job may be live (ErrOverlap otherwise).
+func (s *Store) CreatePending(ctx context.Context, snaps []snapshot.Snapshot, sharded *ShardedFire, forbid bool) (err error) {
+	defer s.track("pending_create", time.Now(), &err)
+	if len(snaps) == 0 {
+		return nil
+	}
+	jobName := snaps[0].Job
+	cmps := []clientv3.Cmp{clientv3.Compare(clientv3.CreateRevision(s.k.job(jobName)), ">", 0)}
+	elseOps := []clientv3.Op{clientv3.OpGet(s.k.job(jobName), clientv3.WithCountOnly())}
+	var ops []clientv3.Op
+	for _, snap := range snaps {
+		pkey := s.k.pending(snap.ID)
+		snap.State, snap.Client, snap.DispatchedAt, snap.StartedAt = snapshot.StatePending, "", nil, nil
+		cmps = append(cmps, clientv3.Compare(clientv3.CreateRevision(pkey), "=", 0))
+		ops = append(ops, clientv3.OpPut(pkey, encode(snap)), clientv3.OpPut(s.k.active(snap.Job, snap.ID), snap.Group))
+	}
+	if sharded != nil {
+		ops = append(ops, clientv3.OpPut(s.k.fire(sharded.Job, sharded.ID), encode(*sharded)))
+	}
+	if forbid {
+		cmps = append(cmps, s.noneActive(jobName))
+		elseOps = append(elseOps, clientv3.OpGet(s.k.activeOfJob(jobName), clientv3.WithPrefix(), clientv3.WithCountOnly()))
+	}
+	resp, err := s.c.Txn(ctx).If(cmps...).Then(ops...).Else(elseOps...).Commit()
 	if err != nil {
 		return wrap("create pending snapshot", err)
 	}
 	if !resp.Succeeded {
-		if resp.Responses[0].GetResponseRange().Count == 0 {
+		switch {
+		case resp.Responses[0].GetResponseRange().Count == 0:
 			return ErrNotFound
+		case forbid && resp.Responses[1].GetResponseRange().Count > 0:
+			return ErrOverlap
 		}
 		return ErrExists
 	}
@@ -151,6 +235,8 @@ func (s *Store) Complete(ctx context.Context, clientID string, claimRev int64, r
 	ops := []clientv3.Op{clientv3.OpPut(s.k.history(run.Job, run.ID), encode(run)), clientv3.OpDelete(akey)}
 	if retry != nil {
 		ops = append(ops, clientv3.OpPut(s.k.pending(retry.ID), encode(*retry)))
+	} else {
+		ops = append(ops, clientv3.OpDelete(s.k.active(run.Job, run.SnapshotID)))
 	}
 	resp, err := s.c.Txn(ctx).
 		If(clientv3.Compare(clientv3.ModRevision(akey), "=", claimRev)).
@@ -253,7 +339,8 @@ func (s *Store) CancelLive(ctx context.Context, l Live, reason string, now time.
 	run := l.Snapshot.Finish(snapshot.StatusCanceled, "", reason, now)
 	resp, err := s.c.Txn(ctx).
 		If(clientv3.Compare(clientv3.ModRevision(key), "=", l.ModRevision)).
-		Then(clientv3.OpDelete(key), clientv3.OpPut(s.k.history(run.Job, run.ID), encode(run))).
+		Then(clientv3.OpDelete(key), clientv3.OpPut(s.k.history(run.Job, run.ID), encode(run)),
+			clientv3.OpDelete(s.k.active(l.Job, l.ID))).
 		Commit()
 	if err != nil {
 		return wrap("cancel snapshot", err)

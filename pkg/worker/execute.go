@@ -41,9 +41,17 @@ func (w *Worker) execute(runCtx context.Context, log *slog.Logger, me store.Clie
 	if snap.DispatchedAt != nil {
 		w.cfg.Metrics.Started(started.Sub(*snap.DispatchedAt))
 	}
+	taskCtx, cancelTask := context.WithCancelCause(runCtx)
+	w.mu.Lock()
+	w.cancels[snap.ID] = cancelTask
+	w.mu.Unlock()
 	w.setRunning(+1)
-	output, status, errText := w.invoke(runCtx, me, &snap)
+	output, status, errText := w.invoke(taskCtx, me, &snap)
 	w.setRunning(-1)
+	w.mu.Lock()
+	delete(w.cancels, snap.ID)
+	w.mu.Unlock()
+	cancelTask(nil)
 	if runCtx.Err() != nil {
 		// Canceled by the drain deadline: left running, so that the leader
 		// records it lost and retries it once this registration ends.
@@ -57,6 +65,18 @@ func (w *Worker) execute(runCtx context.Context, log *slog.Logger, me store.Clie
 		next = snap.NextAttempt(snapshot.TriggerRetry, finished, rand.Float64())
 	}
 	err = w.retry(runCtx, func(ctx context.Context) error {
+		err := w.cfg.Store.Complete(ctx, me.ID, claimRev, run, next)
+		if !errors.Is(err, store.ErrConflict) {
+			return err
+		}
+		// The leader may have changed the assignment in place (a cancel
+		// request): if it is still this attempt, running here, report
+		// against its current revision. Anything else means it was moved.
+		cur, gerr := w.cfg.Store.GetAssignment(ctx, me.Group, me.ID, snap.ID)
+		if gerr != nil || cur.State != snapshot.StateRunning || cur.Attempt != snap.Attempt || cur.ModRevision == claimRev {
+			return err
+		}
+		claimRev = cur.ModRevision
 		return w.cfg.Store.Complete(ctx, me.ID, claimRev, run, next)
 	})
 	w.cfg.Metrics.Finished(snap.Job, snap.Group, string(status), finished.Sub(started))
@@ -102,6 +122,8 @@ func (w *Worker) invoke(runCtx context.Context, me store.Client, snap *snapshot.
 	switch {
 	case err == nil:
 		return output, snapshot.StatusSucceeded, ""
+	case errors.Is(context.Cause(runCtx), errReplaced):
+		return output, snapshot.StatusCanceled, errReplaced.Error()
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
 		return output, snapshot.StatusTimedOut, fmt.Sprintf("timed out after %s: %v", timeout, err)
 	default:

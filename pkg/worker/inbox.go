@@ -14,10 +14,12 @@ type inbox struct {
 	waiting map[string]*store.Live
 	taken   map[string]bool // handed to execute, not finished
 	ready   chan struct{}   // signaled when there may be work to start
+	// cancel is called for a running snapshot the leader asked to stop.
+	cancel func(id string)
 }
 
-func newInbox() *inbox {
-	return &inbox{waiting: map[string]*store.Live{}, taken: map[string]bool{}, ready: make(chan struct{}, 1)}
+func newInbox(cancel func(id string)) *inbox {
+	return &inbox{waiting: map[string]*store.Live{}, taken: map[string]bool{}, ready: make(chan struct{}, 1), cancel: cancel}
 }
 
 func (ib *inbox) signal() {
@@ -32,6 +34,9 @@ func (ib *inbox) update(evs []store.SnapshotEvent, _ bool) {
 	ib.mu.Lock()
 	defer ib.mu.Unlock()
 	for _, ev := range evs {
+		if ev.Snap != nil && ev.Snap.State == snapshot.StateRunning && ev.Snap.CancelRequested && ib.taken[ev.ID] {
+			ib.cancel(ev.ID)
+		}
 		if ev.Snap == nil || ev.Snap.State != snapshot.StateDispatched {
 			// Finished, moved away, canceled, or our own claim.
 			delete(ib.waiting, ev.ID)

@@ -17,6 +17,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
@@ -86,6 +87,8 @@ type Worker struct {
 	id       string // current registration's client id
 	running  int
 	tasks    sync.WaitGroup
+	// cancels stops a running handler by snapshot id (overlap replace).
+	cancels map[string]context.CancelCauseFunc
 }
 
 // Defaults for Config fields left zero.
@@ -119,7 +122,8 @@ func New(cfg Config) *Worker {
 		host, _ := os.Hostname()
 		cfg.Name = fmt.Sprintf("%s-%d", host, os.Getpid())
 	}
-	return &Worker{cfg: cfg, log: cfg.Logger.With("group", cfg.Group), handlers: map[string]Handler{}}
+	return &Worker{cfg: cfg, log: cfg.Logger.With("group", cfg.Group), handlers: map[string]Handler{},
+		cancels: map[string]context.CancelCauseFunc{}}
 }
 
 // Handle registers h for target. Call it before Run.
@@ -211,7 +215,7 @@ func (w *Worker) session(ctx, runCtx context.Context, cancelRuns context.CancelF
 
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	ib := newInbox()
+	ib := newInbox(w.cancelRun)
 	mirrorDone := make(chan struct{})
 	go func() {
 		defer close(mirrorDone)
@@ -226,8 +230,17 @@ func (w *Worker) session(ctx, runCtx context.Context, cancelRuns context.CancelF
 		case <-sess.Done():
 			return fmt.Errorf("lease %x expired", sess.Lease())
 		case <-ctx.Done():
+			// Take no more work, tell the leader (it moves what this
+			// client has not started), finish what runs, then release the
+			// registration (deferred sess.Close).
 			cancel()
 			<-mirrorDone
+			me.Draining = true
+			dctx, dcancel := context.WithTimeout(context.WithoutCancel(ctx), reportTimeout)
+			if _, err := w.cfg.Store.RegisterClient(dctx, sess.Lease(), me); err != nil {
+				log.Warn("could not mark the registration draining", "err", err)
+			}
+			dcancel()
 			w.drain(log, cancelRuns)
 			return nil
 		case <-ib.ready:
@@ -256,6 +269,20 @@ func (w *Worker) session(ctx, runCtx context.Context, cancelRuns context.CancelF
 				ib.done(l.ID)
 			}()
 		}
+	}
+}
+
+// errReplaced is the cause of a run canceled by the leader (overlap policy
+// replace).
+var errReplaced = errors.New("replaced by a newer run of the job")
+
+// cancelRun stops the handler running snapshot id, if any.
+func (w *Worker) cancelRun(id string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if cancel, ok := w.cancels[id]; ok {
+		w.log.Info("canceling run at the leader's request", "snapshot_id", id)
+		cancel(errReplaced)
 	}
 }
 

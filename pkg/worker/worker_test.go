@@ -64,7 +64,7 @@ func (c *cluster) trigger(t *testing.T, spec job.Spec) snapshot.Snapshot {
 	}
 	now := time.Now()
 	snap := snapshot.ForJob(&spec, snapshot.ManualID(spec.Name, now), snapshot.TriggerManual, now, now)
-	if err := c.st.CreatePending(ctx, snap); err != nil {
+	if err := c.st.CreatePending(ctx, []snapshot.Snapshot{snap}, nil, false); err != nil {
 		t.Fatal(err)
 	}
 	return snap

@@ -1,0 +1,88 @@
+package store
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+)
+
+// HistoryJobsAfter returns up to n names of jobs that have history rows
+// (deleted jobs included), in name order, starting after the name after.
+// It reads one key per job, so a pass over all jobs costs one small read
+// per job however long their histories are.
+func (s *Store) HistoryJobsAfter(ctx context.Context, after string, n int) (names []string, err error) {
+	defer s.track("history_jobs", time.Now(), &err)
+	start, end := s.k.historyPrefix(), prefixEnd(s.k.historyPrefix())
+	if after != "" {
+		start = prefixEnd(s.k.historyOfJob(after))
+	}
+	for len(names) < n {
+		resp, err := s.c.Get(ctx, start, clientv3.WithRange(end), clientv3.WithKeysOnly(), clientv3.WithLimit(1))
+		if err != nil {
+			return names, wrap("list history jobs", err)
+		}
+		if len(resp.Kvs) == 0 {
+			return names, nil
+		}
+		rest := strings.TrimPrefix(string(resp.Kvs[0].Key), s.k.historyPrefix())
+		job, _, _ := strings.Cut(rest, "/")
+		names = append(names, job)
+		start = prefixEnd(s.k.historyOfJob(job))
+	}
+	return names, nil
+}
+
+// maxOpsPerTxn keeps each deleting transaction under etcd's default limit
+// of 128 operations.
+const maxOpsPerTxn = 100
+
+// TrimHistory deletes a job's runs beyond the newest keep (keep <= 0 keeps
+// all) and those whose nominal time is before cutoff. Run ids sort by
+// nominal time, so this reads keys only. Deletes are fenced by leadership.
+// It returns how many rows it deleted.
+func (s *Store) TrimHistory(ctx context.Context, fence Fence, job string, keep int, cutoff time.Time) (deleted int, err error) {
+	defer s.track("history_trim", time.Now(), &err)
+	prefix := s.k.historyOfJob(job)
+	resp, err := s.c.Get(ctx, prefix, clientv3.WithPrefix(), clientv3.WithKeysOnly(),
+		clientv3.WithSort(clientv3.SortByKey, clientv3.SortDescend))
+	if err != nil {
+		return 0, wrap("list history", err)
+	}
+	var doomed []string
+	for i, kv := range resp.Kvs {
+		key := string(kv.Key)
+		at, ok := stampOf(lastSegment(key))
+		if (keep > 0 && i >= keep) || (ok && at.Before(cutoff)) {
+			doomed = append(doomed, key)
+		}
+	}
+	for len(doomed) > 0 {
+		n := min(len(doomed), maxOpsPerTxn)
+		ops := make([]clientv3.Op, 0, n)
+		for _, key := range doomed[:n] {
+			ops = append(ops, clientv3.OpDelete(key))
+		}
+		tr, err := s.c.Txn(ctx).If(fence.cmp()).Then(ops...).Commit()
+		if err != nil {
+			return deleted, wrap("trim history", err)
+		}
+		if !tr.Succeeded {
+			return deleted, ErrNotLeader
+		}
+		deleted += n
+		doomed = doomed[n:]
+	}
+	return deleted, nil
+}
+
+// stampOf reads the nominal time out of a snapshot or run id.
+func stampOf(id string) (time.Time, bool) {
+	_, rest, ok := strings.Cut(id, "@")
+	if !ok || len(rest) < 16 {
+		return time.Time{}, false
+	}
+	t, err := time.Parse("20060102T150405Z", rest[:16])
+	return t, err == nil
+}
