@@ -30,10 +30,10 @@ type nodeList struct {
 	Leader string `json:"leader"`
 }
 
-func startScheduler(t *testing.T, etcd *pinktest.Etcd, id string) (*pinktest.Process, *pinktest.API) {
+func startScheduler(t *testing.T, endpoints []string, id string, env ...string) (*pinktest.Process, *pinktest.API) {
 	addr := pinktest.FreeAddr(t)
-	p := pinktest.StartProcess(t, "scheduler "+id, nil, "scheduler",
-		"--etcd-endpoints", strings.Join(etcd.Endpoints, ","), "--listen", addr, "--node-id", id,
+	p := pinktest.StartProcess(t, "scheduler "+id, env, "scheduler",
+		"--etcd-endpoints", strings.Join(endpoints, ","), "--listen", addr, "--node-id", id,
 		"--session-ttl", "2s", "--log-level", "debug")
 	api := pinktest.NewAPI(addr)
 	pinktest.Eventually(t, 30*time.Second, func() (bool, string) {
@@ -43,12 +43,15 @@ func startScheduler(t *testing.T, etcd *pinktest.Etcd, id string) (*pinktest.Pro
 	return p, api
 }
 
-func startWorker(t *testing.T, etcd *pinktest.Etcd, name string) *pinktest.Process {
-	p := pinktest.StartProcess(t, "worker "+name, nil, "worker", "--group", "default", "--allow-shell",
-		"--etcd-endpoints", strings.Join(etcd.Endpoints, ","), "--listen", pinktest.FreeAddr(t), "--name", name,
+// startWorker starts a worker of group default and returns it with the
+// address of its /metrics.
+func startWorker(t *testing.T, endpoints []string, name string, env ...string) (*pinktest.Process, string) {
+	addr := pinktest.FreeAddr(t)
+	p := pinktest.StartProcess(t, "worker "+name, env, "worker", "--group", "default", "--allow-shell",
+		"--etcd-endpoints", strings.Join(endpoints, ","), "--listen", addr, "--name", name,
 		"--lease-ttl", "2s", "--log-level", "debug")
 	p.WaitOutput("worker registered", 30*time.Second)
-	return p
+	return p, addr
 }
 
 // leaderAsSeenBy returns the leader node id reported by api, checking that
@@ -107,9 +110,9 @@ func checkHistory(t *testing.T, runs []snapshot.Run) []time.Time {
 // other takes over without losing or doubling a fire.
 func TestTwoSchedulersOneLeader(t *testing.T) {
 	etcd := pinktest.StartEtcd(t)
-	procA, apiA := startScheduler(t, etcd, "node-a")
-	procB, apiB := startScheduler(t, etcd, "node-b")
-	startWorker(t, etcd, "w1")
+	procA, apiA := startScheduler(t, etcd.Endpoints, "node-a")
+	procB, apiB := startScheduler(t, etcd.Endpoints, "node-b")
+	startWorker(t, etcd.Endpoints, "w1")
 
 	var leader string
 	pinktest.Eventually(t, 30*time.Second, func() (bool, string) {

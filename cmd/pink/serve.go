@@ -19,6 +19,7 @@ func runDev(ctx context.Context, args []string, _, stderr io.Writer) error {
 	ttl := f.duration("session-ttl", scheduler.DefaultSessionTTL, "lease TTL of the scheduler session and the worker registration")
 	capacity := f.int("capacity", worker.DefaultCapacity, "runs the built-in worker executes at once")
 	noShell := f.bool("no-shell", false, "disable the shell target (enabled by default in dev mode)")
+	jobLabel := f.bool("metrics-job-label", true, "label metrics by job (set false for very many jobs)")
 	lf := addLogFlags(f)
 	if err := f.parse(args); err != nil {
 		return err
@@ -29,7 +30,7 @@ func runDev(ctx context.Context, args []string, _, stderr io.Writer) error {
 	}
 	return node.RunDev(ctx, node.DevConfig{
 		DataDir: *dataDir, Listen: *listen, EtcdListen: *etcdListen, Root: *root, SessionTTL: *ttl,
-		AllowShell: !*noShell, Capacity: *capacity, Logger: log,
+		AllowShell: !*noShell, Capacity: *capacity, NoJobLabel: !*jobLabel, Logger: log,
 	})
 }
 
@@ -43,6 +44,7 @@ func runScheduler(ctx context.Context, args []string, _, stderr io.Writer) error
 	misfire := f.duration("misfire-threshold", scheduler.DefaultMisfireThreshold, "how late a fire may be and still count as on time")
 	historyLimit := f.int("history-limit", scheduler.DefaultHistoryLimit, "runs kept per job unless the job sets history_limit")
 	historyAge := f.duration("history-max-age", scheduler.DefaultHistoryMaxAge, "runs older than this are deleted")
+	jobLabel := f.bool("metrics-job-label", true, "label metrics by job (set false for very many jobs)")
 	lf := addLogFlags(f)
 	if err := f.parse(args); err != nil {
 		return err
@@ -56,7 +58,8 @@ func runScheduler(ctx context.Context, args []string, _, stderr io.Writer) error
 	}
 	return node.RunScheduler(ctx, node.SchedulerConfig{
 		Etcd: ef.config(), Listen: *listen, AllowUnauthenticated: *insecure, NodeID: *nodeID,
-		SessionTTL: *ttl, MisfireThreshold: *misfire, HistoryLimit: *historyLimit, HistoryMaxAge: *historyAge, Logger: log,
+		SessionTTL: *ttl, MisfireThreshold: *misfire, HistoryLimit: *historyLimit, HistoryMaxAge: *historyAge,
+		NoJobLabel: !*jobLabel, Logger: log,
 	})
 }
 
@@ -70,6 +73,7 @@ func runWorker(ctx context.Context, args []string, _, stderr io.Writer) error {
 	ttl := f.duration("lease-ttl", worker.DefaultLeaseTTL, "registration lease TTL: how fast the leader notices a dead worker")
 	drain := f.duration("drain-timeout", worker.DefaultDrainTimeout, "on SIGTERM, how long running handlers may finish before they are canceled")
 	shell := f.bool("allow-shell", false, "enable the shell target (runs commands from job params on this host)")
+	jobLabel := f.bool("metrics-job-label", true, "label metrics by job (set false for very many jobs)")
 	lf := addLogFlags(f)
 	if err := f.parse(args); err != nil {
 		return err
@@ -86,7 +90,7 @@ func runWorker(ctx context.Context, args []string, _, stderr io.Writer) error {
 	}
 	return node.RunWorker(ctx, node.WorkerConfig{
 		Etcd: ef.config(), Group: *group, Listen: *listen, Name: *name, Capacity: *capacity,
-		LeaseTTL: *ttl, DrainTimeout: *drain, AllowShell: *shell, Logger: log,
+		LeaseTTL: *ttl, DrainTimeout: *drain, AllowShell: *shell, NoJobLabel: !*jobLabel, Logger: log,
 	})
 }
 

@@ -17,6 +17,7 @@ import (
 
 	"github.com/pink-scheduler/pink/pkg/job"
 	"github.com/pink-scheduler/pink/pkg/store"
+	"github.com/pink-scheduler/pink/pkg/telemetry"
 )
 
 // MaxBodyBytes bounds every request body.
@@ -27,16 +28,19 @@ type Config struct {
 	Store *store.Store
 	// Metrics serves /metrics; nil leaves the route out.
 	Metrics http.Handler
-	Logger  *slog.Logger
-	Now     func() time.Time
+	// Requests records each request; nil records nothing.
+	Requests *telemetry.API
+	Logger   *slog.Logger
+	Now      func() time.Time
 }
 
 // Server is the API's HTTP handler.
 type Server struct {
-	st     *store.Store
-	log    *slog.Logger
-	now    func() time.Time
-	router *mux.Router
+	st       *store.Store
+	log      *slog.Logger
+	now      func() time.Time
+	router   *mux.Router
+	requests *telemetry.API
 }
 
 // New builds the API.
@@ -47,7 +51,7 @@ func New(cfg Config) *Server {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	s := &Server{st: cfg.Store, log: cfg.Logger, now: cfg.Now, router: mux.NewRouter()}
+	s := &Server{st: cfg.Store, log: cfg.Logger, now: cfg.Now, router: mux.NewRouter(), requests: cfg.Requests}
 	s.routes(cfg.Metrics)
 	return s
 }
@@ -115,6 +119,21 @@ func (s *Server) adapt(h handler) http.Handler {
 // ServeHTTP serves the API. A panic in a handler becomes a 500 with the
 // error shape, never a dropped connection.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.requests != nil {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		w = rec
+		defer func() {
+			route := "unmatched"
+			var match mux.RouteMatch
+			if s.router.Match(r, &match) && match.Route != nil {
+				if tmpl, err := match.Route.GetPathTemplate(); err == nil {
+					route = tmpl
+				}
+			}
+			s.requests.Observe(route, r.Method, rec.status, time.Since(start))
+		}()
+	}
 	defer func() {
 		if v := recover(); v != nil {
 			if v == http.ErrAbortHandler {
@@ -195,3 +214,17 @@ func queryName(r *http.Request, key string) (string, error) {
 	}
 	return name, nil
 }
+
+// statusRecorder remembers the status a handler wrote, for metrics.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	r.status = code
+	r.ResponseWriter.WriteHeader(code)
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }

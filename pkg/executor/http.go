@@ -12,8 +12,11 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/propagation"
+
 	"github.com/pink-scheduler/pink/pkg/job"
 	"github.com/pink-scheduler/pink/pkg/snapshot"
+	"github.com/pink-scheduler/pink/pkg/telemetry"
 	"github.com/pink-scheduler/pink/pkg/worker"
 )
 
@@ -58,6 +61,8 @@ func HTTP(client *http.Client) worker.Handler {
 		req.Header.Set(HeaderAttempt, strconv.Itoa(run.Attempt))
 		req.Header.Set(HeaderShardIndex, strconv.Itoa(run.ShardIndex))
 		req.Header.Set(HeaderShardTotal, strconv.Itoa(run.ShardTotal))
+		// The called service joins the run's trace.
+		telemetry.InjectHTTP(ctx, propagation.HeaderCarrier(req.Header))
 		if req.Header.Get("User-Agent") == "" {
 			req.Header.Set("User-Agent", "pink-http-target")
 		}

@@ -27,6 +27,8 @@ type DevConfig struct {
 	// AllowShell enables the shell target on the built-in worker.
 	AllowShell bool
 	Capacity   int
+	// NoJobLabel drops the job label from metrics.
+	NoJobLabel bool
 	Logger     *slog.Logger
 }
 
@@ -47,6 +49,11 @@ func RunDev(ctx context.Context, cfg DevConfig) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("data dir: %w", err)
 	}
+	tracing, flush, err := setupTracing(ctx, "pink-dev", cfg.Logger)
+	if err != nil {
+		return err
+	}
+	defer flush()
 	etcd, err := etcdembed.Start(ctx, etcdembed.Config{Dir: filepath.Join(dir, "etcd"), ClientAddr: cfg.EtcdListen})
 	if err != nil {
 		return err
@@ -68,12 +75,14 @@ func RunDev(ctx context.Context, cfg DevConfig) error {
 	if err != nil {
 		return err
 	}
-	sp, err := buildScheduler(st, reg, SchedulerConfig{Listen: cfg.Listen, SessionTTL: cfg.SessionTTL, Logger: cfg.Logger})
+	sp, err := buildScheduler(st, reg, tracing.Tracer, SchedulerConfig{Listen: cfg.Listen, SessionTTL: cfg.SessionTTL,
+		NoJobLabel: cfg.NoJobLabel, Logger: cfg.Logger})
 	if err != nil {
 		return err
 	}
-	w := buildWorker(st, reg, WorkerConfig{Group: DefaultGroup, Name: "dev", Capacity: cfg.Capacity,
-		LeaseTTL: cfg.SessionTTL, DrainTimeout: 10 * time.Second, AllowShell: cfg.AllowShell, Logger: cfg.Logger}, sp.http.Addr())
+	w := buildWorker(st, reg, tracing.Tracer, WorkerConfig{Group: DefaultGroup, Name: "dev", Capacity: cfg.Capacity,
+		LeaseTTL: cfg.SessionTTL, DrainTimeout: 10 * time.Second, AllowShell: cfg.AllowShell, NoJobLabel: cfg.NoJobLabel,
+		Logger: cfg.Logger}, sp.http.Addr())
 
 	p := newParts(ctx)
 	p.goStage("scheduler", sp.sched.Run)

@@ -146,6 +146,22 @@ func (p *parts) wait() error {
 	return p.err
 }
 
+// setupTracing starts tracing from the OTEL_* environment; the returned
+// func flushes it.
+func setupTracing(ctx context.Context, service string, log *slog.Logger) (*telemetry.Tracing, func(), error) {
+	tr, err := telemetry.SetupTracing(ctx, service, Version)
+	if err != nil {
+		return nil, nil, err
+	}
+	return tr, func() {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if err := tr.Shutdown(sctx); err != nil {
+			log.Warn("flushing traces failed", "err", err)
+		}
+	}, nil
+}
+
 // newStore builds a store that reports its etcd requests as metrics.
 func newStore(cli *clientv3.Client, root string, reg *telemetry.Registry) *store.Store {
 	return store.New(cli, root, store.WithObserver(telemetry.NewEtcd(reg).Observe))

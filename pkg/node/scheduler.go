@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/pink-scheduler/pink/pkg/api"
 	"github.com/pink-scheduler/pink/pkg/scheduler"
 	"github.com/pink-scheduler/pink/pkg/store"
@@ -25,7 +27,9 @@ type SchedulerConfig struct {
 	MisfireThreshold     time.Duration
 	HistoryLimit         int
 	HistoryMaxAge        time.Duration
-	Logger               *slog.Logger
+	// NoJobLabel drops the job label from metrics (very large fleets).
+	NoJobLabel bool
+	Logger     *slog.Logger
 }
 
 // schedulerParts is what a scheduler process consists of once built.
@@ -42,14 +46,15 @@ func checkListen(listen string, allow bool) error {
 }
 
 // buildScheduler wires a scheduler node and its API on st.
-func buildScheduler(st *store.Store, reg *telemetry.Registry, cfg SchedulerConfig) (*schedulerParts, error) {
+func buildScheduler(st *store.Store, reg *telemetry.Registry, tracer trace.Tracer, cfg SchedulerConfig) (*schedulerParts, error) {
 	sched := scheduler.New(scheduler.Config{
 		Store: st, NodeID: cfg.NodeID, Addr: cfg.Listen, Version: Version,
 		SessionTTL: cfg.SessionTTL, MisfireThreshold: cfg.MisfireThreshold,
 		HistoryLimit: cfg.HistoryLimit, HistoryMaxAge: cfg.HistoryMaxAge,
-		Logger: cfg.Logger, Metrics: telemetry.NewScheduler(reg),
+		Logger: cfg.Logger, Metrics: telemetry.NewScheduler(reg, telemetry.Options{NoJobLabel: cfg.NoJobLabel}),
+		Tracer: tracer,
 	})
-	handler := api.New(api.Config{Store: st, Metrics: reg.Handler(), Logger: cfg.Logger})
+	handler := api.New(api.Config{Store: st, Metrics: reg.Handler(), Requests: telemetry.NewAPI(reg), Logger: cfg.Logger})
 	srv, err := listen(cfg.Listen, handler, cfg.Logger)
 	if err != nil {
 		return nil, err
@@ -62,6 +67,11 @@ func RunScheduler(ctx context.Context, cfg SchedulerConfig) error {
 	if err := checkListen(cfg.Listen, cfg.AllowUnauthenticated); err != nil {
 		return err
 	}
+	tracing, flush, err := setupTracing(ctx, "pink-scheduler", cfg.Logger)
+	if err != nil {
+		return err
+	}
+	defer flush()
 	cli, err := connect(ctx, cfg.Etcd)
 	if err != nil {
 		return err
@@ -69,7 +79,7 @@ func RunScheduler(ctx context.Context, cfg SchedulerConfig) error {
 	defer cli.Close()
 	reg := telemetry.NewRegistry()
 	st := newStore(cli, cfg.Etcd.Root, reg)
-	sp, err := buildScheduler(st, reg, cfg)
+	sp, err := buildScheduler(st, reg, tracing.Tracer, cfg)
 	if err != nil {
 		return err
 	}

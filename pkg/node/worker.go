@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/pink-scheduler/pink/pkg/executor"
 	"github.com/pink-scheduler/pink/pkg/job"
 	"github.com/pink-scheduler/pink/pkg/store"
@@ -25,15 +27,17 @@ type WorkerConfig struct {
 	DrainTimeout time.Duration
 	// AllowShell enables the shell target on this worker.
 	AllowShell bool
+	// NoJobLabel drops the job label from metrics (very large fleets).
+	NoJobLabel bool
 	Logger     *slog.Logger
 }
 
 // buildWorker wires a worker with the built-in targets.
-func buildWorker(st *store.Store, reg *telemetry.Registry, cfg WorkerConfig, addr string) *worker.Worker {
+func buildWorker(st *store.Store, reg *telemetry.Registry, tracer trace.Tracer, cfg WorkerConfig, addr string) *worker.Worker {
 	w := worker.New(worker.Config{
 		Store: st, Group: cfg.Group, Name: cfg.Name, Capacity: cfg.Capacity, LeaseTTL: cfg.LeaseTTL,
 		DrainTimeout: cfg.DrainTimeout, Addr: addr, Version: Version, Logger: cfg.Logger,
-		Metrics: telemetry.NewWorker(reg),
+		Metrics: telemetry.NewWorker(reg, telemetry.Options{NoJobLabel: cfg.NoJobLabel}), Tracer: tracer,
 	})
 	w.Handle(job.TargetHTTP, executor.HTTP(nil))
 	if cfg.AllowShell {
@@ -53,6 +57,11 @@ func RunWorker(ctx context.Context, cfg WorkerConfig) error {
 	if err := job.CheckName("group", cfg.Group); err != nil {
 		return err
 	}
+	tracing, flush, err := setupTracing(ctx, "pink-worker", cfg.Logger)
+	if err != nil {
+		return err
+	}
+	defer flush()
 	cli, err := connect(ctx, cfg.Etcd)
 	if err != nil {
 		return err
@@ -76,7 +85,7 @@ func RunWorker(ctx context.Context, cfg WorkerConfig) error {
 	if err != nil {
 		return err
 	}
-	w := buildWorker(st, reg, cfg, srv.Addr())
+	w := buildWorker(st, reg, tracing.Tracer, cfg, srv.Addr())
 	cfg.Logger.Info("worker starting", "group", cfg.Group, "metrics", "http://"+srv.Addr()+"/metrics",
 		"etcd", cfg.Etcd.Endpoints, "shell", cfg.AllowShell, "version", Version)
 	p := newParts(ctx)

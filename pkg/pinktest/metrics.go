@@ -1,9 +1,13 @@
 package pinktest
 
 import (
+	"net/http"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 )
 
 // Metric returns the value of the counter or gauge name whose labels
@@ -41,4 +45,57 @@ func Metric(t testing.TB, g prometheus.Gatherer, name string, want map[string]st
 		}
 	}
 	return sum
+}
+
+// Scrape fetches a /metrics page over HTTP (Prometheus text format) and
+// returns it as a Gatherer for Metric and Series.
+func Scrape(t testing.TB, url string) prometheus.Gatherer {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatalf("scrape %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("scrape %s: status %d", url, resp.StatusCode)
+	}
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := parser.TextToMetricFamilies(resp.Body)
+	if err != nil {
+		t.Fatalf("parse %s: %v", url, err)
+	}
+	list := make([]*dto.MetricFamily, 0, len(families))
+	for _, f := range families {
+		list = append(list, f)
+	}
+	return prometheus.GathererFunc(func() ([]*dto.MetricFamily, error) { return list, nil })
+}
+
+// Series counts the series of name whose labels include want.
+func Series(t testing.TB, g prometheus.Gatherer, name string, want map[string]string) int {
+	t.Helper()
+	families, err := g.Gather()
+	if err != nil {
+		t.Fatalf("gather metrics: %v", err)
+	}
+	n := 0
+	for _, f := range families {
+		if f.GetName() != name {
+			continue
+		}
+	series:
+		for _, m := range f.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			for k, v := range want {
+				if labels[k] != v {
+					continue series
+				}
+			}
+			n++
+		}
+	}
+	return n
 }

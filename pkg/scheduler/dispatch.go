@@ -9,9 +9,12 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/pink-scheduler/pink/pkg/job"
 	"github.com/pink-scheduler/pink/pkg/snapshot"
 	"github.com/pink-scheduler/pink/pkg/store"
+	"github.com/pink-scheduler/pink/pkg/telemetry"
 )
 
 // strategy picks the client that runs a snapshot among candidates (never
@@ -206,13 +209,19 @@ func (t *term) dispatchPending(ctx context.Context) error {
 			if t.waitsForReplaced(l) {
 				continue
 			}
-			moved, to, err := t.moveLive(ctx, g, l, nil, &l.Snapshot)
+			next := l.Snapshot
+			moved, to, err := t.moveLive(ctx, g, l, nil, &next)
 			if err != nil {
 				return err
 			}
 			if moved && to != nil {
-				t.s.cfg.Metrics.Dispatched(l.ScheduledAt, t.s.cfg.Now())
-				t.log.Info("pending snapshot dispatched", "snapshot_id", l.ID, "job", l.Job, "client", to.ID, "attempt", l.Attempt)
+				// A pending snapshot was never on a client before, except
+				// one moved back to pending by a failover (it has a
+				// dispatched_at from then).
+				first := l.DispatchedAt == nil
+				t.s.cfg.Metrics.Dispatched(l.Job, l.Group, string(l.Trigger), first, l.ScheduledAt, t.s.cfg.Now(), snapshot.TraceIDOf(next.TraceParent))
+				t.log.InfoContext(telemetry.WithTraceParent(ctx, next.TraceParent), "pending snapshot dispatched",
+					"snapshot_id", l.ID, "job", l.Job, "client", to.ID, "attempt", l.Attempt)
 			}
 		}
 	}
@@ -242,6 +251,7 @@ func (t *term) waitsForReplaced(l *store.Live) bool {
 func (t *term) moveLive(ctx context.Context, g *groupState, l *store.Live, done *snapshot.Run, next *snapshot.Snapshot) (bool, *store.Client, error) {
 	for range 4 {
 		var to *store.Placement
+		var span trace.Span
 		if next != nil {
 			var c *store.Client
 			if !next.Pinned {
@@ -251,12 +261,24 @@ func (t *term) moveLive(ctx context.Context, g *groupState, l *store.Live, done 
 				return false, nil, nil // nowhere to go yet
 			}
 			to = &store.Placement{Snapshot: *next, Client: c}
+			if c != nil {
+				to.Snapshot.Client = c.ID
+				var dctx context.Context
+				dctx, span = t.startChild(telemetry.SpanDispatch, next.TraceParent, snapAttrs(&to.Snapshot)...)
+				to.Snapshot.TraceParent = telemetry.TraceParent(dctx)
+			}
 		}
 		rctx, cancel := context.WithTimeout(ctx, requestTimeout)
 		res, err := t.st.Move(rctx, t.fence, *l, done, to, t.s.cfg.Now())
 		cancel()
+		if span != nil {
+			endSpan(span, res.Outcome.String(), err)
+		}
 		if err != nil {
 			return false, nil, fmt.Errorf("move %s: %w", l.ID, err)
+		}
+		if res.Outcome == store.Moved && to != nil {
+			next.TraceParent = to.Snapshot.TraceParent
 		}
 		switch res.Outcome {
 		case store.MoveNotLeader:

@@ -4,8 +4,11 @@ import (
 	"context"
 	"fmt"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/pink-scheduler/pink/pkg/snapshot"
 	"github.com/pink-scheduler/pink/pkg/store"
+	"github.com/pink-scheduler/pink/pkg/telemetry"
 )
 
 // Failover reasons (label of pink_failovers_total).
@@ -52,7 +55,8 @@ func (t *term) failoverOne(ctx context.Context, g *groupState, l *store.Live) er
 	log := t.log.With("snapshot_id", l.ID, "job", l.Job, "group", g.name, "from_client", l.Client, "attempt", l.Attempt, "reason", reason)
 	if l.State != snapshot.StateRunning {
 		var done *snapshot.Run
-		next := &l.Snapshot
+		copied := l.Snapshot
+		next := &copied
 		if l.Pinned {
 			run := l.Finish(snapshot.StatusCanceled, "", fmt.Sprintf("client %s left before it started this broadcast run", l.Client), now)
 			done, next = &run, nil
@@ -67,14 +71,24 @@ func (t *term) failoverOne(ctx context.Context, g *groupState, l *store.Live) er
 	}
 	done := l.Finish(snapshot.StatusLost, "", fmt.Sprintf("client %s stopped while the run was in progress", l.Client), now)
 	next := l.NextAttempt(snapshot.TriggerFailover, now, 0)
+	var span trace.Span
+	if next != nil {
+		// The next attempt starts a new trace that links to the lost one.
+		var fctx context.Context
+		fctx, span = t.startLinked(telemetry.SpanFailover, l.TraceParent, snapAttrs(next)...)
+		next.TraceParent = telemetry.TraceParent(fctx)
+	}
 	moved, to, err := t.moveLive(ctx, g, l, &done, next)
+	if span != nil {
+		endSpan(span, fmt.Sprint(moved), err)
+	}
 	if err != nil || !moved {
 		return err
 	}
 	t.s.cfg.Metrics.Failover(g.name, reason)
 	if next != nil {
-		t.s.cfg.Metrics.Fired(l.Job, g.name, string(snapshot.TriggerFailover), l.ScheduledAt, now, to != nil)
-		log.Warn("client gone while running the snapshot; recorded lost, next attempt scheduled", "to_client", clientID(to, false))
+		t.s.cfg.Metrics.Fired(l.Job, g.name, string(snapshot.TriggerFailover), l.ScheduledAt, now, to != nil, snapshot.TraceIDOf(next.TraceParent))
+		log.WarnContext(telemetry.WithTraceParent(ctx, next.TraceParent), "client gone while running the snapshot; recorded lost, next attempt scheduled", "to_client", clientID(to, false))
 	} else {
 		log.Warn("client gone while running the snapshot; recorded lost, no retries left")
 	}

@@ -5,9 +5,12 @@ import (
 	"fmt"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/pink-scheduler/pink/pkg/job"
 	"github.com/pink-scheduler/pink/pkg/snapshot"
 	"github.com/pink-scheduler/pink/pkg/store"
+	"github.com/pink-scheduler/pink/pkg/telemetry"
 )
 
 // fireDue writes every fire that is due now. A job whose write failed with
@@ -173,18 +176,33 @@ func (t *term) liveOf(name string) []*store.Live {
 // writeFire builds the snapshots of one planned fire, places them on
 // clients (or leaves them pending when hold is set or no client is alive),
 // and writes them. A client that vanished meanwhile is dropped from the view
-// and the placement is redone.
+// and the placement is redone. A run's fire starts its trace: pink.fire,
+// and a pink.dispatch span under it for each snapshot placed on a client;
+// each snapshot carries the traceparent its execution continues from.
 func (t *term) writeFire(ctx context.Context, js *jobState, pf plannedFire, now time.Time, forbid, hold bool) (store.FireResult, error) {
 	g := t.group(js.spec.Group)
 	for attempt := 0; ; attempt++ {
 		f := store.Fire{Job: js.spec.Name, JobRevision: js.spec.Revision, Cursor: pf.at, Forbid: forbid}
+		var spans []trace.Span
 		if pf.run {
 			base := snapshot.ForJob(&js.spec, snapshot.CronID(js.spec.Name, pf.at), pf.trigger, pf.at, now)
+			fctx, fireSpan := t.s.cfg.Tracer.Start(context.Background(), telemetry.SpanFire, trace.WithNewRoot(),
+				trace.WithAttributes(snapAttrs(&base)...))
+			spans = append(spans, fireSpan)
+			base.TraceParent = telemetry.TraceParent(fctx)
 			f.Placements = t.place(js, g, base)
-			if hold {
-				for i := range f.Placements {
-					f.Placements[i].Client = nil
+			for i := range f.Placements {
+				p := &f.Placements[i]
+				if hold {
+					p.Client = nil
 				}
+				if p.Client == nil {
+					continue
+				}
+				p.Snapshot.Client = p.Client.ID
+				dctx, dspan := t.s.cfg.Tracer.Start(fctx, telemetry.SpanDispatch, trace.WithAttributes(snapAttrs(&p.Snapshot)...))
+				p.Snapshot.TraceParent = telemetry.TraceParent(dctx)
+				spans = append(spans, dspan)
 			}
 			if n := len(f.Placements); n > 1 {
 				f.Sharded = &store.ShardedFire{ID: base.ID, Job: base.Job, Group: base.Group, Trigger: base.Trigger,
@@ -194,6 +212,9 @@ func (t *term) writeFire(ctx context.Context, js *jobState, pf plannedFire, now 
 		rctx, cancel := context.WithTimeout(ctx, requestTimeout)
 		res, err := t.st.WriteFire(rctx, t.fence, f, t.s.cfg.Now())
 		cancel()
+		for i := len(spans) - 1; i >= 0; i-- {
+			endSpan(spans[i], res.Outcome.String(), err)
+		}
 		if err != nil {
 			return res, err
 		}
@@ -209,9 +230,11 @@ func (t *term) writeFire(ctx context.Context, js *jobState, pf plannedFire, now 
 			for i := range res.Written {
 				l := res.Written[i]
 				t.putLive(&l)
-				t.s.cfg.Metrics.Fired(js.spec.Name, js.spec.Group, string(pf.trigger), pf.at, written, l.State != snapshot.StatePending)
+				t.s.cfg.Metrics.Fired(js.spec.Name, js.spec.Group, string(pf.trigger), pf.at, written,
+					l.State != snapshot.StatePending, snapshot.TraceIDOf(l.TraceParent))
 				if l.State == snapshot.StatePending && !hold {
-					t.log.Warn("no live client; snapshot pending", "job", js.spec.Name, "group", js.spec.Group, "snapshot_id", l.ID)
+					t.log.WarnContext(telemetry.WithTraceParent(ctx, l.TraceParent), "no live client; snapshot pending",
+						"job", js.spec.Name, "group", js.spec.Group, "snapshot_id", l.ID)
 				}
 			}
 		}

@@ -195,7 +195,7 @@ func TestMisfirePoliciesAfterDowntime(t *testing.T) {
 	time.Sleep(3500 * time.Millisecond) // a deliberate outage: no leader
 	reg := telemetry.NewRegistry()
 	restart := time.Now()
-	startScheduler(t, st, "n2", withThreshold, func(c *scheduler.Config) { c.Metrics = telemetry.NewScheduler(reg) })
+	startScheduler(t, st, "n2", withThreshold, func(c *scheduler.Config) { c.Metrics = telemetry.NewScheduler(reg, telemetry.Options{}) })
 	for _, m := range []string{"run_all", "run_once", "skip"} {
 		pinktest.Eventually(t, 20*time.Second, func() (bool, string) {
 			runs := history(t, st, m)
@@ -283,7 +283,7 @@ func TestConcurrencyForbid(t *testing.T) {
 	e := pinktest.StartEtcd(t)
 	st := store.New(e.Client, "")
 	reg := telemetry.NewRegistry()
-	startScheduler(t, st, "n1", func(c *scheduler.Config) { c.Metrics = telemetry.NewScheduler(reg) })
+	startScheduler(t, st, "n1", func(c *scheduler.Config) { c.Metrics = telemetry.NewScheduler(reg, telemetry.Options{}) })
 	iv := &intervals{}
 	startWorker(t, st, "g", map[string]worker.Handler{"slow": iv.handler(2200 * time.Millisecond)})
 	startWorker(t, st, "g", map[string]worker.Handler{"slow": iv.handler(2200 * time.Millisecond)})

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"go.etcd.io/etcd/client/v3/concurrency"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/pink-scheduler/pink/pkg/store"
 	"github.com/pink-scheduler/pink/pkg/telemetry"
@@ -41,6 +42,9 @@ type Config struct {
 	RetentionInterval time.Duration
 	Logger            *slog.Logger
 	Metrics           *telemetry.Scheduler
+	// Tracer records the leader's spans (pink.fire, pink.dispatch,
+	// pink.failover); nil means no tracing.
+	Tracer trace.Tracer
 	// Now replaces time.Now in tests.
 	Now func() time.Time
 }
@@ -81,7 +85,10 @@ func New(cfg Config) *Scheduler {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	if cfg.Metrics == nil {
-		cfg.Metrics = telemetry.NewScheduler(telemetry.NewRegistry())
+		cfg.Metrics = telemetry.NewScheduler(telemetry.NewRegistry(), telemetry.Options{})
+	}
+	if cfg.Tracer == nil {
+		cfg.Tracer = telemetry.NoopTracer()
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now

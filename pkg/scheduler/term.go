@@ -76,6 +76,7 @@ type batch struct {
 	cls    []store.ClientEvent
 	snaps  []store.SnapshotEvent
 	fires  []store.FireEvent
+	last   []store.LastEvent
 }
 
 // term is one period of leadership. It owns all leader state; a single
@@ -101,6 +102,8 @@ type term struct {
 	byJob map[string]map[string]*store.Live
 	// fires are the sharded fires that wait for their summary run.
 	fires map[string]*store.ShardedFire
+	// last holds each job's last success and failure times.
+	last map[string]*store.JobLast
 
 	// retryAt is when to retry after an etcd error; zero if none.
 	retryAt time.Time
@@ -113,13 +116,14 @@ type term struct {
 	summariesDirty bool
 }
 
-var mirrorSources = []string{"jobs", "cursors", "clients", "pending", "assigned", "fires"}
+var mirrorSources = []string{"jobs", "cursors", "clients", "pending", "assigned", "fires", "last"}
 
 func newTerm(s *Scheduler, fence store.Fence) *term {
 	return &term{s: s, st: s.cfg.Store, fence: fence, log: s.log.With("term", fence.Rev),
 		jobs: map[string]*jobState{}, cursors: map[string]time.Time{}, groups: map[string]*groupState{},
 		in: make(chan batch, 64), synced: map[string]bool{},
-		live: map[string]*store.Live{}, byJob: map[string]map[string]*store.Live{}, fires: map[string]*store.ShardedFire{}}
+		live: map[string]*store.Live{}, byJob: map[string]map[string]*store.Live{}, fires: map[string]*store.ShardedFire{},
+		last: map[string]*store.JobLast{}}
 }
 
 func (t *term) group(name string) *groupState {
@@ -127,6 +131,7 @@ func (t *term) group(name string) *groupState {
 	if g == nil {
 		g = newGroupState(name)
 		t.groups[name] = g
+		t.s.cfg.Metrics.AddGroup(name)
 	}
 	return g
 }
@@ -218,6 +223,11 @@ func (t *term) startMirrors(ctx context.Context, wg *sync.WaitGroup) {
 			send(batch{source: "fires", synced: synced, fires: evs})
 		})
 	})
+	run("last", func() error {
+		return t.st.MirrorJobLast(ctx, func(evs []store.LastEvent, synced bool) {
+			send(batch{source: "last", synced: synced, last: evs})
+		})
+	})
 }
 
 // apply folds one mirror delivery into the leader's state.
@@ -236,6 +246,9 @@ func (t *term) apply(b batch) {
 	}
 	for _, ev := range b.fires {
 		t.onFire(ev)
+	}
+	for _, ev := range b.last {
+		t.onLast(ev)
 	}
 	if b.synced && !t.ready {
 		t.synced[b.source] = true
@@ -273,15 +286,20 @@ func (t *term) onJob(ev store.JobEvent) {
 		}
 		return
 	}
+	if js != nil && js.spec.Group != ev.Spec.Group {
+		t.s.cfg.Metrics.DeleteJob(js.spec.Name, js.spec.Group)
+		js = nil
+	}
 	if js == nil {
 		js = &jobState{idx: -1}
 		t.jobs[ev.Name] = js
-	} else if js.spec.Group != ev.Spec.Group {
-		t.s.cfg.Metrics.DeleteJob(js.spec.Name, js.spec.Group)
+		t.s.cfg.Metrics.AddJob(ev.Spec.Name, ev.Spec.Group)
+		t.group(ev.Spec.Group)
 	}
 	js.spec, js.sched = *ev.Spec, sched
 	js.interval = sched.Interval(t.s.cfg.Now())
 	t.reschedule(js)
+	t.exportLast(ev.Name)
 }
 
 func (t *term) onCursor(ev store.CursorEvent) {
@@ -424,6 +442,45 @@ func (t *term) unindex(l *store.Live) {
 			delete(t.byJob, l.Job)
 		}
 	}
+}
+
+func (t *term) onLast(ev store.LastEvent) {
+	if ev.Err != nil {
+		t.log.Error("cannot decode a job's last run time", "job", ev.Job, "err", ev.Err)
+		return
+	}
+	l := t.last[ev.Job]
+	if l == nil {
+		l = &store.JobLast{Job: ev.Job}
+		t.last[ev.Job] = l
+	}
+	var at time.Time
+	if !ev.Deleted {
+		at = ev.At
+	}
+	switch ev.Outcome {
+	case "success":
+		l.Success = at
+	case "failure":
+		l.Failure = at
+	}
+	if l.Success.IsZero() && l.Failure.IsZero() {
+		delete(t.last, ev.Job)
+	}
+	t.exportLast(ev.Job)
+}
+
+// exportLast sets a known job's last-success and last-failure gauges.
+func (t *term) exportLast(name string) {
+	js := t.jobs[name]
+	if js == nil {
+		return
+	}
+	var l store.JobLast
+	if p := t.last[name]; p != nil {
+		l = *p
+	}
+	t.s.cfg.Metrics.SetJobLast(name, js.spec.Group, l.Success, l.Failure)
 }
 
 func (t *term) onFire(ev store.FireEvent) {

@@ -5,6 +5,7 @@ package snapshot
 
 import (
 	"encoding/json"
+	"strings"
 	"time"
 
 	"github.com/pink-scheduler/pink/pkg/job"
@@ -138,6 +139,7 @@ func (s *Snapshot) Finish(status Status, output, errText string, finished time.T
 		FinishedAt:   finished.UTC(),
 		Output:       TruncateOutput(output),
 		Error:        TruncateOutput(errText),
+		TraceID:      TraceIDOf(s.TraceParent),
 	}
 	if s.StartedAt != nil {
 		r.DurationSeconds = finished.Sub(*s.StartedAt).Seconds()
@@ -209,4 +211,14 @@ func Shards(base Snapshot, n int) []Snapshot {
 		out[i] = s
 	}
 	return out
+}
+
+// TraceIDOf returns the trace id of a W3C traceparent
+// ("00-<trace id>-<span id>-<flags>"), or "" if tp is not one.
+func TraceIDOf(tp string) string {
+	parts := strings.Split(tp, "-")
+	if len(parts) != 4 || len(parts[1]) != 32 || strings.Trim(parts[1], "0") == "" {
+		return ""
+	}
+	return parts[1]
 }

@@ -148,7 +148,8 @@ func (s *Store) DeleteJob(ctx context.Context, name string, now time.Time) (err 
 			clientv3.Compare(clientv3.CreateRevision(key), ">", 0),
 			clientv3.Compare(clientv3.CreateRevision(pprefix), "<", rev+1).WithPrefix(),
 		}
-		ops := []clientv3.Op{clientv3.OpDelete(key), clientv3.OpDelete(s.k.cursor(name))}
+		ops := []clientv3.Op{clientv3.OpDelete(key), clientv3.OpDelete(s.k.cursor(name)),
+			clientv3.OpDelete(s.k.lastOfJob(name), clientv3.WithPrefix())}
 		for _, l := range pending {
 			run := l.Finish(snapshot.StatusCanceled, "", "the job was deleted", now)
 			cmps = append(cmps, clientv3.Compare(clientv3.ModRevision(s.k.pending(l.ID)), "=", l.ModRevision))

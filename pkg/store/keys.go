@@ -18,10 +18,16 @@ func (k keys) clientPrefix(g string) string { return k.clientsPrefix() + g + "/i
 func (k keys) client(g, id string) string   { return k.clientPrefix(g) + id }
 func (k keys) jobPrefix() string            { return k.root + "/job/conf/" }
 func (k keys) job(name string) string       { return k.jobPrefix() + name }
-func (k keys) cursorPrefix() string         { return k.root + "/schedule/cursor/" }
-func (k keys) cursor(job string) string     { return k.cursorPrefix() + job }
-func (k keys) pendingPrefix() string        { return k.root + "/schedule/snapshots/" }
-func (k keys) pending(id string) string     { return k.pendingPrefix() + id }
+
+// job/last/<job>/{success,failure} hold the finish time of the job's last
+// succeeded and last failed run, for "should have run" alerts.
+func (k keys) lastPrefix() string              { return k.root + "/job/last/" }
+func (k keys) lastOfJob(job string) string     { return k.lastPrefix() + job + "/" }
+func (k keys) last(job, outcome string) string { return k.lastOfJob(job) + outcome }
+func (k keys) cursorPrefix() string            { return k.root + "/schedule/cursor/" }
+func (k keys) cursor(job string) string        { return k.cursorPrefix() + job }
+func (k keys) pendingPrefix() string           { return k.root + "/schedule/snapshots/" }
+func (k keys) pending(id string) string        { return k.pendingPrefix() + id }
 
 // pendingOfJob is the prefix of a job's pending snapshots: ids start with
 // "<job>@" and '@' cannot occur in a name.

@@ -35,7 +35,7 @@ func (s *Store) WriteSummary(ctx context.Context, fence Fence, f ShardedFire, ru
 		If(fence.cmp(),
 			clientv3.Compare(clientv3.CreateRevision(fkey), ">", 0),
 			clientv3.Compare(clientv3.CreateRevision(s.k.active(f.Job, f.ID+".s")), "=", 0).WithPrefix()).
-		Then(clientv3.OpPut(s.k.history(f.Job, run.ID), encode(run)), clientv3.OpDelete(fkey)).
+		Then(append([]clientv3.Op{clientv3.OpPut(s.k.history(f.Job, run.ID), encode(run)), clientv3.OpDelete(fkey)}, s.lastOps(run)...)...).
 		Commit()
 	if err != nil {
 		return false, wrap("write summary", err)

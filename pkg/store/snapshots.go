@@ -65,6 +65,7 @@ func (s *Store) Move(ctx context.Context, fence Fence, from Live, done *snapshot
 	ops := []clientv3.Op{clientv3.OpDelete(fromKey)}
 	if done != nil {
 		ops = append(ops, clientv3.OpPut(s.k.history(done.Job, done.ID), encode(*done)))
+		ops = append(ops, s.lastOps(*done)...)
 	}
 	if to == nil {
 		// The snapshot's life ends here.
@@ -233,6 +234,7 @@ func (s *Store) Complete(ctx context.Context, clientID string, claimRev int64, r
 	defer s.track("complete", time.Now(), &err)
 	akey := s.k.assign(run.Group, clientID, run.SnapshotID)
 	ops := []clientv3.Op{clientv3.OpPut(s.k.history(run.Job, run.ID), encode(run)), clientv3.OpDelete(akey)}
+	ops = append(ops, s.lastOps(run)...)
 	if retry != nil {
 		ops = append(ops, clientv3.OpPut(s.k.pending(retry.ID), encode(*retry)))
 	} else {

@@ -9,8 +9,12 @@ import (
 // Buckets for run durations: from a quick HTTP call to a nightly batch.
 var runBuckets = []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600, 7200, 14400}
 
+// RunStatuses are the outcomes a worker reports.
+var RunStatuses = []string{"succeeded", "failed", "timed_out", "canceled"}
+
 // Worker is the metric set of a worker process.
 type Worker struct {
+	opts     Options
 	runs     *prometheus.CounterVec
 	duration *prometheus.HistogramVec
 	queue    prometheus.Histogram
@@ -20,13 +24,14 @@ type Worker struct {
 }
 
 // NewWorker registers the worker metrics on r.
-func NewWorker(r *Registry) *Worker {
+func NewWorker(r *Registry, opts Options) *Worker {
 	m := &Worker{
+		opts: opts,
 		runs: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "pink_worker_runs_total", Help: "Runs finished by this worker, by status."},
 			[]string{"job", "group", "status"}),
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name: "pink_worker_run_duration_seconds", Help: "Run duration from start to result, by status.", Buckets: runBuckets},
+			Name: "pink_worker_run_duration_seconds", Help: "Run duration from start to result, by status; exemplars carry the run's trace_id.", Buckets: runBuckets},
 			[]string{"job", "group", "status"}),
 		queue: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "pink_worker_queue_seconds", Help: "Time from assignment to start of a run on this worker.", Buckets: lagBuckets}),
@@ -35,27 +40,39 @@ func NewWorker(r *Registry) *Worker {
 		capacity: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "pink_worker_capacity", Help: "Runs this worker executes at once at most."}, []string{"group"}),
 		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "pink_worker_results_refused_total", Help: "Results refused because the run was moved or canceled meanwhile."},
+			Name: "pink_worker_results_refused_total", Help: "Results refused because the run was moved or canceled meanwhile (a fenced zombie)."},
 			[]string{"group"}),
 	}
 	r.reg.MustRegister(m.runs, m.duration, m.queue, m.running, m.capacity, m.refused)
 	return m
 }
 
-// Finished records a finished run.
-func (m *Worker) Finished(job, group, status string, took time.Duration) {
+// Started records the queue wait of a run that starts.
+func (m *Worker) Started(waited time.Duration) { m.queue.Observe(waited.Seconds()) }
+
+// Finished records a finished run, with its trace id as exemplar.
+func (m *Worker) Finished(job, group, status string, took time.Duration, traceID string) {
+	if m.opts.NoJobLabel {
+		job = ""
+	}
 	m.runs.WithLabelValues(job, group, status).Inc()
-	m.duration.WithLabelValues(job, group, status).Observe(took.Seconds())
+	h := m.duration.WithLabelValues(job, group, status)
+	if traceID == "" {
+		h.Observe(took.Seconds())
+		return
+	}
+	h.(prometheus.ExemplarObserver).ObserveWithExemplar(took.Seconds(), prometheus.Labels{"trace_id": traceID})
 }
 
 // Refused counts a result that was fenced off.
 func (m *Worker) Refused(group string) { m.refused.WithLabelValues(group).Inc() }
 
-// Started records the queue wait of a run that starts.
-func (m *Worker) Started(waited time.Duration) { m.queue.Observe(waited.Seconds()) }
+// SetGroup creates the worker's per-group series.
+func (m *Worker) SetGroup(group string, capacity int) {
+	m.capacity.WithLabelValues(group).Set(float64(capacity))
+	m.running.WithLabelValues(group).Set(0)
+	m.refused.WithLabelValues(group)
+}
 
 // SetRunning sets the number of executing runs.
 func (m *Worker) SetRunning(group string, n int) { m.running.WithLabelValues(group).Set(float64(n)) }
-
-// SetCapacity sets the worker's capacity.
-func (m *Worker) SetCapacity(group string, n int) { m.capacity.WithLabelValues(group).Set(float64(n)) }

@@ -10,29 +10,44 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/pink-scheduler/pink/pkg/snapshot"
 	"github.com/pink-scheduler/pink/pkg/store"
+	"github.com/pink-scheduler/pink/pkg/telemetry"
 )
 
 // reportTimeout bounds one attempt to write a claim or a result; failed
 // attempts are retried while the worker lives.
 const reportTimeout = 5 * time.Second
 
-// execute claims l, runs its handler and reports the result.
+// execute claims l, runs its handler and reports the result, all inside
+// the pink.execute span, which continues the trace of the snapshot's fire.
 func (w *Worker) execute(runCtx context.Context, log *slog.Logger, me store.Client, l *store.Live) {
 	log = log.With("snapshot_id", l.ID, "job", l.Job, "attempt", l.Attempt)
+	ctx, span := w.cfg.Tracer.Start(telemetry.WithTraceParent(runCtx, l.TraceParent), telemetry.SpanExecute,
+		trace.WithSpanKind(trace.SpanKindConsumer), trace.WithAttributes(
+			telemetry.AttrJob.String(l.Job), telemetry.AttrGroup.String(l.Group), telemetry.AttrSnapshotID.String(l.ID),
+			telemetry.AttrAttempt.Int(l.Attempt), telemetry.AttrClient.String(me.ID), telemetry.AttrTrigger.String(string(l.Trigger)),
+			telemetry.AttrScheduledAt.String(l.ScheduledAt.Format(time.RFC3339)), telemetry.AttrTarget.String(l.Target),
+			telemetry.AttrShardIndex.Int(l.ShardIndex), telemetry.AttrShardTotal.Int(l.ShardTotal)))
+	defer span.End()
 	var claimRev int64
-	err := w.retry(runCtx, func(ctx context.Context) error {
+	err := w.retry(runCtx, func(rctx context.Context) error {
 		var err error
-		claimRev, err = w.cfg.Store.Claim(ctx, me, *l, w.cfg.Now())
+		claimRev, err = w.cfg.Store.Claim(rctx, me, *l, w.cfg.Now())
 		return err
 	})
 	if errors.Is(err, store.ErrConflict) {
-		log.Debug("assignment changed before it started; not running it")
+		log.DebugContext(ctx, "assignment changed before it started; not running it")
+		span.SetAttributes(telemetry.AttrStatus.String("not_claimed"))
 		return
 	}
 	if err != nil {
-		log.Warn("could not claim snapshot", "err", err)
+		log.WarnContext(ctx, "could not claim snapshot", "err", err)
+		span.SetStatus(codes.Error, "claim failed")
 		return
 	}
 	started := w.cfg.Now()
@@ -41,7 +56,7 @@ func (w *Worker) execute(runCtx context.Context, log *slog.Logger, me store.Clie
 	if snap.DispatchedAt != nil {
 		w.cfg.Metrics.Started(started.Sub(*snap.DispatchedAt))
 	}
-	taskCtx, cancelTask := context.WithCancelCause(runCtx)
+	taskCtx, cancelTask := context.WithCancelCause(ctx)
 	w.mu.Lock()
 	w.cancels[snap.ID] = cancelTask
 	w.mu.Unlock()
@@ -55,8 +70,13 @@ func (w *Worker) execute(runCtx context.Context, log *slog.Logger, me store.Clie
 	if runCtx.Err() != nil {
 		// Canceled by the drain deadline: left running, so that the leader
 		// records it lost and retries it once this registration ends.
-		log.Warn("run interrupted by shutdown; the leader will retry it")
+		log.WarnContext(ctx, "run interrupted by shutdown; the leader will retry it")
+		span.SetAttributes(telemetry.AttrStatus.String("interrupted"))
 		return
+	}
+	span.SetAttributes(telemetry.AttrStatus.String(string(status)))
+	if status != snapshot.StatusSucceeded {
+		span.SetStatus(codes.Error, errText)
 	}
 	finished := w.cfg.Now()
 	run := snap.Finish(status, output, errText, finished)
@@ -64,31 +84,49 @@ func (w *Worker) execute(runCtx context.Context, log *slog.Logger, me store.Clie
 	if status == snapshot.StatusFailed || status == snapshot.StatusTimedOut {
 		next = snap.NextAttempt(snapshot.TriggerRetry, finished, rand.Float64())
 	}
-	err = w.retry(runCtx, func(ctx context.Context) error {
-		err := w.cfg.Store.Complete(ctx, me.ID, claimRev, run, next)
+	if next != nil {
+		// The retry starts a new trace that links to this attempt.
+		rctx, rspan := w.cfg.Tracer.Start(context.Background(), telemetry.SpanRetry, trace.WithNewRoot(),
+			trace.WithLinks(trace.Link{SpanContext: span.SpanContext()}),
+			trace.WithAttributes(telemetry.AttrJob.String(next.Job), telemetry.AttrSnapshotID.String(next.ID),
+				telemetry.AttrAttempt.Int(next.Attempt), telemetry.AttrTrigger.String(string(next.Trigger))))
+		next.TraceParent = telemetry.TraceParent(rctx)
+		rspan.End()
+	}
+	_, report := w.cfg.Tracer.Start(ctx, telemetry.SpanReport)
+	err = w.retry(runCtx, func(rctx context.Context) error {
+		err := w.cfg.Store.Complete(rctx, me.ID, claimRev, run, next)
 		if !errors.Is(err, store.ErrConflict) {
 			return err
 		}
 		// The leader may have changed the assignment in place (a cancel
 		// request): if it is still this attempt, running here, report
 		// against its current revision. Anything else means it was moved.
-		cur, gerr := w.cfg.Store.GetAssignment(ctx, me.Group, me.ID, snap.ID)
+		cur, gerr := w.cfg.Store.GetAssignment(rctx, me.Group, me.ID, snap.ID)
 		if gerr != nil || cur.State != snapshot.StateRunning || cur.Attempt != snap.Attempt || cur.ModRevision == claimRev {
 			return err
 		}
 		claimRev = cur.ModRevision
-		return w.cfg.Store.Complete(ctx, me.ID, claimRev, run, next)
+		return w.cfg.Store.Complete(rctx, me.ID, claimRev, run, next)
 	})
-	w.cfg.Metrics.Finished(snap.Job, snap.Group, string(status), finished.Sub(started))
+	traceID := ""
+	if sc := span.SpanContext(); sc.IsValid() {
+		traceID = sc.TraceID().String()
+	}
+	w.cfg.Metrics.Finished(snap.Job, snap.Group, string(status), finished.Sub(started), traceID)
 	switch {
 	case errors.Is(err, store.ErrConflict):
 		w.cfg.Metrics.Refused(snap.Group)
-		log.Warn("result refused: the run was moved or canceled while it ran", "status", status)
+		report.SetAttributes(attribute.String("pink.outcome", "refused"))
+		log.WarnContext(ctx, "result refused: the run was moved or canceled while it ran", "status", status)
 	case err != nil:
-		log.Error("could not record result", "status", status, "err", err)
+		report.SetStatus(codes.Error, err.Error())
+		log.ErrorContext(ctx, "could not record result", "status", status, "err", err)
 	default:
-		log.Info("run finished", "status", status, "duration_seconds", run.DurationSeconds, "retry", next != nil)
+		report.SetAttributes(attribute.String("pink.outcome", "recorded"))
+		log.InfoContext(ctx, "run finished", "status", status, "duration_seconds", run.DurationSeconds, "retry", next != nil)
 	}
+	report.End()
 }
 
 // invoke runs the handler under the snapshot's timeout and turns its outcome

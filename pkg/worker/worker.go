@@ -28,6 +28,7 @@ import (
 	"time"
 
 	"go.etcd.io/etcd/client/v3/concurrency"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/pink-scheduler/pink/pkg/store"
 	"github.com/pink-scheduler/pink/pkg/telemetry"
@@ -75,7 +76,9 @@ type Config struct {
 	Version string
 	Logger  *slog.Logger
 	Metrics *telemetry.Worker
-	Now     func() time.Time
+	// Tracer records pink.execute and pink.report spans; nil: no tracing.
+	Tracer trace.Tracer
+	Now    func() time.Time
 }
 
 // Worker is one client process of a group.
@@ -113,7 +116,10 @@ func New(cfg Config) *Worker {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	if cfg.Metrics == nil {
-		cfg.Metrics = telemetry.NewWorker(telemetry.NewRegistry())
+		cfg.Metrics = telemetry.NewWorker(telemetry.NewRegistry(), telemetry.Options{})
+	}
+	if cfg.Tracer == nil {
+		cfg.Tracer = telemetry.NoopTracer()
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -160,8 +166,7 @@ func (w *Worker) handler(target string) (Handler, bool) {
 // releases its registration so unstarted work moves to other clients at
 // once.
 func (w *Worker) Run(ctx context.Context) error {
-	w.cfg.Metrics.SetCapacity(w.cfg.Group, w.cfg.Capacity)
-	w.cfg.Metrics.SetRunning(w.cfg.Group, 0)
+	w.cfg.Metrics.SetGroup(w.cfg.Group, w.cfg.Capacity)
 	// Handlers run under runCtx, which outlives ctx by the drain timeout.
 	runCtx, cancelRuns := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelRuns()

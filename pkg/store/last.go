@@ -1,0 +1,83 @@
+package store
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"github.com/pink-scheduler/pink/pkg/snapshot"
+)
+
+// Outcomes recorded per job under job/last/.
+const (
+	lastSuccess = "success"
+	lastFailure = "failure"
+)
+
+// lastOps moves the job's last-success or last-failure time forward to the
+// run's finish, inside the caller's transaction. Shard runs do not count:
+// their fire's summary does. Canceled runs count as neither.
+func (s *Store) lastOps(run snapshot.Run) []clientv3.Op {
+	if run.ShardTotal > 1 && run.Attempt > 0 {
+		return nil
+	}
+	outcome := ""
+	switch run.Status {
+	case snapshot.StatusSucceeded:
+		outcome = lastSuccess
+	case snapshot.StatusFailed, snapshot.StatusTimedOut, snapshot.StatusLost:
+		outcome = lastFailure
+	default:
+		return nil
+	}
+	key, v := s.k.last(run.Job, outcome), snapshot.FormatCursor(run.FinishedAt)
+	// A missing key compares as not less (etcd fails value compares on
+	// missing keys), so the first write goes through the second branch.
+	return []clientv3.Op{clientv3.OpTxn(
+		[]clientv3.Cmp{clientv3.Compare(clientv3.CreateRevision(key), "=", 0)},
+		[]clientv3.Op{clientv3.OpPut(key, v)},
+		[]clientv3.Op{clientv3.OpTxn(
+			[]clientv3.Cmp{clientv3.Compare(clientv3.Value(key), "<", v)},
+			[]clientv3.Op{clientv3.OpPut(key, v)}, nil)},
+	)}
+}
+
+// JobLast is the finish time of a job's last succeeded and last failed
+// run (zero if none).
+type JobLast struct {
+	Job     string
+	Success time.Time
+	Failure time.Time
+}
+
+// LastEvent is a change of a job's last-success or last-failure time; a
+// deleted job gives an event with Deleted set.
+type LastEvent struct {
+	Job     string
+	Outcome string // "success" or "failure"
+	At      time.Time
+	Deleted bool
+	Err     error
+}
+
+// MirrorJobLast mirrors every job's last-success and last-failure times.
+func (s *Store) MirrorJobLast(ctx context.Context, fn func([]LastEvent, bool)) error {
+	return s.Mirror(ctx, s.k.lastPrefix(), func(raw []RawEvent, synced bool) {
+		out := make([]LastEvent, 0, len(raw))
+		for _, ev := range raw {
+			rest := strings.TrimPrefix(ev.Key, s.k.lastPrefix())
+			job, outcome, ok := strings.Cut(rest, "/")
+			if !ok {
+				continue
+			}
+			le := LastEvent{Job: job, Outcome: outcome, Deleted: ev.Deleted}
+			if !ev.Deleted {
+				le.At, le.Err = snapshot.ParseCursor(string(ev.Value))
+			}
+			out = append(out, le)
+		}
+		fn(out, synced)
+	})
+}
