@@ -11,14 +11,38 @@ import (
 )
 
 // Metric returns the value of the counter or gauge name whose labels
-// include want, summed over matching series (0 if none).
+// include want, summed over matching series (for a histogram, its sample
+// count); 0 if none.
 func Metric(t testing.TB, g prometheus.Gatherer, name string, want map[string]string) float64 {
+	t.Helper()
+	sum := 0.0
+	for _, m := range matching(t, g, name, want) {
+		switch {
+		case m.Counter != nil:
+			sum += m.GetCounter().GetValue()
+		case m.Gauge != nil:
+			sum += m.GetGauge().GetValue()
+		case m.Histogram != nil:
+			sum += float64(m.GetHistogram().GetSampleCount())
+		}
+	}
+	return sum
+}
+
+// Series counts the series of name whose labels include want.
+func Series(t testing.TB, g prometheus.Gatherer, name string, want map[string]string) int {
+	t.Helper()
+	return len(matching(t, g, name, want))
+}
+
+// matching returns the series of name whose labels include want.
+func matching(t testing.TB, g prometheus.Gatherer, name string, want map[string]string) []*dto.Metric {
 	t.Helper()
 	families, err := g.Gather()
 	if err != nil {
 		t.Fatalf("gather metrics: %v", err)
 	}
-	sum := 0.0
+	var out []*dto.Metric
 	for _, f := range families {
 		if f.GetName() != name {
 			continue
@@ -34,17 +58,10 @@ func Metric(t testing.TB, g prometheus.Gatherer, name string, want map[string]st
 					continue series
 				}
 			}
-			switch {
-			case m.Counter != nil:
-				sum += m.GetCounter().GetValue()
-			case m.Gauge != nil:
-				sum += m.GetGauge().GetValue()
-			case m.Histogram != nil:
-				sum += float64(m.GetHistogram().GetSampleCount())
-			}
+			out = append(out, m)
 		}
 	}
-	return sum
+	return out
 }
 
 // Scrape fetches a /metrics page over HTTP (Prometheus text format) and
@@ -69,33 +86,4 @@ func Scrape(t testing.TB, url string) prometheus.Gatherer {
 		list = append(list, f)
 	}
 	return prometheus.GathererFunc(func() ([]*dto.MetricFamily, error) { return list, nil })
-}
-
-// Series counts the series of name whose labels include want.
-func Series(t testing.TB, g prometheus.Gatherer, name string, want map[string]string) int {
-	t.Helper()
-	families, err := g.Gather()
-	if err != nil {
-		t.Fatalf("gather metrics: %v", err)
-	}
-	n := 0
-	for _, f := range families {
-		if f.GetName() != name {
-			continue
-		}
-	series:
-		for _, m := range f.GetMetric() {
-			labels := map[string]string{}
-			for _, l := range m.GetLabel() {
-				labels[l.GetName()] = l.GetValue()
-			}
-			for k, v := range want {
-				if labels[k] != v {
-					continue series
-				}
-			}
-			n++
-		}
-	}
-	return n
 }
