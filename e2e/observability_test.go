@@ -149,24 +149,24 @@ func TestMetrics(t *testing.T) {
 		g := pinktest.Scrape(t, leader.Base+"/metrics")
 		lm = map[string]float64{
 			"leader":         pinktest.Metric(t, g, "pink_scheduler_leader", nil),
-			"ok manual":      pinktest.Metric(t, g, "pink_fires_total", map[string]string{"job": "ok", "trigger": "manual"}),
-			"fail manual":    pinktest.Metric(t, g, "pink_fires_total", map[string]string{"job": "fail", "trigger": "manual"}),
-			"slow manual":    pinktest.Metric(t, g, "pink_fires_total", map[string]string{"job": "slow", "trigger": "manual"}),
-			"orphan manual":  pinktest.Metric(t, g, "pink_fires_total", map[string]string{"job": "orphan", "trigger": "manual"}),
+			"ok manual":      pinktest.Metric(t, g, "pink_fires_total", map[string]string{"job_name": "ok", "trigger": "manual"}),
+			"fail manual":    pinktest.Metric(t, g, "pink_fires_total", map[string]string{"job_name": "fail", "trigger": "manual"}),
+			"slow manual":    pinktest.Metric(t, g, "pink_fires_total", map[string]string{"job_name": "slow", "trigger": "manual"}),
+			"orphan manual":  pinktest.Metric(t, g, "pink_fires_total", map[string]string{"job_name": "orphan", "trigger": "manual"}),
 			"pending empty":  pinktest.Metric(t, g, "pink_snapshots_pending", map[string]string{"group": "empty"}),
 			"clients empty":  pinktest.Metric(t, g, "pink_clients", map[string]string{"group": "empty"}),
 			"clients dflt":   pinktest.Metric(t, g, "pink_clients", map[string]string{"group": "default"}),
 			"jobs paused":    pinktest.Metric(t, g, "pink_jobs", map[string]string{"state": "paused"}),
 			"jobs active":    pinktest.Metric(t, g, "pink_jobs", map[string]string{"state": "active"}),
-			"tick interval":  pinktest.Metric(t, g, "pink_job_interval_seconds", map[string]string{"job": "tick"}),
-			"tick next":      pinktest.Metric(t, g, "pink_job_next_fire_timestamp_seconds", map[string]string{"job": "tick"}),
-			"ok next series": float64(pinktest.Series(t, g, "pink_job_next_fire_timestamp_seconds", map[string]string{"job": "ok"})),
-			"ok success":     pinktest.Metric(t, g, "pink_job_last_success_timestamp_seconds", map[string]string{"job": "ok"}),
-			"fail failure":   pinktest.Metric(t, g, "pink_job_last_failure_timestamp_seconds", map[string]string{"job": "fail"}),
-			"fail success":   pinktest.Metric(t, g, "pink_job_last_success_timestamp_seconds", map[string]string{"job": "fail"}),
-			"slow failure":   pinktest.Metric(t, g, "pink_job_last_failure_timestamp_seconds", map[string]string{"job": "slow"}),
-			"ok cron series": float64(pinktest.Series(t, g, "pink_fires_total", map[string]string{"job": "ok", "trigger": "cron"})),
-			"ok forbid":      float64(pinktest.Series(t, g, "pink_fires_skipped_total", map[string]string{"job": "ok", "reason": "concurrency_forbid"})),
+			"tick interval":  pinktest.Metric(t, g, "pink_job_interval_seconds", map[string]string{"job_name": "tick"}),
+			"tick next":      pinktest.Metric(t, g, "pink_job_next_fire_timestamp_seconds", map[string]string{"job_name": "tick"}),
+			"ok next series": float64(pinktest.Series(t, g, "pink_job_next_fire_timestamp_seconds", map[string]string{"job_name": "ok"})),
+			"ok success":     pinktest.Metric(t, g, "pink_job_last_success_timestamp_seconds", map[string]string{"job_name": "ok"}),
+			"fail failure":   pinktest.Metric(t, g, "pink_job_last_failure_timestamp_seconds", map[string]string{"job_name": "fail"}),
+			"fail success":   pinktest.Metric(t, g, "pink_job_last_success_timestamp_seconds", map[string]string{"job_name": "fail"}),
+			"slow failure":   pinktest.Metric(t, g, "pink_job_last_failure_timestamp_seconds", map[string]string{"job_name": "slow"}),
+			"ok cron series": float64(pinktest.Series(t, g, "pink_fires_total", map[string]string{"job_name": "ok", "trigger": "cron"})),
+			"ok forbid":      float64(pinktest.Series(t, g, "pink_fires_skipped_total", map[string]string{"job_name": "ok", "reason": "concurrency_forbid"})),
 			"lag samples":    pinktest.Metric(t, g, "pink_schedule_lag_seconds", nil),
 			"etcd requests":  pinktest.Metric(t, g, "pink_etcd_request_duration_seconds", map[string]string{"op": "fire"}),
 		}
@@ -209,7 +209,7 @@ func TestMetrics(t *testing.T) {
 	for labels, want := range map[[2]string]float64{
 		{"ok", "succeeded"}: 3, {"fail", "failed"}: 2, {"slow", "timed_out"}: 1,
 	} {
-		got := pinktest.Metric(t, wg, "pink_worker_runs_total", map[string]string{"job": labels[0], "status": labels[1]})
+		got := pinktest.Metric(t, wg, "pink_worker_runs_total", map[string]string{"job_name": labels[0], "status": labels[1]})
 		if got != want {
 			t.Errorf("pink_worker_runs_total{job=%s,status=%s} = %v, want %v", labels[0], labels[1], got, want)
 		}
@@ -226,8 +226,8 @@ func TestMetrics(t *testing.T) {
 		g := pinktest.Scrape(t, newLeader.Base+"/metrics")
 		got := map[string]float64{
 			"leader":        pinktest.Metric(t, g, "pink_scheduler_leader", nil),
-			"ok success":    pinktest.Metric(t, g, "pink_job_last_success_timestamp_seconds", map[string]string{"job": "ok"}),
-			"fail failure":  pinktest.Metric(t, g, "pink_job_last_failure_timestamp_seconds", map[string]string{"job": "fail"}),
+			"ok success":    pinktest.Metric(t, g, "pink_job_last_success_timestamp_seconds", map[string]string{"job_name": "ok"}),
+			"fail failure":  pinktest.Metric(t, g, "pink_job_last_failure_timestamp_seconds", map[string]string{"job_name": "fail"}),
 			"pending empty": pinktest.Metric(t, g, "pink_snapshots_pending", map[string]string{"group": "empty"}),
 			"clients dflt":  pinktest.Metric(t, g, "pink_clients", map[string]string{"group": "default"}),
 			"jobs paused":   pinktest.Metric(t, g, "pink_jobs", map[string]string{"state": "paused"}),
@@ -251,13 +251,13 @@ func TestMetrics(t *testing.T) {
 		n := 0
 		for _, name := range []string{"pink_fires_total", "pink_fires_skipped_total", "pink_job_last_success_timestamp_seconds",
 			"pink_job_last_failure_timestamp_seconds", "pink_job_interval_seconds", "pink_job_next_fire_timestamp_seconds"} {
-			n += pinktest.Series(t, g, name, map[string]string{"job": "fail"})
+			n += pinktest.Series(t, g, name, map[string]string{"job_name": "fail"})
 		}
 		return n == 0, fmt.Sprintf("%d series of the deleted job remain", n)
 	})
 }
 
-var exemplarLine = regexp.MustCompile(`(?m)^pink_worker_run_duration_seconds_bucket\{[^}]*job="ok"[^}]*\} \d+ # \{trace_id="([0-9a-f]{32})"\}`)
+var exemplarLine = regexp.MustCompile(`(?m)^pink_worker_run_duration_seconds_bucket\{[^}]*job_name="ok"[^}]*\} \d+ # \{trace_id="([0-9a-f]{32})"\}`)
 
 // checkExemplar asks for OpenMetrics and finds a run-duration exemplar that
 // names the trace of one of the runs.

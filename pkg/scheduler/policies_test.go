@@ -217,7 +217,7 @@ func TestMisfirePoliciesAfterDowntime(t *testing.T) {
 				}
 			}
 		}
-		skipped := pinktest.Metric(t, reg.Prometheus(), "pink_fires_skipped_total", map[string]string{"job": m})
+		skipped := pinktest.Metric(t, reg.Prometheus(), "pink_fires_skipped_total", map[string]string{"job_name": m})
 		switch m {
 		case "run_all":
 			if len(gaps) != 0 || catchups < 2 || skipped != 0 {
@@ -298,7 +298,7 @@ func TestConcurrencyForbid(t *testing.T) {
 	if o := iv.overlaps(); len(o) > 0 {
 		t.Errorf("runs overlapped: %v", o)
 	}
-	skipped := pinktest.Metric(t, reg.Prometheus(), "pink_fires_skipped_total", map[string]string{"job": "slow", "reason": "concurrency_forbid"})
+	skipped := pinktest.Metric(t, reg.Prometheus(), "pink_fires_skipped_total", map[string]string{"job_name": "slow", "reason": "concurrency_forbid"})
 	if skipped < float64(2*(len(runs)-1)) {
 		t.Errorf("%v fires skipped for %d runs of 2.2s at 1/s; want at least %d", skipped, len(runs), 2*(len(runs)-1))
 	}

@@ -300,6 +300,7 @@ func (t *term) onJob(ev store.JobEvent) {
 	js.interval = sched.Interval(t.s.cfg.Now())
 	t.reschedule(js)
 	t.exportLast(ev.Name)
+	t.s.cfg.Metrics.SetJobUpdated(js.spec.Name, js.spec.Group, js.spec.UpdatedAt)
 }
 
 func (t *term) onCursor(ev store.CursorEvent) {

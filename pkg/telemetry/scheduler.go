@@ -44,11 +44,12 @@ type Scheduler struct {
 	lastSuccess   *prometheus.GaugeVec
 	lastFailure   *prometheus.GaugeVec
 	interval      *prometheus.GaugeVec
+	updated       *prometheus.GaugeVec
 }
 
 // NewScheduler registers the scheduler metrics on r.
 func NewScheduler(r *Registry, opts Options) *Scheduler {
-	jg := []string{"job", "group"}
+	jg := []string{"job_name", "group"}
 	m := &Scheduler{
 		opts: opts,
 		leader: prometheus.NewGauge(prometheus.GaugeOpts{
@@ -59,10 +60,10 @@ func NewScheduler(r *Registry, opts Options) *Scheduler {
 			Name: "pink_jobs", Help: "Jobs, by state (active, paused). Leader only."}, []string{"state"}),
 		fires: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "pink_fires_total", Help: "Snapshots that entered execution, by trigger (cron, catchup: written; manual, retry: dispatched; failover: next attempt created). Leader only."},
-			[]string{"job", "group", "trigger"}),
+			[]string{"job_name", "group", "trigger"}),
 		skipped: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "pink_fires_skipped_total", Help: "Nominal fires that were not run, by reason. Leader only."},
-			[]string{"job", "group", "reason"}),
+			[]string{"job_name", "group", "reason"}),
 		scheduleLag: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "pink_schedule_lag_seconds", Help: "Nominal fire time to snapshot written (cron and catch-up fires).", Buckets: lagBuckets}),
 		dispatchLag: prometheus.NewHistogram(prometheus.HistogramOpts{
@@ -84,9 +85,11 @@ func NewScheduler(r *Registry, opts Options) *Scheduler {
 			Name: "pink_job_last_failure_timestamp_seconds", Help: "Finish time of the job's last failed, timed out or lost run (unix seconds; 0: never). Leader only."}, jg),
 		interval: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "pink_job_interval_seconds", Help: "Nominal interval between the job's fires (the longest gap among the next few). Leader only."}, jg),
+		updated: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "pink_job_updated_timestamp_seconds", Help: "When the job was created or last changed, paused or resumed (unix seconds). Leader only."}, jg),
 	}
 	r.reg.MustRegister(m.leader, m.leaderChanges, m.jobs, m.fires, m.skipped, m.scheduleLag, m.dispatchLag,
-		m.pending, m.inflight, m.failovers, m.clients, m.nextFire, m.lastSuccess, m.lastFailure, m.interval)
+		m.pending, m.inflight, m.failovers, m.clients, m.nextFire, m.lastSuccess, m.lastFailure, m.interval, m.updated)
 	return m
 }
 
@@ -111,7 +114,7 @@ func (m *Scheduler) SetLeader(leading bool) {
 // Reset drops every leader-only series: a follower exports none of them.
 func (m *Scheduler) Reset() {
 	for _, v := range []interface{ Reset() }{m.jobs, m.fires, m.skipped, m.pending, m.inflight, m.failovers,
-		m.clients, m.nextFire, m.lastSuccess, m.lastFailure, m.interval} {
+		m.clients, m.nextFire, m.lastSuccess, m.lastFailure, m.interval, m.updated} {
 		v.Reset()
 	}
 }
@@ -136,11 +139,11 @@ func (m *Scheduler) DeleteJob(job, group string) {
 	if m.opts.NoJobLabel {
 		return
 	}
-	for _, v := range []*prometheus.GaugeVec{m.nextFire, m.lastSuccess, m.lastFailure, m.interval} {
+	for _, v := range []*prometheus.GaugeVec{m.nextFire, m.lastSuccess, m.lastFailure, m.interval, m.updated} {
 		v.DeleteLabelValues(job, group)
 	}
-	m.fires.DeletePartialMatch(prometheus.Labels{"job": job, "group": group})
-	m.skipped.DeletePartialMatch(prometheus.Labels{"job": job, "group": group})
+	m.fires.DeletePartialMatch(prometheus.Labels{"job_name": job, "group": group})
+	m.skipped.DeletePartialMatch(prometheus.Labels{"job_name": job, "group": group})
 }
 
 func observe(h prometheus.Histogram, v float64, traceID string) {
@@ -229,6 +232,14 @@ func (m *Scheduler) SetJob(job, group string, next time.Time, interval time.Dura
 		m.nextFire.WithLabelValues(job, group).Set(unix(next))
 	}
 	m.interval.WithLabelValues(job, group).Set(interval.Seconds())
+}
+
+// SetJobUpdated sets when a job was created or last changed.
+func (m *Scheduler) SetJobUpdated(job, group string, at time.Time) {
+	if m.opts.NoJobLabel {
+		return
+	}
+	m.updated.WithLabelValues(job, group).Set(unix(at))
 }
 
 // SetJobLast sets a job's last success and failure times (zero: never).

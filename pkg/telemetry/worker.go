@@ -29,10 +29,10 @@ func NewWorker(r *Registry, opts Options) *Worker {
 		opts: opts,
 		runs: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "pink_worker_runs_total", Help: "Runs finished by this worker, by status."},
-			[]string{"job", "group", "status"}),
+			[]string{"job_name", "group", "status"}),
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "pink_worker_run_duration_seconds", Help: "Run duration from start to result, by status; exemplars carry the run's trace_id.", Buckets: runBuckets},
-			[]string{"job", "group", "status"}),
+			[]string{"job_name", "group", "status"}),
 		queue: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "pink_worker_queue_seconds", Help: "Time from assignment to start of a run on this worker.", Buckets: lagBuckets}),
 		running: prometheus.NewGaugeVec(prometheus.GaugeOpts{
