@@ -2,8 +2,10 @@
 
 GO ?= go
 PKGS := ./...
+# apt-get needs root; use sudo when not running as root.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: dev build test lint unit
+.PHONY: dev build test deps lint unit dashboards
 
 ## dev: run pink dev (embedded etcd, scheduler, worker, API on 127.0.0.1:8080)
 dev:
@@ -13,8 +15,19 @@ dev:
 build:
 	$(GO) build -o bin/pink ./cmd/pink
 
-## test: formatting, vet, and every test with the race detector
-test: lint unit
+## test: install the test tools, then formatting, vet, and every test with the race detector
+test: deps lint unit
+
+## deps: the tools the tests run for real: prometheus, promtool, amtool (Debian packages).
+## The real etcd server the chaos test runs is built from go.mod by the test itself.
+deps:
+	@if command -v prometheus >/dev/null && command -v promtool >/dev/null && command -v amtool >/dev/null; then \
+		echo "prometheus, promtool and amtool are installed"; \
+	else \
+		echo "installing prometheus and prometheus-alertmanager (apt)"; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus prometheus-alertmanager >/dev/null; \
+	fi
 
 lint:
 	@out="$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))"; \
@@ -23,3 +36,7 @@ lint:
 
 unit:
 	$(GO) test -race -count=1 -timeout 20m $(PKGS)
+
+## dashboards: regenerate dashboards/*.json from pkg/dashboards
+dashboards:
+	$(GO) test ./pkg/dashboards -run TestCommittedJSONIsGenerated -update

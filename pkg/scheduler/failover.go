@@ -86,6 +86,7 @@ func (t *term) failoverOne(ctx context.Context, g *groupState, l *store.Live) er
 		return err
 	}
 	t.s.cfg.Metrics.Failover(g.name, reason)
+	t.s.cfg.Metrics.Lost(l.Job, g.name)
 	if next != nil {
 		t.s.cfg.Metrics.Fired(l.Job, g.name, string(snapshot.TriggerFailover), l.ScheduledAt, now, to != nil, snapshot.TraceIDOf(next.TraceParent))
 		log.WarnContext(telemetry.WithTraceParent(ctx, next.TraceParent), "client gone while running the snapshot; recorded lost, next attempt scheduled", "to_client", clientID(to, false))

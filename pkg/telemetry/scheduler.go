@@ -45,6 +45,7 @@ type Scheduler struct {
 	lastFailure   *prometheus.GaugeVec
 	interval      *prometheus.GaugeVec
 	updated       *prometheus.GaugeVec
+	lost          *prometheus.CounterVec
 }
 
 // NewScheduler registers the scheduler metrics on r.
@@ -85,11 +86,13 @@ func NewScheduler(r *Registry, opts Options) *Scheduler {
 			Name: "pink_job_last_failure_timestamp_seconds", Help: "Finish time of the job's last failed, timed out or lost run (unix seconds; 0: never). Leader only."}, jg),
 		interval: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "pink_job_interval_seconds", Help: "Nominal interval between the job's fires (the longest gap among the next few). Leader only."}, jg),
+		lost: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "pink_runs_lost_total", Help: "Runs recorded lost because their worker died while running them. Leader only."}, jg),
 		updated: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "pink_job_updated_timestamp_seconds", Help: "When the job was created or last changed, paused or resumed (unix seconds). Leader only."}, jg),
 	}
 	r.reg.MustRegister(m.leader, m.leaderChanges, m.jobs, m.fires, m.skipped, m.scheduleLag, m.dispatchLag,
-		m.pending, m.inflight, m.failovers, m.clients, m.nextFire, m.lastSuccess, m.lastFailure, m.interval, m.updated)
+		m.pending, m.inflight, m.failovers, m.clients, m.nextFire, m.lastSuccess, m.lastFailure, m.interval, m.updated, m.lost)
 	return m
 }
 
@@ -114,7 +117,7 @@ func (m *Scheduler) SetLeader(leading bool) {
 // Reset drops every leader-only series: a follower exports none of them.
 func (m *Scheduler) Reset() {
 	for _, v := range []interface{ Reset() }{m.jobs, m.fires, m.skipped, m.pending, m.inflight, m.failovers,
-		m.clients, m.nextFire, m.lastSuccess, m.lastFailure, m.interval, m.updated} {
+		m.clients, m.nextFire, m.lastSuccess, m.lastFailure, m.interval, m.updated, m.lost} {
 		v.Reset()
 	}
 }
@@ -128,6 +131,7 @@ func (m *Scheduler) AddJob(job, group string) {
 	for _, r := range SkipReasons {
 		m.skipped.WithLabelValues(j, group, r)
 	}
+	m.lost.WithLabelValues(j, group)
 	if !m.opts.NoJobLabel {
 		m.lastSuccess.WithLabelValues(j, group)
 		m.lastFailure.WithLabelValues(j, group)
@@ -143,6 +147,7 @@ func (m *Scheduler) DeleteJob(job, group string) {
 		v.DeleteLabelValues(job, group)
 	}
 	m.fires.DeletePartialMatch(prometheus.Labels{"job_name": job, "group": group})
+	m.lost.DeleteLabelValues(job, group)
 	m.skipped.DeletePartialMatch(prometheus.Labels{"job_name": job, "group": group})
 }
 
@@ -185,6 +190,9 @@ func (m *Scheduler) Skipped(job, group, reason string, n int) {
 		m.skipped.WithLabelValues(m.job(job), group, reason).Add(float64(n))
 	}
 }
+
+// Lost counts a run whose worker died while running it.
+func (m *Scheduler) Lost(job, group string) { m.lost.WithLabelValues(m.job(job), group).Inc() }
 
 // Failover counts a snapshot moved off a client.
 func (m *Scheduler) Failover(group, reason string) {
