@@ -86,7 +86,7 @@ func build(uid, title, desc string, vars []Variable, specs []panel) Dashboard {
 
 func queryVar(name, label, query string, multi bool) Variable {
 	v := Variable{Name: name, Label: label, Type: "query", Datasource: &Datasource, Definition: query, Refresh: 2, Sort: 1,
-		Query: map[string]any{"query": query, "refId": "PrometheusVariableQueryEditor-VariableQuery"},
+		Query:      map[string]any{"query": query, "refId": "PrometheusVariableQueryEditor-VariableQuery"},
 		IncludeAll: true, Multi: multi, AllValue: ".*", Current: Current{Text: "All", Value: "$__all"}}
 	return v
 }
@@ -146,7 +146,7 @@ func Job() Dashboard {
 	jobVar.AllValue = ""
 	jobVar.Current = Current{}
 	heat := panel{typ: "heatmap", title: "Run duration heatmap", unit: "s", w: 12, h: 8, exemplars: true,
-		desc: "Distribution of run durations over time; exemplars link to the run's trace.",
+		desc:    "Distribution of run durations over time; exemplars link to the run's trace.",
 		queries: []query{{expr: `sum by (le) (increase(pink_worker_run_duration_seconds_bucket` + sel + `[$__rate_interval]))`, legend: "{{le}}", heatmap: true}}}
 	pct := graph("Run duration percentiles", "Run duration (start to result) of the job. Exemplars link to traces.", "s",
 		q(`histogram_quantile(0.5, sum by (le) (rate(pink_worker_run_duration_seconds_bucket`+sel+`[$__rate_interval])))`, "p50"),
