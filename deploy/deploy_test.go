@@ -17,6 +17,8 @@ import (
 	"testing"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/pink-scheduler/pink/pkg/apply"
 )
 
 const root = ".."
@@ -125,9 +127,24 @@ func TestCompose(t *testing.T) {
 			t.Errorf("no %s service", want)
 		}
 	}
+	// The seed applies the example jobs with pink apply: the file must parse.
+	if cmd := c.Services["seed"].Command; len(cmd) < 3 || cmd[0] != "apply" || cmd[2] != "/examples/jobs.yaml" {
+		t.Errorf("seed command %v", cmd)
+	}
+	examples, err := os.ReadFile(filepath.Join(root, "deploy/examples/jobs.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := apply.Parse(examples)
+	if err != nil || len(f.Jobs) < 3 {
+		t.Errorf("deploy/examples/jobs.yaml: %v", err)
+	}
 	for name, s := range c.Services {
 		if s.Image == "" && s.Build == nil {
 			t.Errorf("%s: no image and no build", name)
+		}
+		if s.Image == "pink:dev" && s.Build == nil && !slices.ContainsFunc(s.DependsOn, func(d string) bool { return c.Services[d].Build != nil }) {
+			t.Errorf("%s uses the pink image without building it or depending on a service that does", name)
 		}
 		for _, dep := range s.DependsOn {
 			if _, ok := c.Services[dep]; !ok {
@@ -151,7 +168,7 @@ func TestCompose(t *testing.T) {
 				for _, ep := range strings.Split(val, ",") {
 					checkURL(t, c, name+" "+k, ep)
 				}
-			case strings.HasPrefix(k, "OTEL_EXPORTER_OTLP") && strings.HasSuffix(k, "ENDPOINT"), k == "PINK_API":
+			case strings.HasPrefix(k, "OTEL_EXPORTER_OTLP") && strings.HasSuffix(k, "ENDPOINT"), k == "PINK_SERVER":
 				checkURL(t, c, name+" "+k, val)
 			}
 		}

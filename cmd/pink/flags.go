@@ -113,13 +113,18 @@ func (l logFlags) logger(w io.Writer) (*slog.Logger, error) {
 
 // etcdFlags are the flags that say how to reach etcd.
 type etcdFlags struct {
-	endpoints, root *string
+	endpoints, root, cacert, cert, key, username, password *string
 }
 
 func addEtcdFlags(f *flags) etcdFlags {
 	return etcdFlags{
 		endpoints: f.string("etcd-endpoints", "", "comma-separated etcd client URLs, e.g. http://127.0.0.1:2379"),
 		root:      f.string("root", "/pink", "etcd key prefix of this pink cluster"),
+		cacert:    f.string("etcd-cacert", "", "CA certificate (PEM) that signed etcd's server certificate"),
+		cert:      f.string("etcd-cert", "", "client certificate (PEM) for etcd's client-certificate auth"),
+		key:       f.string("etcd-key", "", "client key (PEM) of --etcd-cert"),
+		username:  f.string("etcd-username", "", "etcd user"),
+		password:  f.string("etcd-password", "", "etcd password (prefer the environment: flags show in ps)"),
 	}
 }
 
@@ -130,5 +135,6 @@ func (e etcdFlags) config() node.EtcdConfig {
 			eps = append(eps, ep)
 		}
 	}
-	return node.EtcdConfig{Endpoints: eps, Root: *e.root}
+	return node.EtcdConfig{Endpoints: eps, Root: *e.root, CACert: *e.cacert, Cert: *e.cert, Key: *e.key,
+		Username: *e.username, Password: *e.password}
 }

@@ -1,9 +1,11 @@
 // Command pink is the distributed cron scheduler: one binary whose
-// subcommands run the parts of a pink cluster.
+// subcommands run the parts of a pink cluster and manage it through its API.
 //
 //	pink dev         everything in one process, on an embedded etcd
 //	pink scheduler   a scheduler node (leader election, fire loop, API)
 //	pink worker      a worker of one group with the built-in targets
+//	pink apply       make jobs and groups match a file
+//	pink jobs|groups|runs|snapshots|nodes|audit|schedule ...   the API client
 //	pink version     print the version
 package main
 
@@ -32,6 +34,18 @@ var commands = []command{
 	{"version", "print the version", runVersion},
 }
 
+// apiNouns are the client commands: pink <noun> <verb> [args] [flags].
+var apiNouns = []struct{ name, summary string }{
+	{"apply", "make groups and jobs match a file: apply -f jobs.yaml [--prune] [--dry-run]"},
+	{"jobs", "list, get, delete, pause, resume, trigger, backfill, preview"},
+	{"groups", "list, create, delete"},
+	{"runs", "list, get"},
+	{"snapshots", "list, delete"},
+	{"nodes", "list"},
+	{"audit", "list"},
+	{"schedule", "validate"},
+}
+
 // errUsage marks a command-line mistake (exit status 2).
 var errUsage = errors.New("usage")
 
@@ -46,6 +60,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 		return 0
+	}
+	for _, n := range apiNouns {
+		if n.name == args[0] {
+			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+			defer stop()
+			return runAPI(ctx, args[0], args[1:], stdout, stderr)
+		}
 	}
 	for _, c := range commands {
 		if c.name != args[0] {
@@ -83,6 +104,11 @@ func usage(w io.Writer) {
 	for _, c := range commands {
 		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
 	}
+	fmt.Fprintln(w, "\nAPI client commands (--server, --token, -o json; PINK_SERVER, PINK_TOKEN):")
+	for _, n := range apiNouns {
+		fmt.Fprintf(w, "  %-10s %s\n", n.name, n.summary)
+	}
 	fmt.Fprintln(w, "\nRun 'pink <command> -h' for the flags of a command. Every flag can also be set")
 	fmt.Fprintln(w, "with an environment variable: --etcd-endpoints is PINK_ETCD_ENDPOINTS, and so on.")
+	fmt.Fprintln(w, "Client exit codes: 0 ok, 1 failure, 2 usage, 3 not found, 4 conflict, 5 denied, 6 bad input.")
 }

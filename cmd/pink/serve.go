@@ -39,6 +39,10 @@ func runScheduler(ctx context.Context, args []string, _, stderr io.Writer) error
 	ef := addEtcdFlags(f)
 	listen := f.string("listen", "127.0.0.1:8080", "address of the JSON API and /metrics")
 	insecure := f.bool("insecure-allow-unauthenticated", false, "allow the API to listen beyond loopback without authentication")
+	tokens := f.string("api-tokens-file", "", "YAML or JSON file of API tokens (name, role, token_sha256); turns on authentication")
+	metricsToken := f.bool("metrics-require-token", false, "make /metrics need a viewer token too")
+	tlsCert := f.string("tls-cert", "", "certificate (PEM) to serve the API over HTTPS")
+	tlsKey := f.string("tls-key", "", "key (PEM) of --tls-cert")
 	nodeID := f.string("node-id", "", "unique id of this node (default host-pid)")
 	ttl := f.duration("session-ttl", scheduler.DefaultSessionTTL, "lease TTL of the election session: how fast a dead leader is replaced")
 	misfire := f.duration("misfire-threshold", scheduler.DefaultMisfireThreshold, "how late a fire may be and still count as on time")
@@ -57,7 +61,8 @@ func runScheduler(ctx context.Context, args []string, _, stderr io.Writer) error
 		return fmt.Errorf("%w: --session-ttl must be at least 1s", errUsage)
 	}
 	return node.RunScheduler(ctx, node.SchedulerConfig{
-		Etcd: ef.config(), Listen: *listen, AllowUnauthenticated: *insecure, NodeID: *nodeID,
+		Etcd: ef.config(), Listen: *listen, AllowUnauthenticated: *insecure, TokensFile: *tokens,
+		MetricsNeedToken: *metricsToken, TLSCert: *tlsCert, TLSKey: *tlsKey, NodeID: *nodeID,
 		SessionTTL: *ttl, MisfireThreshold: *misfire, HistoryLimit: *historyLimit, HistoryMaxAge: *historyAge,
 		NoJobLabel: !*jobLabel, Logger: log,
 	})

@@ -371,3 +371,11 @@ func TestTriggerShardedJob(t *testing.T) {
 		t.Errorf("snapshot_ids = %v, want %v", trig.SnapshotIDs, want)
 	}
 }
+
+func readAll(resp *http.Response) string {
+	var b bytes.Buffer
+	_, _ = b.ReadFrom(resp.Body)
+	return b.String()
+}
+
+func decodeJSON(b []byte, v any) error { return json.Unmarshal(b, v) }

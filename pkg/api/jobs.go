@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/pink-scheduler/pink/pkg/auth"
 	"github.com/pink-scheduler/pink/pkg/job"
 	"github.com/pink-scheduler/pink/pkg/snapshot"
 	"github.com/pink-scheduler/pink/pkg/store"
@@ -76,6 +77,7 @@ func (s *Server) createJob(r *http.Request) (int, any, error) {
 		return 0, nil, err
 	}
 	spec.CreatedAt, spec.UpdatedAt = s.stamp(), s.stamp()
+	r = withTarget(r, spec.Name)
 	out, err := s.st.CreateJob(r.Context(), spec)
 	if err != nil {
 		return 0, nil, jobError(err)
@@ -151,12 +153,27 @@ func (s *Server) replaceJob(r *http.Request) (int, any, error) {
 		expect = old.Revision
 	}
 	spec.CreatedAt, spec.UpdatedAt = old.CreatedAt, s.stamp()
-	out, err := s.st.UpdateJob(r.Context(), spec, expect, s.cursorMove(old, spec))
+	s.carryPause(r, old, &spec)
+	out, err := s.st.UpdateJob(r.Context(), spec, old.Group, expect, s.cursorMove(old, spec))
 	if err != nil {
 		return 0, nil, jobError(err)
 	}
 	s.log.Info("job replaced", "job", out.Name, "revision", out.Revision)
 	return http.StatusOK, s.view(out), nil
+}
+
+// carryPause keeps the server-set pause fields through a replace: they stay
+// while the job stays paused, are set when the replace pauses it, and are
+// cleared when it resumes.
+func (s *Server) carryPause(r *http.Request, old job.Spec, spec *job.Spec) {
+	switch {
+	case spec.Paused && old.Paused:
+		spec.PausedBy, spec.PauseReason, spec.PausedUntil = old.PausedBy, old.PauseReason, old.PausedUntil
+	case spec.Paused:
+		spec.PausedBy, spec.PauseReason, spec.PausedUntil = auth.IdentityFrom(r.Context()).Name, reasonOf(r), nil
+	default:
+		spec.PausedBy, spec.PauseReason, spec.PausedUntil = "", "", nil
+	}
 }
 
 // cursorMove says whether an update moves the job's cursor to now.
@@ -179,30 +196,91 @@ func (s *Server) deleteJob(r *http.Request) (int, any, error) {
 	return http.StatusOK, map[string]any{"name": name, "deleted": true}, nil
 }
 
-func (s *Server) pauseJob(r *http.Request) (int, any, error)  { return s.setPaused(r, true) }
-func (s *Server) resumeJob(r *http.Request) (int, any, error) { return s.setPaused(r, false) }
+// pauseInput is the optional body of POST .../pause.
+type pauseInput struct {
+	Reason string `json:"reason"`
+	// Until resumes the job at that time: RFC 3339, or a duration from
+	// now such as "2h".
+	Until string `json:"until"`
+}
+
+// maxPause bounds paused_until.
+const maxPause = 366 * 24 * time.Hour
+
+func (s *Server) pauseJob(r *http.Request) (int, any, error) {
+	var in pauseInput
+	if err := decodeOptionalBody(r, &in); err != nil {
+		return 0, nil, err
+	}
+	if in.Reason == "" {
+		in.Reason = reasonOf(r)
+	}
+	in.Reason = truncateReason(in.Reason)
+	var until *time.Time
+	if in.Until != "" {
+		t, err := parseUntil(in.Until, s.now())
+		if err != nil {
+			return 0, nil, err
+		}
+		until = &t
+	}
+	if in.Reason != "" || until != nil {
+		detail := ""
+		if until != nil {
+			detail = " until " + until.Format(time.RFC3339)
+		}
+		r = r.WithContext(store.WithAudit(r.Context(), s.auditEntry(r, "job.pause", in.Reason+detail)))
+	}
+	return s.setPaused(r, true, func(spec *job.Spec) {
+		spec.PausedBy, spec.PauseReason, spec.PausedUntil = auth.IdentityFrom(r.Context()).Name, in.Reason, until
+	})
+}
+
+func (s *Server) resumeJob(r *http.Request) (int, any, error) {
+	return s.setPaused(r, false, func(spec *job.Spec) {
+		spec.PausedBy, spec.PauseReason, spec.PausedUntil = "", "", nil
+	})
+}
+
+func parseUntil(v string, now time.Time) (time.Time, error) {
+	bad := &Error{Status: http.StatusBadRequest, Code: "invalid_field", Field: "until",
+		Message: "until must be an RFC 3339 time in the future (2026-12-01T08:00:00Z) or a duration such as \"2h\", at most a year"}
+	t, err := time.Parse(time.RFC3339, v)
+	if err != nil {
+		d, derr := time.ParseDuration(v)
+		if derr != nil {
+			return t, bad
+		}
+		t = now.Add(d)
+	}
+	if !t.After(now) || t.Sub(now) > maxPause {
+		return t, bad
+	}
+	return t.UTC(), nil
+}
 
 // setPaused flips a job's paused flag with a compare on its revision,
 // retrying if someone else changed the job meanwhile.
-func (s *Server) setPaused(r *http.Request, paused bool) (int, any, error) {
+func (s *Server) setPaused(r *http.Request, paused bool, mark func(*job.Spec)) (int, any, error) {
 	for range 5 {
 		spec, err := s.pathJob(r)
 		if err != nil {
 			return 0, nil, err
 		}
-		if spec.Paused == paused {
+		if spec.Paused == paused && !paused {
 			return http.StatusOK, s.view(spec), nil
 		}
 		old := spec
 		spec.Paused, spec.UpdatedAt = paused, s.stamp()
-		out, err := s.st.UpdateJob(r.Context(), spec, old.Revision, s.cursorMove(old, spec))
+		mark(&spec)
+		out, err := s.st.UpdateJob(r.Context(), spec, old.Group, old.Revision, s.cursorMove(old, spec))
 		if errors.Is(err, store.ErrRevisionMismatch) {
 			continue
 		}
 		if err != nil {
 			return 0, nil, jobError(err)
 		}
-		s.log.Info("job paused state changed", "job", spec.Name, "paused", paused)
+		s.log.Info("job paused state changed", "job", spec.Name, "paused", paused, "by", spec.PausedBy, "reason", spec.PauseReason)
 		return http.StatusOK, s.view(out), nil
 	}
 	return 0, nil, errorf(http.StatusConflict, "revision_mismatch", "the job keeps changing; retry")

@@ -15,6 +15,7 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"github.com/pink-scheduler/pink/pkg/auth"
 	"github.com/pink-scheduler/pink/pkg/job"
 	"github.com/pink-scheduler/pink/pkg/store"
 	"github.com/pink-scheduler/pink/pkg/telemetry"
@@ -26,8 +27,14 @@ const MaxBodyBytes = 1 << 20
 // Config configures the API.
 type Config struct {
 	Store *store.Store
-	// Metrics serves /metrics; nil leaves the route out.
-	Metrics http.Handler
+	// Auth checks bearer tokens; nil turns authentication off (every
+	// request acts as an anonymous admin), which is only allowed on
+	// loopback.
+	Auth *auth.Authenticator
+	// Metrics serves /metrics; nil leaves the route out. With
+	// MetricsNeedToken it needs a viewer token like the rest of the API.
+	Metrics          http.Handler
+	MetricsNeedToken bool
 	// Requests records each request; nil records nothing.
 	Requests *telemetry.API
 	Logger   *slog.Logger
@@ -37,6 +44,7 @@ type Config struct {
 // Server is the API's HTTP handler.
 type Server struct {
 	st       *store.Store
+	auth     *auth.Authenticator
 	log      *slog.Logger
 	now      func() time.Time
 	router   *mux.Router
@@ -51,12 +59,62 @@ func New(cfg Config) *Server {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	s := &Server{st: cfg.Store, log: cfg.Logger, now: cfg.Now, router: mux.NewRouter(), requests: cfg.Requests}
-	s.routes(cfg.Metrics)
+	s := &Server{st: cfg.Store, auth: cfg.Auth, log: cfg.Logger, now: cfg.Now, router: mux.NewRouter(), requests: cfg.Requests}
+	s.routes(cfg.Metrics, cfg.MetricsNeedToken)
 	return s
 }
 
-func (s *Server) routes(metrics http.Handler) {
+// Route is one API route: who may call it and, for changes, the action
+// recorded in the audit log.
+type Route struct {
+	Method string
+	Path   string
+	Role   auth.Role
+	// Action names the change in the audit log; "" for reads.
+	Action  string
+	handler handler
+}
+
+// Routes returns the API's routes (without /healthz, /readyz, /metrics).
+func (s *Server) Routes() []Route {
+	const (
+		v, o, a = auth.RoleViewer, auth.RoleOperator, auth.RoleAdmin
+		get     = http.MethodGet
+		post    = http.MethodPost
+		put     = http.MethodPut
+		del     = http.MethodDelete
+	)
+	return []Route{
+		{post, "/api/v1/groups", a, "group.create", s.createGroup},
+		{get, "/api/v1/groups", v, "", s.listGroups},
+		{get, "/api/v1/groups/{group}", v, "", s.getGroup},
+		{put, "/api/v1/groups/{group}", a, "group.update", s.updateGroup},
+		{del, "/api/v1/groups/{group}", a, "group.delete", s.deleteGroup},
+		{get, "/api/v1/groups/{group}/clients", v, "", s.listClients},
+		{del, "/api/v1/groups/{group}/clients/{client}", o, "client.evict", s.evictClient},
+		{post, "/api/v1/jobs", a, "job.create", s.createJob},
+		{get, "/api/v1/jobs", v, "", s.listJobs},
+		{get, "/api/v1/jobs/{name}", v, "", s.getJob},
+		{put, "/api/v1/jobs/{name}", a, "job.update", s.replaceJob},
+		{del, "/api/v1/jobs/{name}", a, "job.delete", s.deleteJob},
+		{post, "/api/v1/jobs/{name}/pause", o, "job.pause", s.pauseJob},
+		{post, "/api/v1/jobs/{name}/resume", o, "job.resume", s.resumeJob},
+		{post, "/api/v1/jobs/{name}/trigger", o, "job.trigger", s.triggerJob},
+		{post, "/api/v1/jobs/{name}/backfill", o, "job.backfill", s.backfillJob},
+		{get, "/api/v1/jobs/{name}/preview", v, "", s.previewJob},
+		{post, "/api/v1/schedules/validate", v, "", s.validateSchedule},
+		{get, "/api/v1/snapshots", v, "", s.listSnapshots},
+		{get, "/api/v1/snapshots/{id}", v, "", s.getSnapshot},
+		{del, "/api/v1/snapshots/{id}", o, "snapshot.cancel", s.deleteSnapshot},
+		{get, "/api/v1/runs", v, "", s.listRuns},
+		{get, "/api/v1/runs/{id}", v, "", s.getRun},
+		{get, "/api/v1/nodes", v, "", s.listNodes},
+		{get, "/api/v1/audit", v, "", s.listAudit},
+		{get, "/api/v1/openapi.json", v, "", s.openAPI},
+	}
+}
+
+func (s *Server) routes(metrics http.Handler, metricsNeedToken bool) {
 	r := s.router
 	notFound := http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		s.writeError(w, req, errorf(http.StatusNotFound, "route_not_found", fmt.Sprintf("no route %s %s", req.Method, req.URL.Path)))
@@ -68,52 +126,109 @@ func (s *Server) routes(metrics http.Handler) {
 	r.HandleFunc("/healthz", s.healthz).Methods(http.MethodGet)
 	r.HandleFunc("/readyz", s.readyz).Methods(http.MethodGet)
 	if metrics != nil {
+		if metricsNeedToken {
+			metrics = s.authenticate(auth.RoleViewer, metrics)
+		}
 		r.Handle("/metrics", metrics).Methods(http.MethodGet)
 	}
 	// Full paths on one router (no subrouter): gorilla/mux answers a
 	// method mismatch inside a subrouter with 404 instead of 405.
-	v1 := func(method, path string, h handler) {
-		r.Handle("/api/v1"+path, s.adapt(h)).Methods(method)
+	for _, rt := range s.Routes() {
+		r.Handle(rt.Path, s.authenticate(rt.Role, s.adapt(rt))).Methods(rt.Method)
 	}
-	v1(http.MethodPost, "/groups", s.createGroup)
-	v1(http.MethodGet, "/groups", s.listGroups)
-	v1(http.MethodGet, "/groups/{group}", s.getGroup)
-	v1(http.MethodGet, "/groups/{group}/clients", s.listClients)
-	v1(http.MethodPost, "/jobs", s.createJob)
-	v1(http.MethodGet, "/jobs", s.listJobs)
-	v1(http.MethodGet, "/jobs/{name}", s.getJob)
-	v1(http.MethodPut, "/jobs/{name}", s.replaceJob)
-	v1(http.MethodDelete, "/jobs/{name}", s.deleteJob)
-	v1(http.MethodPost, "/jobs/{name}/pause", s.pauseJob)
-	v1(http.MethodPost, "/jobs/{name}/resume", s.resumeJob)
-	v1(http.MethodPost, "/jobs/{name}/trigger", s.triggerJob)
-	v1(http.MethodGet, "/snapshots", s.listSnapshots)
-	v1(http.MethodGet, "/snapshots/{id}", s.getSnapshot)
-	v1(http.MethodDelete, "/snapshots/{id}", s.deleteSnapshot)
-	v1(http.MethodGet, "/runs", s.listRuns)
-	v1(http.MethodGet, "/runs/{id}", s.getRun)
-	v1(http.MethodGet, "/nodes", s.listNodes)
 }
 
-// handler is an API route: it returns the status and body to answer with,
-// or an error that becomes the error shape.
+// authenticate lets a request through only with a token of at least role
+// (401 without a valid token, 403 with a weaker one). With authentication
+// off, every request acts as an anonymous admin.
+func (s *Server) authenticate(role auth.Role, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := auth.Anonymous
+		if s.auth != nil {
+			var err error
+			id, err = s.auth.Authenticate(r.Header.Get("Authorization"))
+			if err != nil {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="pink"`)
+				s.writeError(w, r, errorf(http.StatusUnauthorized, "unauthorized",
+					"send a valid API token: Authorization: Bearer <token>"))
+				return
+			}
+			if id.Role < role {
+				s.writeError(w, r, errorf(http.StatusForbidden, "forbidden",
+					fmt.Sprintf("token %q has role %s; this needs %s", id.Name, id.Role, role)))
+				return
+			}
+		}
+		next.ServeHTTP(w, r.WithContext(auth.WithIdentity(r.Context(), id)))
+	})
+}
+
+// handler is an API route's logic: it returns the status and body to
+// answer with, or an error that becomes the error shape.
 type handler func(r *http.Request) (status int, body any, err error)
 
-// adapt turns a handler into an http.Handler: it bounds the body and the
-// request's etcd time, and writes the answer or the error.
-func (s *Server) adapt(h handler) http.Handler {
+// adapt turns a route into an http.Handler: it bounds the body and the
+// request's etcd time, prepares the audit entry of a change, and writes the
+// answer or the error.
+func (s *Server) adapt(rt Route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
 		ctx, cancel := context.WithTimeout(r.Context(), storeTimeout)
 		defer cancel()
+		if rt.Action != "" {
+			ctx = store.WithAudit(ctx, s.auditEntry(r, rt.Action, reasonOf(r)))
+		}
 		r = r.WithContext(ctx)
-		status, body, err := h(r)
+		status, body, err := rt.handler(r)
 		if err != nil {
 			s.writeError(w, r, err)
 			return
 		}
 		writeJSON(w, status, body)
 	})
+}
+
+// auditEntry describes the change a request makes.
+func (s *Server) auditEntry(r *http.Request, action, reason string) store.AuditEntry {
+	id := auth.IdentityFrom(r.Context())
+	vars := mux.Vars(r)
+	target := vars["name"]
+	for _, k := range []string{"id", "client", "group"} {
+		if target == "" {
+			target = vars[k]
+		}
+	}
+	return store.AuditEntry{At: s.now().UTC(), Who: id.Name, Role: id.Role.String(), Action: action, Target: target, Reason: reason}
+}
+
+// withTarget names the object a change creates (it is in the body, not the
+// path) in the request's audit entry.
+func withTarget(r *http.Request, target string) *http.Request {
+	e, ok := store.AuditOf(r.Context())
+	if !ok {
+		return r
+	}
+	e.Target = target
+	return r.WithContext(store.WithAudit(r.Context(), e))
+}
+
+// reasonOf reads the optional reason of a change: the Pink-Reason header or
+// the reason query parameter (bodies of pause and backfill have their own).
+func reasonOf(r *http.Request) string {
+	if v := r.Header.Get("Pink-Reason"); v != "" {
+		return truncateReason(v)
+	}
+	return truncateReason(r.URL.Query().Get("reason"))
+}
+
+// maxReasonBytes bounds a reason in the audit log and on a paused job.
+const maxReasonBytes = 512
+
+func truncateReason(s string) string {
+	if len(s) > maxReasonBytes {
+		return s[:maxReasonBytes]
+	}
+	return s
 }
 
 // ServeHTTP serves the API. A panic in a handler becomes a 500 with the
@@ -181,6 +296,14 @@ func decodeBody(r *http.Request, v any) error {
 		}
 	}
 	return job.DecodeStrict(r.Body, v)
+}
+
+// decodeOptionalBody is decodeBody for routes whose body may be empty.
+func decodeOptionalBody(r *http.Request, v any) error {
+	if r.ContentLength == 0 {
+		return nil
+	}
+	return decodeBody(r, v)
 }
 
 // pathName reads a {name} or {group} path variable and checks it is a name.

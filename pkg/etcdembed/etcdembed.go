@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"time"
 
+	"go.etcd.io/etcd/client/pkg/v3/transport"
 	"go.etcd.io/etcd/server/v3/embed"
 	"go.uber.org/zap"
 )
@@ -29,6 +30,15 @@ type Config struct {
 	MaxTxnOps uint
 	// Logger receives etcd's own logs; nil silences them.
 	Logger *zap.Logger
+	// TLS serves clients over TLS when set.
+	TLS *TLS
+}
+
+// TLS is the server side of client TLS: the server's certificate, and the
+// CA that client certificates must chain to when ClientCertAuth is set.
+type TLS struct {
+	Cert, Key, CA  string
+	ClientCertAuth bool
 }
 
 // Server is a running embedded etcd.
@@ -54,6 +64,11 @@ func Start(ctx context.Context, c Config) (*Server, error) {
 		return nil, fmt.Errorf("etcd peer address: %w", err)
 	}
 	cu := url.URL{Scheme: "http", Host: clientAddr}
+	if c.TLS != nil {
+		cu.Scheme = "https"
+		cfg.ClientTLSInfo = transport.TLSInfo{CertFile: c.TLS.Cert, KeyFile: c.TLS.Key, TrustedCAFile: c.TLS.CA,
+			ClientCertAuth: c.TLS.ClientCertAuth}
+	}
 	pu := url.URL{Scheme: "http", Host: peerAddr}
 	cfg.ListenClientUrls, cfg.AdvertiseClientUrls = []url.URL{cu}, []url.URL{cu}
 	cfg.ListenPeerUrls, cfg.AdvertisePeerUrls = []url.URL{pu}, []url.URL{pu}

@@ -112,9 +112,44 @@ func (s *Schedule) Every() time.Duration { return s.every }
 // Next returns the first fire time strictly after t, in the schedule's zone,
 // or the zero time if the schedule never fires again.
 func (s *Schedule) Next(after time.Time) time.Time {
+	t, _ := s.next(after)
+	return t
+}
+
+// Notes on a fire time that daylight saving moved or made ambiguous.
+const (
+	// NoteDSTGap: the matched wall time did not exist (the clock jumped
+	// forward); the fire happens when the gap ends.
+	NoteDSTGap = "dst_gap"
+	// NoteDSTRepeated: the wall time occurs twice (the clock went back);
+	// the fire happens at its first occurrence only.
+	NoteDSTRepeated = "dst_repeated"
+)
+
+// Fire is one upcoming fire time with a note if daylight saving shaped it.
+type Fire struct {
+	At   time.Time
+	Note string
+}
+
+// Preview returns up to n fires after t, noting daylight-saving effects.
+func (s *Schedule) Preview(after time.Time, n int) []Fire {
+	out := make([]Fire, 0, n)
+	for len(out) < n {
+		t, note := s.next(after)
+		if t.IsZero() {
+			break
+		}
+		out = append(out, Fire{At: t, Note: note})
+		after = t
+	}
+	return out
+}
+
+func (s *Schedule) next(after time.Time) (time.Time, string) {
 	if s.every > 0 {
 		base := after.Truncate(time.Second)
-		return base.Add(s.every).In(s.loc)
+		return base.Add(s.every).In(s.loc), ""
 	}
 	w := wallClock(after.In(s.loc))
 	// Each step moves the wall clock strictly forward, so the loop ends; the
@@ -122,13 +157,13 @@ func (s *Schedule) Next(after time.Time) time.Time {
 	for range 100000 {
 		w = s.spec.Next(w)
 		if w.IsZero() {
-			return time.Time{}
+			return time.Time{}, ""
 		}
-		if t, ok := s.resolve(w, after); ok {
-			return t
+		if t, note, ok := s.resolve(w, after); ok {
+			return t, note
 		}
 	}
-	return time.Time{}
+	return time.Time{}, ""
 }
 
 // NextN returns up to n fire times after t.
@@ -146,7 +181,7 @@ func (s *Schedule) NextN(after time.Time, n int) []time.Time {
 
 // resolve maps the naive wall-clock time w to the earliest instant after
 // `after` that shows w in the schedule's zone, applying the DST rules above.
-func (s *Schedule) resolve(w, after time.Time) (time.Time, bool) {
+func (s *Schedule) resolve(w, after time.Time) (time.Time, string, bool) {
 	t := time.Date(w.Year(), w.Month(), w.Day(), w.Hour(), w.Minute(), w.Second(), 0, s.loc)
 	if got := wallClock(t); !got.Equal(w) {
 		// w falls into a gap. time.Date normalised it to one side of the
@@ -156,11 +191,15 @@ func (s *Schedule) resolve(w, after time.Time) (time.Time, bool) {
 		if got.After(w) {
 			gapEnd = start
 		}
-		return gapEnd, gapEnd.After(after)
+		return gapEnd, NoteDSTGap, gapEnd.After(after)
 	}
-	best := time.Time{}
+	best, occurrences := time.Time{}, 0
 	consider := func(c time.Time) {
-		if c.After(after) && wallClock(c.In(s.loc)).Equal(w) && (best.IsZero() || c.Before(best)) {
+		if !wallClock(c.In(s.loc)).Equal(w) {
+			return
+		}
+		occurrences++
+		if c.After(after) && (best.IsZero() || c.Before(best)) {
 			best = c.In(s.loc)
 		}
 	}
@@ -169,15 +208,17 @@ func (s *Schedule) resolve(w, after time.Time) (time.Time, bool) {
 	// (a repeated hour); the earliest occurrence wins.
 	_, off := t.Zone()
 	start, end := t.ZoneBounds()
-	if !start.IsZero() {
-		_, prev := start.Add(-time.Second).Zone()
+	if _, prev := start.Add(-time.Second).Zone(); !start.IsZero() && prev != off {
 		consider(t.Add(time.Duration(off-prev) * time.Second))
 	}
-	if !end.IsZero() {
-		_, next := end.Zone()
+	if _, next := end.Zone(); !end.IsZero() && next != off {
 		consider(t.Add(time.Duration(off-next) * time.Second))
 	}
-	return best, !best.IsZero()
+	note := ""
+	if occurrences > 1 {
+		note = NoteDSTRepeated
+	}
+	return best, note, !best.IsZero()
 }
 
 // wallClock returns t's wall-clock fields as a UTC time, so that cron

@@ -167,3 +167,27 @@ func TestScheduleInterval(t *testing.T) {
 		}
 	}
 }
+
+func TestPreviewNotesDaylightSaving(t *testing.T) {
+	s, err := ParseSchedule("30 1,2 * * *", "America/New_York")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, f := range s.Preview(mustTime(t, "2026-03-07T12:00:00-05:00"), 4) {
+		got = append(got, f.At.Format(time.RFC3339)+" "+f.Note)
+	}
+	want := []string{"2026-03-08T01:30:00-05:00 ", "2026-03-08T03:00:00-04:00 dst_gap",
+		"2026-03-09T01:30:00-04:00 ", "2026-03-09T02:30:00-04:00 "}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("spring forward preview:\n got %q\nwant %q", got, want)
+	}
+	got = got[:0]
+	for _, f := range s.Preview(mustTime(t, "2026-10-31T12:00:00-04:00"), 3) {
+		got = append(got, f.At.Format(time.RFC3339)+" "+f.Note)
+	}
+	want = []string{"2026-11-01T01:30:00-04:00 dst_repeated", "2026-11-01T02:30:00-05:00 ", "2026-11-02T01:30:00-05:00 "}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("fall back preview:\n got %q\nwant %q", got, want)
+	}
+}

@@ -73,6 +73,12 @@ type Spec struct {
 	// scheduler's --history-limit).
 	HistoryLimit int `json:"history_limit,omitempty"`
 
+	// Server-set while paused: who paused the job, why, and until when (the
+	// leader resumes it then).
+	PausedBy    string     `json:"paused_by,omitempty"`
+	PauseReason string     `json:"pause_reason,omitempty"`
+	PausedUntil *time.Time `json:"paused_until,omitempty"`
+
 	// Server-set. Revision is the etcd mod revision of the stored spec; a
 	// client sends it back on update for optimistic concurrency.
 	CreatedAt time.Time `json:"created_at"`

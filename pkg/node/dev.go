@@ -39,7 +39,7 @@ const DefaultGroup = "default"
 // group "default" until ctx ends, then stops them in order: worker and
 // scheduler first, etcd last.
 func RunDev(ctx context.Context, cfg DevConfig) error {
-	if err := checkListen(cfg.Listen, false); err != nil {
+	if err := checkListen(cfg.Listen, false, false); err != nil {
 		return err
 	}
 	dir, err := filepath.Abs(cfg.DataDir)
@@ -75,7 +75,7 @@ func RunDev(ctx context.Context, cfg DevConfig) error {
 	if err != nil {
 		return err
 	}
-	sp, err := buildScheduler(st, reg, tracing.Tracer, SchedulerConfig{Listen: cfg.Listen, SessionTTL: cfg.SessionTTL,
+	sp, err := buildScheduler(st, reg, tracing.Tracer, nil, SchedulerConfig{Listen: cfg.Listen, SessionTTL: cfg.SessionTTL,
 		NoJobLabel: cfg.NoJobLabel, Logger: cfg.Logger})
 	if err != nil {
 		return err
@@ -96,7 +96,7 @@ func RunDev(ctx context.Context, cfg DevConfig) error {
 			return nil
 		}
 	})
-	cfg.Logger.Info("pink dev is running", "api", "http://"+sp.http.Addr(), "metrics", "http://"+sp.http.Addr()+"/metrics",
+	cfg.Logger.Info("pink dev is running", "api", sp.http.URL(), "metrics", sp.http.URL()+"/metrics",
 		"etcd", etcd.Endpoints(), "group", DefaultGroup, "shell", cfg.AllowShell, "version", Version)
 	err = p.wait()
 	cfg.Logger.Info("pink dev stopped")

@@ -6,6 +6,7 @@ package node
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -14,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"go.etcd.io/etcd/client/pkg/v3/transport"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
 
@@ -31,6 +33,11 @@ type EtcdConfig struct {
 	// Root is the key prefix of the pink cluster (default /pink).
 	Root        string
 	DialTimeout time.Duration
+	// CACert verifies etcd's server certificate (https endpoints); Cert
+	// and Key are this client's certificate for etcd's client-cert auth.
+	CACert, Cert, Key string
+	// Username and Password for etcd's authentication.
+	Username, Password string
 }
 
 func connect(ctx context.Context, c EtcdConfig) (*clientv3.Client, error) {
@@ -40,14 +47,28 @@ func connect(ctx context.Context, c EtcdConfig) (*clientv3.Client, error) {
 	if c.DialTimeout <= 0 {
 		c.DialTimeout = 5 * time.Second
 	}
-	cli, err := clientv3.New(clientv3.Config{
+	cfg := clientv3.Config{
 		Endpoints:            c.Endpoints,
 		DialTimeout:          c.DialTimeout,
 		DialKeepAliveTime:    10 * time.Second,
 		DialKeepAliveTimeout: 3 * time.Second,
 		Logger:               zap.NewNop(),
 		Context:              ctx,
-	})
+		Username:             c.Username,
+		Password:             c.Password,
+	}
+	if c.CACert != "" || c.Cert != "" {
+		if (c.Cert == "") != (c.Key == "") {
+			return nil, errors.New("etcd TLS: give both --etcd-cert and --etcd-key, or neither")
+		}
+		tlsInfo := transport.TLSInfo{CertFile: c.Cert, KeyFile: c.Key, TrustedCAFile: c.CACert}
+		tc, err := tlsInfo.ClientConfig()
+		if err != nil {
+			return nil, fmt.Errorf("etcd TLS: %w", err)
+		}
+		cfg.TLS = tc
+	}
+	cli, err := clientv3.New(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("connect to etcd %v: %w", c.Endpoints, err)
 	}
@@ -67,10 +88,35 @@ func isLoopback(addr string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// httpServer serves handler on addr until ctx ends.
+// httpServer serves handler on addr until ctx ends, over TLS when it has a
+// certificate.
 type httpServer struct {
-	srv *http.Server
-	ln  net.Listener
+	srv             *http.Server
+	ln              net.Listener
+	tlsCert, tlsKey string
+}
+
+// withTLS makes the server speak TLS with the given PEM files.
+func (h *httpServer) withTLS(cert, key string) error {
+	if (cert == "") != (key == "") {
+		return errors.New("give both --tls-cert and --tls-key, or neither")
+	}
+	if cert != "" {
+		if _, err := tls.LoadX509KeyPair(cert, key); err != nil {
+			return fmt.Errorf("TLS certificate: %w", err)
+		}
+		h.srv.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+	}
+	h.tlsCert, h.tlsKey = cert, key
+	return nil
+}
+
+// URL is the server's base URL.
+func (h *httpServer) URL() string {
+	if h.tlsCert != "" {
+		return "https://" + h.Addr()
+	}
+	return "http://" + h.Addr()
 }
 
 func listen(addr string, handler http.Handler, log *slog.Logger) (*httpServer, error) {
@@ -95,7 +141,13 @@ func (h *httpServer) Addr() string { return h.ln.Addr().String() }
 // serve runs until ctx ends, then shuts down gracefully.
 func (h *httpServer) serve(ctx context.Context) error {
 	errc := make(chan error, 1)
-	go func() { errc <- h.srv.Serve(h.ln) }()
+	go func() {
+		if h.tlsCert != "" {
+			errc <- h.srv.ServeTLS(h.ln, h.tlsCert, h.tlsKey)
+			return
+		}
+		errc <- h.srv.Serve(h.ln)
+	}()
 	select {
 	case err := <-errc:
 		return fmt.Errorf("http server: %w", err)

@@ -9,6 +9,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/pink-scheduler/pink/pkg/api"
+	"github.com/pink-scheduler/pink/pkg/auth"
 	"github.com/pink-scheduler/pink/pkg/scheduler"
 	"github.com/pink-scheduler/pink/pkg/store"
 	"github.com/pink-scheduler/pink/pkg/telemetry"
@@ -20,13 +21,19 @@ type SchedulerConfig struct {
 	// Listen is the API and /metrics address.
 	Listen string
 	// AllowUnauthenticated lets the API listen beyond loopback without
-	// auth. Without it a non-loopback Listen is refused.
+	// auth. Without it (or a TokensFile) a non-loopback Listen is refused.
 	AllowUnauthenticated bool
-	NodeID               string
-	SessionTTL           time.Duration
-	MisfireThreshold     time.Duration
-	HistoryLimit         int
-	HistoryMaxAge        time.Duration
+	// TokensFile turns on bearer-token authentication (see pkg/auth).
+	TokensFile string
+	// MetricsNeedToken makes /metrics need a viewer token too.
+	MetricsNeedToken bool
+	// TLSCert and TLSKey make the API serve HTTPS.
+	TLSCert, TLSKey  string
+	NodeID           string
+	SessionTTL       time.Duration
+	MisfireThreshold time.Duration
+	HistoryLimit     int
+	HistoryMaxAge    time.Duration
 	// NoJobLabel drops the job label from metrics (very large fleets).
 	NoJobLabel bool
 	Logger     *slog.Logger
@@ -38,15 +45,15 @@ type schedulerParts struct {
 	http  *httpServer
 }
 
-func checkListen(listen string, allow bool) error {
-	if !isLoopback(listen) && !allow {
-		return fmt.Errorf("refusing to serve the API on %s without authentication: listen on 127.0.0.1, or pass --insecure-allow-unauthenticated", listen)
+func checkListen(listen string, authenticated, allow bool) error {
+	if !isLoopback(listen) && !authenticated && !allow {
+		return fmt.Errorf("refusing to serve the API on %s without authentication: give --api-tokens-file, listen on 127.0.0.1, or pass --insecure-allow-unauthenticated", listen)
 	}
 	return nil
 }
 
 // buildScheduler wires a scheduler node and its API on st.
-func buildScheduler(st *store.Store, reg *telemetry.Registry, tracer trace.Tracer, cfg SchedulerConfig) (*schedulerParts, error) {
+func buildScheduler(st *store.Store, reg *telemetry.Registry, tracer trace.Tracer, authn *auth.Authenticator, cfg SchedulerConfig) (*schedulerParts, error) {
 	sched := scheduler.New(scheduler.Config{
 		Store: st, NodeID: cfg.NodeID, Addr: cfg.Listen, Version: Version,
 		SessionTTL: cfg.SessionTTL, MisfireThreshold: cfg.MisfireThreshold,
@@ -54,9 +61,14 @@ func buildScheduler(st *store.Store, reg *telemetry.Registry, tracer trace.Trace
 		Logger: cfg.Logger, Metrics: telemetry.NewScheduler(reg, telemetry.Options{NoJobLabel: cfg.NoJobLabel}),
 		Tracer: tracer,
 	})
-	handler := api.New(api.Config{Store: st, Metrics: reg.Handler(), Requests: telemetry.NewAPI(reg), Logger: cfg.Logger})
+	handler := api.New(api.Config{Store: st, Auth: authn, Metrics: reg.Handler(), MetricsNeedToken: cfg.MetricsNeedToken,
+		Requests: telemetry.NewAPI(reg), Logger: cfg.Logger})
 	srv, err := listen(cfg.Listen, handler, cfg.Logger)
 	if err != nil {
+		return nil, err
+	}
+	if err := srv.withTLS(cfg.TLSCert, cfg.TLSKey); err != nil {
+		srv.ln.Close()
 		return nil, err
 	}
 	return &schedulerParts{sched: sched, http: srv}, nil
@@ -64,7 +76,11 @@ func buildScheduler(st *store.Store, reg *telemetry.Registry, tracer trace.Trace
 
 // RunScheduler runs a scheduler node until ctx ends.
 func RunScheduler(ctx context.Context, cfg SchedulerConfig) error {
-	if err := checkListen(cfg.Listen, cfg.AllowUnauthenticated); err != nil {
+	if err := checkListen(cfg.Listen, cfg.TokensFile != "", cfg.AllowUnauthenticated); err != nil {
+		return err
+	}
+	authn, err := loadAuth(cfg.TokensFile, cfg.Logger)
+	if err != nil {
 		return err
 	}
 	tracing, flush, err := setupTracing(ctx, "pink-scheduler", cfg.Logger)
@@ -79,16 +95,27 @@ func RunScheduler(ctx context.Context, cfg SchedulerConfig) error {
 	defer cli.Close()
 	reg := telemetry.NewRegistry()
 	st := newStore(cli, cfg.Etcd.Root, reg)
-	sp, err := buildScheduler(st, reg, tracing.Tracer, cfg)
+	sp, err := buildScheduler(st, reg, tracing.Tracer, authn, cfg)
 	if err != nil {
 		return err
 	}
-	cfg.Logger.Info("scheduler node starting", "node", sp.sched.NodeID(), "api", "http://"+sp.http.Addr(),
-		"etcd", cfg.Etcd.Endpoints, "version", Version)
+	cfg.Logger.Info("scheduler node starting", "node", sp.sched.NodeID(), "api", sp.http.URL(),
+		"etcd", cfg.Etcd.Endpoints, "auth", authn != nil, "version", Version)
 	p := newParts(ctx)
+	if authn != nil {
+		p.goStage("tokens", func(ctx context.Context) error { authn.Run(ctx, 2*time.Second); return nil })
+	}
 	p.goStage("scheduler", sp.sched.Run)
 	p.goStage("api", sp.http.serve)
 	err = p.wait()
 	cfg.Logger.Info("scheduler node stopped")
 	return err
+}
+
+// loadAuth reads the tokens file; no file means authentication is off.
+func loadAuth(path string, log *slog.Logger) (*auth.Authenticator, error) {
+	if path == "" {
+		return nil, nil
+	}
+	return auth.Load(path, log)
 }

@@ -206,7 +206,7 @@ func (t *term) dispatchPending(ctx context.Context) error {
 				}
 				continue
 			}
-			if t.waitsForReplaced(l) {
+			if t.waitsForOverlap(l) {
 				continue
 			}
 			next := l.Snapshot
@@ -228,19 +228,30 @@ func (t *term) dispatchPending(ctx context.Context) error {
 	return nil
 }
 
-// waitsForReplaced reports whether a pending snapshot of a replace job must
-// wait because another run of the job is still running.
-func (t *term) waitsForReplaced(l *store.Live) bool {
+// waitsForOverlap reports whether a pending snapshot of a job that does
+// not allow overlap (forbid, replace) must wait: another fire of the job is
+// on a client (a replaced run stopping, or a backfill's previous fire).
+// Shards of one fire run together.
+func (t *term) waitsForOverlap(l *store.Live) bool {
 	js := t.jobs[l.Job]
-	if js == nil || js.spec.Concurrency != job.ConcurrencyReplace {
+	if js == nil || js.spec.Concurrency == job.ConcurrencyAllow {
 		return false
 	}
+	base := fireOf(l.ID)
 	for _, other := range t.byJob[l.Job] {
-		if other.ID != l.ID && other.State == snapshot.StateRunning {
+		if other.State != snapshot.StatePending && fireOf(other.ID) != base {
 			return true
 		}
 	}
 	return false
+}
+
+// fireOf strips the shard suffix of a snapshot id.
+func fireOf(id string) string {
+	if i := strings.LastIndex(id, ".s"); i > 0 && strings.Contains(id[:i], "@") {
+		return id[:i]
+	}
+	return id
 }
 
 // moveLive moves l (pending, or assigned to a dead client) to a live client

@@ -460,3 +460,74 @@ func TestHistoryRetention(t *testing.T) {
 		return !runs[0].ScheduledAt.Before(newest.Add(-2 * time.Second)), fmt.Sprintf("newest kept %s, newest call %s", runs[0].ScheduledAt, newest)
 	})
 }
+
+// TestBackfillRuns: a backfill runs each requested fire once, with trigger
+// backfill; for a forbid job one at a time.
+func TestBackfillRuns(t *testing.T) {
+	e := pinktest.StartEtcd(t)
+	st := store.New(e.Client, "")
+	startScheduler(t, st, "n1")
+	iv := &intervals{}
+	startWorker(t, st, "g", map[string]worker.Handler{"slow": iv.handler(300 * time.Millisecond)})
+	startWorker(t, st, "g", map[string]worker.Handler{"slow": iv.handler(300 * time.Millisecond)})
+	at := func(h int) time.Time { return time.Date(2026, 1, 1, h, 0, 0, 0, time.UTC) }
+	for _, c := range []struct {
+		name        string
+		concurrency job.Concurrency
+	}{{"loose", job.ConcurrencyAllow}, {"strict", job.ConcurrencyForbid}} {
+		spec := createJob(t, st, job.Spec{Name: c.name, Group: "g", Schedule: "0 * * * *", Target: "slow", Paused: true, Concurrency: c.concurrency})
+		bf := store.Backfill{ID: "b" + c.name, Job: spec.Name, Fires: []time.Time{at(1), at(2), at(3), at(4), at(5)}, CreatedAt: time.Now()}
+		if err := st.CreateBackfill(context.Background(), bf); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, name := range []string{"loose", "strict"} {
+		runs := waitHistory(t, st, name, 5)
+		var got []string
+		for _, r := range runs {
+			if r.Trigger != snapshot.TriggerBackfill || r.Status != snapshot.StatusSucceeded || r.Attempt != 1 {
+				t.Errorf("%s run %s: %s %s", name, r.ID, r.Trigger, r.Status)
+			}
+			got = append(got, r.ScheduledAt.Format("15:04"))
+		}
+		sort.Strings(got)
+		if fmt.Sprint(got) != "[01:00 02:00 03:00 04:00 05:00]" {
+			t.Errorf("%s ran %v", name, got)
+		}
+	}
+	var strict []interval
+	for _, i := range iv.list {
+		if strings.HasPrefix(i.id, "strict@") {
+			strict = append(strict, i)
+		}
+	}
+	sort.Slice(strict, func(a, b int) bool { return strict[a].start.Before(strict[b].start) })
+	for i := 1; i < len(strict); i++ {
+		if strict[i].start.Before(strict[i-1].end) {
+			t.Errorf("forbid backfill overlapped: %s started before %s ended", strict[i].id, strict[i-1].id)
+		}
+	}
+	if keys := e.Keys(t, "/pink/schedule/backfills/"); len(keys) != 0 {
+		t.Errorf("backfill records left: %v", keys)
+	}
+}
+
+// TestAutoResume: a job paused until a time is resumed by the leader then,
+// and the resume is in the audit log.
+func TestAutoResume(t *testing.T) {
+	e := pinktest.StartEtcd(t)
+	st := store.New(e.Client, "")
+	startScheduler(t, st, "n1")
+	until := time.Now().Add(time.Second)
+	spec := job.Spec{Name: "napping", Group: "g", Schedule: "@hourly", Target: "x", Paused: true,
+		PausedBy: "ops", PauseReason: "short nap", PausedUntil: &until}
+	createJob(t, st, spec)
+	pinktest.Eventually(t, 15*time.Second, func() (bool, string) {
+		got, err := st.GetJob(context.Background(), "napping")
+		return err == nil && !got.Paused && got.PausedBy == "" && got.PausedUntil == nil, fmt.Sprintf("job %+v %v", got, err)
+	})
+	page, err := st.ListAudit(context.Background(), 10, "")
+	if err != nil || len(page.Entries) != 1 || page.Entries[0].Action != "job.resume" || page.Entries[0].Who != "pink" {
+		t.Errorf("audit = %+v %v", page.Entries, err)
+	}
+}

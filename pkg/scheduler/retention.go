@@ -11,6 +11,10 @@ import (
 // retentionBatch is how many jobs' histories one retention tick trims.
 const retentionBatch = 50
 
+// auditKeep is how many audit entries are kept (older ones also go after
+// --history-max-age).
+const auditKeep = 10_000
+
 // retention trims history in the background while this node leads: per
 // job, runs beyond its history_limit (or --history-limit) and runs older
 // than --history-max-age, deleted jobs included. It walks the jobs a batch
@@ -41,11 +45,17 @@ func (t *term) retention(ctx context.Context) {
 func (t *term) trimBatch(ctx context.Context, after string) (string, error) {
 	rctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
+	cutoff := t.s.cfg.Now().Add(-t.s.cfg.HistoryMaxAge)
+	if after == "" {
+		// Each pass over the jobs starts with the audit log.
+		if _, err := t.st.TrimAudit(rctx, t.fence, auditKeep, cutoff); err != nil {
+			return after, err
+		}
+	}
 	names, err := t.st.HistoryJobsAfter(rctx, after, retentionBatch)
 	if err != nil {
 		return after, err
 	}
-	cutoff := t.s.cfg.Now().Add(-t.s.cfg.HistoryMaxAge)
 	for _, name := range names {
 		limit := t.s.cfg.HistoryLimit
 		spec, err := t.st.GetJob(rctx, name)

@@ -3,6 +3,7 @@ package scheduler
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"slices"
 	"strings"
@@ -77,6 +78,7 @@ type batch struct {
 	snaps  []store.SnapshotEvent
 	fires  []store.FireEvent
 	last   []store.LastEvent
+	bfs    []store.BackfillEvent
 }
 
 // term is one period of leadership. It owns all leader state; a single
@@ -104,11 +106,15 @@ type term struct {
 	fires map[string]*store.ShardedFire
 	// last holds each job's last success and failure times.
 	last map[string]*store.JobLast
+	// backfills are the backfill requests not yet turned into snapshots.
+	backfills map[string]*store.Backfill
 
 	// retryAt is when to retry after an etcd error; zero if none.
 	retryAt time.Time
 	// nextDue is the earliest time a pending retry may be dispatched.
 	nextDue time.Time
+	// nextResume is the earliest paused_until of a paused job.
+	nextResume time.Time
 	// orphansDirty says an assignment may belong to a client that is gone
 	// or draining.
 	orphansDirty bool
@@ -116,14 +122,14 @@ type term struct {
 	summariesDirty bool
 }
 
-var mirrorSources = []string{"jobs", "cursors", "clients", "pending", "assigned", "fires", "last"}
+var mirrorSources = []string{"jobs", "cursors", "clients", "pending", "assigned", "fires", "last", "backfills"}
 
 func newTerm(s *Scheduler, fence store.Fence) *term {
 	return &term{s: s, st: s.cfg.Store, fence: fence, log: s.log.With("term", fence.Rev),
 		jobs: map[string]*jobState{}, cursors: map[string]time.Time{}, groups: map[string]*groupState{},
 		in: make(chan batch, 64), synced: map[string]bool{},
 		live: map[string]*store.Live{}, byJob: map[string]map[string]*store.Live{}, fires: map[string]*store.ShardedFire{},
-		last: map[string]*store.JobLast{}}
+		last: map[string]*store.JobLast{}, backfills: map[string]*store.Backfill{}}
 }
 
 func (t *term) group(name string) *groupState {
@@ -223,6 +229,11 @@ func (t *term) startMirrors(ctx context.Context, wg *sync.WaitGroup) {
 			send(batch{source: "fires", synced: synced, fires: evs})
 		})
 	})
+	run("backfills", func() error {
+		return t.st.MirrorBackfills(ctx, func(evs []store.BackfillEvent, synced bool) {
+			send(batch{source: "backfills", synced: synced, bfs: evs})
+		})
+	})
 	run("last", func() error {
 		return t.st.MirrorJobLast(ctx, func(evs []store.LastEvent, synced bool) {
 			send(batch{source: "last", synced: synced, last: evs})
@@ -249,6 +260,16 @@ func (t *term) apply(b batch) {
 	}
 	for _, ev := range b.last {
 		t.onLast(ev)
+	}
+	for _, ev := range b.bfs {
+		switch {
+		case ev.Err != nil:
+			t.log.Error("cannot decode backfill request", "backfill_id", ev.ID, "err", ev.Err)
+		case ev.Backfill == nil:
+			delete(t.backfills, ev.ID)
+		default:
+			t.backfills[ev.ID] = ev.Backfill
+		}
 	}
 	if b.synced && !t.ready {
 		t.synced[b.source] = true
@@ -505,7 +526,7 @@ func (t *term) untilNextWake() time.Duration {
 	if js := t.queue.peek(); js != nil && js.next.Before(wake) {
 		wake = js.next
 	}
-	for _, at := range []time.Time{t.retryAt, t.nextDue} {
+	for _, at := range []time.Time{t.retryAt, t.nextDue, t.nextResume} {
 		if !at.IsZero() && at.Before(wake) {
 			wake = at
 		}
@@ -518,7 +539,7 @@ func (t *term) untilNextWake() time.Duration {
 // are retried shortly; only loss of leadership or ctx ends the term.
 func (t *term) step(ctx context.Context) error {
 	t.retryAt = time.Time{}
-	for _, f := range []func(context.Context) error{t.fireDue, t.failover, t.dispatchPending, t.summarize} {
+	for _, f := range []func(context.Context) error{t.autoResume, t.fireDue, t.failover, t.runBackfills, t.dispatchPending, t.summarize} {
 		err := f(ctx)
 		if errors.Is(err, errNotLeader) || ctx.Err() != nil {
 			if err == nil {
@@ -532,6 +553,36 @@ func (t *term) step(ctx context.Context) error {
 		}
 	}
 	t.updateGauges()
+	return nil
+}
+
+// autoResume resumes paused jobs whose paused_until has passed.
+func (t *term) autoResume(ctx context.Context) error {
+	now := t.s.cfg.Now()
+	t.nextResume = time.Time{}
+	for _, js := range t.jobs {
+		until := js.spec.PausedUntil
+		if !js.spec.Paused || until == nil || js.staleRev == js.spec.Revision {
+			continue
+		}
+		if until.After(now) {
+			if t.nextResume.IsZero() || until.Before(t.nextResume) {
+				t.nextResume = *until
+			}
+			continue
+		}
+		rctx, cancel := context.WithTimeout(ctx, requestTimeout)
+		resumed, err := t.st.AutoResume(rctx, t.fence, js.spec, now)
+		cancel()
+		if err != nil {
+			return fmt.Errorf("auto-resume %s: %w", js.spec.Name, err)
+		}
+		if resumed {
+			t.log.Info("pause expired; job resumed", "job", js.spec.Name, "paused_until", until)
+		}
+		// Either way the job's watch event brings its new state.
+		js.staleRev = js.spec.Revision
+	}
 	return nil
 }
 

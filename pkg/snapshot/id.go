@@ -28,6 +28,12 @@ func ManualID(job string, t time.Time) string {
 	return job + "@" + t.UTC().Format(stampLayout) + "-m" + hex.EncodeToString(b[:])
 }
 
+// BackfillID is the id of the snapshot a backfill makes for the fire at t:
+// the same for the same backfill and fire, so its creation cannot repeat.
+func BackfillID(job string, t time.Time, backfill string) string {
+	return job + "@" + t.UTC().Format(stampLayout) + "-b" + backfill
+}
+
 // ShardID is the id of shard index of a multi-shard snapshot.
 func ShardID(base string, index int) string {
 	return fmt.Sprintf("%s.s%03d", base, index)

@@ -54,6 +54,7 @@ const (
 	TriggerCatchup  Trigger = "catchup"  // a fire made up after no leader could write it
 	TriggerRetry    Trigger = "retry"    // a new attempt after a failure
 	TriggerFailover Trigger = "failover" // a new attempt after its client died
+	TriggerBackfill Trigger = "backfill" // a past fire run on request (POST .../backfill)
 )
 
 // Snapshot is one fire of a job on its way to a result. It carries

@@ -50,7 +50,7 @@ func (s *Store) CreateGroup(ctx context.Context, g Group) (err error) {
 	key := s.k.group(g.Name)
 	resp, err := s.c.Txn(ctx).
 		If(clientv3.Compare(clientv3.CreateRevision(key), "=", 0)).
-		Then(clientv3.OpPut(key, encode(g))).
+		Then(append([]clientv3.Op{clientv3.OpPut(key, encode(g))}, s.auditOps(ctx, nil)...)...).
 		Commit()
 	if err != nil {
 		return wrap("create group", err)
@@ -68,6 +68,48 @@ func (s *Store) EnsureGroup(ctx context.Context, g Group) error {
 		return nil
 	}
 	return err
+}
+
+// UpdateGroup replaces an existing group's description; ErrNotFound if it
+// does not exist.
+func (s *Store) UpdateGroup(ctx context.Context, g Group) (err error) {
+	defer s.track("group_update", time.Now(), &err)
+	key := s.k.group(g.Name)
+	resp, err := s.c.Txn(ctx).
+		If(clientv3.Compare(clientv3.CreateRevision(key), ">", 0)).
+		Then(append([]clientv3.Op{clientv3.OpPut(key, encode(g))}, s.auditOps(ctx, nil)...)...).
+		Commit()
+	if err != nil {
+		return wrap("update group", err)
+	}
+	if !resp.Succeeded {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// DeleteGroup removes a group that no job uses: ErrGroupInUse otherwise,
+// checked inside the transaction, so a job created meanwhile cannot be
+// left without its group. Live clients of the group are not touched.
+func (s *Store) DeleteGroup(ctx context.Context, name string) (err error) {
+	defer s.track("group_delete", time.Now(), &err)
+	key := s.k.group(name)
+	resp, err := s.c.Txn(ctx).
+		If(clientv3.Compare(clientv3.CreateRevision(key), ">", 0),
+			clientv3.Compare(clientv3.CreateRevision(s.k.groupJobs(name)), "=", 0).WithPrefix()).
+		Then(append([]clientv3.Op{clientv3.OpDelete(key)}, s.auditOps(ctx, nil)...)...).
+		Else(clientv3.OpGet(key, clientv3.WithCountOnly())).
+		Commit()
+	if err != nil {
+		return wrap("delete group", err)
+	}
+	if resp.Succeeded {
+		return nil
+	}
+	if resp.Responses[0].GetResponseRange().Count == 0 {
+		return ErrNotFound
+	}
+	return ErrGroupInUse
 }
 
 // GetGroup reads one group.
@@ -190,6 +232,11 @@ func (s *Store) EvictClient(ctx context.Context, group, id string) (err error) {
 	if len(resp.Kvs) == 0 {
 		return ErrNotFound
 	}
-	_, err = s.c.Revoke(ctx, clientv3.LeaseID(resp.Kvs[0].Lease))
-	return wrap("revoke client lease", err)
+	if _, err = s.c.Revoke(ctx, clientv3.LeaseID(resp.Kvs[0].Lease)); err != nil {
+		return wrap("revoke client lease", err)
+	}
+	if ops := s.auditOps(ctx, nil); len(ops) > 0 {
+		_, err = s.c.Txn(ctx).Then(ops...).Commit()
+	}
+	return wrap("audit eviction", err)
 }

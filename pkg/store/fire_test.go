@@ -156,7 +156,7 @@ func TestFireRefusedOnChangedJobOrGoneClient(t *testing.T) {
 
 	updated := spec
 	updated.Description = "changed"
-	if _, err := st.UpdateJob(ctx, updated, spec.Revision, time.Time{}); err != nil {
+	if _, err := st.UpdateJob(ctx, updated, spec.Group, spec.Revision, time.Time{}); err != nil {
 		t.Fatal(err)
 	}
 	rev = e.Revision(t)

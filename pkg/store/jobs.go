@@ -21,8 +21,9 @@ func (s *Store) CreateJob(ctx context.Context, spec job.Spec) (out job.Spec, err
 	resp, err := s.c.Txn(ctx).
 		If(clientv3.Compare(clientv3.CreateRevision(key), "=", 0),
 			clientv3.Compare(clientv3.CreateRevision(gkey), ">", 0)).
-		Then(clientv3.OpPut(key, encode(spec)),
-			clientv3.OpPut(s.k.cursor(spec.Name), snapshot.FormatCursor(spec.CreatedAt))).
+		Then(append([]clientv3.Op{clientv3.OpPut(key, encode(spec)),
+			clientv3.OpPut(s.k.cursor(spec.Name), snapshot.FormatCursor(spec.CreatedAt)),
+			clientv3.OpPut(s.k.groupJob(spec.Group, spec.Name), "")}, s.auditOps(ctx, nil)...)...).
 		Else(clientv3.OpGet(gkey, clientv3.WithCountOnly())).
 		Commit()
 	if err != nil {
@@ -38,11 +39,12 @@ func (s *Store) CreateJob(ctx context.Context, spec job.Spec) (out job.Spec, err
 	return spec, nil
 }
 
-// UpdateJob replaces a job. With expectRev > 0 the stored revision must match
-// (ErrRevisionMismatch otherwise). advanceCursor moves the schedule cursor to
-// at least that time, so a changed schedule or a resume does not make up
-// fires from before the change.
-func (s *Store) UpdateJob(ctx context.Context, spec job.Spec, expectRev int64, advanceCursor time.Time) (out job.Spec, err error) {
+// UpdateJob replaces a job whose stored group is prevGroup. With expectRev >
+// 0 the stored revision must match (ErrRevisionMismatch otherwise).
+// advanceCursor moves the schedule cursor to at least that time, so a
+// changed schedule or a resume does not make up fires from before the
+// change.
+func (s *Store) UpdateJob(ctx context.Context, spec job.Spec, prevGroup string, expectRev int64, advanceCursor time.Time) (out job.Spec, err error) {
 	defer s.track("job_update", time.Now(), &err)
 	key, gkey := s.k.job(spec.Name), s.k.group(spec.Group)
 	cmps := []clientv3.Cmp{
@@ -54,9 +56,13 @@ func (s *Store) UpdateJob(ctx context.Context, spec job.Spec, expectRev int64, a
 	}
 	spec.Revision = 0
 	then := []clientv3.Op{clientv3.OpPut(key, encode(spec))}
+	if prevGroup != spec.Group {
+		then = append(then, clientv3.OpDelete(s.k.groupJob(prevGroup, spec.Name)), clientv3.OpPut(s.k.groupJob(spec.Group, spec.Name), ""))
+	}
 	if !advanceCursor.IsZero() {
 		then = append(then, s.advanceCursorOp(spec.Name, advanceCursor))
 	}
+	then = append(then, s.auditOps(ctx, nil)...)
 	resp, err := s.c.Txn(ctx).If(cmps...).
 		Then(then...).
 		Else(clientv3.OpGet(key, clientv3.WithKeysOnly()), clientv3.OpGet(gkey, clientv3.WithCountOnly())).
@@ -133,6 +139,10 @@ func (s *Store) DeleteJob(ctx context.Context, name string, now time.Time) (err 
 	defer s.track("job_delete", time.Now(), &err)
 	key, pprefix := s.k.job(name), s.k.pendingOfJob(name)
 	for range 5 {
+		spec, err := s.GetJob(ctx, name)
+		if err != nil {
+			return err
+		}
 		var pending []Live
 		rev, err := s.listPrefix(ctx, pprefix, func(k string, v []byte, modRev, _ int64) error {
 			snap, err := DecodeSnapshot(k, v)
@@ -145,11 +155,12 @@ func (s *Store) DeleteJob(ctx context.Context, name string, now time.Time) (err 
 		// The transaction deletes exactly the pending snapshots read above:
 		// each unchanged, and none created since.
 		cmps := []clientv3.Cmp{
-			clientv3.Compare(clientv3.CreateRevision(key), ">", 0),
+			clientv3.Compare(clientv3.ModRevision(key), "=", spec.Revision),
 			clientv3.Compare(clientv3.CreateRevision(pprefix), "<", rev+1).WithPrefix(),
 		}
 		ops := []clientv3.Op{clientv3.OpDelete(key), clientv3.OpDelete(s.k.cursor(name)),
-			clientv3.OpDelete(s.k.lastOfJob(name), clientv3.WithPrefix())}
+			clientv3.OpDelete(s.k.lastOfJob(name), clientv3.WithPrefix()), clientv3.OpDelete(s.k.groupJob(spec.Group, name))}
+		ops = append(ops, s.auditOps(ctx, nil)...)
 		for _, l := range pending {
 			run := l.Finish(snapshot.StatusCanceled, "", "the job was deleted", now)
 			cmps = append(cmps, clientv3.Compare(clientv3.ModRevision(s.k.pending(l.ID)), "=", l.ModRevision))
@@ -182,4 +193,26 @@ func (s *Store) Cursor(ctx context.Context, name string) (t time.Time, err error
 		return t, ErrNotFound
 	}
 	return snapshot.ParseCursor(string(resp.Kvs[0].Value))
+}
+
+// AutoResume resumes a job whose pause has expired (paused_until), fenced
+// by leadership and the job's revision, and records it in the audit log.
+// It reports whether it resumed the job.
+func (s *Store) AutoResume(ctx context.Context, fence Fence, spec job.Spec, now time.Time) (resumed bool, err error) {
+	defer s.track("job_auto_resume", time.Now(), &err)
+	key := s.k.job(spec.Name)
+	rev := spec.Revision
+	spec.Paused, spec.PausedBy, spec.PauseReason, spec.PausedUntil = false, "", "", nil
+	spec.UpdatedAt = now.UTC().Truncate(time.Millisecond)
+	spec.Revision = 0
+	actx := WithAudit(ctx, AuditEntry{At: now.UTC(), Who: "pink", Role: "leader", Action: "job.resume", Target: spec.Name,
+		Reason: "pause expired (paused_until)"})
+	resp, err := s.c.Txn(ctx).
+		If(fence.cmp(), clientv3.Compare(clientv3.ModRevision(key), "=", rev)).
+		Then(append([]clientv3.Op{clientv3.OpPut(key, encode(spec)), s.advanceCursorOp(spec.Name, now)}, s.auditOps(actx, nil)...)...).
+		Commit()
+	if err != nil {
+		return false, wrap("auto-resume job", err)
+	}
+	return resp.Succeeded, nil
 }

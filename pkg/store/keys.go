@@ -8,16 +8,21 @@ import (
 // (default /pink) so several pink clusters can share an etcd.
 type keys struct{ root string }
 
-func (k keys) electionPrefix() string       { return k.root + "/node/election/" }
-func (k keys) nodePrefix() string           { return k.root + "/node/instances/" }
-func (k keys) node(id string) string        { return k.nodePrefix() + id }
-func (k keys) groupPrefix() string          { return k.root + "/group/instances/" }
-func (k keys) group(name string) string     { return k.groupPrefix() + name }
-func (k keys) clientsPrefix() string        { return k.root + "/client/" }
-func (k keys) clientPrefix(g string) string { return k.clientsPrefix() + g + "/instances/" }
-func (k keys) client(g, id string) string   { return k.clientPrefix(g) + id }
-func (k keys) jobPrefix() string            { return k.root + "/job/conf/" }
-func (k keys) job(name string) string       { return k.jobPrefix() + name }
+func (k keys) electionPrefix() string   { return k.root + "/node/election/" }
+func (k keys) nodePrefix() string       { return k.root + "/node/instances/" }
+func (k keys) node(id string) string    { return k.nodePrefix() + id }
+func (k keys) groupPrefix() string      { return k.root + "/group/instances/" }
+func (k keys) group(name string) string { return k.groupPrefix() + name }
+
+// group/jobs/<group>/<job> indexes jobs by group, so deleting a group can
+// check inside its transaction that no job uses it.
+func (k keys) groupJobs(g string) string     { return k.root + "/group/jobs/" + g + "/" }
+func (k keys) groupJob(g, job string) string { return k.groupJobs(g) + job }
+func (k keys) clientsPrefix() string         { return k.root + "/client/" }
+func (k keys) clientPrefix(g string) string  { return k.clientsPrefix() + g + "/instances/" }
+func (k keys) client(g, id string) string    { return k.clientPrefix(g) + id }
+func (k keys) jobPrefix() string             { return k.root + "/job/conf/" }
+func (k keys) job(name string) string        { return k.jobPrefix() + name }
 
 // job/last/<job>/{success,failure} hold the finish time of the job's last
 // succeeded and last failed run, for "should have run" alerts.
@@ -50,6 +55,11 @@ func (k keys) fire(job, id string) string       { return k.firePrefix() + job + 
 func (k keys) historyPrefix() string            { return k.root + "/execute/history/snapshots/" }
 func (k keys) historyOfJob(job string) string   { return k.historyPrefix() + job + "/" }
 func (k keys) history(job, runID string) string { return k.historyOfJob(job) + runID }
+
+func (k keys) backfillPrefix() string    { return k.root + "/schedule/backfills/" }
+func (k keys) backfill(id string) string { return k.backfillPrefix() + id }
+func (k keys) auditPrefix() string       { return k.root + "/audit/" }
+func (k keys) audit(id string) string    { return k.auditPrefix() + id }
 
 // parseClient splits a client key into group and client id.
 func (k keys) parseClient(key string) (group, id string, ok bool) {

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"time"
 
@@ -39,9 +40,11 @@ func (s *Store) HistoryJobsAfter(ctx context.Context, after string, n int) (name
 const maxOpsPerTxn = 100
 
 // TrimHistory deletes a job's runs beyond the newest keep (keep <= 0 keeps
-// all) and those whose nominal time is before cutoff. Run ids sort by
-// nominal time, so this reads keys only. Deletes are fenced by leadership.
-// It returns how many rows it deleted.
+// all) and those that finished before cutoff. Run ids sort by nominal time,
+// so the count limit reads keys only; a run can only finish after its
+// nominal time, so only rows whose nominal time is before cutoff have their
+// finish time read (a backfilled run of an old fire is kept while young).
+// Deletes are fenced by leadership. It returns how many rows it deleted.
 func (s *Store) TrimHistory(ctx context.Context, fence Fence, job string, keep int, cutoff time.Time) (deleted int, err error) {
 	defer s.track("history_trim", time.Now(), &err)
 	prefix := s.k.historyOfJob(job)
@@ -50,31 +53,38 @@ func (s *Store) TrimHistory(ctx context.Context, fence Fence, job string, keep i
 	if err != nil {
 		return 0, wrap("list history", err)
 	}
-	var doomed []string
+	var doomed, old []string
 	for i, kv := range resp.Kvs {
 		key := string(kv.Key)
-		at, ok := stampOf(lastSegment(key))
-		if (keep > 0 && i >= keep) || (ok && at.Before(cutoff)) {
+		if keep > 0 && i >= keep {
 			doomed = append(doomed, key)
+		} else if at, ok := stampOf(lastSegment(key)); ok && at.Before(cutoff) {
+			old = append(old, key)
 		}
 	}
-	for len(doomed) > 0 {
-		n := min(len(doomed), maxOpsPerTxn)
+	for len(old) > 0 {
+		n := min(len(old), maxOpsPerTxn)
 		ops := make([]clientv3.Op, 0, n)
-		for _, key := range doomed[:n] {
-			ops = append(ops, clientv3.OpDelete(key))
+		for _, key := range old[:n] {
+			ops = append(ops, clientv3.OpGet(key))
 		}
-		tr, err := s.c.Txn(ctx).If(fence.cmp()).Then(ops...).Commit()
+		tr, err := s.c.Txn(ctx).Then(ops...).Commit()
 		if err != nil {
-			return deleted, wrap("trim history", err)
+			return 0, wrap("read old history", err)
 		}
-		if !tr.Succeeded {
-			return deleted, ErrNotLeader
+		for _, r := range tr.Responses {
+			for _, kv := range r.GetResponseRange().Kvs {
+				var run struct {
+					FinishedAt time.Time `json:"finished_at"`
+				}
+				if json.Unmarshal(kv.Value, &run) == nil && run.FinishedAt.Before(cutoff) {
+					doomed = append(doomed, string(kv.Key))
+				}
+			}
 		}
-		deleted += n
-		doomed = doomed[n:]
+		old = old[n:]
 	}
-	return deleted, nil
+	return s.deleteFenced(ctx, fence, doomed)
 }
 
 // stampOf reads the nominal time out of a snapshot or run id.

@@ -179,6 +179,11 @@ func (s *Store) CreatePending(ctx context.Context, snaps []snapshot.Snapshot, sh
 	if sharded != nil {
 		ops = append(ops, clientv3.OpPut(s.k.fire(sharded.Job, sharded.ID), encode(*sharded)))
 	}
+	ids := make([]string, len(snaps))
+	for i := range snaps {
+		ids[i] = snaps[i].ID
+	}
+	ops = append(ops, s.auditOps(ctx, map[string]any{"snapshot_ids": ids})...)
 	if forbid {
 		cmps = append(cmps, s.noneActive(jobName))
 		elseOps = append(elseOps, clientv3.OpGet(s.k.activeOfJob(jobName), clientv3.WithPrefix(), clientv3.WithCountOnly()))
@@ -341,8 +346,8 @@ func (s *Store) CancelLive(ctx context.Context, l Live, reason string, now time.
 	run := l.Snapshot.Finish(snapshot.StatusCanceled, "", reason, now)
 	resp, err := s.c.Txn(ctx).
 		If(clientv3.Compare(clientv3.ModRevision(key), "=", l.ModRevision)).
-		Then(clientv3.OpDelete(key), clientv3.OpPut(s.k.history(run.Job, run.ID), encode(run)),
-			clientv3.OpDelete(s.k.active(l.Job, l.ID))).
+		Then(append([]clientv3.Op{clientv3.OpDelete(key), clientv3.OpPut(s.k.history(run.Job, run.ID), encode(run)),
+			clientv3.OpDelete(s.k.active(l.Job, l.ID))}, s.auditOps(ctx, nil)...)...).
 		Commit()
 	if err != nil {
 		return wrap("cancel snapshot", err)

@@ -13,7 +13,7 @@ var lagBuckets = []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.
 // Label values every job's series are created with, so that each exists
 // (at 0) as soon as the job does.
 var (
-	Triggers    = []string{"cron", "manual", "catchup", "retry", "failover"}
+	Triggers    = []string{"cron", "manual", "catchup", "retry", "failover", "backfill"}
 	SkipReasons = []string{"misfire_run_once", "misfire_skip", "misfire_window", "concurrency_forbid"}
 )
 

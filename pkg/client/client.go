@@ -1,0 +1,244 @@
+// Package client is a Go client of pink's JSON API, used by the CLI and by
+// programs that manage jobs.
+package client
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/pink-scheduler/pink/pkg/job"
+	"github.com/pink-scheduler/pink/pkg/snapshot"
+)
+
+// Client talks to one pink API address.
+type Client struct {
+	base  string
+	token string
+	http  *http.Client
+}
+
+// Options configure a Client.
+type Options struct {
+	// Server is the API's base URL, e.g. http://127.0.0.1:8080.
+	Server string
+	// Token is a bearer token ("" sends none).
+	Token string
+	// CACert is a PEM file of CAs to trust for an https server.
+	CACert  string
+	Timeout time.Duration
+}
+
+// New returns a client.
+func New(o Options) (*Client, error) {
+	if o.Server == "" {
+		return nil, errors.New("no server: set --server or PINK_SERVER")
+	}
+	u, err := url.Parse(o.Server)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("server %q: want a URL such as http://127.0.0.1:8080", o.Server)
+	}
+	if o.Timeout == 0 {
+		o.Timeout = 30 * time.Second
+	}
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	if o.CACert != "" {
+		pem, err := os.ReadFile(o.CACert)
+		if err != nil {
+			return nil, fmt.Errorf("CA file: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("CA file %s holds no PEM certificate", o.CACert)
+		}
+		transport.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	}
+	return &Client{base: strings.TrimRight(o.Server, "/"), token: o.Token, http: &http.Client{Timeout: o.Timeout, Transport: transport}}, nil
+}
+
+// Error is an error answer of the API.
+type Error struct {
+	Status  int    `json:"-"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Field   string `json:"field,omitempty"`
+}
+
+func (e *Error) Error() string {
+	if e.Field != "" {
+		return fmt.Sprintf("%s (%d %s, field %s)", e.Message, e.Status, e.Code, e.Field)
+	}
+	return fmt.Sprintf("%s (%d %s)", e.Message, e.Status, e.Code)
+}
+
+// StatusOf returns the HTTP status of an API error, or 0.
+func StatusOf(err error) int {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Status
+	}
+	return 0
+}
+
+// Do sends a request with body (JSON-encoded unless nil) and decodes a 2xx
+// answer into out (if not nil). Headers are extra request headers.
+func (c *Client) Do(ctx context.Context, method, path string, body, out any, headers map[string]string) error {
+	var r io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		r = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, r)
+	if err != nil {
+		return err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", method, path, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", method, path, err)
+	}
+	if resp.StatusCode >= 300 {
+		var e struct {
+			Error *Error `json:"error"`
+		}
+		if json.Unmarshal(b, &e) == nil && e.Error != nil {
+			e.Error.Status = resp.StatusCode
+			return e.Error
+		}
+		return &Error{Status: resp.StatusCode, Code: "http_error", Message: strings.TrimSpace(string(b))}
+	}
+	if out != nil {
+		if err := json.Unmarshal(b, out); err != nil {
+			return fmt.Errorf("%s %s: decode answer: %w", method, path, err)
+		}
+	}
+	return nil
+}
+
+// Job is a job as the API returns it.
+type Job struct {
+	job.Spec
+	NextFires []time.Time `json:"next_fires"`
+}
+
+// Jobs lists jobs, of one group if group is not "".
+func (c *Client) Jobs(ctx context.Context, group string) ([]Job, error) {
+	var out struct {
+		Jobs []Job `json:"jobs"`
+	}
+	path := "/api/v1/jobs"
+	if group != "" {
+		path += "?group=" + url.QueryEscape(group)
+	}
+	err := c.Do(ctx, http.MethodGet, path, nil, &out, nil)
+	return out.Jobs, err
+}
+
+// Job reads one job.
+func (c *Client) Job(ctx context.Context, name string) (Job, error) {
+	var out Job
+	err := c.Do(ctx, http.MethodGet, "/api/v1/jobs/"+url.PathEscape(name), nil, &out, nil)
+	return out, err
+}
+
+// CreateJob creates a job.
+func (c *Client) CreateJob(ctx context.Context, spec job.Spec, reason string) (Job, error) {
+	var out Job
+	err := c.Do(ctx, http.MethodPost, "/api/v1/jobs", spec, &out, reasonHeader(reason))
+	return out, err
+}
+
+// ReplaceJob replaces a job; a non-zero spec.Revision makes it conditional.
+func (c *Client) ReplaceJob(ctx context.Context, spec job.Spec, reason string) (Job, error) {
+	var out Job
+	err := c.Do(ctx, http.MethodPut, "/api/v1/jobs/"+url.PathEscape(spec.Name), spec, &out, reasonHeader(reason))
+	return out, err
+}
+
+// DeleteJob deletes a job.
+func (c *Client) DeleteJob(ctx context.Context, name, reason string) error {
+	return c.Do(ctx, http.MethodDelete, "/api/v1/jobs/"+url.PathEscape(name), nil, nil, reasonHeader(reason))
+}
+
+// Group is a group as the API returns it.
+type Group struct {
+	Name        string    `json:"name"`
+	Description string    `json:"description"`
+	CreatedAt   time.Time `json:"created_at"`
+	Clients     int       `json:"clients"`
+}
+
+// Groups lists groups.
+func (c *Client) Groups(ctx context.Context) ([]Group, error) {
+	var out struct {
+		Groups []Group `json:"groups"`
+	}
+	err := c.Do(ctx, http.MethodGet, "/api/v1/groups", nil, &out, nil)
+	return out.Groups, err
+}
+
+// CreateGroup creates a group.
+func (c *Client) CreateGroup(ctx context.Context, name, description, reason string) error {
+	return c.Do(ctx, http.MethodPost, "/api/v1/groups", map[string]string{"name": name, "description": description}, nil, reasonHeader(reason))
+}
+
+// UpdateGroup changes a group's description.
+func (c *Client) UpdateGroup(ctx context.Context, name, description, reason string) error {
+	return c.Do(ctx, http.MethodPut, "/api/v1/groups/"+url.PathEscape(name), map[string]string{"description": description}, nil, reasonHeader(reason))
+}
+
+// RunPage is a page of runs.
+type RunPage struct {
+	Runs       []snapshot.Run `json:"runs"`
+	NextCursor string         `json:"next_cursor"`
+}
+
+// Runs lists a job's runs, newest first.
+func (c *Client) Runs(ctx context.Context, jobName, status string, limit int, cursor string) (RunPage, error) {
+	q := url.Values{"job": {jobName}}
+	if status != "" {
+		q.Set("status", status)
+	}
+	if limit > 0 {
+		q.Set("limit", fmt.Sprint(limit))
+	}
+	if cursor != "" {
+		q.Set("cursor", cursor)
+	}
+	var out RunPage
+	err := c.Do(ctx, http.MethodGet, "/api/v1/runs?"+q.Encode(), nil, &out, nil)
+	return out, err
+}
+
+func reasonHeader(reason string) map[string]string {
+	if reason == "" {
+		return nil
+	}
+	return map[string]string{"Pink-Reason": reason}
+}

@@ -1,0 +1,78 @@
+package scheduler
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/pink-scheduler/pink/pkg/job"
+	"github.com/pink-scheduler/pink/pkg/snapshot"
+	"github.com/pink-scheduler/pink/pkg/store"
+)
+
+// backfillChunk bounds the snapshots one backfill step writes, to stay
+// within etcd's operations per transaction.
+const backfillChunk = 40
+
+// runBackfills turns backfill requests into pending snapshots, oldest fire
+// first: a chunk per step, or — for jobs that forbid overlap (forbid,
+// replace) — one fire at a time, each written only when no run of the job
+// is live.
+func (t *term) runBackfills(ctx context.Context) error {
+	for id, b := range t.backfills {
+		if b.ModRevision < 0 {
+			continue // its last step is not back from the watch yet
+		}
+		js := t.jobs[b.Job]
+		if js == nil {
+			rctx, cancel := context.WithTimeout(ctx, requestTimeout)
+			err := t.st.DropBackfill(rctx, t.fence, *b)
+			cancel()
+			if err != nil {
+				return fmt.Errorf("drop backfill %s: %w", id, err)
+			}
+			t.log.Info("backfill dropped: its job is gone", "backfill_id", id, "job", b.Job)
+			b.ModRevision = -1
+			continue
+		}
+		serial := js.spec.Concurrency != job.ConcurrencyAllow
+		if serial && len(t.byJob[b.Job]) > 0 {
+			continue
+		}
+		per := max(1, backfillChunk/max(js.spec.Shards, 1))
+		if serial {
+			per = 1
+		}
+		end := min(len(b.Fires), b.Next+per)
+		now := t.s.cfg.Now()
+		var snaps []snapshot.Snapshot
+		var sharded []store.ShardedFire
+		for _, at := range b.Fires[b.Next:end] {
+			base := snapshot.ForJob(&js.spec, snapshot.BackfillID(b.Job, at, b.ID), snapshot.TriggerBackfill, at, now)
+			shards := snapshot.Shards(base, js.spec.Shards)
+			snaps = append(snaps, shards...)
+			if len(shards) > 1 {
+				sharded = append(sharded, store.ShardedFire{ID: base.ID, Job: base.Job, Group: base.Group, Trigger: base.Trigger,
+					ScheduledAt: base.ScheduledAt, ShardTotal: len(shards), CreatedAt: now.UTC()})
+			}
+		}
+		rctx, cancel := context.WithTimeout(ctx, requestTimeout)
+		written, err := t.st.BackfillStep(rctx, t.fence, *b, snaps, sharded, end, serial)
+		cancel()
+		if err != nil {
+			return fmt.Errorf("backfill %s: %w", id, err)
+		}
+		if written == nil {
+			// A run of the job is live after all (the view was behind), or
+			// the request changed: the next step tries again.
+			continue
+		}
+		b.ModRevision = -1 // until the watch brings the request's progress
+		for i := range written {
+			l := written[i]
+			t.putLive(&l)
+			t.s.cfg.Metrics.Fired(l.Job, l.Group, string(snapshot.TriggerBackfill), l.ScheduledAt, now, false, "")
+		}
+		t.log.Info("backfill progressed", "backfill_id", id, "job", b.Job, "written", end-b.Next, "done", end, "of", len(b.Fires))
+	}
+	return nil
+}

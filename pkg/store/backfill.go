@@ -1,0 +1,122 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"github.com/pink-scheduler/pink/pkg/snapshot"
+)
+
+// Backfill is a request to run a job's past fires. It is written in one
+// transaction; the leader then turns it into snapshots a chunk at a time
+// (one at a time for jobs that forbid overlap), so a request of any size is
+// all-or-nothing and survives leader changes.
+type Backfill struct {
+	ID    string      `json:"id"`
+	Job   string      `json:"job"`
+	Fires []time.Time `json:"fires"`
+	// Next is the index of the first fire not yet turned into a snapshot.
+	Next      int       `json:"next"`
+	CreatedBy string    `json:"created_by"`
+	CreatedAt time.Time `json:"created_at"`
+
+	ModRevision int64 `json:"-"`
+}
+
+// CreateBackfill stores a backfill request for an existing job (ErrNotFound
+// otherwise), with its audit entry.
+func (s *Store) CreateBackfill(ctx context.Context, b Backfill) (err error) {
+	defer s.track("backfill_create", time.Now(), &err)
+	jkey := s.k.job(b.Job)
+	resp, err := s.c.Txn(ctx).
+		If(clientv3.Compare(clientv3.CreateRevision(jkey), ">", 0), clientv3.Compare(clientv3.CreateRevision(s.k.backfill(b.ID)), "=", 0)).
+		Then(append([]clientv3.Op{clientv3.OpPut(s.k.backfill(b.ID), encode(b))},
+			s.auditOps(ctx, map[string]any{"backfill_id": b.ID, "fires": len(b.Fires)})...)...).
+		Commit()
+	if err != nil {
+		return wrap("create backfill", err)
+	}
+	if !resp.Succeeded {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// BackfillStep writes the next snapshots of a backfill as pending and moves
+// its progress (deleting it when done), fenced by leadership and the
+// request's revision; with forbid, only if no snapshot of the job is live.
+// It returns the snapshots as written (nil if it did not write).
+func (s *Store) BackfillStep(ctx context.Context, fence Fence, b Backfill, snaps []snapshot.Snapshot, sharded []ShardedFire, next int, forbid bool) (written []Live, err error) {
+	defer s.track("backfill_step", time.Now(), &err)
+	bkey := s.k.backfill(b.ID)
+	cmps := []clientv3.Cmp{fence.cmp(), clientv3.Compare(clientv3.ModRevision(bkey), "=", b.ModRevision)}
+	if forbid {
+		cmps = append(cmps, s.noneActive(b.Job))
+	}
+	var ops []clientv3.Op
+	for _, snap := range snaps {
+		snap.State = snapshot.StatePending
+		cmps = append(cmps, clientv3.Compare(clientv3.CreateRevision(s.k.pending(snap.ID)), "=", 0))
+		ops = append(ops, clientv3.OpPut(s.k.pending(snap.ID), encode(snap)), clientv3.OpPut(s.k.active(snap.Job, snap.ID), snap.Group))
+		written = append(written, Live{Snapshot: snap})
+	}
+	for _, f := range sharded {
+		ops = append(ops, clientv3.OpPut(s.k.fire(f.Job, f.ID), encode(f)))
+	}
+	if next >= len(b.Fires) {
+		ops = append(ops, clientv3.OpDelete(bkey))
+	} else {
+		b.Next = next
+		ops = append(ops, clientv3.OpPut(bkey, encode(b)))
+	}
+	resp, err := s.c.Txn(ctx).If(cmps...).Then(ops...).Commit()
+	if err != nil {
+		return nil, wrap("backfill step", err)
+	}
+	if !resp.Succeeded {
+		return nil, nil
+	}
+	for i := range written {
+		written[i].ModRevision = resp.Header.Revision
+	}
+	return written, nil
+}
+
+// DropBackfill deletes a backfill whose job is gone, fenced by leadership.
+func (s *Store) DropBackfill(ctx context.Context, fence Fence, b Backfill) (err error) {
+	defer s.track("backfill_drop", time.Now(), &err)
+	_, err = s.c.Txn(ctx).If(fence.cmp(), clientv3.Compare(clientv3.ModRevision(s.k.backfill(b.ID)), "=", b.ModRevision)).
+		Then(clientv3.OpDelete(s.k.backfill(b.ID))).Commit()
+	return wrap("drop backfill", err)
+}
+
+// BackfillEvent is a backfill request that appeared or progressed (set) or
+// finished (nil).
+type BackfillEvent struct {
+	ID       string
+	Backfill *Backfill
+	Err      error
+}
+
+// MirrorBackfills mirrors the backfill requests.
+func (s *Store) MirrorBackfills(ctx context.Context, fn func([]BackfillEvent, bool)) error {
+	return s.Mirror(ctx, s.k.backfillPrefix(), func(raw []RawEvent, synced bool) {
+		out := make([]BackfillEvent, 0, len(raw))
+		for _, ev := range raw {
+			be := BackfillEvent{ID: lastSegment(ev.Key)}
+			if !ev.Deleted {
+				var b Backfill
+				if err := decode(ev.Key, ev.Value, &b); err != nil {
+					be.Err = err
+				} else {
+					b.ModRevision = ev.ModRevision
+					be.Backfill = &b
+				}
+			}
+			out = append(out, be)
+		}
+		fn(out, synced)
+	})
+}
