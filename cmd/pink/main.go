@@ -4,6 +4,7 @@
 //	pink dev         everything in one process, on an embedded etcd
 //	pink scheduler   a scheduler node (leader election, fire loop, API)
 //	pink worker      a worker of one group with the built-in targets
+//	pink bench       measure throughput, lags, etcd cost, failover times
 //	pink apply       make jobs and groups match a file
 //	pink jobs|groups|runs|snapshots|nodes|audit|schedule ...   the API client
 //	pink version     print the version
@@ -31,6 +32,7 @@ var commands = []command{
 	{"dev", "run everything in one process on an embedded etcd", runDev},
 	{"scheduler", "run a scheduler node against an etcd cluster", runScheduler},
 	{"worker", "run a worker of one group against an etcd cluster", runWorker},
+	{"bench", "measure throughput, lag and failover of a pink cluster", runBench},
 	{"version", "print the version", runVersion},
 }
 

@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"github.com/pink-scheduler/pink/pkg/node"
+	"github.com/pink-scheduler/pink/pkg/profiling"
 	"github.com/pink-scheduler/pink/pkg/scheduler"
 	"github.com/pink-scheduler/pink/pkg/worker"
 )
@@ -49,6 +50,7 @@ func runScheduler(ctx context.Context, args []string, _, stderr io.Writer) error
 	historyLimit := f.int("history-limit", scheduler.DefaultHistoryLimit, "runs kept per job unless the job sets history_limit")
 	historyAge := f.duration("history-max-age", scheduler.DefaultHistoryMaxAge, "runs older than this are deleted")
 	jobLabel := f.bool("metrics-job-label", true, "label metrics by job (set false for very many jobs)")
+	profile := f.string("cpu-profile", "", "write a CPU profile of the whole run to this file")
 	lf := addLogFlags(f)
 	if err := f.parse(args); err != nil {
 		return err
@@ -60,6 +62,15 @@ func runScheduler(ctx context.Context, args []string, _, stderr io.Writer) error
 	if *ttl < 1e9 {
 		return fmt.Errorf("%w: --session-ttl must be at least 1s", errUsage)
 	}
+	stopProfile, err := profiling.StartCPU(*profile)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if perr := stopProfile(); perr != nil {
+			log.Error("could not write the CPU profile", "err", perr)
+		}
+	}()
 	return node.RunScheduler(ctx, node.SchedulerConfig{
 		Etcd: ef.config(), Listen: *listen, AllowUnauthenticated: *insecure, TokensFile: *tokens,
 		MetricsNeedToken: *metricsToken, TLSCert: *tlsCert, TLSKey: *tlsKey, NodeID: *nodeID,

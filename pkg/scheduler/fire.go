@@ -3,6 +3,7 @@ package scheduler
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"go.opentelemetry.io/otel/trace"
@@ -13,8 +14,40 @@ import (
 	"github.com/pink-scheduler/pink/pkg/telemetry"
 )
 
-// fireDue writes every fire that is due now. A job whose write failed with
-// an etcd error stays due and is retried on the next step.
+// Batching limits: etcd allows 128 compares and 128 operations per
+// transaction and 1.5 MiB per request by default; a batch stays under
+// maxBatchOps of each and about maxBatchBytes. Up to batchesInFlight
+// batches are written at once.
+const (
+	maxBatchOps     = 120
+	maxBatchBytes   = 512 << 10
+	batchesInFlight = 8
+)
+
+// fireCost is what f adds to a batch that already compares on clients: the
+// compares, the operations, and about the bytes (a snapshot's params are
+// all that can be large).
+func fireCost(f store.Fire, clients map[string]bool) (cmps, ops, bytes int) {
+	cmps, ops = 2, 1
+	seen := map[string]bool{}
+	for _, p := range f.Placements {
+		cmps++
+		ops += 2
+		bytes += len(p.Snapshot.Params) + 1024
+		if p.Client != nil && !clients[p.Client.ID] && !seen[p.Client.ID] {
+			seen[p.Client.ID] = true
+			cmps++
+		}
+	}
+	return cmps, ops, bytes
+}
+
+// fireDue writes every fire that is due now. The common case — one on-time
+// fire of a job that allows overlap, one snapshot — is written in batches
+// (several fires per transaction, several transactions in flight);
+// everything else, and any batch that fails, goes one fire at a time. A job
+// whose write failed with an etcd error stays due and is retried on the
+// next step.
 func (t *term) fireDue(ctx context.Context) error {
 	now := t.s.cfg.Now()
 	var due []*jobState
@@ -22,8 +55,21 @@ func (t *term) fireDue(ctx context.Context) error {
 		t.queue.remove(js)
 		due = append(due, js)
 	}
-	var firstErr error
+	var single, batchable []*jobState
 	for _, js := range due {
+		if t.batchable(js, now) {
+			batchable = append(batchable, js)
+		} else {
+			single = append(single, js)
+		}
+	}
+	rest, err := t.fireBatches(ctx, batchable)
+	if err == errNotLeader {
+		return err
+	}
+	single = append(single, rest...)
+	var firstErr error
+	for _, js := range single {
 		if firstErr != nil {
 			// Keep the rest due for the retry.
 			t.queue.set(js)
@@ -37,6 +83,106 @@ func (t *term) fireDue(ctx context.Context) error {
 		}
 	}
 	return firstErr
+}
+
+// batchable reports whether a due job's fire is the simple, common case.
+func (t *term) batchable(js *jobState, now time.Time) bool {
+	if js.spec.Concurrency != job.ConcurrencyAllow || js.spec.Shards > 1 || js.spec.Strategy == job.StrategyBroadcast {
+		return false
+	}
+	cur, ok := t.cursors[js.spec.Name]
+	if !ok {
+		return false
+	}
+	// One fire due, and on time: no misfire policy to apply.
+	next := js.sched.Next(cur)
+	return !next.IsZero() && !next.After(now) && now.Sub(next) <= t.s.cfg.MisfireThreshold && js.sched.Next(next).After(now)
+}
+
+// txnBatch is fires written in one transaction.
+type txnBatch struct {
+	jobs    []*jobState
+	pfs     []plannedFire
+	fires   []store.Fire
+	spans   []trace.Span
+	results []store.FireResult
+	err     error
+}
+
+// fireBatches prepares the fires of jobs, packs them into transactions
+// within etcd's limits, writes those concurrently, and folds the results
+// in. It returns the jobs of refused batches, to write one by one.
+func (t *term) fireBatches(ctx context.Context, jobs []*jobState) ([]*jobState, error) {
+	if len(jobs) < 2 {
+		// One fire learns its outcome best on its own.
+		return jobs, nil
+	}
+	var batches []*txnBatch
+	var cur *txnBatch
+	var cmps, ops, size int
+	var clients map[string]bool
+	for _, js := range jobs {
+		pf := plannedFire{at: js.next, trigger: snapshot.TriggerCron, run: true}
+		f, spans := t.prepareFire(js, pf, false, false)
+		fc, fo, fb := fireCost(f, clients)
+		if cur != nil && (cmps+fc > maxBatchOps || ops+fo > maxBatchOps || size+fb > maxBatchBytes) {
+			batches = append(batches, cur)
+			cur = nil
+		}
+		if cur == nil {
+			cur, cmps, ops, size, clients = &txnBatch{}, 1, 0, 0, map[string]bool{}
+			fc, fo, fb = fireCost(f, clients)
+		}
+		for _, p := range f.Placements {
+			if p.Client != nil {
+				clients[p.Client.ID] = true
+			}
+		}
+		cmps, ops, size = cmps+fc, ops+fo, size+fb
+		cur.jobs, cur.pfs, cur.fires = append(cur.jobs, js), append(cur.pfs, pf), append(cur.fires, f)
+		cur.spans = append(cur.spans, spans...)
+	}
+	if cur != nil {
+		batches = append(batches, cur)
+	}
+
+	sem := make(chan struct{}, batchesInFlight)
+	var wg sync.WaitGroup
+	now := t.s.cfg.Now()
+	for _, b := range batches {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			rctx, cancel := context.WithTimeout(ctx, requestTimeout)
+			defer cancel()
+			b.results, b.err = t.st.WriteFires(rctx, t.fence, b.fires, now)
+		}()
+	}
+	wg.Wait()
+
+	var rest []*jobState
+	for _, b := range batches {
+		ok := b.err == nil && b.results != nil
+		outcome := "written"
+		if !ok {
+			outcome = "batch_refused"
+		}
+		endSpans(b.spans, outcome, b.err)
+		if !ok {
+			// Written one by one, each fire learns why (and is not doubled:
+			// the cursor compare holds there too).
+			rest = append(rest, b.jobs...)
+			continue
+		}
+		for i, js := range b.jobs {
+			t.cursors[js.spec.Name] = b.pfs[i].at
+			t.written(ctx, js, b.pfs[i], b.results[i], false)
+			t.reschedule(js)
+		}
+	}
+	return rest, nil
 }
 
 // fireJob writes the plan for one due job and requeues it at its next fire.
@@ -173,48 +319,75 @@ func (t *term) liveOf(name string) []*store.Live {
 	return out
 }
 
-// writeFire builds the snapshots of one planned fire, places them on
-// clients (or leaves them pending when hold is set or no client is alive),
-// and writes them. A client that vanished meanwhile is dropped from the view
-// and the placement is redone. A run's fire starts its trace: pink.fire,
-// and a pink.dispatch span under it for each snapshot placed on a client;
-// each snapshot carries the traceparent its execution continues from.
+// prepareFire builds the snapshots of one planned fire and places them on
+// clients (or leaves them pending when hold is set or no client is alive).
+// A run's fire starts its trace: pink.fire, and a pink.dispatch span under
+// it for each snapshot placed on a client; each snapshot carries the
+// traceparent its execution continues from. The spans end with the write.
+func (t *term) prepareFire(js *jobState, pf plannedFire, forbid, hold bool) (store.Fire, []trace.Span) {
+	g := t.group(js.spec.Group)
+	f := store.Fire{Job: js.spec.Name, JobRevision: js.spec.Revision, Cursor: pf.at, Forbid: forbid}
+	if !pf.run {
+		return f, nil
+	}
+	writeAt := t.s.cfg.Now()
+	base := snapshot.ForJob(&js.spec, snapshot.CronID(js.spec.Name, pf.at), pf.trigger, pf.at, writeAt)
+	fctx, fireSpan := t.s.cfg.Tracer.Start(context.Background(), telemetry.SpanFire, trace.WithNewRoot(),
+		trace.WithAttributes(snapAttrs(&base)...))
+	spans := []trace.Span{fireSpan}
+	base.TraceParent = telemetry.TraceParent(fctx)
+	f.Placements = t.place(js, g, base)
+	for i := range f.Placements {
+		p := &f.Placements[i]
+		if hold {
+			p.Client = nil
+		}
+		if p.Client == nil {
+			continue
+		}
+		p.Snapshot.Client = p.Client.ID
+		dctx, dspan := t.s.cfg.Tracer.Start(fctx, telemetry.SpanDispatch, trace.WithAttributes(snapAttrs(&p.Snapshot)...))
+		p.Snapshot.TraceParent = telemetry.TraceParent(dctx)
+		spans = append(spans, dspan)
+	}
+	if n := len(f.Placements); n > 1 {
+		f.Sharded = &store.ShardedFire{ID: base.ID, Job: base.Job, Group: base.Group, Trigger: base.Trigger,
+			ScheduledAt: base.ScheduledAt, ShardTotal: n, CreatedAt: writeAt.UTC()}
+	}
+	return f, spans
+}
+
+func endSpans(spans []trace.Span, outcome string, err error) {
+	for i := len(spans) - 1; i >= 0; i-- {
+		endSpan(spans[i], outcome, err)
+	}
+}
+
+// written folds a written fire into the view and the metrics.
+func (t *term) written(ctx context.Context, js *jobState, pf plannedFire, res store.FireResult, hold bool) {
+	at := t.s.cfg.Now()
+	for i := range res.Written {
+		l := res.Written[i]
+		t.putLive(&l)
+		t.s.cfg.Metrics.Fired(js.spec.Name, js.spec.Group, string(pf.trigger), pf.at, at,
+			l.State != snapshot.StatePending, snapshot.TraceIDOf(l.TraceParent))
+		if l.State == snapshot.StatePending && !hold {
+			t.log.WarnContext(telemetry.WithTraceParent(ctx, l.TraceParent), "no live client; snapshot pending",
+				"job", js.spec.Name, "group", js.spec.Group, "snapshot_id", l.ID)
+		}
+	}
+}
+
+// writeFire prepares and writes one planned fire. A client that vanished
+// meanwhile is dropped from the view and the placement is redone.
 func (t *term) writeFire(ctx context.Context, js *jobState, pf plannedFire, now time.Time, forbid, hold bool) (store.FireResult, error) {
 	g := t.group(js.spec.Group)
 	for attempt := 0; ; attempt++ {
-		f := store.Fire{Job: js.spec.Name, JobRevision: js.spec.Revision, Cursor: pf.at, Forbid: forbid}
-		var spans []trace.Span
-		if pf.run {
-			base := snapshot.ForJob(&js.spec, snapshot.CronID(js.spec.Name, pf.at), pf.trigger, pf.at, now)
-			fctx, fireSpan := t.s.cfg.Tracer.Start(context.Background(), telemetry.SpanFire, trace.WithNewRoot(),
-				trace.WithAttributes(snapAttrs(&base)...))
-			spans = append(spans, fireSpan)
-			base.TraceParent = telemetry.TraceParent(fctx)
-			f.Placements = t.place(js, g, base)
-			for i := range f.Placements {
-				p := &f.Placements[i]
-				if hold {
-					p.Client = nil
-				}
-				if p.Client == nil {
-					continue
-				}
-				p.Snapshot.Client = p.Client.ID
-				dctx, dspan := t.s.cfg.Tracer.Start(fctx, telemetry.SpanDispatch, trace.WithAttributes(snapAttrs(&p.Snapshot)...))
-				p.Snapshot.TraceParent = telemetry.TraceParent(dctx)
-				spans = append(spans, dspan)
-			}
-			if n := len(f.Placements); n > 1 {
-				f.Sharded = &store.ShardedFire{ID: base.ID, Job: base.Job, Group: base.Group, Trigger: base.Trigger,
-					ScheduledAt: base.ScheduledAt, ShardTotal: n, CreatedAt: now.UTC()}
-			}
-		}
+		f, spans := t.prepareFire(js, pf, forbid, hold)
 		rctx, cancel := context.WithTimeout(ctx, requestTimeout)
 		res, err := t.st.WriteFire(rctx, t.fence, f, t.s.cfg.Now())
 		cancel()
-		for i := len(spans) - 1; i >= 0; i-- {
-			endSpan(spans[i], res.Outcome.String(), err)
-		}
+		endSpans(spans, res.Outcome.String(), err)
 		if err != nil {
 			return res, err
 		}
@@ -226,17 +399,7 @@ func (t *term) writeFire(ctx context.Context, js *jobState, pf plannedFire, now 
 			continue
 		}
 		if res.Outcome == store.FireWritten {
-			written := t.s.cfg.Now()
-			for i := range res.Written {
-				l := res.Written[i]
-				t.putLive(&l)
-				t.s.cfg.Metrics.Fired(js.spec.Name, js.spec.Group, string(pf.trigger), pf.at, written,
-					l.State != snapshot.StatePending, snapshot.TraceIDOf(l.TraceParent))
-				if l.State == snapshot.StatePending && !hold {
-					t.log.WarnContext(telemetry.WithTraceParent(ctx, l.TraceParent), "no live client; snapshot pending",
-						"job", js.spec.Name, "group", js.spec.Group, "snapshot_id", l.ID)
-				}
-			}
+			t.written(ctx, js, pf, res, hold)
 		}
 		return res, nil
 	}

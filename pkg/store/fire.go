@@ -200,3 +200,60 @@ func assignTo(snap *snapshot.Snapshot, c *Client, now time.Time) {
 	snap.DispatchedAt = &at
 	snap.StartedAt = nil
 }
+
+// WriteFires writes several fires in one transaction, each with the same
+// compares as WriteFire (and the fence once). It is all or nothing: if any
+// compare fails it writes nothing and returns nil results, and the caller
+// writes the fires one by one to learn which failed and why.
+func (s *Store) WriteFires(ctx context.Context, fence Fence, fires []Fire, now time.Time) (results []FireResult, err error) {
+	defer s.track("fire_batch", time.Now(), &err)
+	cmps := []clientv3.Cmp{fence.cmp()}
+	var ops []clientv3.Op
+	seen := map[string]bool{}
+	written := make([][]Live, len(fires))
+	for i, f := range fires {
+		jobKey, curKey := s.k.job(f.Job), s.k.cursor(f.Job)
+		cmps = append(cmps, clientv3.Compare(clientv3.ModRevision(jobKey), "=", f.JobRevision),
+			clientv3.Compare(clientv3.Value(curKey), "<", snapshot.FormatCursor(f.Cursor)))
+		if f.Forbid {
+			cmps = append(cmps, s.noneActive(f.Job))
+		}
+		ops = append(ops, clientv3.OpPut(curKey, snapshot.FormatCursor(f.Cursor)))
+		if f.Sharded != nil {
+			ops = append(ops, clientv3.OpPut(s.k.fire(f.Job, f.Sharded.ID), encode(*f.Sharded)))
+		}
+		for _, p := range f.Placements {
+			snap := p.Snapshot
+			cmps = append(cmps, clientv3.Compare(clientv3.CreateRevision(s.k.pending(snap.ID)), "=", 0))
+			ops = append(ops, clientv3.OpPut(s.k.active(snap.Job, snap.ID), snap.Group))
+			if p.Client == nil {
+				snap.State, snap.Client, snap.DispatchedAt = snapshot.StatePending, "", nil
+				ops = append(ops, clientv3.OpPut(s.k.pending(snap.ID), encode(snap)))
+			} else {
+				ck := s.k.client(p.Client.Group, p.Client.ID)
+				if !seen[ck] {
+					seen[ck] = true
+					cmps = append(cmps, clientv3.Compare(clientv3.CreateRevision(ck), "=", p.Client.CreateRevision))
+				}
+				assignTo(&snap, p.Client, now)
+				ops = append(ops, clientv3.OpPut(s.k.assign(snap.Group, p.Client.ID, snap.ID), encode(snap)))
+			}
+			written[i] = append(written[i], Live{Snapshot: snap})
+		}
+	}
+	resp, err := s.c.Txn(ctx).If(cmps...).Then(ops...).Commit()
+	if err != nil {
+		return nil, wrap("write fires", err)
+	}
+	if !resp.Succeeded {
+		return nil, nil
+	}
+	results = make([]FireResult, len(fires))
+	for i := range fires {
+		for j := range written[i] {
+			written[i][j].ModRevision = resp.Header.Revision
+		}
+		results[i] = FireResult{Outcome: FireWritten, Revision: resp.Header.Revision, Written: written[i]}
+	}
+	return results, nil
+}

@@ -20,8 +20,17 @@ const (
 // run's finish, inside the caller's transaction. Shard runs do not count:
 // their fire's summary does. Canceled runs count as neither.
 func (s *Store) lastOps(run snapshot.Run) []clientv3.Op {
-	if run.ShardTotal > 1 && run.Attempt > 0 {
+	key, v, ok := s.lastWrite(run)
+	if !ok {
 		return nil
+	}
+	return []clientv3.Op{lastOp(key, v)}
+}
+
+// lastWrite is the key and value lastOps writes for run, if any.
+func (s *Store) lastWrite(run snapshot.Run) (key, v string, ok bool) {
+	if run.ShardTotal > 1 && run.Attempt > 0 {
+		return "", "", false
 	}
 	outcome := ""
 	switch run.Status {
@@ -30,18 +39,22 @@ func (s *Store) lastOps(run snapshot.Run) []clientv3.Op {
 	case snapshot.StatusFailed, snapshot.StatusTimedOut, snapshot.StatusLost:
 		outcome = lastFailure
 	default:
-		return nil
+		return "", "", false
 	}
-	key, v := s.k.last(run.Job, outcome), snapshot.FormatCursor(run.FinishedAt)
-	// A missing key compares as not less (etcd fails value compares on
-	// missing keys), so the first write goes through the second branch.
-	return []clientv3.Op{clientv3.OpTxn(
+	return s.k.last(run.Job, outcome), snapshot.FormatCursor(run.FinishedAt), true
+}
+
+// lastOp sets key to v unless it holds a later time already. A missing key
+// compares as not less (etcd fails value compares on missing keys), so the
+// first write goes through the second branch.
+func lastOp(key, v string) clientv3.Op {
+	return clientv3.OpTxn(
 		[]clientv3.Cmp{clientv3.Compare(clientv3.CreateRevision(key), "=", 0)},
 		[]clientv3.Op{clientv3.OpPut(key, v)},
 		[]clientv3.Op{clientv3.OpTxn(
 			[]clientv3.Cmp{clientv3.Compare(clientv3.Value(key), "<", v)},
 			[]clientv3.Op{clientv3.OpPut(key, v)}, nil)},
-	)}
+	)
 }
 
 // JobLast is the finish time of a job's last succeeded and last failed

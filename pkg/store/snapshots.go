@@ -357,3 +357,78 @@ func (s *Store) CancelLive(ctx context.Context, l Live, reason string, now time.
 	}
 	return nil
 }
+
+// ClaimMany claims several assignments of client c in one transaction, all
+// or nothing: ErrConflict if any of them changed (claim them one by one
+// then). It returns the revision of the claims, which Complete compares on.
+// A batch must stay within etcd's --max-txn-ops (128 by default).
+func (s *Store) ClaimMany(ctx context.Context, c Client, ls []Live, now time.Time) (rev int64, err error) {
+	defer s.track("claim_batch", time.Now(), &err)
+	at := now.UTC()
+	cmps := []clientv3.Cmp{clientv3.Compare(clientv3.CreateRevision(s.k.client(c.Group, c.ID)), "=", c.CreateRevision)}
+	ops := make([]clientv3.Op, 0, len(ls))
+	for _, l := range ls {
+		akey := s.k.assign(l.Group, c.ID, l.ID)
+		snap := l.Snapshot
+		snap.State, snap.StartedAt = snapshot.StateRunning, &at
+		cmps = append(cmps, clientv3.Compare(clientv3.ModRevision(akey), "=", l.ModRevision))
+		ops = append(ops, clientv3.OpPut(akey, encode(snap)))
+	}
+	resp, err := s.c.Txn(ctx).If(cmps...).Then(ops...).Commit()
+	if err != nil {
+		return 0, wrap("claim snapshots", err)
+	}
+	if !resp.Succeeded {
+		return 0, ErrConflict
+	}
+	return resp.Header.Revision, nil
+}
+
+// Completion is one result for CompleteMany: what Complete takes.
+type Completion struct {
+	ClaimRev int64
+	Run      snapshot.Run
+	Retry    *snapshot.Snapshot
+}
+
+// CompleteMany records several results of client clientID in one
+// transaction, each as Complete would, all or nothing: ErrConflict if any
+// assignment changed since its claim (complete them one by one then). Runs
+// of one job share their job/last/ write, which keeps the latest finish.
+// A batch must stay within etcd's --max-txn-ops: at most 4 ops a result.
+func (s *Store) CompleteMany(ctx context.Context, clientID string, cs []Completion) (err error) {
+	defer s.track("complete_batch", time.Now(), &err)
+	cmps := make([]clientv3.Cmp, 0, len(cs))
+	ops := make([]clientv3.Op, 0, 4*len(cs))
+	last := map[string]string{}
+	var lastKeys []string
+	for _, c := range cs {
+		akey := s.k.assign(c.Run.Group, clientID, c.Run.SnapshotID)
+		cmps = append(cmps, clientv3.Compare(clientv3.ModRevision(akey), "=", c.ClaimRev))
+		ops = append(ops, clientv3.OpPut(s.k.history(c.Run.Job, c.Run.ID), encode(c.Run)), clientv3.OpDelete(akey))
+		if c.Retry != nil {
+			ops = append(ops, clientv3.OpPut(s.k.pending(c.Retry.ID), encode(*c.Retry)))
+		} else {
+			ops = append(ops, clientv3.OpDelete(s.k.active(c.Run.Job, c.Run.SnapshotID)))
+		}
+		if key, v, ok := s.lastWrite(c.Run); ok {
+			if old, seen := last[key]; !seen {
+				lastKeys = append(lastKeys, key)
+				last[key] = v
+			} else if v > old {
+				last[key] = v
+			}
+		}
+	}
+	for _, key := range lastKeys {
+		ops = append(ops, lastOp(key, last[key]))
+	}
+	resp, err := s.c.Txn(ctx).If(cmps...).Then(ops...).Commit()
+	if err != nil {
+		return wrap("complete snapshots", err)
+	}
+	if !resp.Succeeded {
+		return ErrConflict
+	}
+	return nil
+}

@@ -23,9 +23,11 @@ import (
 // attempts are retried while the worker lives.
 const reportTimeout = 5 * time.Second
 
-// execute claims l, runs its handler and reports the result, all inside
-// the pink.execute span, which continues the trace of the snapshot's fire.
-func (w *Worker) execute(runCtx context.Context, log *slog.Logger, me store.Client, l *store.Live) {
+// execute runs the claimed snapshot l (claimRev is its claim's revision)
+// and reports the result, all inside the pink.execute span, which continues
+// the trace of the snapshot's fire. It calls freeSlot when the handler has
+// returned: the slot bounds handlers, not results being written.
+func (w *Worker) execute(runCtx context.Context, log *slog.Logger, me store.Client, l *store.Live, claimRev int64, freeSlot func()) {
 	log = log.With("snapshot_id", l.ID, "job", l.Job, "attempt", l.Attempt)
 	ctx, span := w.cfg.Tracer.Start(telemetry.WithTraceParent(runCtx, l.TraceParent), telemetry.SpanExecute,
 		trace.WithSpanKind(trace.SpanKindConsumer), trace.WithAttributes(
@@ -34,22 +36,6 @@ func (w *Worker) execute(runCtx context.Context, log *slog.Logger, me store.Clie
 			telemetry.AttrScheduledAt.String(l.ScheduledAt.Format(time.RFC3339)), telemetry.AttrTarget.String(l.Target),
 			telemetry.AttrShardIndex.Int(l.ShardIndex), telemetry.AttrShardTotal.Int(l.ShardTotal)))
 	defer span.End()
-	var claimRev int64
-	err := w.retry(runCtx, func(rctx context.Context) error {
-		var err error
-		claimRev, err = w.cfg.Store.Claim(rctx, me, *l, w.cfg.Now())
-		return err
-	})
-	if errors.Is(err, store.ErrConflict) {
-		log.DebugContext(ctx, "assignment changed before it started; not running it")
-		span.SetAttributes(telemetry.AttrStatus.String("not_claimed"))
-		return
-	}
-	if err != nil {
-		log.WarnContext(ctx, "could not claim snapshot", "err", err)
-		span.SetStatus(codes.Error, "claim failed")
-		return
-	}
 	started := w.cfg.Now()
 	snap := l.Snapshot
 	snap.State, snap.StartedAt = snapshot.StateRunning, &started
@@ -63,6 +49,7 @@ func (w *Worker) execute(runCtx context.Context, log *slog.Logger, me store.Clie
 	w.setRunning(+1)
 	output, status, errText := w.invoke(taskCtx, me, &snap)
 	w.setRunning(-1)
+	freeSlot()
 	w.mu.Lock()
 	delete(w.cancels, snap.ID)
 	w.mu.Unlock()
@@ -94,21 +81,7 @@ func (w *Worker) execute(runCtx context.Context, log *slog.Logger, me store.Clie
 		rspan.End()
 	}
 	_, report := w.cfg.Tracer.Start(ctx, telemetry.SpanReport)
-	err = w.retry(runCtx, func(rctx context.Context) error {
-		err := w.cfg.Store.Complete(rctx, me.ID, claimRev, run, next)
-		if !errors.Is(err, store.ErrConflict) {
-			return err
-		}
-		// The leader may have changed the assignment in place (a cancel
-		// request): if it is still this attempt, running here, report
-		// against its current revision. Anything else means it was moved.
-		cur, gerr := w.cfg.Store.GetAssignment(rctx, me.Group, me.ID, snap.ID)
-		if gerr != nil || cur.State != snapshot.StateRunning || cur.Attempt != snap.Attempt || cur.ModRevision == claimRev {
-			return err
-		}
-		claimRev = cur.ModRevision
-		return w.cfg.Store.Complete(rctx, me.ID, claimRev, run, next)
-	})
+	err := w.record(runCtx, me, store.Completion{ClaimRev: claimRev, Run: run, Retry: next})
 	traceID := ""
 	if sc := span.SpanContext(); sc.IsValid() {
 		traceID = sc.TraceID().String()
@@ -146,7 +119,10 @@ func (w *Worker) invoke(runCtx context.Context, me store.Client, snap *snapshot.
 	run := Run{
 		SnapshotID: snap.ID, Job: snap.Job, Group: snap.Group, Target: snap.Target, Attempt: snap.Attempt,
 		Trigger: string(snap.Trigger), ScheduledAt: snap.ScheduledAt, ShardIndex: snap.ShardIndex,
-		ShardTotal: snap.ShardTotal, Params: snap.Params, Client: me.ID,
+		ShardTotal: snap.ShardTotal, Params: snap.Params, Client: me.ID, FiredAt: snap.CreatedAt,
+	}
+	if snap.DispatchedAt != nil {
+		run.DispatchedAt = *snap.DispatchedAt
 	}
 	var err error
 	func() {

@@ -1,6 +1,8 @@
 package worker
 
 import (
+	"slices"
+	"strings"
 	"sync"
 
 	"github.com/pink-scheduler/pink/pkg/snapshot"
@@ -49,31 +51,36 @@ func (ib *inbox) update(evs []store.SnapshotEvent, _ bool) {
 	ib.signal()
 }
 
-// peek returns the waiting snapshot with the oldest nominal time.
-func (ib *inbox) peek() (*store.Live, bool) {
+// takeOldest hands up to n waiting snapshots to execute, the oldest
+// nominal times first.
+func (ib *inbox) takeOldest(n int) []*store.Live {
 	ib.mu.Lock()
 	defer ib.mu.Unlock()
-	var best *store.Live
-	for _, l := range ib.waiting {
-		if best == nil || l.ScheduledAt.Before(best.ScheduledAt) || (l.ScheduledAt.Equal(best.ScheduledAt) && l.ID < best.ID) {
-			best = l
-		}
+	if n <= 0 || len(ib.waiting) == 0 {
+		return nil
 	}
-	return best, best != nil
+	all := make([]*store.Live, 0, len(ib.waiting))
+	for _, l := range ib.waiting {
+		all = append(all, l)
+	}
+	slices.SortFunc(all, func(a, b *store.Live) int {
+		if c := a.ScheduledAt.Compare(b.ScheduledAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	all = all[:min(n, len(all))]
+	for _, l := range all {
+		delete(ib.waiting, l.ID)
+		ib.taken[l.ID] = true
+	}
+	return all
 }
 
-// take marks a snapshot as handed to execute.
-func (ib *inbox) take(id string) {
-	ib.mu.Lock()
-	defer ib.mu.Unlock()
-	delete(ib.waiting, id)
-	ib.taken[id] = true
-}
-
-// done forgets a finished snapshot and wakes the loop: a slot is free.
-func (ib *inbox) done(id string) {
+// forget drops a snapshot handed to execute once its result is recorded
+// (or it was not claimed): events about it no longer concern this client.
+func (ib *inbox) forget(id string) {
 	ib.mu.Lock()
 	delete(ib.taken, id)
 	ib.mu.Unlock()
-	ib.signal()
 }

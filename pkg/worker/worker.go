@@ -45,8 +45,12 @@ type Run struct {
 	Attempt     int
 	Trigger     string
 	ScheduledAt time.Time
-	ShardIndex  int
-	ShardTotal  int
+	// FiredAt is when the snapshot was written, DispatchedAt when it was
+	// assigned to this worker: with ScheduledAt they tell how late a run is.
+	FiredAt      time.Time
+	DispatchedAt time.Time
+	ShardIndex   int
+	ShardTotal   int
 	// Params are the job's params, a JSON object.
 	Params json.RawMessage
 	// Client is the id of the worker running it.
@@ -92,6 +96,8 @@ type Worker struct {
 	tasks    sync.WaitGroup
 	// cancels stops a running handler by snapshot id (overlap replace).
 	cancels map[string]context.CancelCauseFunc
+	// reports carries finished runs' results to the reporters.
+	reports chan *report
 }
 
 // Defaults for Config fields left zero.
@@ -129,7 +135,7 @@ func New(cfg Config) *Worker {
 		cfg.Name = fmt.Sprintf("%s-%d", host, os.Getpid())
 	}
 	return &Worker{cfg: cfg, log: cfg.Logger.With("group", cfg.Group), handlers: map[string]Handler{},
-		cancels: map[string]context.CancelCauseFunc{}}
+		cancels: map[string]context.CancelCauseFunc{}, reports: make(chan *report)}
 }
 
 // Handle registers h for target. Call it before Run.
@@ -170,6 +176,14 @@ func (w *Worker) Run(ctx context.Context) error {
 	// Handlers run under runCtx, which outlives ctx by the drain timeout.
 	runCtx, cancelRuns := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelRuns()
+	stopReporters := make(chan struct{})
+	waitReporters := w.startReporters(runCtx, stopReporters)
+	defer func() {
+		// Runs of a registration lost before ctx ended may still be going.
+		w.drain(w.log, cancelRuns)
+		close(stopReporters)
+		waitReporters()
+	}()
 	slots := make(chan struct{}, w.cfg.Capacity)
 	retry := time.Duration(0)
 	for {
@@ -221,6 +235,7 @@ func (w *Worker) session(ctx, runCtx context.Context, cancelRuns context.CancelF
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	ib := newInbox(w.cancelRun)
+	claiming := make(chan struct{}, claimers)
 	mirrorDone := make(chan struct{})
 	go func() {
 		defer close(mirrorDone)
@@ -250,30 +265,30 @@ func (w *Worker) session(ctx, runCtx context.Context, cancelRuns context.CancelF
 			return nil
 		case <-ib.ready:
 		}
-		// Start waiting snapshots while there are free slots; a finishing
-		// run signals ib.ready again.
-		for {
-			l, ok := ib.peek()
-			if !ok {
-				break
-			}
-			select {
-			case slots <- struct{}{}:
-			default:
-				l = nil
-			}
-			if l == nil {
-				break
-			}
-			ib.take(l.ID)
-			w.tasks.Add(1)
-			go func() {
-				defer w.tasks.Done()
-				w.execute(runCtx, log, me, l)
-				<-slots
-				ib.done(l.ID)
-			}()
+		// Start as many waiting snapshots as there are free slots, claimed
+		// together. At most `claimers` claims are in flight: what arrives
+		// meanwhile waits to go in the next one. A finished claim and a
+		// freed slot signal ib.ready again. Only this loop takes slots, so
+		// the free ones stay free until it does.
+		select {
+		case claiming <- struct{}{}:
+		default:
+			continue
 		}
+		batch := ib.takeOldest(cap(slots) - len(slots))
+		if len(batch) == 0 {
+			<-claiming
+			continue
+		}
+		for range batch {
+			slots <- struct{}{}
+		}
+		w.tasks.Add(len(batch))
+		go w.start(runCtx, log, me, batch, starter{
+			claimed:  func() { <-claiming; ib.signal() },
+			freeSlot: func() { <-slots; ib.signal() },
+			forget:   ib.forget,
+		})
 	}
 }
 

@@ -1,0 +1,53 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/pink-scheduler/pink/pkg/bench"
+)
+
+func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	f := newFlags("bench", stderr)
+	ef := addEtcdFlags(f)
+	schedulers := f.int("schedulers", 1, "scheduler processes")
+	workers := f.int("workers", 2, "in-process workers")
+	capacity := f.int("capacity", 256, "runs each worker executes at once")
+	jobs := f.int("jobs", 100, "jobs to create")
+	schedule := f.string("schedule", "* * * * * *", "schedule of every job")
+	runTime := f.duration("run-time", 0, "how long each run takes (default: returns at once)")
+	warmup := f.duration("warmup", 3*time.Second, "time before measuring")
+	duration := f.duration("duration", 10*time.Second, "measured time")
+	ttl := f.duration("session-ttl", 5*time.Second, "session and lease TTL of schedulers and workers")
+	killLeader := f.duration("kill-leader-every", 0, "kill -9 the leader this often (and restart it)")
+	killWorker := f.duration("kill-worker-every", 0, "kill a worker this often (and start another)")
+	conc := f.int("baseline-concurrency", 64, "goroutines of the etcd baseline load")
+	asJSON := f.bool("json", false, "print the result as JSON")
+	profile := f.string("cpu-profile", "", "write a CPU profile of the measured window (workers and embedded etcd) to this file")
+	lf := addLogFlags(f)
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	log, err := lf.logger(stderr)
+	if err != nil {
+		return err
+	}
+	res, err := bench.Run(ctx, bench.Config{
+		Endpoints: ef.config().Endpoints, Schedulers: *schedulers, Workers: *workers, WorkerCapacity: *capacity,
+		Jobs: *jobs, Schedule: *schedule, RunTime: *runTime, Warmup: *warmup, Duration: *duration, SessionTTL: *ttl,
+		KillLeaderEvery: *killLeader, KillWorkerEvery: *killWorker, BaselineConcurrency: *conc, CPUProfile: *profile, Logger: log,
+	})
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(res)
+	}
+	_, err = fmt.Fprint(stdout, res.Table())
+	return err
+}

@@ -1,0 +1,488 @@
+// Package bench measures a pink cluster: it runs real `pink scheduler`
+// processes and in-process workers against etcd (embedded, or given), fires
+// a configurable number of jobs, and reports throughput, lags, etcd cost,
+// scheduler CPU and memory, missed and duplicate fires, failover times, and
+// how close the throughput comes to what the same etcd allows.
+package bench
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/zap"
+
+	"github.com/pink-scheduler/pink/pkg/etcdembed"
+	"github.com/pink-scheduler/pink/pkg/job"
+	"github.com/pink-scheduler/pink/pkg/profiling"
+	"github.com/pink-scheduler/pink/pkg/store"
+	"github.com/pink-scheduler/pink/pkg/worker"
+)
+
+// Config shapes a benchmark run.
+type Config struct {
+	// Endpoints of an etcd to use; empty starts an embedded one.
+	Endpoints []string
+	// Binary is the pink binary the scheduler processes run (default: this
+	// executable).
+	Binary         string
+	Schedulers     int
+	Workers        int
+	WorkerCapacity int
+	Jobs           int
+	// Schedule of every job (default every second).
+	Schedule string
+	// RunTime is how long each run's handler takes (default: returns at once).
+	RunTime         time.Duration
+	Warmup          time.Duration
+	Duration        time.Duration
+	SessionTTL      time.Duration
+	KillLeaderEvery time.Duration
+	KillWorkerEvery time.Duration
+	// BaselineConcurrency is how many goroutines load etcd for the baseline.
+	BaselineConcurrency int
+	// CPUProfile, if set, is where a CPU profile of this process (workers,
+	// embedded etcd) over the measured window is written; scheduler i
+	// writes its whole life's profile to CPUProfile.bench-s<i>.
+	CPUProfile string
+	Logger     *slog.Logger
+}
+
+func (c *Config) defaults() error {
+	if c.Binary == "" {
+		exe, err := os.Executable()
+		if err != nil {
+			return fmt.Errorf("find the pink binary: %w", err)
+		}
+		c.Binary = exe
+	}
+	setInt := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	setInt(&c.Schedulers, 1)
+	setInt(&c.Workers, 2)
+	setInt(&c.WorkerCapacity, 256)
+	setInt(&c.Jobs, 100)
+	setInt(&c.BaselineConcurrency, 64)
+	setDur := func(v *time.Duration, d time.Duration) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	setDur(&c.Warmup, 3*time.Second)
+	setDur(&c.Duration, 10*time.Second)
+	setDur(&c.SessionTTL, 5*time.Second)
+	if c.Schedule == "" {
+		c.Schedule = "* * * * * *"
+	}
+	if _, err := job.ParseSchedule(c.Schedule, "UTC"); err != nil {
+		return err
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return nil
+}
+
+// Result holds the figures of a run. Durations are seconds.
+type Result struct {
+	Jobs                  int       `json:"jobs"`
+	Schedulers            int       `json:"schedulers"`
+	Workers               int       `json:"workers"`
+	Schedule              string    `json:"schedule"`
+	WindowSeconds         float64   `json:"window_seconds"`
+	RunsPerSecond         float64   `json:"runs_per_second"`
+	FiresExpected         int       `json:"fires_expected"`
+	FiresRan              int       `json:"fires_ran"`
+	Missed                int       `json:"missed"`
+	Duplicates            int       `json:"duplicates"`
+	ScheduleLagP50        float64   `json:"schedule_lag_p50"`
+	ScheduleLagP99        float64   `json:"schedule_lag_p99"`
+	ScheduleLagMax        float64   `json:"schedule_lag_max"`
+	DispatchLagP99        float64   `json:"dispatch_lag_p99"`
+	StartLagP50           float64   `json:"start_lag_p50"`
+	StartLagP99           float64   `json:"start_lag_p99"`
+	EtcdWritesPerRun      float64   `json:"etcd_writes_per_run"`
+	EtcdTxnPerSecond      float64   `json:"etcd_txn_per_second"`
+	EtcdBaselineTxnPerSec float64   `json:"etcd_baseline_txn_per_second"`
+	EtcdLimitRatio        float64   `json:"etcd_limit_ratio"`
+	SchedulerCPUCores     float64   `json:"scheduler_cpu_cores"`
+	SchedulerRSSBytes     int64     `json:"scheduler_rss_bytes"`
+	LeaderReadySeconds    float64   `json:"leader_ready_seconds"`
+	LeaderFailoverSeconds []float64 `json:"leader_failover_seconds"`
+	WorkerFailoverSeconds []float64 `json:"worker_failover_seconds"`
+}
+
+// Run runs one benchmark.
+func Run(ctx context.Context, cfg Config) (*Result, error) {
+	if err := cfg.defaults(); err != nil {
+		return nil, err
+	}
+	log := cfg.Logger
+	endpoints := cfg.Endpoints
+	var tmp string
+	if len(endpoints) == 0 {
+		var err error
+		tmp, err = os.MkdirTemp("", "pink-bench-")
+		if err != nil {
+			return nil, err
+		}
+		defer os.RemoveAll(tmp)
+		srv, err := etcdembed.Start(ctx, etcdembed.Config{Dir: filepath.Join(tmp, "etcd"), ClientAddr: "127.0.0.1:0", PeerAddr: "127.0.0.1:0"})
+		if err != nil {
+			return nil, err
+		}
+		defer srv.Close()
+		endpoints = srv.Endpoints()
+	}
+	var rb [4]byte
+	_, _ = rand.Read(rb[:])
+	root := "/pink-bench-" + hex.EncodeToString(rb[:])
+	admin, err := newClient(endpoints)
+	if err != nil {
+		return nil, err
+	}
+	defer admin.Close()
+	defer func() {
+		// Leave an external etcd as it was found.
+		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		_, _ = admin.Delete(dctx, root+"/", clientv3.WithPrefix())
+	}()
+	st := store.New(admin, root)
+
+	log.Info("creating jobs", "jobs", cfg.Jobs, "schedule", cfg.Schedule)
+	if err := createJobs(ctx, st, cfg); err != nil {
+		return nil, err
+	}
+	rec := newRecorder(cfg.RunTime)
+	octx, stopObserving := context.WithCancel(ctx)
+	defer stopObserving()
+	obs := observe(octx, admin, root, 0)
+	workers := newFleet(ctx, endpoints, root, cfg, rec)
+	defer workers.stopAll()
+	for i := 0; i < cfg.Workers; i++ {
+		if err := workers.start(); err != nil {
+			return nil, err
+		}
+	}
+	procs := newSchedulers(endpoints, root, cfg, tmp)
+	defer procs.stopAll()
+	spawned := time.Now()
+	for i := 0; i < cfg.Schedulers; i++ {
+		if err := procs.start(i); err != nil {
+			return nil, err
+		}
+	}
+	firstFire, err := rec.waitFirst(ctx, time.Minute)
+	if err != nil {
+		return nil, fmt.Errorf("no fire within a minute of starting the schedulers: %w", err)
+	}
+	res := &Result{Jobs: cfg.Jobs, Schedulers: cfg.Schedulers, Workers: cfg.Workers, Schedule: cfg.Schedule,
+		LeaderReadySeconds: firstFire.Sub(spawned).Seconds(), LeaderFailoverSeconds: []float64{}, WorkerFailoverSeconds: []float64{}}
+	log.Info("first fire", "after_seconds", res.LeaderReadySeconds)
+
+	sleep(ctx, cfg.Warmup)
+	w0, err := etcdWrites(ctx, endpoints)
+	if err != nil {
+		return nil, err
+	}
+	cpu0 := procs.cpuSeconds()
+	stopProfile, err := profiling.StartCPU(cfg.CPUProfile)
+	if err != nil {
+		return nil, err
+	}
+	t0 := time.Now()
+	var chaos sync.WaitGroup
+	wctx, endWindow := context.WithTimeout(ctx, cfg.Duration)
+	if cfg.KillLeaderEvery > 0 {
+		chaos.Add(1)
+		go func() {
+			defer chaos.Done()
+			res.LeaderFailoverSeconds = killLeaders(wctx, st, procs, rec, cfg.KillLeaderEvery, log)
+		}()
+	}
+	if cfg.KillWorkerEvery > 0 {
+		chaos.Add(1)
+		go func() {
+			defer chaos.Done()
+			res.WorkerFailoverSeconds = killWorkers(wctx, st, workers, rec, cfg.KillWorkerEvery, log)
+		}()
+	}
+	<-wctx.Done()
+	endWindow()
+	chaos.Wait()
+	if err := stopProfile(); err != nil {
+		return nil, err
+	}
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	t1 := time.Now()
+	w1, err := etcdWrites(ctx, endpoints)
+	if err != nil {
+		return nil, err
+	}
+	cpu1 := procs.cpuSeconds()
+	res.SchedulerRSSBytes = procs.maxRSS()
+	window := t1.Sub(t0).Seconds()
+	res.WindowSeconds = window
+	res.SchedulerCPUCores = (cpu1 - cpu0) / window
+	res.EtcdTxnPerSecond = (w1 - w0) / window
+
+	expected, err := expectedFires(cfg, t0, t1)
+	if err != nil {
+		return nil, err
+	}
+	// Give the runs of the window's last fires time to finish.
+	rec.waitFor(ctx, expected, 15*time.Second)
+	analyze(res, rec, obs, expected, t0, t1)
+	if res.FiresRan > 0 {
+		res.EtcdWritesPerRun = (w1 - w0) / float64(res.FiresRan)
+	}
+
+	log.Info("measuring etcd's own limit", "concurrency", cfg.BaselineConcurrency)
+	res.EtcdBaselineTxnPerSec, err = baseline(ctx, endpoints, root, cfg.BaselineConcurrency, 3*time.Second)
+	if err != nil {
+		return nil, err
+	}
+	if res.EtcdWritesPerRun > 0 && res.EtcdBaselineTxnPerSec > 0 {
+		res.EtcdLimitRatio = res.RunsPerSecond / (res.EtcdBaselineTxnPerSec / res.EtcdWritesPerRun)
+	}
+	return res, nil
+}
+
+func newClient(endpoints []string) (*clientv3.Client, error) {
+	return clientv3.New(clientv3.Config{Endpoints: endpoints, DialTimeout: 5 * time.Second, Logger: zap.NewNop(),
+		MaxCallRecvMsgSize: 256 << 20})
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	select {
+	case <-ctx.Done():
+	case <-time.After(d):
+	}
+}
+
+func createJobs(ctx context.Context, st *store.Store, cfg Config) error {
+	if err := st.EnsureGroup(ctx, store.Group{Name: "bench", Description: "pink bench"}); err != nil {
+		return err
+	}
+	now := time.Now().UTC()
+	specs := make([]job.Spec, cfg.Jobs)
+	for i := range specs {
+		s := job.Spec{Name: fmt.Sprintf("bench-%06d", i), Group: "bench", Schedule: cfg.Schedule, Target: "noop",
+			Misfire: job.MisfireRunAll, CreatedAt: now, UpdatedAt: now}
+		s.ApplyDefaults()
+		specs[i] = s
+	}
+	_, err := st.CreateJobs(ctx, specs)
+	return err
+}
+
+// expectedFires lists every nominal fire in [t0, t1) of every job.
+func expectedFires(cfg Config, t0, t1 time.Time) (map[string][]time.Time, error) {
+	sched, err := job.ParseSchedule(cfg.Schedule, "UTC")
+	if err != nil {
+		return nil, err
+	}
+	var times []time.Time
+	for t := sched.Next(t0.Add(-time.Nanosecond)); !t.IsZero() && t.Before(t1); t = sched.Next(t) {
+		times = append(times, t.UTC())
+	}
+	out := make(map[string][]time.Time, cfg.Jobs)
+	for i := 0; i < cfg.Jobs; i++ {
+		out[fmt.Sprintf("bench-%06d", i)] = times
+	}
+	return out, nil
+}
+
+func analyze(res *Result, rec *recorder, obs *observer, expected map[string][]time.Time, t0, t1 time.Time) {
+	runs := rec.snapshot()
+	type key struct {
+		job string
+		at  time.Time
+	}
+	seen := map[key]int{}
+	var sched, disp, start []float64
+	for _, r := range runs {
+		if r.scheduled.Before(t0) || !r.scheduled.Before(t1) {
+			continue
+		}
+		k := key{r.job, r.scheduled}
+		seen[k]++
+		if seen[k] > 1 {
+			continue
+		}
+		fired, dispatched := obs.seen(r.snapshot)
+		if !fired.IsZero() {
+			sched = append(sched, fired.Sub(r.scheduled).Seconds())
+		}
+		if !dispatched.IsZero() {
+			disp = append(disp, dispatched.Sub(r.scheduled).Seconds())
+		}
+		start = append(start, r.started.Sub(r.scheduled).Seconds())
+	}
+	for k, n := range seen {
+		if n > 1 {
+			res.Duplicates += n - 1
+		}
+		_ = k
+	}
+	for name, times := range expected {
+		res.FiresExpected += len(times)
+		for _, at := range times {
+			if seen[key{name, at}] == 0 {
+				res.Missed++
+			}
+		}
+	}
+	res.FiresRan = len(start)
+	res.RunsPerSecond = float64(res.FiresRan) / t1.Sub(t0).Seconds()
+	res.ScheduleLagP50, res.ScheduleLagP99, res.ScheduleLagMax = quantile(sched, .5), quantile(sched, .99), quantile(sched, 1)
+	res.DispatchLagP99 = quantile(disp, .99)
+	res.StartLagP50, res.StartLagP99 = quantile(start, .5), quantile(start, .99)
+}
+
+func quantile(v []float64, q float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	s := append([]float64(nil), v...)
+	sort.Float64s(s)
+	i := int(q*float64(len(s)-1) + 0.5)
+	return s[min(i, len(s)-1)]
+}
+
+// run is what a worker's handler records of one call.
+type run struct {
+	job, snapshot, client string
+	attempt               int
+	scheduled, fired      time.Time
+	dispatched, started   time.Time
+}
+
+// recorder is the benchmark's no-op handler and its memory.
+type recorder struct {
+	mu    sync.Mutex
+	runs  []run
+	first chan time.Time
+	once  sync.Once
+	work  time.Duration
+}
+
+func newRecorder(work time.Duration) *recorder {
+	return &recorder{first: make(chan time.Time, 1), work: work}
+}
+
+func (r *recorder) handle(ctx context.Context, w worker.Run) (string, error) {
+	now := time.Now()
+	r.mu.Lock()
+	r.runs = append(r.runs, run{job: w.Job, snapshot: w.SnapshotID, client: w.Client, attempt: w.Attempt,
+		scheduled: w.ScheduledAt.UTC(), fired: w.FiredAt, dispatched: w.DispatchedAt, started: now})
+	r.mu.Unlock()
+	r.once.Do(func() { r.first <- w.FiredAt })
+	if r.work > 0 {
+		select {
+		case <-ctx.Done():
+			return "", ctx.Err()
+		case <-time.After(r.work):
+		}
+	}
+	return "", nil
+}
+
+func (r *recorder) snapshot() []run {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]run(nil), r.runs...)
+}
+
+func (r *recorder) waitFirst(ctx context.Context, limit time.Duration) (time.Time, error) {
+	select {
+	case t := <-r.first:
+		return t, nil
+	case <-ctx.Done():
+		return time.Time{}, ctx.Err()
+	case <-time.After(limit):
+		return time.Time{}, errors.New("timed out")
+	}
+}
+
+// waitFor waits until every expected fire has a run, or limit passes.
+func (r *recorder) waitFor(ctx context.Context, expected map[string][]time.Time, limit time.Duration) {
+	want := 0
+	for _, ts := range expected {
+		want += len(ts)
+	}
+	deadline := time.Now().Add(limit)
+	for time.Now().Before(deadline) && ctx.Err() == nil {
+		got := map[string]bool{}
+		for _, ru := range r.snapshot() {
+			if ts, ok := expected[ru.job]; ok && len(ts) > 0 && !ru.scheduled.Before(ts[0]) && !ru.scheduled.After(ts[len(ts)-1]) {
+				got[ru.job+"@"+ru.scheduled.String()] = true
+			}
+		}
+		if len(got) >= want {
+			return
+		}
+		sleep(ctx, 100*time.Millisecond)
+	}
+}
+
+// describe renders a result as a two-column table.
+func (r *Result) describe() [][2]string {
+	f := func(v float64) string { return fmt.Sprintf("%.4g", v) }
+	ms := func(v float64) string { return fmt.Sprintf("%.1f ms", v*1000) }
+	list := func(v []float64) string {
+		var s []string
+		for _, x := range v {
+			s = append(s, fmt.Sprintf("%.2fs", x))
+		}
+		if len(s) == 0 {
+			return "-"
+		}
+		return strings.Join(s, " ")
+	}
+	return [][2]string{
+		{"jobs × schedule", fmt.Sprintf("%d × %q", r.Jobs, r.Schedule)},
+		{"schedulers / workers", fmt.Sprintf("%d / %d", r.Schedulers, r.Workers)},
+		{"window", fmt.Sprintf("%.1fs", r.WindowSeconds)},
+		{"runs per second", f(r.RunsPerSecond)},
+		{"fires expected / ran", fmt.Sprintf("%d / %d", r.FiresExpected, r.FiresRan)},
+		{"missed / duplicates", fmt.Sprintf("%d / %d", r.Missed, r.Duplicates)},
+		{"schedule lag p50 / p99 / max", ms(r.ScheduleLagP50) + " / " + ms(r.ScheduleLagP99) + " / " + ms(r.ScheduleLagMax)},
+		{"dispatch lag p99", ms(r.DispatchLagP99)},
+		{"start lag p50 / p99", ms(r.StartLagP50) + " / " + ms(r.StartLagP99)},
+		{"etcd writes per run", f(r.EtcdWritesPerRun)},
+		{"etcd writes per second", f(r.EtcdTxnPerSecond)},
+		{"etcd baseline txn per second", f(r.EtcdBaselineTxnPerSec)},
+		{"share of etcd's limit", fmt.Sprintf("%.0f%%", r.EtcdLimitRatio*100)},
+		{"scheduler CPU (cores)", f(r.SchedulerCPUCores)},
+		{"scheduler RSS", fmt.Sprintf("%.1f MiB", float64(r.SchedulerRSSBytes)/(1<<20))},
+		{"leader ready (start → first fire)", fmt.Sprintf("%.2fs", r.LeaderReadySeconds)},
+		{"leader failover (kill → next dispatch)", list(r.LeaderFailoverSeconds)},
+		{"worker failover (kill → work re-dispatched)", list(r.WorkerFailoverSeconds)},
+	}
+}
+
+// Table renders the result for people.
+func (r *Result) Table() string {
+	var b strings.Builder
+	for _, row := range r.describe() {
+		fmt.Fprintf(&b, "%-44s %s\n", row[0], row[1])
+	}
+	return b.String()
+}

@@ -1,0 +1,227 @@
+package bench
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/pink-scheduler/pink/pkg/store"
+	"github.com/pink-scheduler/pink/pkg/worker"
+)
+
+// schedulers are the `pink scheduler` processes of a run.
+type schedulers struct {
+	mu        sync.Mutex
+	endpoints []string
+	root      string
+	cfg       Config
+	dir       string
+	procs     map[string]*exec.Cmd // node id -> process
+}
+
+func newSchedulers(endpoints []string, root string, cfg Config, dir string) *schedulers {
+	return &schedulers{endpoints: endpoints, root: root, cfg: cfg, dir: dir, procs: map[string]*exec.Cmd{}}
+}
+
+func freeAddr() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer l.Close()
+	return l.Addr().String(), nil
+}
+
+// start starts scheduler i (again).
+func (s *schedulers) start(i int) error {
+	id := fmt.Sprintf("bench-s%d", i)
+	addr, err := freeAddr()
+	if err != nil {
+		return err
+	}
+	cmd := exec.Command(s.cfg.Binary, "scheduler", "--etcd-endpoints", strings.Join(s.endpoints, ","), "--root", s.root,
+		"--listen", addr, "--node-id", id, "--session-ttl", s.cfg.SessionTTL.String(), "--log-level", "warn")
+	if s.cfg.CPUProfile != "" {
+		cmd.Args = append(cmd.Args, "--cpu-profile", s.cfg.CPUProfile+"."+id)
+	}
+	cmd.Env = os.Environ()
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start %s: %w", s.cfg.Binary, err)
+	}
+	go func() { _ = cmd.Wait() }()
+	s.mu.Lock()
+	s.procs[id] = cmd
+	s.mu.Unlock()
+	return nil
+}
+
+// kill SIGKILLs the process of node id and starts a new one in its place.
+func (s *schedulers) kill(id string) error {
+	s.mu.Lock()
+	cmd := s.procs[id]
+	s.mu.Unlock()
+	if cmd == nil {
+		return fmt.Errorf("no scheduler %s", id)
+	}
+	_ = cmd.Process.Kill()
+	var i int
+	_, _ = fmt.Sscanf(id, "bench-s%d", &i)
+	return s.start(i)
+}
+
+func (s *schedulers) stopAll() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, cmd := range s.procs {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+	}
+	for _, cmd := range s.procs {
+		deadline := time.Now().Add(10 * time.Second)
+		for processAlive(cmd.Process.Pid) && time.Now().Before(deadline) {
+			time.Sleep(50 * time.Millisecond)
+		}
+		_ = cmd.Process.Kill()
+	}
+}
+
+func processAlive(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	// The state field follows the command in parentheses; Z is a zombie.
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	return i > 0 && len(s) > i+2 && s[i+2] != 'Z'
+}
+
+// cpuSeconds sums user and system CPU time of the live processes.
+func (s *schedulers) cpuSeconds() float64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	total := 0.0
+	for _, cmd := range s.procs {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", cmd.Process.Pid))
+		if err != nil {
+			continue
+		}
+		fields := strings.Fields(string(b)[strings.LastIndexByte(string(b), ')')+2:])
+		if len(fields) < 13 {
+			continue
+		}
+		utime, _ := strconv.ParseFloat(fields[11], 64)
+		stime, _ := strconv.ParseFloat(fields[12], 64)
+		total += (utime + stime) / 100 // clock ticks (USER_HZ is 100 on Linux)
+	}
+	return total
+}
+
+// maxRSS is the largest resident set of the live processes, in bytes.
+func (s *schedulers) maxRSS() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var most int64
+	for _, cmd := range s.procs {
+		f, err := os.Open(fmt.Sprintf("/proc/%d/status", cmd.Process.Pid))
+		if err != nil {
+			continue
+		}
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			if v, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
+				kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+				most = max(most, kb*1024)
+			}
+		}
+		f.Close()
+	}
+	return most
+}
+
+// fleet is the run's in-process workers, each with its own etcd client, as
+// separate worker processes would have.
+type fleet struct {
+	ctx       context.Context
+	endpoints []string
+	root      string
+	cfg       Config
+	rec       *recorder
+	mu        sync.Mutex
+	members   []*member
+}
+
+type member struct {
+	w      *worker.Worker
+	stop   context.CancelFunc
+	close  func()
+	done   chan struct{}
+	killed bool
+}
+
+func newFleet(ctx context.Context, endpoints []string, root string, cfg Config, rec *recorder) *fleet {
+	return &fleet{ctx: ctx, endpoints: endpoints, root: root, cfg: cfg, rec: rec}
+}
+
+func (f *fleet) start() error {
+	cli, err := newClient(f.endpoints)
+	if err != nil {
+		return err
+	}
+	w := worker.New(worker.Config{Store: store.New(cli, f.root), Group: "bench", Capacity: f.cfg.WorkerCapacity,
+		Logger: f.cfg.Logger, Name: fmt.Sprintf("bench-w%d", len(f.members)), DrainTimeout: 5 * time.Second, LeaseTTL: f.cfg.SessionTTL})
+	w.Handle("noop", f.rec.handle)
+	ctx, cancel := context.WithCancel(f.ctx)
+	m := &member{w: w, stop: cancel, close: func() { cli.Close() }, done: make(chan struct{})}
+	go func() { defer close(m.done); _ = w.Run(ctx) }()
+	deadline := time.Now().Add(30 * time.Second)
+	for w.ID() == "" {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("worker did not register")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	f.mu.Lock()
+	f.members = append(f.members, m)
+	f.mu.Unlock()
+	return nil
+}
+
+// kill makes a worker vanish like a crashed process: its etcd client goes
+// away first, so it can neither report nor release its registration; the
+// leader notices when its lease expires. It returns the client id.
+func (f *fleet) kill() string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, m := range f.members {
+		if !m.killed {
+			m.killed = true
+			id := m.w.ID()
+			m.close()
+			m.stop()
+			return id
+		}
+	}
+	return ""
+}
+
+func (f *fleet) stopAll() {
+	f.mu.Lock()
+	members := f.members
+	f.mu.Unlock()
+	for _, m := range members {
+		m.stop()
+	}
+	for _, m := range members {
+		<-m.done
+		m.close()
+	}
+}

@@ -1,0 +1,142 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/pink-scheduler/pink/pkg/snapshot"
+	"github.com/pink-scheduler/pink/pkg/store"
+)
+
+// Claim batching limits: etcd allows 128 compares per transaction and 1.5
+// MiB per request by default. A registration has at most claimers claim
+// transactions in flight.
+const (
+	maxClaimBatch = 100
+	maxClaimBytes = 512 << 10
+	claimers      = 2
+)
+
+// starter is how start hands resources back to the session loop.
+type starter struct {
+	// claimed ends the batch's claim: the loop may claim more.
+	claimed func()
+	// freeSlot gives back a snapshot's execution slot once its handler
+	// returned (or it was not claimed).
+	freeSlot func()
+	// forget drops a snapshot once its result is recorded.
+	forget func(id string)
+}
+
+// start claims the snapshots of batch, several in one transaction, and runs
+// each claimed one in its own goroutine. Every snapshot of batch holds one
+// count of w.tasks and one execution slot.
+func (w *Worker) start(runCtx context.Context, log *slog.Logger, me store.Client, batch []*store.Live, st starter) {
+	defer st.claimed()
+	for _, chunk := range claimChunks(batch) {
+		revs := w.claim(runCtx, log, me, chunk)
+		for i, l := range chunk {
+			if revs[i] == 0 {
+				st.freeSlot()
+				st.forget(l.ID)
+				w.tasks.Done()
+				continue
+			}
+			go func() {
+				defer w.tasks.Done()
+				w.execute(runCtx, log, me, l, revs[i], st.freeSlot)
+				st.forget(l.ID)
+			}()
+		}
+	}
+}
+
+// claimChunks splits batch into claim transactions within etcd's limits.
+func claimChunks(batch []*store.Live) [][]*store.Live {
+	var chunks [][]*store.Live
+	start, size := 0, 0
+	for i, l := range batch {
+		n := len(l.Params) + 1024
+		if i > start && (i-start == maxClaimBatch || size+n > maxClaimBytes) {
+			chunks = append(chunks, batch[start:i])
+			start, size = i, 0
+		}
+		size += n
+	}
+	if start < len(batch) {
+		chunks = append(chunks, batch[start:])
+	}
+	return chunks
+}
+
+// claim marks ls running on this client, all in one transaction when
+// nothing changed since they were assigned, else one by one. It returns
+// each one's claim revision, 0 for one that was not claimed: it was moved or
+// canceled before it started, or etcd could not be reached before ctx ended.
+func (w *Worker) claim(ctx context.Context, log *slog.Logger, me store.Client, ls []*store.Live) []int64 {
+	revs := make([]int64, len(ls))
+	at := w.cfg.Now().UTC()
+	if len(ls) > 1 {
+		lives := make([]store.Live, len(ls))
+		for i, l := range ls {
+			lives[i] = *l
+		}
+		var rev int64
+		err := w.retry(ctx, func(rctx context.Context) error {
+			var err error
+			rev, err = w.cfg.Store.ClaimMany(rctx, me, lives, at)
+			return err
+		})
+		switch {
+		case err == nil:
+			for i := range revs {
+				revs[i] = rev
+			}
+			return revs
+		case !errors.Is(err, store.ErrConflict):
+			log.Warn("could not claim snapshots", "snapshots", len(ls), "err", err)
+			return revs
+		}
+		// One of them changed: find out which, one at a time.
+	}
+	for i, l := range ls {
+		revs[i] = w.claimOne(ctx, log, me, l, at)
+	}
+	return revs
+}
+
+// claimOne claims l at time at; see claim. A claim whose reply was lost
+// conflicts with itself when retried, so a conflict re-reads the assignment:
+// running here since at, it is ours.
+func (w *Worker) claimOne(ctx context.Context, log *slog.Logger, me store.Client, l *store.Live, at time.Time) int64 {
+	var rev int64
+	err := w.retry(ctx, func(rctx context.Context) error {
+		var err error
+		rev, err = w.cfg.Store.Claim(rctx, me, *l, at)
+		if !errors.Is(err, store.ErrConflict) {
+			return err
+		}
+		cur, gerr := w.cfg.Store.GetAssignment(rctx, me.Group, me.ID, l.ID)
+		switch {
+		case errors.Is(gerr, store.ErrNotFound):
+			return err
+		case gerr != nil:
+			return gerr
+		case cur.State == snapshot.StateRunning && cur.Attempt == l.Attempt && cur.StartedAt != nil && cur.StartedAt.Equal(at):
+			rev = cur.ModRevision
+			return nil
+		}
+		return err
+	})
+	switch {
+	case errors.Is(err, store.ErrConflict):
+		log.Debug("assignment changed before it started; not running it", "snapshot_id", l.ID)
+		return 0
+	case err != nil:
+		log.Warn("could not claim snapshot", "snapshot_id", l.ID, "err", err)
+		return 0
+	}
+	return rev
+}
