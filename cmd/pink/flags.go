@@ -128,13 +128,18 @@ func addEtcdFlags(f *flags) etcdFlags {
 	}
 }
 
-func (e etcdFlags) config() node.EtcdConfig {
-	var eps []string
-	for _, ep := range strings.Split(*e.endpoints, ",") {
-		if ep = strings.TrimSpace(ep); ep != "" {
-			eps = append(eps, ep)
+// splitList splits a comma-separated flag value, dropping empty items.
+func splitList(v string) []string {
+	var out []string
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
 		}
 	}
-	return node.EtcdConfig{Endpoints: eps, Root: *e.root, CACert: *e.cacert, Cert: *e.cert, Key: *e.key,
+	return out
+}
+
+func (e etcdFlags) config() node.EtcdConfig {
+	return node.EtcdConfig{Endpoints: splitList(*e.endpoints), Root: *e.root, CACert: *e.cacert, Cert: *e.cert, Key: *e.key,
 		Username: *e.username, Password: *e.password}
 }

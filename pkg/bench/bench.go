@@ -40,6 +40,11 @@ type Config struct {
 	Workers        int
 	WorkerCapacity int
 	Jobs           int
+	// IdleJobs are extra jobs that do not fire during the run (once a
+	// year): they load the leader, as a large installation would.
+	IdleJobs int
+	// NoJobLabel runs the schedulers with --metrics-job-label=false.
+	NoJobLabel bool
 	// Schedule of every job (default every second).
 	Schedule string
 	// RunTime is how long each run's handler takes (default: returns at once).
@@ -48,9 +53,13 @@ type Config struct {
 	Duration        time.Duration
 	SessionTTL      time.Duration
 	KillLeaderEvery time.Duration
+	// StopLeaderEvery stops the leader gracefully (SIGTERM: it resigns).
+	StopLeaderEvery time.Duration
 	KillWorkerEvery time.Duration
 	// BaselineConcurrency is how many goroutines load etcd for the baseline.
 	BaselineConcurrency int
+	// BaselineDuration is how long each baseline load runs (default 3s).
+	BaselineDuration time.Duration
 	// CPUProfile, if set, is where a CPU profile of this process (workers,
 	// embedded etcd) over the measured window is written; scheduler i
 	// writes its whole life's profile to CPUProfile.bench-s<i>.
@@ -84,6 +93,7 @@ func (c *Config) defaults() error {
 	setDur(&c.Warmup, 3*time.Second)
 	setDur(&c.Duration, 10*time.Second)
 	setDur(&c.SessionTTL, 5*time.Second)
+	setDur(&c.BaselineDuration, 3*time.Second)
 	if c.Schedule == "" {
 		c.Schedule = "* * * * * *"
 	}
@@ -96,33 +106,52 @@ func (c *Config) defaults() error {
 	return nil
 }
 
+// The batched baseline writes like pink's batches: a few transactions in
+// flight, about a hundred keys each.
+const (
+	baselineBatchedGoroutines = 8
+	baselineBatchPuts         = 100
+)
+
 // Result holds the figures of a run. Durations are seconds.
 type Result struct {
-	Jobs                  int       `json:"jobs"`
-	Schedulers            int       `json:"schedulers"`
-	Workers               int       `json:"workers"`
-	Schedule              string    `json:"schedule"`
-	WindowSeconds         float64   `json:"window_seconds"`
-	RunsPerSecond         float64   `json:"runs_per_second"`
-	FiresExpected         int       `json:"fires_expected"`
-	FiresRan              int       `json:"fires_ran"`
-	Missed                int       `json:"missed"`
-	Duplicates            int       `json:"duplicates"`
-	ScheduleLagP50        float64   `json:"schedule_lag_p50"`
-	ScheduleLagP99        float64   `json:"schedule_lag_p99"`
-	ScheduleLagMax        float64   `json:"schedule_lag_max"`
-	DispatchLagP99        float64   `json:"dispatch_lag_p99"`
-	StartLagP50           float64   `json:"start_lag_p50"`
-	StartLagP99           float64   `json:"start_lag_p99"`
-	EtcdWritesPerRun      float64   `json:"etcd_writes_per_run"`
-	EtcdTxnPerSecond      float64   `json:"etcd_txn_per_second"`
-	EtcdBaselineTxnPerSec float64   `json:"etcd_baseline_txn_per_second"`
-	EtcdLimitRatio        float64   `json:"etcd_limit_ratio"`
-	SchedulerCPUCores     float64   `json:"scheduler_cpu_cores"`
-	SchedulerRSSBytes     int64     `json:"scheduler_rss_bytes"`
-	LeaderReadySeconds    float64   `json:"leader_ready_seconds"`
-	LeaderFailoverSeconds []float64 `json:"leader_failover_seconds"`
-	WorkerFailoverSeconds []float64 `json:"worker_failover_seconds"`
+	Jobs          int     `json:"jobs"`
+	IdleJobs      int     `json:"idle_jobs"`
+	Schedulers    int     `json:"schedulers"`
+	Workers       int     `json:"workers"`
+	Schedule      string  `json:"schedule"`
+	WindowSeconds float64 `json:"window_seconds"`
+	RunsPerSecond float64 `json:"runs_per_second"`
+	FiresExpected int     `json:"fires_expected"`
+	FiresRan      int     `json:"fires_ran"`
+	Missed        int     `json:"missed"`
+	Duplicates    int     `json:"duplicates"`
+	// Retried counts runs of attempt 2 and later: work of a killed worker
+	// run again, as at-least-once execution means.
+	Retried        int     `json:"retried"`
+	ScheduleLagP50 float64 `json:"schedule_lag_p50"`
+	ScheduleLagP99 float64 `json:"schedule_lag_p99"`
+	ScheduleLagMax float64 `json:"schedule_lag_max"`
+	DispatchLagP99 float64 `json:"dispatch_lag_p99"`
+	StartLagP50    float64 `json:"start_lag_p50"`
+	StartLagP99    float64 `json:"start_lag_p99"`
+	// EtcdWritesPerRun counts write requests (a transaction is one).
+	EtcdWritesPerRun      float64 `json:"etcd_writes_per_run"`
+	EtcdTxnPerSecond      float64 `json:"etcd_txn_per_second"`
+	EtcdBaselineTxnPerSec float64 `json:"etcd_baseline_txn_per_second"`
+	// EtcdLimitRatio is runs/s ÷ (baseline txn/s ÷ writes per run).
+	EtcdLimitRatio float64 `json:"etcd_limit_ratio"`
+	// The same by keys written (puts and deletes), against a baseline of
+	// batched transactions: the fairer measure once writes are batched.
+	EtcdKeysPerRun            float64   `json:"etcd_keys_per_run"`
+	EtcdBaselineKeysPerSecond float64   `json:"etcd_baseline_keys_per_second"`
+	EtcdKeysLimitRatio        float64   `json:"etcd_keys_limit_ratio"`
+	SchedulerCPUCores         float64   `json:"scheduler_cpu_cores"`
+	SchedulerRSSBytes         int64     `json:"scheduler_rss_bytes"`
+	LeaderReadySeconds        float64   `json:"leader_ready_seconds"`
+	LeaderFailoverSeconds     []float64 `json:"leader_failover_seconds"`
+	LeaderResignSeconds       []float64 `json:"leader_resign_seconds"`
+	WorkerFailoverSeconds     []float64 `json:"worker_failover_seconds"`
 }
 
 // Run runs one benchmark.
@@ -163,7 +192,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}()
 	st := store.New(admin, root)
 
-	log.Info("creating jobs", "jobs", cfg.Jobs, "schedule", cfg.Schedule)
+	log.Info("creating jobs", "jobs", cfg.Jobs, "schedule", cfg.Schedule, "idle_jobs", cfg.IdleJobs)
 	if err := createJobs(ctx, st, cfg); err != nil {
 		return nil, err
 	}
@@ -190,8 +219,8 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("no fire within a minute of starting the schedulers: %w", err)
 	}
-	res := &Result{Jobs: cfg.Jobs, Schedulers: cfg.Schedulers, Workers: cfg.Workers, Schedule: cfg.Schedule,
-		LeaderReadySeconds: firstFire.Sub(spawned).Seconds(), LeaderFailoverSeconds: []float64{}, WorkerFailoverSeconds: []float64{}}
+	res := &Result{Jobs: cfg.Jobs, IdleJobs: cfg.IdleJobs, Schedulers: cfg.Schedulers, Workers: cfg.Workers, Schedule: cfg.Schedule,
+		LeaderReadySeconds: firstFire.Sub(spawned).Seconds(), LeaderFailoverSeconds: []float64{}, LeaderResignSeconds: []float64{}, WorkerFailoverSeconds: []float64{}}
 	log.Info("first fire", "after_seconds", res.LeaderReadySeconds)
 
 	sleep(ctx, cfg.Warmup)
@@ -211,25 +240,25 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		chaos.Add(1)
 		go func() {
 			defer chaos.Done()
-			res.LeaderFailoverSeconds = killLeaders(wctx, st, procs, rec, cfg.KillLeaderEvery, log)
+			res.LeaderFailoverSeconds = killLeaders(wctx, ctx, st, procs, rec, obs, cfg.KillLeaderEvery, false, log)
+		}()
+	}
+	if cfg.StopLeaderEvery > 0 {
+		chaos.Add(1)
+		go func() {
+			defer chaos.Done()
+			res.LeaderResignSeconds = killLeaders(wctx, ctx, st, procs, rec, obs, cfg.StopLeaderEvery, true, log)
 		}()
 	}
 	if cfg.KillWorkerEvery > 0 {
 		chaos.Add(1)
 		go func() {
 			defer chaos.Done()
-			res.WorkerFailoverSeconds = killWorkers(wctx, st, workers, rec, cfg.KillWorkerEvery, log)
+			res.WorkerFailoverSeconds = killWorkers(wctx, ctx, st, workers, rec, obs, cfg.KillWorkerEvery, log)
 		}()
 	}
 	<-wctx.Done()
 	endWindow()
-	chaos.Wait()
-	if err := stopProfile(); err != nil {
-		return nil, err
-	}
-	if ctx.Err() != nil {
-		return nil, ctx.Err()
-	}
 	t1 := time.Now()
 	w1, err := etcdWrites(ctx, endpoints)
 	if err != nil {
@@ -237,10 +266,18 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	cpu1 := procs.cpuSeconds()
 	res.SchedulerRSSBytes = procs.maxRSS()
+	if err := stopProfile(); err != nil {
+		return nil, err
+	}
+	// A failover measured at the window's end finishes after it.
+	chaos.Wait()
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
 	window := t1.Sub(t0).Seconds()
 	res.WindowSeconds = window
 	res.SchedulerCPUCores = (cpu1 - cpu0) / window
-	res.EtcdTxnPerSecond = (w1 - w0) / window
+	res.EtcdTxnPerSecond = (w1.requests - w0.requests) / window
 
 	expected, err := expectedFires(cfg, t0, t1)
 	if err != nil {
@@ -250,16 +287,28 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	rec.waitFor(ctx, expected, 15*time.Second)
 	analyze(res, rec, obs, expected, t0, t1)
 	if res.FiresRan > 0 {
-		res.EtcdWritesPerRun = (w1 - w0) / float64(res.FiresRan)
+		res.EtcdWritesPerRun = (w1.requests - w0.requests) / float64(res.FiresRan)
+		res.EtcdKeysPerRun = (w1.keys - w0.keys) / float64(res.FiresRan)
 	}
 
+	// etcd's own limit is measured with pink stopped.
+	procs.stopAll()
+	workers.stopAll()
 	log.Info("measuring etcd's own limit", "concurrency", cfg.BaselineConcurrency)
-	res.EtcdBaselineTxnPerSec, err = baseline(ctx, endpoints, root, cfg.BaselineConcurrency, 3*time.Second)
+	res.EtcdBaselineTxnPerSec, err = baseline(ctx, endpoints, root, cfg.BaselineConcurrency, 2, cfg.BaselineDuration)
 	if err != nil {
 		return nil, err
 	}
 	if res.EtcdWritesPerRun > 0 && res.EtcdBaselineTxnPerSec > 0 {
 		res.EtcdLimitRatio = res.RunsPerSecond / (res.EtcdBaselineTxnPerSec / res.EtcdWritesPerRun)
+	}
+	batched, err := baseline(ctx, endpoints, root, baselineBatchedGoroutines, baselineBatchPuts, cfg.BaselineDuration)
+	if err != nil {
+		return nil, err
+	}
+	res.EtcdBaselineKeysPerSecond = batched * baselineBatchPuts
+	if res.EtcdKeysPerRun > 0 && res.EtcdBaselineKeysPerSecond > 0 {
+		res.EtcdKeysLimitRatio = res.RunsPerSecond / (res.EtcdBaselineKeysPerSecond / res.EtcdKeysPerRun)
 	}
 	return res, nil
 }
@@ -276,17 +325,26 @@ func sleep(ctx context.Context, d time.Duration) {
 	}
 }
 
+// idleSchedule fires once a year, at a time no benchmark runs across.
+const idleSchedule = "0 0 0 1 1 *"
+
 func createJobs(ctx context.Context, st *store.Store, cfg Config) error {
 	if err := st.EnsureGroup(ctx, store.Group{Name: "bench", Description: "pink bench"}); err != nil {
 		return err
 	}
 	now := time.Now().UTC()
-	specs := make([]job.Spec, cfg.Jobs)
-	for i := range specs {
-		s := job.Spec{Name: fmt.Sprintf("bench-%06d", i), Group: "bench", Schedule: cfg.Schedule, Target: "noop",
-			Misfire: job.MisfireRunAll, CreatedAt: now, UpdatedAt: now}
+	specs := make([]job.Spec, 0, cfg.Jobs+cfg.IdleJobs)
+	add := func(name, schedule string) {
+		s := job.Spec{Name: name, Group: "bench", Schedule: schedule, Target: "noop",
+			Misfire: job.MisfireRunAll, Retries: 1, CreatedAt: now, UpdatedAt: now}
 		s.ApplyDefaults()
-		specs[i] = s
+		specs = append(specs, s)
+	}
+	for i := range cfg.Jobs {
+		add(fmt.Sprintf("bench-%06d", i), cfg.Schedule)
+	}
+	for i := range cfg.IdleJobs {
+		add(fmt.Sprintf("idle-%07d", i), idleSchedule)
 	}
 	_, err := st.CreateJobs(ctx, specs)
 	return err
@@ -309,24 +367,44 @@ func expectedFires(cfg Config, t0, t1 time.Time) (map[string][]time.Time, error)
 	return out, nil
 }
 
+// analyze folds the runs of nominal times in [t0, t1) into res. A fire's
+// lags are its first run's. A duplicate is a second snapshot of one fire or
+// a second run of one attempt; a retry after a worker died (attempt 2) is
+// neither, and is counted as retried.
 func analyze(res *Result, rec *recorder, obs *observer, expected map[string][]time.Time, t0, t1 time.Time) {
-	runs := rec.snapshot()
-	type key struct {
+	type fire struct {
 		job string
 		at  time.Time
 	}
-	seen := map[key]int{}
-	var sched, disp, start []float64
-	for _, r := range runs {
+	firstRun := map[fire]run{}
+	snapshots := map[fire]map[string]bool{}
+	attempts := map[string]int{}
+	for _, r := range rec.snapshot() {
 		if r.scheduled.Before(t0) || !r.scheduled.Before(t1) {
 			continue
 		}
-		k := key{r.job, r.scheduled}
-		seen[k]++
-		if seen[k] > 1 {
-			continue
+		k := fire{r.job, r.scheduled}
+		if snapshots[k] == nil {
+			snapshots[k] = map[string]bool{}
 		}
-		fired, dispatched := obs.seen(r.snapshot)
+		snapshots[k][r.snapshot] = true
+		attempts[fmt.Sprintf("%s#%d", r.snapshot, r.attempt)]++
+		if r.attempt > 1 {
+			res.Retried++
+		}
+		if f, ok := firstRun[k]; !ok || r.started.Before(f.started) {
+			firstRun[k] = r
+		}
+	}
+	for _, ids := range snapshots {
+		res.Duplicates += len(ids) - 1
+	}
+	for _, n := range attempts {
+		res.Duplicates += n - 1
+	}
+	var sched, disp, start []float64
+	for _, r := range firstRun {
+		fired, dispatched := obs.seen(r.snapshot, r.client)
 		if !fired.IsZero() {
 			sched = append(sched, fired.Sub(r.scheduled).Seconds())
 		}
@@ -335,21 +413,15 @@ func analyze(res *Result, rec *recorder, obs *observer, expected map[string][]ti
 		}
 		start = append(start, r.started.Sub(r.scheduled).Seconds())
 	}
-	for k, n := range seen {
-		if n > 1 {
-			res.Duplicates += n - 1
-		}
-		_ = k
-	}
 	for name, times := range expected {
 		res.FiresExpected += len(times)
 		for _, at := range times {
-			if seen[key{name, at}] == 0 {
+			if _, ok := firstRun[fire{name, at}]; !ok {
 				res.Missed++
 			}
 		}
 	}
-	res.FiresRan = len(start)
+	res.FiresRan = len(firstRun)
 	res.RunsPerSecond = float64(res.FiresRan) / t1.Sub(t0).Seconds()
 	res.ScheduleLagP50, res.ScheduleLagP99, res.ScheduleLagMax = quantile(sched, .5), quantile(sched, .99), quantile(sched, 1)
 	res.DispatchLagP99 = quantile(disp, .99)
@@ -457,23 +529,27 @@ func (r *Result) describe() [][2]string {
 		return strings.Join(s, " ")
 	}
 	return [][2]string{
-		{"jobs × schedule", fmt.Sprintf("%d × %q", r.Jobs, r.Schedule)},
+		{"jobs × schedule", fmt.Sprintf("%d × %q (+ %d idle)", r.Jobs, r.Schedule, r.IdleJobs)},
 		{"schedulers / workers", fmt.Sprintf("%d / %d", r.Schedulers, r.Workers)},
 		{"window", fmt.Sprintf("%.1fs", r.WindowSeconds)},
 		{"runs per second", f(r.RunsPerSecond)},
 		{"fires expected / ran", fmt.Sprintf("%d / %d", r.FiresExpected, r.FiresRan)},
-		{"missed / duplicates", fmt.Sprintf("%d / %d", r.Missed, r.Duplicates)},
+		{"missed / duplicates / retried", fmt.Sprintf("%d / %d / %d", r.Missed, r.Duplicates, r.Retried)},
 		{"schedule lag p50 / p99 / max", ms(r.ScheduleLagP50) + " / " + ms(r.ScheduleLagP99) + " / " + ms(r.ScheduleLagMax)},
 		{"dispatch lag p99", ms(r.DispatchLagP99)},
 		{"start lag p50 / p99", ms(r.StartLagP50) + " / " + ms(r.StartLagP99)},
 		{"etcd writes per run", f(r.EtcdWritesPerRun)},
 		{"etcd writes per second", f(r.EtcdTxnPerSecond)},
 		{"etcd baseline txn per second", f(r.EtcdBaselineTxnPerSec)},
-		{"share of etcd's limit", fmt.Sprintf("%.0f%%", r.EtcdLimitRatio*100)},
+		{"share of etcd's limit (by requests)", fmt.Sprintf("%.1f%%", r.EtcdLimitRatio*100)},
+		{"etcd keys written per run", f(r.EtcdKeysPerRun)},
+		{"etcd baseline keys per second (batched)", f(r.EtcdBaselineKeysPerSecond)},
+		{"share of etcd's limit (by keys)", fmt.Sprintf("%.1f%%", r.EtcdKeysLimitRatio*100)},
 		{"scheduler CPU (cores)", f(r.SchedulerCPUCores)},
 		{"scheduler RSS", fmt.Sprintf("%.1f MiB", float64(r.SchedulerRSSBytes)/(1<<20))},
 		{"leader ready (start → first fire)", fmt.Sprintf("%.2fs", r.LeaderReadySeconds)},
-		{"leader failover (kill → next dispatch)", list(r.LeaderFailoverSeconds)},
+		{"leader failover (kill -9 → next dispatch)", list(r.LeaderFailoverSeconds)},
+		{"leader resign (SIGTERM → next dispatch)", list(r.LeaderResignSeconds)},
 		{"worker failover (kill → work re-dispatched)", list(r.WorkerFailoverSeconds)},
 	}
 }

@@ -9,44 +9,56 @@ import (
 	"github.com/pink-scheduler/pink/pkg/store"
 )
 
-// killLeaders SIGKILLs the leading scheduler every interval until ctx ends
-// and returns, per kill, the time until the next dispatch of any snapshot.
-func killLeaders(ctx context.Context, st *store.Store, procs *schedulers, rec *recorder, every time.Duration, log *slog.Logger) []float64 {
-	var out []float64
+// killLeaders stops the leading scheduler every interval until ctx ends —
+// SIGKILL, or SIGTERM when graceful — and returns, per stop, the time until
+// a snapshot of a fire due after it (which only a new leader can write) was
+// assigned. Stops land just before a whole second, so that with
+// every-second jobs the next fire is due at once and the figure is the
+// handover's, not the wait for the next nominal time.
+//
+// Stops happen while window lasts; a measurement may finish after it, while
+// ctx lasts.
+func killLeaders(window, ctx context.Context, st *store.Store, procs *schedulers, rec *recorder, obs *observer, every time.Duration, graceful bool, log *slog.Logger) []float64 {
+	out := []float64{}
 	tick := time.NewTicker(every)
 	defer tick.Stop()
 	for {
 		select {
-		case <-ctx.Done():
+		case <-window.Done():
 			return out
 		case <-tick.C:
 		}
+		now := time.Now()
+		sleep(window, now.Truncate(time.Second).Add(time.Second-stopAhead).Sub(now))
 		leader, err := st.Leader(ctx)
-		if err != nil || leader == "" {
+		if err != nil || leader == "" || window.Err() != nil {
 			continue
 		}
-		killed := time.Now()
-		if err := procs.kill(leader); err != nil {
-			log.Warn("kill leader", "err", err)
+		stopped := time.Now()
+		if err := procs.kill(leader, graceful); err != nil {
+			log.Warn("stop leader", "err", err)
 			continue
 		}
-		log.Info("killed the leader", "node", leader)
-		if next, ok := rec.nextDispatchAfter(ctx, killed, every); ok {
-			out = append(out, next.Sub(killed).Seconds())
+		log.Info("stopped the leader", "node", leader, "graceful", graceful)
+		if next, ok := rec.nextDispatchAfter(ctx, obs, stopped, every); ok {
+			out = append(out, next.Sub(stopped).Seconds())
 		}
 	}
 }
 
+// stopAhead is how long before a whole second a leader is stopped.
+const stopAhead = 50 * time.Millisecond
+
 // killWorkers kills a worker every interval until ctx ends (and starts a new
 // one), and returns, per kill, the time until the last of the snapshots it
 // held was dispatched elsewhere.
-func killWorkers(ctx context.Context, st *store.Store, f *fleet, rec *recorder, every time.Duration, log *slog.Logger) []float64 {
-	var out []float64
+func killWorkers(window, ctx context.Context, st *store.Store, f *fleet, rec *recorder, obs *observer, every time.Duration, log *slog.Logger) []float64 {
+	out := []float64{}
 	tick := time.NewTicker(every)
 	defer tick.Stop()
 	for {
 		select {
-		case <-ctx.Done():
+		case <-window.Done():
 			return out
 		case <-tick.C:
 		}
@@ -56,7 +68,8 @@ func killWorkers(ctx context.Context, st *store.Store, f *fleet, rec *recorder, 
 			continue
 		}
 		held := map[string]bool{}
-		if live, err := st.ListLive(ctx, "bench", ""); err == nil {
+		live, err := st.ListLive(ctx, "bench", "")
+		if err == nil {
 			for _, l := range live {
 				if l.Client == id && l.State != snapshot.StatePending {
 					held[l.ID] = true
@@ -67,20 +80,24 @@ func killWorkers(ctx context.Context, st *store.Store, f *fleet, rec *recorder, 
 		if err := f.start(); err != nil {
 			log.Warn("start a worker", "err", err)
 		}
-		if last, ok := rec.redispatched(ctx, held, id, every); ok {
+		if last, ok := rec.redispatched(ctx, obs, held, id, every); ok {
 			out = append(out, last.Sub(killed).Seconds())
 		}
 	}
 }
 
-// nextDispatchAfter waits up to limit for a run dispatched after t.
-func (r *recorder) nextDispatchAfter(ctx context.Context, t time.Time, limit time.Duration) (time.Time, bool) {
+// nextDispatchAfter waits up to limit for a run of a fire due after t and
+// returns when its snapshot was first assigned.
+func (r *recorder) nextDispatchAfter(ctx context.Context, obs *observer, t time.Time, limit time.Duration) (time.Time, bool) {
 	deadline := time.Now().Add(limit)
 	for time.Now().Before(deadline) && ctx.Err() == nil {
 		var first time.Time
 		for _, ru := range r.snapshot() {
-			if ru.dispatched.After(t) && (first.IsZero() || ru.dispatched.Before(first)) {
-				first = ru.dispatched
+			if !ru.scheduled.After(t) {
+				continue
+			}
+			if _, at := obs.seen(ru.snapshot, ru.client); !at.IsZero() && (first.IsZero() || at.Before(first)) {
+				first = at
 			}
 		}
 		if !first.IsZero() {
@@ -92,8 +109,8 @@ func (r *recorder) nextDispatchAfter(ctx context.Context, t time.Time, limit tim
 }
 
 // redispatched waits up to limit until every held snapshot ran on another
-// client, and returns when the last of them was dispatched there.
-func (r *recorder) redispatched(ctx context.Context, held map[string]bool, dead string, limit time.Duration) (time.Time, bool) {
+// client, and returns when the last of them was assigned there.
+func (r *recorder) redispatched(ctx context.Context, obs *observer, held map[string]bool, dead string, limit time.Duration) (time.Time, bool) {
 	if len(held) == 0 {
 		return time.Time{}, false
 	}
@@ -102,10 +119,13 @@ func (r *recorder) redispatched(ctx context.Context, held map[string]bool, dead 
 		var last time.Time
 		moved := map[string]bool{}
 		for _, ru := range r.snapshot() {
-			if held[ru.snapshot] && ru.client != dead {
+			if !held[ru.snapshot] || ru.client == dead {
+				continue
+			}
+			if _, at := obs.seen(ru.snapshot, ru.client); !at.IsZero() {
 				moved[ru.snapshot] = true
-				if ru.dispatched.After(last) {
-					last = ru.dispatched
+				if at.After(last) {
+					last = at
 				}
 			}
 		}

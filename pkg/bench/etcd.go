@@ -15,34 +15,51 @@ import (
 	"go.etcd.io/etcd/client/v3/concurrency"
 )
 
-// etcdWrites reads how many write requests (Put, Txn, DeleteRange) the etcd
-// servers have applied, from their own /metrics.
-func etcdWrites(ctx context.Context, endpoints []string) (float64, error) {
-	total := 0.0
+// etcdCounts are an etcd cluster's write counters.
+type etcdCounts struct {
+	// requests is write requests applied: Put, Txn, DeleteRange.
+	requests float64
+	// keys is keys written: puts and deletes, inside transactions too.
+	keys float64
+}
+
+// etcdWrites reads the write counters of the etcd servers from their own
+// /metrics.
+func etcdWrites(ctx context.Context, endpoints []string) (etcdCounts, error) {
+	var c etcdCounts
 	for _, ep := range endpoints {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(ep, "/")+"/metrics", nil)
 		if err != nil {
-			return 0, err
+			return c, err
 		}
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
-			return 0, fmt.Errorf("etcd metrics: %w", err)
+			return c, fmt.Errorf("etcd metrics: %w", err)
 		}
 		parser := expfmt.NewTextParser(model.UTF8Validation)
 		families, err := parser.TextToMetricFamilies(resp.Body)
 		resp.Body.Close()
 		if err != nil {
-			return 0, fmt.Errorf("etcd metrics: %w", err)
+			return c, fmt.Errorf("etcd metrics: %w", err)
 		}
 		f := families["etcd_server_apply_duration_seconds"]
 		if f == nil {
-			return 0, fmt.Errorf("etcd %s exports no etcd_server_apply_duration_seconds", ep)
+			return c, fmt.Errorf("etcd %s exports no etcd_server_apply_duration_seconds", ep)
 		}
 		for _, m := range f.GetMetric() {
 			for _, l := range m.GetLabel() {
 				if l.GetName() == "op" && (l.GetValue() == "Put" || l.GetValue() == "Txn" || l.GetValue() == "DeleteRange") {
-					total += float64(m.GetHistogram().GetSampleCount())
+					c.requests += float64(m.GetHistogram().GetSampleCount())
 				}
+			}
+		}
+		for _, name := range []string{"etcd_mvcc_put_total", "etcd_mvcc_delete_total"} {
+			f := families[name]
+			if f == nil {
+				return c, fmt.Errorf("etcd %s exports no %s", ep, name)
+			}
+			for _, m := range f.GetMetric() {
+				c.keys += m.GetCounter().GetValue()
 			}
 		}
 		if len(endpoints) > 1 {
@@ -51,13 +68,14 @@ func etcdWrites(ctx context.Context, endpoints []string) (float64, error) {
 			break
 		}
 	}
-	return total, nil
+	return c, nil
 }
 
 // baseline measures what etcd itself sustains for the kind of write pink
-// makes most: a transaction fenced by an election key that puts two values
-// of a snapshot's size, from concurrency clients' goroutines at once.
-func baseline(ctx context.Context, endpoints []string, root string, workers int, d time.Duration) (float64, error) {
+// makes: transactions fenced by an election key that put values of a
+// snapshot's size (putsPerTxn of them), from goroutines of one client at
+// once. It returns transactions per second.
+func baseline(ctx context.Context, endpoints []string, root string, goroutines, putsPerTxn int, d time.Duration) (float64, error) {
 	cli, err := newClient(endpoints)
 	if err != nil {
 		return 0, err
@@ -80,14 +98,17 @@ func baseline(ctx context.Context, endpoints []string, root string, workers int,
 	defer cancel()
 	var wg sync.WaitGroup
 	start := time.Now()
-	for g := 0; g < workers; g++ {
+	for g := 0; g < goroutines; g++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for i := 0; bctx.Err() == nil; i++ {
-				k := fmt.Sprintf("%s/baseline/%d/%d", root, g, i)
+				ops := make([]clientv3.Op, putsPerTxn)
+				for j := range ops {
+					ops[j] = clientv3.OpPut(fmt.Sprintf("%s/baseline/%d/%d/%d", root, g, i, j), value)
+				}
 				_, err := cli.Txn(bctx).If(clientv3.Compare(clientv3.CreateRevision(fenceKey), "=", fenceRev)).
-					Then(clientv3.OpPut(k+"/a", value), clientv3.OpPut(k+"/b", value)).Commit()
+					Then(ops...).Commit()
 				if err == nil {
 					n.Add(1)
 				}

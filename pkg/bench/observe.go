@@ -10,26 +10,28 @@ import (
 )
 
 // observer watches the cluster's snapshot keys in etcd and notes when each
-// snapshot first became visible pending and assigned: the honest moment a
-// fire and a dispatch happened, not when the scheduler meant them to.
+// snapshot first became visible, pending and on each client: the honest
+// moment a fire and a dispatch happened, not when the scheduler meant them
+// to.
 type observer struct {
-	mu       sync.Mutex
-	pending  map[string]time.Time
+	mu sync.Mutex
+	// first is when a snapshot id first appeared anywhere.
+	first map[string]time.Time
+	// assigned is when a snapshot id appeared on a client, by
+	// "client/id".
 	assigned map[string]time.Time
 }
 
 // observe watches root's pending and assignment keys from rev until ctx
 // ends; it returns once both watches are established.
 func observe(ctx context.Context, cli *clientv3.Client, root string, rev int64) *observer {
-	o := &observer{pending: map[string]time.Time{}, assigned: map[string]time.Time{}}
+	o := &observer{first: map[string]time.Time{}, assigned: map[string]time.Time{}}
 	var ready sync.WaitGroup
-	for _, w := range []struct {
-		prefix string
-		seen   map[string]time.Time
-	}{{root + "/schedule/snapshots/", o.pending}, {root + "/execute/snapshots/", o.assigned}} {
+	for _, prefix := range []string{root + "/schedule/snapshots/", root + "/execute/snapshots/"} {
 		ready.Add(1)
-		wch := cli.Watch(clientv3.WithRequireLeader(ctx), w.prefix, clientv3.WithPrefix(), clientv3.WithRev(rev),
+		wch := cli.Watch(clientv3.WithRequireLeader(ctx), prefix, clientv3.WithPrefix(), clientv3.WithRev(rev),
 			clientv3.WithFilterDelete(), clientv3.WithCreatedNotify())
+		assignments := strings.HasSuffix(prefix, "/execute/snapshots/")
 		go func() {
 			first := true
 			for resp := range wch {
@@ -43,10 +45,18 @@ func observe(ctx context.Context, cli *clientv3.Client, root string, rev int64) 
 					if !ev.IsCreate() {
 						continue
 					}
-					k := string(ev.Kv.Key)
-					id := k[strings.LastIndexByte(k, '/')+1:]
-					if _, ok := w.seen[id]; !ok {
-						w.seen[id] = now
+					rest := strings.TrimPrefix(string(ev.Kv.Key), prefix)
+					id := rest[strings.LastIndexByte(rest, '/')+1:]
+					if _, ok := o.first[id]; !ok {
+						o.first[id] = now
+					}
+					if assignments {
+						// rest is group/client/id.
+						if _, clientID, ok := strings.Cut(rest, "/"); ok {
+							if _, seen := o.assigned[clientID]; !seen {
+								o.assigned[clientID] = now
+							}
+						}
 					}
 				}
 				o.mu.Unlock()
@@ -60,15 +70,10 @@ func observe(ctx context.Context, cli *clientv3.Client, root string, rev int64) 
 	return o
 }
 
-// seen returns when snapshot id was first seen pending or assigned, and
-// when assigned; zero times when never.
-func (o *observer) seen(id string) (fired, dispatched time.Time) {
+// seen returns when snapshot id first appeared anywhere and when it
+// appeared on client; zero times when never.
+func (o *observer) seen(id, client string) (fired, dispatched time.Time) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	p, a := o.pending[id], o.assigned[id]
-	fired = p
-	if fired.IsZero() || (!a.IsZero() && a.Before(fired)) {
-		fired = a
-	}
-	return fired, a
+	return o.first[id], o.assigned[client+"/"+id]
 }

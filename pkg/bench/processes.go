@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"os/exec"
@@ -49,6 +50,9 @@ func (s *schedulers) start(i int) error {
 	}
 	cmd := exec.Command(s.cfg.Binary, "scheduler", "--etcd-endpoints", strings.Join(s.endpoints, ","), "--root", s.root,
 		"--listen", addr, "--node-id", id, "--session-ttl", s.cfg.SessionTTL.String(), "--log-level", "warn")
+	if s.cfg.NoJobLabel {
+		cmd.Args = append(cmd.Args, "--metrics-job-label=false")
+	}
 	if s.cfg.CPUProfile != "" {
 		cmd.Args = append(cmd.Args, "--cpu-profile", s.cfg.CPUProfile+"."+id)
 	}
@@ -64,13 +68,21 @@ func (s *schedulers) start(i int) error {
 	return nil
 }
 
-// kill SIGKILLs the process of node id and starts a new one in its place.
-func (s *schedulers) kill(id string) error {
+// kill SIGKILLs the process of node id, or with graceful SIGTERMs it and
+// waits for it to exit, and starts a new one in its place.
+func (s *schedulers) kill(id string, graceful bool) error {
 	s.mu.Lock()
 	cmd := s.procs[id]
 	s.mu.Unlock()
 	if cmd == nil {
 		return fmt.Errorf("no scheduler %s", id)
+	}
+	if graceful {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		deadline := time.Now().Add(30 * time.Second)
+		for processAlive(cmd.Process.Pid) && time.Now().Before(deadline) {
+			time.Sleep(10 * time.Millisecond)
+		}
 	}
 	_ = cmd.Process.Kill()
 	var i int
@@ -81,6 +93,7 @@ func (s *schedulers) kill(id string) error {
 func (s *schedulers) stopAll() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	defer clear(s.procs)
 	for _, cmd := range s.procs {
 		_ = cmd.Process.Signal(syscall.SIGTERM)
 	}
@@ -177,7 +190,7 @@ func (f *fleet) start() error {
 		return err
 	}
 	w := worker.New(worker.Config{Store: store.New(cli, f.root), Group: "bench", Capacity: f.cfg.WorkerCapacity,
-		Logger: f.cfg.Logger, Name: fmt.Sprintf("bench-w%d", len(f.members)), DrainTimeout: 5 * time.Second, LeaseTTL: f.cfg.SessionTTL})
+		Logger: slog.New(atLeast{f.cfg.Logger.Handler(), slog.LevelWarn}), Name: fmt.Sprintf("bench-w%d", len(f.members)), DrainTimeout: 5 * time.Second, LeaseTTL: f.cfg.SessionTTL})
 	w.Handle("noop", f.rec.handle)
 	ctx, cancel := context.WithCancel(f.ctx)
 	m := &member{w: w, stop: cancel, close: func() { cli.Close() }, done: make(chan struct{})}
@@ -216,6 +229,7 @@ func (f *fleet) kill() string {
 func (f *fleet) stopAll() {
 	f.mu.Lock()
 	members := f.members
+	f.members = nil
 	f.mu.Unlock()
 	for _, m := range members {
 		m.stop()
@@ -224,4 +238,23 @@ func (f *fleet) stopAll() {
 		<-m.done
 		m.close()
 	}
+}
+
+// atLeast passes on the records of h at level min and above: a benchmark's
+// workers log warnings, not every run.
+type atLeast struct {
+	slog.Handler
+	min slog.Level
+}
+
+func (h atLeast) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= h.min && h.Handler.Enabled(ctx, l)
+}
+
+func (h atLeast) WithAttrs(as []slog.Attr) slog.Handler {
+	return atLeast{h.Handler.WithAttrs(as), h.min}
+}
+
+func (h atLeast) WithGroup(name string) slog.Handler {
+	return atLeast{h.Handler.WithGroup(name), h.min}
 }

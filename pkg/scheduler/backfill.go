@@ -24,14 +24,18 @@ func (t *term) runBackfills(ctx context.Context) error {
 		}
 		js := t.jobs[b.Job]
 		if js == nil {
+			// The job is gone, or its watch event has not come yet: the
+			// drop holds only in the first case.
 			rctx, cancel := context.WithTimeout(ctx, requestTimeout)
-			err := t.st.DropBackfill(rctx, t.fence, *b)
+			dropped, err := t.st.DropOrphanBackfill(rctx, t.fence, *b)
 			cancel()
 			if err != nil {
 				return fmt.Errorf("drop backfill %s: %w", id, err)
 			}
-			t.log.Info("backfill dropped: its job is gone", "backfill_id", id, "job", b.Job)
-			b.ModRevision = -1
+			if dropped {
+				t.log.Info("backfill dropped: its job is gone", "backfill_id", id, "job", b.Job)
+				b.ModRevision = -1
+			}
 			continue
 		}
 		serial := js.spec.Concurrency != job.ConcurrencyAllow

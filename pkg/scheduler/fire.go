@@ -42,12 +42,13 @@ func fireCost(f store.Fire, clients map[string]bool) (cmps, ops, bytes int) {
 	return cmps, ops, bytes
 }
 
-// fireDue writes every fire that is due now. The common case — one on-time
+// fireDue writes every fire that is due now. The common case — the next
 // fire of a job that allows overlap, one snapshot — is written in batches
-// (several fires per transaction, several transactions in flight);
-// everything else, and any batch that fails, goes one fire at a time. A job
-// whose write failed with an etcd error stays due and is retried on the
-// next step.
+// (several fires per transaction, several transactions in flight), even
+// when late: a scheduler that fell behind catches up in batches too, the
+// next step taking each job's following fire. Everything else, and any
+// batch that fails, goes one job at a time. A job whose write failed with
+// an etcd error stays due and is retried on the next step.
 func (t *term) fireDue(ctx context.Context) error {
 	now := t.s.cfg.Now()
 	var due []*jobState
@@ -55,19 +56,16 @@ func (t *term) fireDue(ctx context.Context) error {
 		t.queue.remove(js)
 		due = append(due, js)
 	}
-	var single, batchable []*jobState
+	var single []*jobState
+	var batchable []batchFire
 	for _, js := range due {
-		if t.batchable(js, now) {
-			batchable = append(batchable, js)
+		if bf, ok := t.batchable(js, now); ok {
+			batchable = append(batchable, bf)
 		} else {
 			single = append(single, js)
 		}
 	}
-	rest, err := t.fireBatches(ctx, batchable)
-	if err == errNotLeader {
-		return err
-	}
-	single = append(single, rest...)
+	single = append(single, t.fireBatches(ctx, batchable)...)
 	var firstErr error
 	for _, js := range single {
 		if firstErr != nil {
@@ -85,24 +83,31 @@ func (t *term) fireDue(ctx context.Context) error {
 	return firstErr
 }
 
-// batchable reports whether a due job's fire is the simple, common case.
-func (t *term) batchable(js *jobState, now time.Time) bool {
+// batchFire is the next planned fire of a job, to write in a batch, and
+// the fires the plan skips on the way there.
+type batchFire struct {
+	js      *jobState
+	pf      plannedFire
+	skipped map[string]int
+}
+
+// batchable plans a due job's fires and reports whether the first one is a
+// simple case: overlap allowed, one snapshot, no trigger-time decision.
+func (t *term) batchable(js *jobState, now time.Time) (batchFire, bool) {
 	if js.spec.Concurrency != job.ConcurrencyAllow || js.spec.Shards > 1 || js.spec.Strategy == job.StrategyBroadcast {
-		return false
+		return batchFire{}, false
 	}
 	cur, ok := t.cursors[js.spec.Name]
 	if !ok {
-		return false
+		return batchFire{}, false
 	}
-	// One fire due, and on time: no misfire policy to apply.
-	next := js.sched.Next(cur)
-	return !next.IsZero() && !next.After(now) && now.Sub(next) <= t.s.cfg.MisfireThreshold && js.sched.Next(next).After(now)
+	plan := planFires(js.sched, &js.spec, cur, now, t.s.cfg.MisfireThreshold)
+	return batchFire{js: js, pf: plan.fires[0], skipped: plan.skipped}, true
 }
 
 // txnBatch is fires written in one transaction.
 type txnBatch struct {
-	jobs    []*jobState
-	pfs     []plannedFire
+	bfs     []batchFire
 	fires   []store.Fire
 	spans   []trace.Span
 	results []store.FireResult
@@ -112,18 +117,21 @@ type txnBatch struct {
 // fireBatches prepares the fires of jobs, packs them into transactions
 // within etcd's limits, writes those concurrently, and folds the results
 // in. It returns the jobs of refused batches, to write one by one.
-func (t *term) fireBatches(ctx context.Context, jobs []*jobState) ([]*jobState, error) {
-	if len(jobs) < 2 {
+func (t *term) fireBatches(ctx context.Context, bfs []batchFire) []*jobState {
+	if len(bfs) < 2 {
 		// One fire learns its outcome best on its own.
-		return jobs, nil
+		var jobs []*jobState
+		for _, bf := range bfs {
+			jobs = append(jobs, bf.js)
+		}
+		return jobs
 	}
 	var batches []*txnBatch
 	var cur *txnBatch
 	var cmps, ops, size int
 	var clients map[string]bool
-	for _, js := range jobs {
-		pf := plannedFire{at: js.next, trigger: snapshot.TriggerCron, run: true}
-		f, spans := t.prepareFire(js, pf, false, false)
+	for _, bf := range bfs {
+		f, spans := t.prepareFire(bf.js, bf.pf, false, false)
 		fc, fo, fb := fireCost(f, clients)
 		if cur != nil && (cmps+fc > maxBatchOps || ops+fo > maxBatchOps || size+fb > maxBatchBytes) {
 			batches = append(batches, cur)
@@ -139,7 +147,7 @@ func (t *term) fireBatches(ctx context.Context, jobs []*jobState) ([]*jobState, 
 			}
 		}
 		cmps, ops, size = cmps+fc, ops+fo, size+fb
-		cur.jobs, cur.pfs, cur.fires = append(cur.jobs, js), append(cur.pfs, pf), append(cur.fires, f)
+		cur.bfs, cur.fires = append(cur.bfs, bf), append(cur.fires, f)
 		cur.spans = append(cur.spans, spans...)
 	}
 	if cur != nil {
@@ -173,16 +181,19 @@ func (t *term) fireBatches(ctx context.Context, jobs []*jobState) ([]*jobState, 
 		if !ok {
 			// Written one by one, each fire learns why (and is not doubled:
 			// the cursor compare holds there too).
-			rest = append(rest, b.jobs...)
+			for _, bf := range b.bfs {
+				rest = append(rest, bf.js)
+			}
 			continue
 		}
-		for i, js := range b.jobs {
-			t.cursors[js.spec.Name] = b.pfs[i].at
-			t.written(ctx, js, b.pfs[i], b.results[i], false)
-			t.reschedule(js)
+		for i, bf := range b.bfs {
+			t.cursors[bf.js.spec.Name] = bf.pf.at
+			t.noteSkipped(bf.js, bf.skipped)
+			t.written(ctx, bf.js, bf.pf, b.results[i], false)
+			t.reschedule(bf.js)
 		}
 	}
-	return rest, nil
+	return rest
 }
 
 // fireJob writes the plan for one due job and requeues it at its next fire.
@@ -206,12 +217,7 @@ func (t *term) fireJob(ctx context.Context, js *jobState, now time.Time) error {
 				t.log.Info("fire skipped: a run of the job is in progress", "job", js.spec.Name, "scheduled_at", pf.at, "concurrency", js.spec.Concurrency)
 			}
 			if i == 0 {
-				for reason, n := range plan.skipped {
-					t.s.cfg.Metrics.Skipped(js.spec.Name, js.spec.Group, reason, n)
-				}
-				if n := total(plan.skipped); n > 0 {
-					t.log.Info("missed fires skipped", "job", js.spec.Name, "skipped", plan.skipped, "policy", js.spec.Misfire)
-				}
+				t.noteSkipped(js, plan.skipped)
 			}
 		case store.FireNotLeader:
 			return errNotLeader
@@ -228,6 +234,16 @@ func (t *term) fireJob(ctx context.Context, js *jobState, now time.Time) error {
 		}
 	}
 	return nil
+}
+
+// noteSkipped records the fires a written plan skipped.
+func (t *term) noteSkipped(js *jobState, skipped map[string]int) {
+	for reason, n := range skipped {
+		t.s.cfg.Metrics.Skipped(js.spec.Name, js.spec.Group, reason, n)
+	}
+	if n := total(skipped); n > 0 {
+		t.log.Info("missed fires skipped", "job", js.spec.Name, "skipped", skipped, "policy", js.spec.Misfire)
+	}
 }
 
 func total(m map[string]int) int {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
 	"slices"
 	"strings"
@@ -108,6 +109,9 @@ type term struct {
 	last map[string]*store.JobLast
 	// backfills are the backfill requests not yet turned into snapshots.
 	backfills map[string]*store.Backfill
+	// intervals caches Schedule.Interval by schedule and zone: many jobs
+	// share a schedule, and a sparse one costs many Next calls.
+	intervals map[string]time.Duration
 
 	// retryAt is when to retry after an etcd error; zero if none.
 	retryAt time.Time
@@ -129,7 +133,7 @@ func newTerm(s *Scheduler, fence store.Fence) *term {
 		jobs: map[string]*jobState{}, cursors: map[string]time.Time{}, groups: map[string]*groupState{},
 		in: make(chan batch, 64), synced: map[string]bool{},
 		live: map[string]*store.Live{}, byJob: map[string]map[string]*store.Live{}, fires: map[string]*store.ShardedFire{},
-		last: map[string]*store.JobLast{}, backfills: map[string]*store.Backfill{}}
+		last: map[string]*store.JobLast{}, backfills: map[string]*store.Backfill{}, intervals: map[string]time.Duration{}}
 }
 
 func (t *term) group(name string) *groupState {
@@ -312,16 +316,33 @@ func (t *term) onJob(ev store.JobEvent) {
 		js = nil
 	}
 	if js == nil {
-		js = &jobState{idx: -1}
+		// Each job's rotation starts at its own place, so that jobs firing
+		// together spread over the clients instead of all taking the
+		// first one, then all the second.
+		h := fnv.New64a()
+		_, _ = h.Write([]byte(ev.Name))
+		js = &jobState{idx: -1, rr: h.Sum64()}
 		t.jobs[ev.Name] = js
 		t.s.cfg.Metrics.AddJob(ev.Spec.Name, ev.Spec.Group)
 		t.group(ev.Spec.Group)
 	}
 	js.spec, js.sched = *ev.Spec, sched
-	js.interval = sched.Interval(t.s.cfg.Now())
+	js.interval = t.interval(sched)
 	t.reschedule(js)
 	t.exportLast(ev.Name)
 	t.s.cfg.Metrics.SetJobUpdated(js.spec.Name, js.spec.Group, js.spec.UpdatedAt)
+}
+
+// interval is sched's nominal interval, computed once per term for each
+// schedule and zone.
+func (t *term) interval(sched *job.Schedule) time.Duration {
+	key := sched.String() + " " + sched.Location().String()
+	d, ok := t.intervals[key]
+	if !ok {
+		d = sched.Interval(t.s.cfg.Now())
+		t.intervals[key] = d
+	}
+	return d
 }
 
 func (t *term) onCursor(ev store.CursorEvent) {

@@ -84,12 +84,18 @@ func (s *Store) BackfillStep(ctx context.Context, fence Fence, b Backfill, snaps
 	return written, nil
 }
 
-// DropBackfill deletes a backfill whose job is gone, fenced by leadership.
-func (s *Store) DropBackfill(ctx context.Context, fence Fence, b Backfill) (err error) {
+// DropOrphanBackfill deletes a backfill request whose job is gone. It
+// reports false, and deletes nothing, if the job exists after all (its watch
+// event is late) or the request changed.
+func (s *Store) DropOrphanBackfill(ctx context.Context, fence Fence, b Backfill) (dropped bool, err error) {
 	defer s.track("backfill_drop", time.Now(), &err)
-	_, err = s.c.Txn(ctx).If(fence.cmp(), clientv3.Compare(clientv3.ModRevision(s.k.backfill(b.ID)), "=", b.ModRevision)).
+	resp, err := s.c.Txn(ctx).If(fence.cmp(), clientv3.Compare(clientv3.ModRevision(s.k.backfill(b.ID)), "=", b.ModRevision),
+		clientv3.Compare(clientv3.CreateRevision(s.k.job(b.Job)), "=", 0)).
 		Then(clientv3.OpDelete(s.k.backfill(b.ID))).Commit()
-	return wrap("drop backfill", err)
+	if err != nil {
+		return false, wrap("drop backfill", err)
+	}
+	return resp.Succeeded, nil
 }
 
 // BackfillEvent is a backfill request that appeared or progressed (set) or

@@ -124,3 +124,33 @@ func TestBatchesAreAllOrNothing(t *testing.T) {
 		}
 	}
 }
+
+// TestDropOrphanBackfill: a backfill is dropped only once its job is gone,
+// whatever the leader's (possibly late) view of the jobs says.
+func TestDropOrphanBackfill(t *testing.T) {
+	e, st, spec := setup(t)
+	ctx := context.Background()
+	_, fence := campaign(t, e.Client, st, "node-a")
+	b := store.Backfill{ID: "b1", Job: spec.Name, Fires: []time.Time{t0}, CreatedAt: t0}
+	if err := st.CreateBackfill(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	key := "/pink/schedule/backfills/b1"
+	resp, err := e.Client.Get(ctx, key)
+	if err != nil || len(resp.Kvs) != 1 {
+		t.Fatalf("backfill not stored: %v", err)
+	}
+	b.ModRevision = resp.Kvs[0].ModRevision
+	if dropped, err := st.DropOrphanBackfill(ctx, fence, b); err != nil || dropped {
+		t.Fatalf("drop while the job exists: %v %v, want not dropped", dropped, err)
+	}
+	if err := st.DeleteJob(ctx, spec.Name, t0); err != nil {
+		t.Fatal(err)
+	}
+	if dropped, err := st.DropOrphanBackfill(ctx, fence, b); err != nil || !dropped {
+		t.Fatalf("drop after the job is gone: %v %v, want dropped", dropped, err)
+	}
+	if keys := e.Keys(t, key); len(keys) != 0 {
+		t.Fatalf("backfill left: %v", keys)
+	}
+}

@@ -38,7 +38,7 @@ func setup(t *testing.T) (*pinktest.Etcd, *store.Store, job.Spec) {
 	return e, st, spec
 }
 
-func campaign(t *testing.T, cli *clientv3.Client, st *store.Store, id string) (*concurrency.Session, store.Fence) {
+func campaign(t testing.TB, cli *clientv3.Client, st *store.Store, id string) (*concurrency.Session, store.Fence) {
 	t.Helper()
 	sess, err := concurrency.NewSession(cli, concurrency.WithTTL(5))
 	if err != nil {
