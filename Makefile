@@ -5,7 +5,7 @@ PKGS := ./...
 # apt-get needs root; use sudo when not running as root.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: dev build test deps lint unit dashboards
+.PHONY: dev build test deps lint unit dashboards bench
 
 ## dev: run pink dev (embedded etcd, scheduler, worker, API on 127.0.0.1:8080)
 dev:
@@ -40,3 +40,8 @@ unit:
 ## dashboards: regenerate dashboards/*.json from pkg/dashboards
 dashboards:
 	$(GO) test ./pkg/dashboards -run TestCommittedJSONIsGenerated -update
+
+## bench: the Go benchmarks of the hot paths, 6 times each (compare with benchstat against
+## docs/go-bench.txt); the cluster benchmarks are scripts/bench.sh (docs/benchmarks.md)
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -count 6 ./pkg/job ./pkg/snapshot ./pkg/scheduler ./pkg/store

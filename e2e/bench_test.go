@@ -8,7 +8,7 @@ import (
 // benchFields are the keys every pink bench JSON report has, and the kind
 // of value each holds.
 var benchFields = map[string]string{
-	"jobs": "number", "idle_jobs": "number", "schedulers": "number", "workers": "number", "schedule": "string", "window_seconds": "number",
+	"runs": "number", "jobs": "number", "idle_jobs": "number", "schedulers": "number", "workers": "number", "schedule": "string", "window_seconds": "number",
 	"runs_per_second": "number", "fires_expected": "number", "fires_ran": "number", "missed": "number",
 	"duplicates": "number", "retried": "number", "schedule_lag_p50": "number", "schedule_lag_p99": "number",
 	"schedule_lag_max": "number", "dispatch_lag_p99": "number", "start_lag_p50": "number", "start_lag_p99": "number",

@@ -29,6 +29,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	killWorker := f.duration("kill-worker-every", 0, "kill a worker this often (and start another)")
 	conc := f.int("baseline-concurrency", 64, "goroutines of the etcd baseline load")
 	baselineFor := f.duration("baseline-duration", 3*time.Second, "how long each etcd baseline load runs")
+	runs := f.int("runs", 1, "run the benchmark this many times and report medians (misses and duplicates add up)")
 	asJSON := f.bool("json", false, "print the result as JSON")
 	profile := f.string("cpu-profile", "", "write a CPU profile of the measured window (workers and embedded etcd) to this file")
 	lf := addLogFlags(f)
@@ -39,14 +40,35 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	res, err := bench.Run(ctx, bench.Config{
+	cfg := bench.Config{
 		Endpoints: splitList(*endpoints), Schedulers: *schedulers, Workers: *workers, WorkerCapacity: *capacity,
 		Jobs: *jobs, IdleJobs: *idle, NoJobLabel: *noJobLabel, Schedule: *schedule, RunTime: *runTime, Warmup: *warmup, Duration: *duration, SessionTTL: *ttl,
 		KillLeaderEvery: *killLeader, StopLeaderEvery: *stopLeader, KillWorkerEvery: *killWorker, BaselineConcurrency: *conc, BaselineDuration: *baselineFor, CPUProfile: *profile, Logger: log,
-	})
-	if err != nil {
-		return err
 	}
+	for name, v := range map[string]int{"runs": *runs, "jobs": *jobs, "schedulers": *schedulers, "workers": *workers,
+		"capacity": *capacity, "baseline-concurrency": *conc} {
+		if v < 1 {
+			return fmt.Errorf("%w: --%s must be at least 1", errUsage, name)
+		}
+	}
+	if *idle < 0 {
+		return fmt.Errorf("%w: --idle-jobs must not be negative", errUsage)
+	}
+	for name, d := range map[string]time.Duration{"duration": *duration, "warmup": *warmup, "baseline-duration": *baselineFor, "session-ttl": *ttl} {
+		if d <= 0 {
+			return fmt.Errorf("%w: --%s must be positive", errUsage, name)
+		}
+	}
+	var results []*bench.Result
+	for i := range *runs {
+		log.Info("benchmark run", "run", i+1, "of", *runs)
+		r, err := bench.Run(ctx, cfg)
+		if err != nil {
+			return err
+		}
+		results = append(results, r)
+	}
+	res := bench.Median(results)
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")

@@ -115,6 +115,8 @@ const (
 
 // Result holds the figures of a run. Durations are seconds.
 type Result struct {
+	// Runs is how many runs the figures are the median of.
+	Runs          int     `json:"runs"`
 	Jobs          int     `json:"jobs"`
 	IdleJobs      int     `json:"idle_jobs"`
 	Schedulers    int     `json:"schedulers"`
@@ -219,7 +221,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("no fire within a minute of starting the schedulers: %w", err)
 	}
-	res := &Result{Jobs: cfg.Jobs, IdleJobs: cfg.IdleJobs, Schedulers: cfg.Schedulers, Workers: cfg.Workers, Schedule: cfg.Schedule,
+	res := &Result{Runs: 1, Jobs: cfg.Jobs, IdleJobs: cfg.IdleJobs, Schedulers: cfg.Schedulers, Workers: cfg.Workers, Schedule: cfg.Schedule,
 		LeaderReadySeconds: firstFire.Sub(spawned).Seconds(), LeaderFailoverSeconds: []float64{}, LeaderResignSeconds: []float64{}, WorkerFailoverSeconds: []float64{}}
 	log.Info("first fire", "after_seconds", res.LeaderReadySeconds)
 
@@ -531,6 +533,7 @@ func (r *Result) describe() [][2]string {
 	return [][2]string{
 		{"jobs × schedule", fmt.Sprintf("%d × %q (+ %d idle)", r.Jobs, r.Schedule, r.IdleJobs)},
 		{"schedulers / workers", fmt.Sprintf("%d / %d", r.Schedulers, r.Workers)},
+		{"runs (figures are medians)", fmt.Sprint(r.Runs)},
 		{"window", fmt.Sprintf("%.1fs", r.WindowSeconds)},
 		{"runs per second", f(r.RunsPerSecond)},
 		{"fires expected / ran", fmt.Sprintf("%d / %d", r.FiresExpected, r.FiresRan)},

@@ -19,6 +19,27 @@ import (
 // Stops happen while window lasts; a measurement may finish after it, while
 // ctx lasts.
 func killLeaders(window, ctx context.Context, st *store.Store, procs *schedulers, rec *recorder, obs *observer, every time.Duration, graceful bool, log *slog.Logger) []float64 {
+	return periodically(window, every, func() (float64, bool) {
+		now := time.Now()
+		sleep(window, now.Truncate(time.Second).Add(time.Second-stopAhead).Sub(now))
+		leader, err := st.Leader(ctx)
+		if err != nil || leader == "" || window.Err() != nil {
+			return 0, false
+		}
+		stopped := time.Now()
+		if err := procs.kill(leader, graceful); err != nil {
+			log.Warn("stop leader", "err", err)
+			return 0, false
+		}
+		log.Info("stopped the leader", "node", leader, "graceful", graceful)
+		next, ok := rec.nextDispatchAfter(ctx, obs, stopped, measureLimit(every, procs.cfg.SessionTTL))
+		return next.Sub(stopped).Seconds(), ok
+	})
+}
+
+// periodically calls measure every interval until window ends and returns
+// the figures it measured.
+func periodically(window context.Context, every time.Duration, measure func() (float64, bool)) []float64 {
 	out := []float64{}
 	tick := time.NewTicker(every)
 	defer tick.Stop()
@@ -28,22 +49,16 @@ func killLeaders(window, ctx context.Context, st *store.Store, procs *schedulers
 			return out
 		case <-tick.C:
 		}
-		now := time.Now()
-		sleep(window, now.Truncate(time.Second).Add(time.Second-stopAhead).Sub(now))
-		leader, err := st.Leader(ctx)
-		if err != nil || leader == "" || window.Err() != nil {
-			continue
-		}
-		stopped := time.Now()
-		if err := procs.kill(leader, graceful); err != nil {
-			log.Warn("stop leader", "err", err)
-			continue
-		}
-		log.Info("stopped the leader", "node", leader, "graceful", graceful)
-		if next, ok := rec.nextDispatchAfter(ctx, obs, stopped, every); ok {
-			out = append(out, next.Sub(stopped).Seconds())
+		if v, ok := measure(); ok {
+			out = append(out, v)
 		}
 	}
+}
+
+// measureLimit is how long a failover measurement waits: a failover slower
+// than the stops' interval is still a figure, and a slow machine's one.
+func measureLimit(every, ttl time.Duration) time.Duration {
+	return max(every, 3*ttl+10*time.Second)
 }
 
 // stopAhead is how long before a whole second a leader is stopped.
@@ -53,19 +68,11 @@ const stopAhead = 50 * time.Millisecond
 // one), and returns, per kill, the time until the last of the snapshots it
 // held was dispatched elsewhere.
 func killWorkers(window, ctx context.Context, st *store.Store, f *fleet, rec *recorder, obs *observer, every time.Duration, log *slog.Logger) []float64 {
-	out := []float64{}
-	tick := time.NewTicker(every)
-	defer tick.Stop()
-	for {
-		select {
-		case <-window.Done():
-			return out
-		case <-tick.C:
-		}
+	return periodically(window, every, func() (float64, bool) {
 		id := f.kill()
 		killed := time.Now()
 		if id == "" {
-			continue
+			return 0, false
 		}
 		held := map[string]bool{}
 		live, err := st.ListLive(ctx, "bench", "")
@@ -80,10 +87,9 @@ func killWorkers(window, ctx context.Context, st *store.Store, f *fleet, rec *re
 		if err := f.start(); err != nil {
 			log.Warn("start a worker", "err", err)
 		}
-		if last, ok := rec.redispatched(ctx, obs, held, id, every); ok {
-			out = append(out, last.Sub(killed).Seconds())
-		}
-	}
+		last, ok := rec.redispatched(ctx, obs, held, id, measureLimit(every, f.cfg.SessionTTL))
+		return last.Sub(killed).Seconds(), ok
+	})
 }
 
 // nextDispatchAfter waits up to limit for a run of a fire due after t and

@@ -109,6 +109,10 @@ type term struct {
 	last map[string]*store.JobLast
 	// backfills are the backfill requests not yet turned into snapshots.
 	backfills map[string]*store.Backfill
+	// paused counts the paused jobs; resumable holds those with a
+	// paused_until.
+	paused    int
+	resumable map[string]*jobState
 	// intervals caches Schedule.Interval by schedule and zone: many jobs
 	// share a schedule, and a sparse one costs many Next calls.
 	intervals map[string]time.Duration
@@ -133,7 +137,7 @@ func newTerm(s *Scheduler, fence store.Fence) *term {
 		jobs: map[string]*jobState{}, cursors: map[string]time.Time{}, groups: map[string]*groupState{},
 		in: make(chan batch, 64), synced: map[string]bool{},
 		live: map[string]*store.Live{}, byJob: map[string]map[string]*store.Live{}, fires: map[string]*store.ShardedFire{},
-		last: map[string]*store.JobLast{}, backfills: map[string]*store.Backfill{}, intervals: map[string]time.Duration{}}
+		last: map[string]*store.JobLast{}, backfills: map[string]*store.Backfill{}, intervals: map[string]time.Duration{}, resumable: map[string]*jobState{}}
 }
 
 func (t *term) group(name string) *groupState {
@@ -293,6 +297,7 @@ func (t *term) onJob(ev store.JobEvent) {
 	js := t.jobs[ev.Name]
 	if ev.Spec == nil {
 		if js != nil {
+			t.unindexJob(js)
 			t.queue.remove(js)
 			delete(t.jobs, ev.Name)
 			t.s.cfg.Metrics.DeleteJob(js.spec.Name, js.spec.Group)
@@ -301,6 +306,9 @@ func (t *term) onJob(ev store.JobEvent) {
 	}
 	if js != nil && js.spec.Revision >= ev.Spec.Revision {
 		return
+	}
+	if js != nil {
+		t.unindexJob(js)
 	}
 	sched, err := ev.Spec.ParsedSchedule()
 	if err != nil {
@@ -327,10 +335,29 @@ func (t *term) onJob(ev store.JobEvent) {
 		t.group(ev.Spec.Group)
 	}
 	js.spec, js.sched = *ev.Spec, sched
+	t.indexJob(js)
 	js.interval = t.interval(sched)
 	t.reschedule(js)
 	t.exportLast(ev.Name)
 	t.s.cfg.Metrics.SetJobUpdated(js.spec.Name, js.spec.Group, js.spec.UpdatedAt)
+}
+
+// indexJob counts js among the paused jobs, and among those that resume by
+// themselves, so that no step has to scan every job; unindexJob undoes it.
+func (t *term) indexJob(js *jobState) {
+	if js.spec.Paused {
+		t.paused++
+		if js.spec.PausedUntil != nil {
+			t.resumable[js.spec.Name] = js
+		}
+	}
+}
+
+func (t *term) unindexJob(js *jobState) {
+	if js.spec.Paused {
+		t.paused--
+	}
+	delete(t.resumable, js.spec.Name)
 }
 
 // interval is sched's nominal interval, computed once per term for each
@@ -581,7 +608,7 @@ func (t *term) step(ctx context.Context) error {
 func (t *term) autoResume(ctx context.Context) error {
 	now := t.s.cfg.Now()
 	t.nextResume = time.Time{}
-	for _, js := range t.jobs {
+	for _, js := range t.resumable {
 		until := js.spec.PausedUntil
 		if !js.spec.Paused || until == nil || js.staleRev == js.spec.Revision {
 			continue
@@ -609,15 +636,7 @@ func (t *term) autoResume(ctx context.Context) error {
 
 func (t *term) updateGauges() {
 	m := t.s.cfg.Metrics
-	active, paused := 0, 0
-	for _, js := range t.jobs {
-		if js.spec.Paused {
-			paused++
-		} else {
-			active++
-		}
-	}
-	m.SetJobs(active, paused)
+	m.SetJobs(len(t.jobs)-t.paused, t.paused)
 	for name, g := range t.groups {
 		m.SetGroup(name, len(g.clients), len(g.pending), len(g.assigned))
 	}

@@ -27,14 +27,7 @@ func TestBatchesAreAllOrNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	lease, err := e.Client.Grant(ctx, 30)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w1 := store.Client{ID: "w1", Group: "g", Capacity: 8}
-	if w1.CreateRevision, err = st.RegisterClient(ctx, lease.ID, w1); err != nil {
-		t.Fatal(err)
-	}
+	w1 := register(t, e, st, "w1")
 	t1, t2 := t0.Add(time.Second), t0.Add(2*time.Second)
 
 	unchanged := func(step string, f func()) {

@@ -37,14 +37,7 @@ func BenchmarkWriteFires(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
-			lease, err := e.Client.Grant(ctx, 60)
-			if err != nil {
-				b.Fatal(err)
-			}
-			w := store.Client{ID: "w1", Group: "g", Capacity: 8}
-			if w.CreateRevision, err = st.RegisterClient(ctx, lease.ID, w); err != nil {
-				b.Fatal(err)
-			}
+			w := register(b, e, st, "w1")
 			_, fence := campaign(b, e.Client, st, "node-a")
 			at := t0
 			for b.Loop() {

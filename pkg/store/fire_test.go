@@ -54,6 +54,21 @@ func campaign(t testing.TB, cli *clientv3.Client, st *store.Store, id string) (*
 	return sess, store.Fence{Key: el.Key(), Rev: el.Rev()}
 }
 
+// register registers client id of group g under a fresh lease.
+func register(t testing.TB, e *pinktest.Etcd, st *store.Store, id string) store.Client {
+	t.Helper()
+	ctx := context.Background()
+	lease, err := e.Client.Grant(ctx, 60)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := store.Client{ID: id, Group: "g", Capacity: 8}
+	if c.CreateRevision, err = st.RegisterClient(ctx, lease.ID, c); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
 func fireAt(spec job.Spec, at time.Time, c *store.Client) store.Fire {
 	snap := snapshot.Snapshot{ID: snapshot.CronID(spec.Name, at), Job: spec.Name, Group: spec.Group, Target: spec.Target,
 		Trigger: snapshot.TriggerCron, Attempt: 1, ShardTotal: 1, ScheduledAt: at, CreatedAt: at}
@@ -175,19 +190,7 @@ func TestClaimAndCompleteFenceZombies(t *testing.T) {
 	e, st, spec := setup(t)
 	ctx := context.Background()
 	_, fence := campaign(t, e.Client, st, "node-a")
-	reg := func(id string) store.Client {
-		lease, err := e.Client.Grant(ctx, 30)
-		if err != nil {
-			t.Fatal(err)
-		}
-		c := store.Client{ID: id, Group: "g", Capacity: 1}
-		c.CreateRevision, err = st.RegisterClient(ctx, lease.ID, c)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return c
-	}
-	w1, w2 := reg("w1"), reg("w2")
+	w1, w2 := register(t, e, st, "w1"), register(t, e, st, "w2")
 	t1 := t0.Add(time.Second)
 	if res, err := st.WriteFire(ctx, fence, fireAt(spec, t1, &w1), t1); err != nil || res.Outcome != store.FireWritten {
 		t.Fatalf("fire: %v %v", res.Outcome, err)
