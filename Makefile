@@ -18,11 +18,12 @@ build:
 ## test: install the test tools, then formatting, vet, and every test with the race detector
 test: deps lint unit
 
-## deps: the tools the tests run for real: prometheus, promtool, amtool (Debian packages).
+## deps: the tools the tests run for real: prometheus, promtool, alertmanager, amtool (Debian packages).
 ## The real etcd server the chaos test runs is built from go.mod by the test itself.
 deps:
-	@if command -v prometheus >/dev/null && command -v promtool >/dev/null && command -v amtool >/dev/null; then \
-		echo "prometheus, promtool and amtool are installed"; \
+	@if command -v prometheus >/dev/null && command -v promtool >/dev/null && command -v amtool >/dev/null && \
+		{ command -v prometheus-alertmanager || command -v alertmanager; } >/dev/null; then \
+		echo "prometheus, promtool, alertmanager and amtool are installed"; \
 	else \
 		echo "installing prometheus and prometheus-alertmanager (apt)"; \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
@@ -34,8 +35,12 @@ lint:
 	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(PKGS)
 
+## unit: every test with the race detector; prints the chaos test's figures (e2e.TestChaos)
 unit:
-	$(GO) test -race -count=1 -timeout 20m $(PKGS)
+	@figures="$$(mktemp)"; \
+	PINK_CHAOS_FIGURES="$$figures" $(GO) test -race -count=1 -timeout 20m $(PKGS); rc=$$?; \
+	if [ -s "$$figures" ]; then echo "chaos test figures (docs/guarantees.md):"; cat "$$figures"; fi; \
+	rm -f "$$figures"; exit $$rc
 
 ## dashboards: regenerate dashboards/*.json from pkg/dashboards
 dashboards:

@@ -77,10 +77,14 @@ func TestPromtool(t *testing.T) {
 
 var heading = regexp.MustCompile(`(?m)^## (Pink\w+)\s*$`)
 
+// template is a Go template action that reads the alert's value or labels.
+var template = regexp.MustCompile(`\{\{[^}]*\$(value|labels)[^}]*\}\}`)
+
 // TestAlertsAreComplete: every alert has a severity, a static summary, a
-// templated description, a runbook section, and unit tests that see it
-// fire and see it silent (just before its `for` elapses, when it has one);
-// every recording rule has a test.
+// description templated with its value or labels, a runbook section, and
+// unit tests that see it fire, see it silent just before its `for` elapses
+// (when it has one), and see it silent on healthy input in a test of its own
+// (one that never expects it to fire); every recording rule has a test.
 func TestAlertsAreComplete(t *testing.T) {
 	var alerts ruleFile
 	load(t, "pink-alerts.yml", &alerts)
@@ -109,8 +113,8 @@ func TestAlertsAreComplete(t *testing.T) {
 			if a["summary"] == "" || strings.Contains(a["summary"], "{{") {
 				t.Errorf("%s: summary must be static: %q", r.Alert, a["summary"])
 			}
-			if a["description"] == "" {
-				t.Errorf("%s: no description", r.Alert)
+			if !template.MatchString(a["description"]) {
+				t.Errorf("%s: description must be templated with {{ $value }} or {{ $labels.x }}: %q", r.Alert, a["description"])
 			}
 			if want := "https://github.com/pink-scheduler/pink/blob/main/docs/runbooks.md#" + strings.ToLower(r.Alert); a["runbook_url"] != want {
 				t.Errorf("%s: runbook_url %q, want %q", r.Alert, a["runbook_url"], want)
@@ -118,26 +122,31 @@ func TestAlertsAreComplete(t *testing.T) {
 			if !sections[r.Alert] {
 				t.Errorf("%s: docs/runbooks.md has no section \"## %s\"", r.Alert, r.Alert)
 			}
-			fires, silent, silentBeforeFor := false, false, r.For == ""
+			fires, healthy, silentBeforeFor := false, false, r.For == ""
 			var forDur time.Duration
 			if r.For != "" {
 				forDur, _ = time.ParseDuration(r.For)
 			}
 			var firstFiring time.Duration = -1
 			for _, tc := range tests.Tests {
+				checked, firesHere := false, false
 				for _, c := range tc.AlertRuleTest {
 					if c.Alertname != r.Alert {
 						continue
 					}
+					checked = true
 					at, _ := time.ParseDuration(c.EvalTime)
 					if len(c.ExpAlerts) > 0 {
-						fires = true
+						fires, firesHere = true, true
 						if firstFiring < 0 || at < firstFiring {
 							firstFiring = at
 						}
-					} else {
-						silent = true
 					}
+				}
+				// A test that checks the alert and never expects it is the
+				// healthy-input case.
+				if checked && !firesHere {
+					healthy = true
 				}
 				// A silent check 15s before the first firing one, in the
 				// same test, shows the `for` is honored.
@@ -161,8 +170,8 @@ func TestAlertsAreComplete(t *testing.T) {
 					}
 				}
 			}
-			if !fires || !silent || !silentBeforeFor {
-				t.Errorf("%s: unit tests: fires %v, silent case %v, silent just before `for` %v", r.Alert, fires, silent, silentBeforeFor)
+			if !fires || !healthy || !silentBeforeFor {
+				t.Errorf("%s: unit tests: fires %v, healthy-input test %v, silent just before `for` %v", r.Alert, fires, healthy, silentBeforeFor)
 			}
 		}
 	}
@@ -174,10 +183,13 @@ func TestAlertsAreComplete(t *testing.T) {
 			if r.Record == "" {
 				continue
 			}
+			// The test's expression is the recorded series, maybe with a
+			// selector: pink:x{...}, not pink:x_y.
+			reads := regexp.MustCompile(`^` + regexp.QuoteMeta(r.Record) + `(\{|\s|$)`)
 			tested := false
 			for _, tc := range tests.Tests {
 				for _, e := range tc.PromQLExprTest {
-					if strings.HasPrefix(e.Expr, r.Record) {
+					if reads.MatchString(e.Expr) {
 						tested = true
 					}
 				}

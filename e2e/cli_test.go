@@ -8,6 +8,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +17,7 @@ import (
 	"github.com/pink-scheduler/pink/pkg/auth"
 	"github.com/pink-scheduler/pink/pkg/etcdembed"
 	"github.com/pink-scheduler/pink/pkg/pinktest"
+	"github.com/pink-scheduler/pink/pkg/snapshot"
 )
 
 // pinkCLI runs the pink binary as a client and returns its exit code and
@@ -115,8 +118,8 @@ func TestCLI(t *testing.T) {
 		{"pause", as("operator"), []string{"jobs", "pause", "cleanup", "--until", "2h", "--reason", "noisy"}, 0,
 			[]string{"paused job cleanup until "}},
 		{"preview", as("viewer"), []string{"jobs", "preview", "report", "-n", "2"}, 0, []string{"AT", "UTC", "+01:00"}},
-		{"bad schedule", as("viewer"), []string{"schedule", "validate", "61 * * * *"}, 6, nil},
-		{"good schedule", as("viewer"), []string{"schedule", "validate", "30 2 * * *", "--timezone", "America/New_York"}, 0, []string{"-05:00"}},
+		{"bad schedule", as("operator"), []string{"schedule", "validate", "61 * * * *"}, 6, nil},
+		{"good schedule", as("operator"), []string{"schedule", "validate", "30 2 * * *", "--timezone", "America/New_York"}, 0, []string{"-05:00"}},
 		{"audit", as("viewer"), []string{"audit", "list"}, 0, []string{"job.pause", "cleanup", "operator-bot", "noisy", "job.create", "ci deploy"}},
 		{"usage: no name", as("viewer"), []string{"jobs", "get"}, 2, nil},
 		{"usage: runs without job", as("viewer"), []string{"runs", "list"}, 2, nil},
@@ -211,4 +214,233 @@ func TestTLS(t *testing.T) {
 		status, _, err := api.TryDo("GET", "/readyz", nil)
 		return err == nil && status == 503, fmt.Sprintf("readyz %d %v, want 503", status, err)
 	})
+}
+
+// cliCluster starts a scheduler with authentication (no workers, so live
+// snapshots stay put) and applies applyFile as admin.
+func cliCluster(t *testing.T) (etcd *pinktest.Etcd, addr string, roles map[string]string, as func(role string) []string) {
+	t.Helper()
+	etcd = pinktest.StartEtcd(t)
+	roles = map[string]string{"viewer": "v-secret", "operator": "o-secret", "admin": "a-secret"}
+	addr = pinktest.FreeAddr(t)
+	pinktest.StartProcess(t, "scheduler", nil, "scheduler", "--etcd-endpoints", strings.Join(etcd.Endpoints, ","),
+		"--listen", addr, "--api-tokens-file", writeTokens(t, roles)).WaitOutput("scheduler node starting", 30*time.Second)
+	as = func(role string) []string { return []string{"PINK_SERVER=http://" + addr, "PINK_TOKEN=" + roles[role]} }
+	if code, out, errOut := pinkCLI(t, as("admin"), "apply", "-f", writeFile(t, applyFile)); code != 0 {
+		t.Fatalf("apply: exit %d\n%s%s", code, out, errOut)
+	}
+	return etcd, addr, roles, as
+}
+
+func writeFile(t *testing.T, content string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "file.yaml")
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// cliStep is one CLI call with its exact exit code and, when set, its
+// exact stdout or lines stdout must contain.
+type cliStep struct {
+	name     string
+	env      []string
+	args     []string
+	code     int
+	stdout   *string
+	contains []string
+	stderr   string
+}
+
+func exactly(s string) *string { return &s }
+
+func runSteps(t *testing.T, steps []cliStep) {
+	t.Helper()
+	for _, s := range steps {
+		code, out, errOut := pinkCLI(t, s.env, s.args...)
+		if code != s.code {
+			t.Errorf("%s: pink %s: exit %d, want %d\nstdout: %s\nstderr: %s", s.name, strings.Join(s.args, " "), code, s.code, out, errOut)
+			continue
+		}
+		if s.stdout != nil && out != *s.stdout {
+			t.Errorf("%s: stdout\n%q\nwant\n%q", s.name, out, *s.stdout)
+		}
+		for _, want := range s.contains {
+			if !strings.Contains(out, want) {
+				t.Errorf("%s: stdout lacks %q:\n%s", s.name, want, out)
+			}
+		}
+		if !strings.Contains(errOut, s.stderr) {
+			t.Errorf("%s: stderr lacks %q:\n%s", s.name, s.stderr, errOut)
+		}
+	}
+}
+
+// TestCLICommands covers the commands TestCLI does not: groups create,
+// jobs resume and backfill, snapshots list and delete, runs list and get,
+// and the --server and --token flags.
+func TestCLICommands(t *testing.T) {
+	_, addr, roles, as := cliCluster(t)
+	server := "http://" + addr
+
+	// Two live snapshots of report: no worker of batch runs them.
+	runSteps(t, []cliStep{
+		{name: "trigger", env: as("operator"), args: []string{"jobs", "trigger", "report"}, contains: []string{"triggered job report: snapshot report@"}},
+		{name: "trigger forced", env: as("operator"), args: []string{"jobs", "trigger", "report", "--force"}, contains: []string{"triggered job report: snapshot report@"}},
+	})
+	code, out, errOut := pinkCLI(t, as("viewer"), "snapshots", "list", "--job", "report", "-o", "json")
+	var live struct {
+		Snapshots []struct{ ID, Job, State, Trigger string } `json:"snapshots"`
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &live) != nil || len(live.Snapshots) != 2 {
+		t.Fatalf("snapshots list -o json: exit %d\n%s%s", code, out, errOut)
+	}
+	for _, s := range live.Snapshots {
+		if s.Job != "report" || s.Trigger != "manual" || s.State != "pending" {
+			t.Errorf("live snapshot %+v, want a pending manual one of report", s)
+		}
+	}
+	id := live.Snapshots[0].ID
+	code, out, _ = pinkCLI(t, as("viewer"), "snapshots", "list", "--group", "batch")
+	if rows := strings.Split(strings.TrimSpace(out), "\n"); code != 0 || len(rows) != 3 ||
+		strings.Join(strings.Fields(rows[0]), " ") != "ID STATE TRIGGER ATTEMPT SCHEDULED CLIENT" || !strings.Contains(out, id) {
+		t.Errorf("snapshots list --group batch: exit %d\n%s", code, out)
+	}
+
+	runSteps(t, []cliStep{
+		// snapshots delete cancels a live snapshot; it becomes a canceled run.
+		{name: "viewer may not cancel", env: as("viewer"), args: []string{"snapshots", "delete", id}, code: 5},
+		{name: "cancel", env: as("operator"), args: []string{"snapshots", "delete", id}, stdout: exactly("canceled snapshot " + id + "\n")},
+		{name: "cancel again", env: as("operator"), args: []string{"snapshots", "delete", id}, code: 3, stderr: "no such live snapshot"},
+		{name: "cancel -o json", env: as("operator"), args: []string{"snapshots", "delete", live.Snapshots[1].ID, "-o", "json"},
+			stdout: exactly("{\n  \"id\": \"" + live.Snapshots[1].ID + "\",\n  \"status\": \"canceled\"\n}\n")},
+		{name: "no live snapshots left", env: as("viewer"), args: []string{"snapshots", "list", "--job", "report"},
+			stdout: exactly("ID  STATE  TRIGGER  ATTEMPT  SCHEDULED  CLIENT\n")},
+		{name: "runs of a job without runs", env: as("viewer"), args: []string{"runs", "list", "--job", "cleanup"},
+			stdout: exactly("ID  STATUS  TRIGGER  SCHEDULED  DURATION  CLIENT  ERROR\n")},
+		{name: "runs of a job that never existed", env: as("viewer"), args: []string{"runs", "list", "--job", "ghost"},
+			stdout: exactly("ID  STATUS  TRIGGER  SCHEDULED  DURATION  CLIENT  ERROR\n")},
+		{name: "runs of an invalid job name", env: as("viewer"), args: []string{"runs", "list", "--job", "Ghost!"}, code: 6},
+		{name: "run missing", env: as("viewer"), args: []string{"runs", "get", "report@1"}, code: 3},
+	})
+
+	code, out, errOut = pinkCLI(t, as("viewer"), "runs", "list", "--job", "report", "-o", "json")
+	var page struct {
+		Runs []snapshot.Run `json:"runs"`
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &page) != nil || len(page.Runs) != 2 {
+		t.Fatalf("runs list --job report -o json: exit %d\n%s%s", code, out, errOut)
+	}
+	for _, r := range page.Runs {
+		if r.Job != "report" || r.Status != snapshot.StatusCanceled || r.Trigger != snapshot.TriggerManual || r.Error != "canceled through the API" {
+			t.Errorf("run %+v, want a canceled manual run of report", r)
+		}
+	}
+	code, out, _ = pinkCLI(t, as("viewer"), "runs", "list", "--job", "report", "--status", "canceled", "--limit", "1")
+	if rows := strings.Split(strings.TrimSpace(out), "\n"); code != 0 || len(rows) != 2 ||
+		strings.Join(strings.Fields(rows[0]), " ") != "ID STATUS TRIGGER SCHEDULED DURATION CLIENT ERROR" ||
+		!strings.HasPrefix(rows[1], page.Runs[0].ID+"  canceled  manual  ") || !strings.HasSuffix(rows[1], "canceled through the API") {
+		t.Errorf("runs list table: exit %d\n%s", code, out)
+	}
+	code, out, errOut = pinkCLI(t, as("viewer"), "runs", "get", page.Runs[1].ID)
+	var run snapshot.Run
+	if code != 0 || json.Unmarshal([]byte(out), &run) != nil || run.ID != page.Runs[1].ID || run.SnapshotID == "" ||
+		run.Status != snapshot.StatusCanceled || run.Job != "report" || run.Group != "batch" {
+		t.Errorf("runs get %s: exit %d %+v\n%s%s", page.Runs[1].ID, code, run, out, errOut)
+	}
+
+	runSteps(t, []cliStep{
+		// Resume after pause.
+		{name: "pause", env: as("operator"), args: []string{"jobs", "pause", "cleanup", "--reason", "maintenance"}, stdout: exactly("paused job cleanup\n")},
+		{name: "resume", env: as("operator"), args: []string{"jobs", "resume", "cleanup", "--reason", "done"}, stdout: exactly("resumed job cleanup\n")},
+		{name: "resume missing", env: as("operator"), args: []string{"jobs", "resume", "ghost"}, code: 3},
+		{name: "viewer may not resume", env: as("viewer"), args: []string{"jobs", "resume", "cleanup"}, code: 5},
+		// Backfill: @hourly from 00:00 to 02:30 is the fires at 00:00, 01:00, 02:00.
+		{name: "backfill bad times", env: as("operator"), args: []string{"jobs", "backfill", "cleanup", "--from", "yesterday", "--to", "today"}, code: 2,
+			stderr: "--from and --to must be RFC 3339 times"},
+		{name: "backfill empty range", env: as("operator"), args: []string{"jobs", "backfill", "cleanup", "--from", "2026-01-01T00:10:00Z", "--to", "2026-01-01T00:20:00Z"}, code: 6},
+		{name: "viewer may not backfill", env: as("viewer"), args: []string{"jobs", "backfill", "cleanup", "--from", "2026-01-01T00:00:00Z", "--to", "2026-01-01T02:30:00Z"}, code: 5},
+		// Groups.
+		{name: "create group", env: as("admin"), args: []string{"groups", "create", "extra", "--description", "extra workers"}, stdout: exactly("created group extra\n")},
+		{name: "create it again", env: as("admin"), args: []string{"groups", "create", "extra"}, code: 4},
+		{name: "operator may not create", env: as("operator"), args: []string{"groups", "create", "other"}, code: 5},
+		{name: "bad group name", env: as("admin"), args: []string{"groups", "create", "Extra!"}, code: 6},
+		{name: "groups list", env: as("viewer"), args: []string{"groups", "list"},
+			stdout: exactly("NAME   CLIENTS  DESCRIPTION\nbatch  0        batch workers\nextra  0        extra workers\n")},
+		// --server and --token as flags: no environment at all, and flags win over it.
+		{name: "flags only", args: []string{"groups", "list", "--server", server, "--token", roles["viewer"], "-o", "json"}, contains: []string{`"name": "extra"`}},
+		{name: "flags, wrong token", args: []string{"groups", "list", "--server", server, "--token", "nope"}, code: 5},
+		{name: "flags, no token", args: []string{"groups", "list", "--server", server}, code: 5},
+		{name: "--server beats PINK_SERVER", env: []string{"PINK_SERVER=http://127.0.0.1:1", "PINK_TOKEN=" + roles["viewer"]},
+			args: []string{"groups", "list", "--server", server}, contains: []string{"extra workers"}},
+		{name: "--token beats PINK_TOKEN", env: as("viewer"), args: []string{"groups", "delete", "extra", "--token", roles["admin"]},
+			stdout: exactly("deleted group extra\n")},
+		{name: "nothing listening", env: []string{"PINK_SERVER=http://127.0.0.1:1"}, args: []string{"groups", "list"}, code: 1},
+	})
+
+	code, out, errOut = pinkCLI(t, as("operator"), "jobs", "backfill", "cleanup", "--from", "2026-01-01T00:00:00Z", "--to", "2026-01-01T02:30:00Z", "--reason", "outage")
+	m := regexp.MustCompile(`^backfill (\S+) of job cleanup: 3 fires\n$`).FindStringSubmatch(out)
+	if code != 0 || m == nil {
+		t.Fatalf("backfill: exit %d\n%q%s", code, out, errOut)
+	}
+	code, out, _ = pinkCLI(t, as("viewer"), "snapshots", "list", "--job", "cleanup", "-o", "json")
+	live.Snapshots = nil
+	if code != 0 || json.Unmarshal([]byte(out), &live) != nil || len(live.Snapshots) != 3 {
+		t.Fatalf("snapshots after the backfill: exit %d\n%s", code, out)
+	}
+	var ids []string
+	for _, s := range live.Snapshots {
+		if s.Trigger != "backfill" || s.State != "pending" {
+			t.Errorf("backfill snapshot %+v", s)
+		}
+		ids = append(ids, s.ID)
+	}
+	sort.Strings(ids)
+	if got, want := strings.Join(ids, " "), fmt.Sprintf("cleanup@20260101T000000Z-b%[1]s cleanup@20260101T010000Z-b%[1]s cleanup@20260101T020000Z-b%[1]s", m[1]); got != want {
+		t.Errorf("backfill snapshots %s, want %s", got, want)
+	}
+}
+
+// TestCLIEnvIsNotBehaviour: PINK_* variables name where to connect, never
+// what to do: a stray PINK_PRUNE, PINK_FORCE, PINK_GROUP or PINK_DRY_RUN
+// changes nothing.
+func TestCLIEnvIsNotBehaviour(t *testing.T) {
+	etcd, _, _, as := cliCluster(t)
+	stray := func(role string, kv ...string) []string { return append(as(role), kv...) }
+	onlyReport := writeFile(t, applyFile[:strings.Index(applyFile, "  - name: cleanup")])
+	runSteps(t, []cliStep{
+		{name: "PINK_PRUNE does not prune", env: stray("admin", "PINK_PRUNE=true"), args: []string{"apply", "-f", onlyReport},
+			stdout: exactly("= group batch\n= job report\napplied: 0 created, 0 updated, 0 deleted, 2 unchanged\n")},
+		{name: "cleanup is still there", env: as("viewer"), args: []string{"jobs", "get", "cleanup"}, contains: []string{`"name": "cleanup"`}},
+		{name: "PINK_GROUP does not filter", env: stray("viewer", "PINK_GROUP=nothing"), args: []string{"jobs", "list", "-o", "json"},
+			contains: []string{`"name": "cleanup"`, `"name": "report"`}},
+		{name: "a live run of report", env: as("operator"), args: []string{"jobs", "trigger", "report"}, contains: []string{"triggered job report"}},
+		{name: "PINK_FORCE does not force", env: stray("operator", "PINK_FORCE=true"), args: []string{"jobs", "trigger", "report"}, code: 4},
+		{name: "PINK_DRY_RUN does not stop a change", env: stray("admin", "PINK_DRY_RUN=true"),
+			args:   []string{"apply", "-f", writeFile(t, strings.Replace(applyFile, "@hourly", "@daily", 1))},
+			stdout: exactly("= group batch\n= job report\n~ job cleanup: schedule: \"@hourly\" -> \"@daily\"\napplied: 0 created, 1 updated, 0 deleted, 2 unchanged\n")},
+		{name: "PINK_OUTPUT is a connection-style setting and applies", env: stray("viewer", "PINK_OUTPUT=json"), args: []string{"groups", "list"},
+			contains: []string{`"groups": [`}},
+		{name: "-o beats PINK_OUTPUT", env: stray("viewer", "PINK_OUTPUT=json"), args: []string{"groups", "list", "-o", "table"},
+			stdout: exactly("NAME   CLIENTS  DESCRIPTION\nbatch  0        batch workers\n")},
+	})
+
+	// A file whose last job names a group that exists nowhere changes
+	// nothing at all and says why (exit 6, bad input).
+	bad := writeFile(t, strings.Replace(applyFile, "batch workers", "renamed", 1)+
+		"  - {name: orphan, group: nowhere, schedule: '@daily', target: http, params: {url: 'http://127.0.0.1:1/'}}\n")
+	before := etcd.Keys(t, "/pink/job/")
+	groupsBefore, auditBefore := etcd.Keys(t, "/pink/group/"), etcd.Keys(t, "/pink/audit/")
+	runSteps(t, []cliStep{
+		{name: "unknown group", env: as("admin"), args: []string{"apply", "-f", bad, "--prune"}, code: 6, stdout: exactly(""),
+			stderr: "pink apply: " + bad + `: invalid apply file: jobs[2] (orphan): group "nowhere" is neither in the file nor in the cluster: add it under groups; nothing was changed`},
+		{name: "unknown group, dry run", env: as("admin"), args: []string{"apply", "-f", bad, "--dry-run"}, code: 6, stdout: exactly("")},
+	})
+	if after := etcd.Keys(t, "/pink/job/"); fmt.Sprint(after) != fmt.Sprint(before) {
+		t.Errorf("a refused apply changed jobs:\n%v\n->\n%v", before, after)
+	}
+	if fmt.Sprint(etcd.Keys(t, "/pink/group/")) != fmt.Sprint(groupsBefore) || fmt.Sprint(etcd.Keys(t, "/pink/audit/")) != fmt.Sprint(auditBefore) {
+		t.Error("a refused apply changed groups or the audit log")
+	}
 }

@@ -112,7 +112,15 @@ func TestTwoSchedulersOneLeader(t *testing.T) {
 	etcd := pinktest.StartEtcd(t)
 	procA, apiA := startScheduler(t, etcd.Endpoints, "node-a")
 	procB, apiB := startScheduler(t, etcd.Endpoints, "node-b")
-	startWorker(t, etcd.Endpoints, "w1")
+	// The worker finds etcd through PINK_ETCD_ENDPOINTS instead of the flag,
+	// and answers its own /healthz.
+	workerAddr := pinktest.FreeAddr(t)
+	pinktest.StartProcess(t, "worker w1", []string{"PINK_ETCD_ENDPOINTS=" + strings.Join(etcd.Endpoints, ",")},
+		"worker", "--group", "default", "--allow-shell", "--listen", workerAddr, "--name", "w1", "--lease-ttl", "2s").
+		WaitOutput("worker registered", 30*time.Second)
+	if status, body, err := pinktest.NewAPI(workerAddr).TryDo("GET", "/healthz", nil); err != nil || status != http.StatusOK || string(body) != `{"status":"ok"}`+"\n" {
+		t.Fatalf("worker /healthz: %d %q %v", status, body, err)
+	}
 
 	var leader string
 	pinktest.Eventually(t, 30*time.Second, func() (bool, string) {

@@ -3,6 +3,7 @@ package e2e
 import (
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"net/http"
 	"net/http/httptest"
@@ -11,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/pink-scheduler/pink/pkg/pinktest"
 	"github.com/pink-scheduler/pink/pkg/snapshot"
@@ -219,7 +222,29 @@ func TestMetrics(t *testing.T) {
 	}
 	checkExemplar(t, "http://"+workerAddr+"/metrics", okRuns)
 
-	// Leader change: the new leader exports the same etcd-derived values.
+	// Leader change: the new leader exports the same etcd-derived values,
+	// counters included. tick is paused first so the counters stand still:
+	// once every fire of tick has finished, the leader counted them all.
+	leader.JSON(t, "POST", "/api/v1/jobs/tick/pause", nil, http.StatusOK, nil)
+	lm["jobs paused"]++
+	var counters map[string]float64
+	pinktest.Eventually(t, 20*time.Second, func() (bool, string) {
+		counters = leaderCounters(t, pinktest.Scrape(t, leader.Base+"/metrics"))
+		fired := counters[`pink_fires_total{group="default",job_name="tick",trigger="cron"}`] +
+			counters[`pink_fires_total{group="default",job_name="tick",trigger="catchup"}`]
+		runs, err := leader.TryRuns("tick")
+		return err == nil && fired == float64(len(runs)), fmt.Sprintf("tick: %v fires counted, %d runs (%v)", fired, len(runs), err)
+	})
+	for series, want := range map[string]float64{
+		`pink_fires_total{group="default",job_name="ok",trigger="manual"}`:              3,
+		`pink_fires_total{group="empty",job_name="orphan",trigger="manual"}`:            0,
+		`pink_failovers_total{group="empty",reason="client_lost"}`:                      0,
+		`pink_fires_skipped_total{group="default",job_name="ok",reason="misfire_skip"}`: 0,
+	} {
+		if got, ok := counters[series]; !ok || got != want {
+			t.Errorf("leader %s = %v (exported %v), want %v", series, got, ok, want)
+		}
+	}
 	procs[li].Stop(30 * time.Second)
 	newLeader := follower
 	pinktest.Eventually(t, 30*time.Second, func() (bool, string) {
@@ -241,6 +266,9 @@ func TestMetrics(t *testing.T) {
 				return false, fmt.Sprintf("new leader's %s = %v, want %v", k, got[k], want)
 			}
 		}
+		if got := leaderCounters(t, g); !maps.Equal(got, counters) {
+			return false, fmt.Sprintf("new leader's counters\n%v\nwant the old leader's\n%v", got, counters)
+		}
 		return true, ""
 	})
 
@@ -255,6 +283,31 @@ func TestMetrics(t *testing.T) {
 		}
 		return n == 0, fmt.Sprintf("%d series of the deleted job remain", n)
 	})
+	// ... on the worker too.
+	pinktest.Eventually(t, 10*time.Second, func() (bool, string) {
+		g := pinktest.Scrape(t, "http://"+workerAddr+"/metrics")
+		n := pinktest.Series(t, g, "pink_worker_runs_total", map[string]string{"job_name": "fail"}) +
+			pinktest.Series(t, g, "pink_worker_run_duration_seconds", map[string]string{"job_name": "fail"})
+		return n == 0, fmt.Sprintf("%d worker series of the deleted job remain", n)
+	})
+	// Deleting a group removes its series.
+	newLeader.JSON(t, "DELETE", "/api/v1/jobs/orphan", nil, http.StatusOK, nil)
+	newLeader.JSON(t, "DELETE", "/api/v1/groups/empty", nil, http.StatusOK, nil)
+	pinktest.Eventually(t, 10*time.Second, func() (bool, string) {
+		g := pinktest.Scrape(t, newLeader.Base+"/metrics")
+		n := 0
+		for _, name := range []string{"pink_clients", "pink_snapshots_pending", "pink_snapshots_inflight", "pink_failovers_total"} {
+			n += pinktest.Series(t, g, name, map[string]string{"group": "empty"})
+		}
+		return n == 0, fmt.Sprintf("%d series of the deleted group remain", n)
+	})
+}
+
+// leaderCounters renders the leader-only counters of a scrape as
+// name{labels} -> value.
+func leaderCounters(t *testing.T, g prometheus.Gatherer) map[string]float64 {
+	t.Helper()
+	return pinktest.Values(t, g, "pink_fires_total", "pink_fires_skipped_total", "pink_runs_lost_total", "pink_failovers_total")
 }
 
 var exemplarLine = regexp.MustCompile(`(?m)^pink_worker_run_duration_seconds_bucket\{[^}]*job_name="ok"[^}]*\} \d+ # \{trace_id="([0-9a-f]{32})"\}`)
@@ -342,6 +395,41 @@ func TestTraces(t *testing.T) {
 	if tp := svc.parent(run.SnapshotID, 1); !strings.Contains(tp, run.TraceID) {
 		t.Errorf("the called service got traceparent %q, want trace %s", tp, run.TraceID)
 	}
+
+	// A manual trigger's trace starts with its own pink.fire too, made by
+	// the leader when it dispatches the trigger: fire -> dispatch -> execute.
+	api.JSON(t, "POST", "/api/v1/jobs/traced/trigger", nil, http.StatusAccepted, nil)
+	var manual snapshot.Run
+	pinktest.Eventually(t, 20*time.Second, func() (bool, string) {
+		for _, r := range api.Runs(t, "traced") {
+			if r.Trigger == snapshot.TriggerManual {
+				manual = r
+				return true, ""
+			}
+		}
+		return false, "no manual run of traced"
+	})
+	pinktest.Eventually(t, 20*time.Second, func() (bool, string) {
+		byName := map[string]span{}
+		for _, s := range otlp.get() {
+			if s.traceID == manual.TraceID {
+				byName[s.name] = s
+			}
+		}
+		fire, dispatch, execute := byName["pink.fire"], byName["pink.dispatch"], byName["pink.execute"]
+		switch {
+		case fire.name == "" || dispatch.name == "" || execute.name == "":
+			return false, fmt.Sprintf("spans of the manual run's trace %s: %v", manual.TraceID, keys(byName))
+		case fire.parentID != "" || dispatch.parentID != fire.spanID || execute.parentID != dispatch.spanID:
+			return false, fmt.Sprintf("manual trace parents: fire %q, dispatch %q (fire %s), execute %q (dispatch %s)",
+				fire.parentID, dispatch.parentID, fire.spanID, execute.parentID, dispatch.spanID)
+		case fire.service != "pink-scheduler" || execute.service != "pink-worker":
+			return false, fmt.Sprintf("services: fire %s, execute %s", fire.service, execute.service)
+		case fire.attrs["pink.trigger"] != "manual" || fire.attrs["pink.snapshot_id"] != manual.SnapshotID || execute.attrs["pink.trigger"] != "manual":
+			return false, fmt.Sprintf("manual trace attributes: fire %v, execute %v", fire.attrs, execute.attrs)
+		}
+		return true, ""
+	})
 
 	// Failover: attempt 1 is lost with its worker; attempt 2's trace links
 	// to attempt 1's.

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Runs the benchmark scenarios of docs/benchmarks.md and writes one JSON
-# report per scenario to $OUT (default ./bench-results). Takes about 30
-# minutes; run it on an otherwise idle machine.
+# report per scenario to $OUT (default ./bench-results), with a heap profile
+# of each scheduler at the end of the last run's window
+# ($OUT/<scenario>.heap.bench-s<i>). Prints, per scenario, the figures of
+# the page's tables (needs jq). Takes about 75 minutes; run it on an
+# otherwise idle machine.
 #   scripts/bench.sh            # every scenario
 #   scripts/bench.sh minute-10k # only the named ones
 set -euo pipefail
@@ -11,23 +14,52 @@ mkdir -p "$OUT"
 go build -o "$OUT/pink" ./cmd/pink
 
 declare -A scenarios=(
+  [second-10]="--jobs 10 --warmup 5s --duration 30s --runs 3"
   [second-1k]="--jobs 1000 --warmup 5s --duration 30s --runs 3"
   [second-2k]="--jobs 2000 --warmup 5s --duration 30s --runs 3"
   [second-3k]="--jobs 3000 --warmup 5s --duration 30s --runs 3"
   [minute-10k]="--jobs 10000 --schedule '0 * * * * *' --warmup 5s --duration 61s --runs 3"
   [registered-100k]="--jobs 10 --idle-jobs 100000 --no-job-label --warmup 2s --duration 5s --runs 3"
   [registered-100k-job-label]="--jobs 10 --idle-jobs 100000 --warmup 2s --duration 5s --runs 3"
-  [leader-kill]="--jobs 100 --schedulers 3 --kill-leader-every 15s --duration 60s"
-  [leader-stop]="--jobs 100 --schedulers 3 --stop-leader-every 10s --duration 60s"
-  [worker-kill]="--jobs 200 --workers 3 --run-time 500ms --kill-worker-every 10s --duration 60s"
+  [leader-kill]="--jobs 100 --schedulers 3 --kill-leader-every 15s --duration 60s --runs 3"
+  [leader-kill-ttl2]="--jobs 100 --schedulers 3 --session-ttl 2s --kill-leader-every 10s --duration 60s --runs 3"
+  [leader-stop]="--jobs 100 --schedulers 3 --stop-leader-every 10s --duration 60s --runs 3"
+  [worker-kill]="--jobs 200 --workers 3 --run-time 500ms --kill-worker-every 10s --duration 60s --runs 3"
 )
+order=(second-10 second-1k second-2k second-3k minute-10k registered-100k registered-100k-job-label
+  leader-kill leader-kill-ttl2 leader-stop worker-kill)
 names=("$@")
 if [ ${#names[@]} -eq 0 ]; then
-  names=(second-1k second-2k second-3k minute-10k registered-100k registered-100k-job-label leader-kill leader-stop worker-kill)
+  names=("${order[@]}")
 fi
+
+# summary prints the figures of a report as the page's tables show them:
+# medians, with the range of the runs behind the lag medians.
+summary() {
+  command -v jq >/dev/null || { echo "(install jq for a summary; the report is $1)" >&2; return; }
+  jq -r '
+    def ms: . * 1000 | round | tostring;
+    def rng(k): (.spread[k] // [.[k], .[k]]) | "\(.[0] | ms)–\(.[1] | ms)";
+    def mib: . / 1048576 | round | tostring;
+    def pct: . * 1000 | round / 10 | tostring;
+    "runs/s \(.runs_per_second | round); fires ran / expected \(.fires_ran) / \(.fires_expected); missed \(.missed); dup. \(.duplicates); retried \(.retried)",
+    "schedule lag p50 / p99 / max \(.schedule_lag_p50 | ms) / \(.schedule_lag_p99 | ms) / \(.schedule_lag_max | ms) ms (p99 of the runs: \(rng("schedule_lag_p99")) ms)",
+    "dispatch lag p99 \(.dispatch_lag_p99 | ms) ms (runs: \(rng("dispatch_lag_p99")) ms)",
+    "start lag p50 / p99 \(.start_lag_p50 | ms) / \(.start_lag_p99 | ms) ms (p99 of the runs: \(rng("start_lag_p99")) ms)",
+    "etcd writes / keys per run \(.etcd_writes_per_run * 1000 | round / 1000) / \(.etcd_keys_per_run * 10 | round / 10); etcd txn/s \(.etcd_txn_per_second | round)",
+    "etcd baseline (\(.etcd_baseline_concurrency) in flight, \(.etcd_baseline_value_bytes) B values): \(.etcd_baseline_txn_per_second | round) txn/s, \(.etcd_baseline_keys_per_second | round) keys/s",
+    "share of the etcd limit: \(.etcd_limit_ratio | pct) % by requests, \(.etcd_keys_limit_ratio | pct) % by keys",
+    "scheduler CPU \(.scheduler_cpu_cores * 100 | round / 100) cores; RSS at the end \(.scheduler_rss_bytes | mib) MiB, peak \((.scheduler_peak_rss_bytes // 0) | mib) MiB; leader ready \(.leader_ready_seconds * 10 | round / 10) s",
+    (if (.leader_failover_seconds | length) > 0 then "leader failover (s): \(.leader_failover_seconds | map(. * 100 | round / 100) | join(", ")); median \(.leader_failover_seconds | sort | .[length / 2 | floor] * 100 | round / 100)" else empty end),
+    (if (.leader_resign_seconds | length) > 0 then "leader resign (s): \(.leader_resign_seconds | map(. * 1000 | round / 1000) | join(", ")); median \(.leader_resign_seconds | sort | .[length / 2 | floor] * 1000 | round / 1000)" else empty end),
+    (if (.worker_failover_seconds | length) > 0 then "worker failover (s): \(.worker_failover_seconds | map(. * 100 | round / 100) | join(", ")); median \(.worker_failover_seconds | sort | .[length / 2 | floor] * 100 | round / 100)" else empty end)
+  ' "$1"
+}
+
 for name in "${names[@]}"; do
   args=${scenarios[$name]:?unknown scenario $name}
   echo "== $name: pink bench $args" >&2
-  eval "\"$OUT/pink\" bench $args --json" >"$OUT/$name.json"
+  eval "\"$OUT/pink\" bench $args --mem-profile \"$OUT/$name.heap\" --json" >"$OUT/$name.json"
+  summary "$OUT/$name.json"
 done
 echo "reports in $OUT/" >&2

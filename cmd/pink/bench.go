@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
+	"strings"
 	"time"
 
 	"github.com/pink-scheduler/pink/pkg/bench"
@@ -19,7 +21,15 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	jobs := f.int("jobs", 100, "jobs to create")
 	idle := f.int("idle-jobs", 0, "extra jobs that do not fire during the run (they load the leader)")
 	noJobLabel := f.bool("no-job-label", false, "run the schedulers with --metrics-job-label=false")
-	schedule := f.string("schedule", "* * * * * *", "schedule of every job")
+	schedules := &scheduleFlag{}
+	if v, ok := os.LookupEnv(envName("schedule")); ok {
+		if err := schedules.Set(v); err != nil {
+			return fmt.Errorf("%w: %s: %v", errUsage, envName("schedule"), err)
+		}
+		schedules.fromEnv = true
+	}
+	f.fs.Var(schedules, "schedule", "a job schedule, or weight:schedule; repeat for a mix, the jobs shared by weight "+
+		"(e.g. --schedule '9:* * * * * *' --schedule '1:@every 10s'); default every job every second (env "+envName("schedule")+": one entry)")
 	runTime := f.duration("run-time", 0, "how long each run takes (default: returns at once)")
 	warmup := f.duration("warmup", 3*time.Second, "time before measuring")
 	duration := f.duration("duration", 10*time.Second, "measured time")
@@ -27,11 +37,13 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	killLeader := f.duration("kill-leader-every", 0, "kill -9 the leader this often (and restart it)")
 	stopLeader := f.duration("stop-leader-every", 0, "stop the leader gracefully (SIGTERM) this often (and restart it)")
 	killWorker := f.duration("kill-worker-every", 0, "kill a worker this often (and start another)")
-	conc := f.int("baseline-concurrency", 64, "goroutines of the etcd baseline load")
+	conc := f.int("baseline-concurrency", 0, "goroutines of the etcd baseline load (default: pink's own write concurrency, 8 fire batches + 4 per worker)")
+	valueBytes := f.int("baseline-value-bytes", 0, "size of each value the etcd baseline puts (default: the encoded size of a snapshot of the run's jobs)")
 	baselineFor := f.duration("baseline-duration", 3*time.Second, "how long each etcd baseline load runs")
 	runs := f.int("runs", 1, "run the benchmark this many times and report medians (misses and duplicates add up)")
 	asJSON := f.bool("json", false, "print the result as JSON")
 	profile := f.string("cpu-profile", "", "write a CPU profile of the measured window (workers and embedded etcd) to this file")
+	memProfile := f.string("mem-profile", "", "have each scheduler write a heap profile at the window's end to this file + .bench-s<i>")
 	lf := addLogFlags(f)
 	if err := f.parse(args); err != nil {
 		return err
@@ -42,17 +54,25 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	cfg := bench.Config{
 		Endpoints: splitList(*endpoints), Schedulers: *schedulers, Workers: *workers, WorkerCapacity: *capacity,
-		Jobs: *jobs, IdleJobs: *idle, NoJobLabel: *noJobLabel, Schedule: *schedule, RunTime: *runTime, Warmup: *warmup, Duration: *duration, SessionTTL: *ttl,
-		KillLeaderEvery: *killLeader, StopLeaderEvery: *stopLeader, KillWorkerEvery: *killWorker, BaselineConcurrency: *conc, BaselineDuration: *baselineFor, CPUProfile: *profile, Logger: log,
+		Jobs: *jobs, IdleJobs: *idle, NoJobLabel: *noJobLabel, Schedules: schedules.shares, RunTime: *runTime, Warmup: *warmup, Duration: *duration, SessionTTL: *ttl,
+		KillLeaderEvery: *killLeader, StopLeaderEvery: *stopLeader, KillWorkerEvery: *killWorker, BaselineConcurrency: *conc, BaselineValueBytes: *valueBytes,
+		BaselineDuration: *baselineFor, CPUProfile: *profile, MemProfile: *memProfile, Logger: log,
 	}
 	for name, v := range map[string]int{"runs": *runs, "jobs": *jobs, "schedulers": *schedulers, "workers": *workers,
-		"capacity": *capacity, "baseline-concurrency": *conc} {
+		"capacity": *capacity} {
 		if v < 1 {
 			return fmt.Errorf("%w: --%s must be at least 1", errUsage, name)
 		}
 	}
-	if *idle < 0 {
-		return fmt.Errorf("%w: --idle-jobs must not be negative", errUsage)
+	for name, v := range map[string]int{"idle-jobs": *idle, "baseline-concurrency": *conc, "baseline-value-bytes": *valueBytes} {
+		if v < 0 {
+			return fmt.Errorf("%w: --%s must not be negative", errUsage, name)
+		}
+	}
+	if len(schedules.shares) > 0 {
+		if _, err := bench.AssignSchedules(schedules.shares, *jobs); err != nil {
+			return fmt.Errorf("%w: %v", errUsage, err)
+		}
 	}
 	for name, d := range map[string]time.Duration{"duration": *duration, "warmup": *warmup, "baseline-duration": *baselineFor, "session-ttl": *ttl} {
 		if d <= 0 {
@@ -76,4 +96,35 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	_, err = fmt.Fprint(stdout, res.Table())
 	return err
+}
+
+// scheduleFlag is the repeatable --schedule: each value is a schedule or
+// weight:schedule. A value from the environment is replaced by the first
+// flag.
+type scheduleFlag struct {
+	shares  []bench.ScheduleShare
+	fromEnv bool
+}
+
+func (s *scheduleFlag) String() string {
+	if s == nil {
+		return ""
+	}
+	parts := make([]string, len(s.shares))
+	for i, sh := range s.shares {
+		parts[i] = fmt.Sprintf("%d:%s", sh.Weight, sh.Schedule)
+	}
+	return strings.Join(parts, "; ")
+}
+
+func (s *scheduleFlag) Set(v string) error {
+	share, err := bench.ParseScheduleShare(v)
+	if err != nil {
+		return err
+	}
+	if s.fromEnv {
+		s.shares, s.fromEnv = nil, false
+	}
+	s.shares = append(s.shares, share)
+	return nil
 }

@@ -217,7 +217,7 @@ func runAPI(ctx context.Context, noun string, args []string, stdout, stderr io.W
 	}
 	f := newFlags(name, stderr)
 	cf := addClientFlags(f)
-	f.fs.StringVar(cf.output, "o", "table", "output: table or json")
+	f.fs.StringVar(cf.output, "o", *cf.output, "output: table or json (shorthand of --output)")
 	run := cmd.flags(f)
 	f.fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: pink %s %s\n\n", name, cmd.usage)

@@ -13,12 +13,30 @@ import (
 	"github.com/pink-scheduler/pink/pkg/telemetry"
 )
 
-// flags wraps a FlagSet whose every flag falls back to an environment
-// variable: --etcd-endpoints reads PINK_ETCD_ENDPOINTS when not given.
+// flags wraps a FlagSet whose connection flags fall back to an environment
+// variable: --etcd-endpoints reads PINK_ETCD_ENDPOINTS when not given. Only
+// the flags in envFlags do; every other flag (what a command does, such as
+// --prune, --force, --group) is read from the command line only, so a stray
+// variable in the environment cannot change what a command does.
 type flags struct {
 	fs      *flag.FlagSet
 	stderr  io.Writer
 	envErrs []string
+}
+
+// envFlags are the flags with an environment fallback: where to connect and
+// with which credentials, how to print and log. docs/security.md and the
+// README list them.
+var envFlags = map[string]bool{
+	// API client: server, credentials, output format.
+	"server": true, "token": true, "ca-cert": true, "output": true,
+	// etcd: endpoints, key prefix, TLS and users.
+	"etcd-endpoints": true, "root": true, "etcd-cacert": true, "etcd-cert": true, "etcd-key": true,
+	"etcd-username": true, "etcd-password": true,
+	// Servers: where to listen, TLS, the tokens file.
+	"listen": true, "tls-cert": true, "tls-key": true, "api-tokens-file": true,
+	// Logging.
+	"log-format": true, "log-level": true,
 }
 
 func newFlags(name string, stderr io.Writer) *flags {
@@ -31,15 +49,27 @@ func envName(flagName string) string {
 	return "PINK_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
 }
 
+// env returns the environment value of a flag that has one, and the usage
+// text naming its variable.
+func (f *flags) env(name, usage string) (string, bool, string) {
+	if !envFlags[name] {
+		return "", false, usage
+	}
+	v, ok := os.LookupEnv(envName(name))
+	return v, ok, usage + " (env " + envName(name) + ")"
+}
+
 func (f *flags) string(name, def, usage string) *string {
-	if v, ok := os.LookupEnv(envName(name)); ok {
+	v, ok, usage := f.env(name, usage)
+	if ok {
 		def = v
 	}
-	return f.fs.String(name, def, usage+" (env "+envName(name)+")")
+	return f.fs.String(name, def, usage)
 }
 
 func (f *flags) bool(name string, def bool, usage string) *bool {
-	if v, ok := os.LookupEnv(envName(name)); ok {
+	v, ok, usage := f.env(name, usage)
+	if ok {
 		switch strings.ToLower(v) {
 		case "1", "true", "yes":
 			def = true
@@ -49,27 +79,29 @@ func (f *flags) bool(name string, def bool, usage string) *bool {
 			f.envErrs = append(f.envErrs, fmt.Sprintf("%s=%q is not a boolean", envName(name), v))
 		}
 	}
-	return f.fs.Bool(name, def, usage+" (env "+envName(name)+")")
+	return f.fs.Bool(name, def, usage)
 }
 
 func (f *flags) int(name string, def int, usage string) *int {
-	if v, ok := os.LookupEnv(envName(name)); ok {
+	v, ok, usage := f.env(name, usage)
+	if ok {
 		if _, err := fmt.Sscan(v, &def); err != nil {
 			f.envErrs = append(f.envErrs, fmt.Sprintf("%s=%q is not an integer", envName(name), v))
 		}
 	}
-	return f.fs.Int(name, def, usage+" (env "+envName(name)+")")
+	return f.fs.Int(name, def, usage)
 }
 
 func (f *flags) duration(name string, def time.Duration, usage string) *time.Duration {
-	if v, ok := os.LookupEnv(envName(name)); ok {
+	v, ok, usage := f.env(name, usage)
+	if ok {
 		d, err := time.ParseDuration(v)
 		if err != nil {
 			f.envErrs = append(f.envErrs, fmt.Sprintf("%s=%q is not a duration", envName(name), v))
 		}
 		def = d
 	}
-	return f.fs.Duration(name, def, usage+" (env "+envName(name)+")")
+	return f.fs.Duration(name, def, usage)
 }
 
 // parse parses args; a bad flag or environment value is a usage error.

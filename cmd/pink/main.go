@@ -110,7 +110,8 @@ func usage(w io.Writer) {
 	for _, n := range apiNouns {
 		fmt.Fprintf(w, "  %-10s %s\n", n.name, n.summary)
 	}
-	fmt.Fprintln(w, "\nRun 'pink <command> -h' for the flags of a command. Every flag can also be set")
-	fmt.Fprintln(w, "with an environment variable: --etcd-endpoints is PINK_ETCD_ENDPOINTS, and so on.")
+	fmt.Fprintln(w, "\nRun 'pink <command> -h' for the flags of a command. Connection flags can also be")
+	fmt.Fprintln(w, "set in the environment (--etcd-endpoints is PINK_ETCD_ENDPOINTS; -h names the variable);")
+	fmt.Fprintln(w, "all other flags, such as --prune, --force or --group, are read from the command line only.")
 	fmt.Fprintln(w, "Client exit codes: 0 ok, 1 failure, 2 usage, 3 not found, 4 conflict, 5 denied, 6 bad input.")
 }

@@ -51,6 +51,7 @@ func runScheduler(ctx context.Context, args []string, _, stderr io.Writer) error
 	historyAge := f.duration("history-max-age", scheduler.DefaultHistoryMaxAge, "runs older than this are deleted")
 	jobLabel := f.bool("metrics-job-label", true, "label metrics by job (set false for very many jobs)")
 	profile := f.string("cpu-profile", "", "write a CPU profile of the whole run to this file")
+	memProfile := f.string("mem-profile", "", "write a heap profile to this file on each SIGUSR1")
 	lf := addLogFlags(f)
 	if err := f.parse(args); err != nil {
 		return err
@@ -71,6 +72,7 @@ func runScheduler(ctx context.Context, args []string, _, stderr io.Writer) error
 			log.Error("could not write the CPU profile", "err", perr)
 		}
 	}()
+	profiling.HeapOnSignal(ctx, *memProfile, log)
 	return node.RunScheduler(ctx, node.SchedulerConfig{
 		Etcd: ef.config(), Listen: *listen, AllowUnauthenticated: *insecure, TokensFile: *tokens,
 		MetricsNeedToken: *metricsToken, TLSCert: *tlsCert, TLSKey: *tlsKey, NodeID: *nodeID,

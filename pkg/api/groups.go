@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"regexp"
+	"sort"
 
 	"github.com/gorilla/mux"
 
@@ -54,10 +55,28 @@ func (s *Server) createGroup(r *http.Request) (int, any, error) {
 	return http.StatusCreated, groupView{Group: g}, nil
 }
 
+// listGroups lists groups by name, a page at a time, with their live client
+// counts. Groups are few (one per pool of workers), so the store's list is
+// read whole and cut into the page here.
 func (s *Server) listGroups(r *http.Request) (int, any, error) {
+	limit, err := pageLimit(r, defaultPageLimit)
+	if err != nil {
+		return 0, nil, err
+	}
+	cursor, err := nameCursor(r)
+	if err != nil {
+		return 0, nil, err
+	}
 	groups, err := s.st.ListGroups(r.Context())
 	if err != nil {
 		return 0, nil, err
+	}
+	// ListGroups is ordered by name: skip up to the cursor, keep a page.
+	first := sort.Search(len(groups), func(i int) bool { return groups[i].Name > cursor })
+	groups = groups[first:]
+	next := ""
+	if len(groups) > limit {
+		groups, next = groups[:limit], groups[limit-1].Name
 	}
 	clients, err := s.st.ListClients(r.Context(), "")
 	if err != nil {
@@ -71,7 +90,7 @@ func (s *Server) listGroups(r *http.Request) (int, any, error) {
 	for _, g := range groups {
 		views = append(views, groupView{Group: g, Clients: count[g.Name]})
 	}
-	return http.StatusOK, map[string]any{"groups": views}, nil
+	return http.StatusOK, map[string]any{"groups": views, "next_cursor": next}, nil
 }
 
 // pathGroup reads the group named in the path and its live clients.

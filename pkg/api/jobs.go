@@ -86,20 +86,29 @@ func (s *Server) createJob(r *http.Request) (int, any, error) {
 	return http.StatusCreated, s.view(out), nil
 }
 
+// listJobs lists jobs by name, a page at a time.
 func (s *Server) listJobs(r *http.Request) (int, any, error) {
 	group, err := queryName(r, "group")
 	if err != nil {
 		return 0, nil, err
 	}
-	specs, err := s.st.ListJobs(r.Context(), group)
+	limit, err := pageLimit(r, defaultPageLimit)
 	if err != nil {
 		return 0, nil, err
 	}
-	views := make([]jobView, 0, len(specs))
-	for _, spec := range specs {
+	cursor, err := nameCursor(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	page, err := s.st.ListJobsPage(r.Context(), group, cursor, limit)
+	if err != nil {
+		return 0, nil, err
+	}
+	views := make([]jobView, 0, len(page.Jobs))
+	for _, spec := range page.Jobs {
 		views = append(views, s.view(spec))
 	}
-	return http.StatusOK, map[string]any{"jobs": views}, nil
+	return http.StatusOK, map[string]any{"jobs": views, "next_cursor": page.Next}, nil
 }
 
 func (s *Server) getJob(r *http.Request) (int, any, error) {
@@ -316,7 +325,7 @@ func (s *Server) triggerJob(r *http.Request) (int, any, error) {
 	err = s.st.CreatePending(r.Context(), snaps, sharded, spec.Concurrency == job.ConcurrencyForbid && !force)
 	if errors.Is(err, store.ErrOverlap) {
 		return 0, nil, errorf(http.StatusConflict, "concurrency_forbid",
-			"a run of this job is in progress and its concurrency is forbid; add ?force=true to run anyway")
+			"a run of this job is in progress and its concurrency is forbid; add ?force=true to queue it after that run")
 	}
 	if err != nil {
 		return 0, nil, jobError(err)

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"fmt"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -21,14 +22,14 @@ type routeDoc struct {
 // routeDocs documents every route of Routes, keyed "METHOD path".
 var routeDocs = map[string]routeDoc{
 	"POST /api/v1/groups":                            {"Create a group", "GroupInput", "Group", 201, nil},
-	"GET /api/v1/groups":                             {"List groups with their live client counts", "", "GroupList", 200, nil},
+	"GET /api/v1/groups":                             {"List groups with their live client counts, by name", "", "GroupList", 200, []string{"limit", "cursor"}},
 	"GET /api/v1/groups/{group}":                     {"Get a group", "", "Group", 200, nil},
 	"PUT /api/v1/groups/{group}":                     {"Change a group's description", "GroupInput", "Group", 200, nil},
 	"DELETE /api/v1/groups/{group}":                  {"Delete a group no job uses", "", "Deleted", 200, nil},
 	"GET /api/v1/groups/{group}/clients":             {"List a group's live clients", "", "ClientList", 200, nil},
 	"DELETE /api/v1/groups/{group}/clients/{client}": {"Evict a client: its work fails over as if it had died", "", "Evicted", 200, nil},
 	"POST /api/v1/jobs":                              {"Create a job", "JobInput", "Job", 201, nil},
-	"GET /api/v1/jobs":                               {"List jobs", "", "JobList", 200, []string{"group"}},
+	"GET /api/v1/jobs":                               {"List jobs by name", "", "JobList", 200, []string{"group", "limit", "cursor"}},
 	"GET /api/v1/jobs/{name}":                        {"Get a job", "", "Job", 200, nil},
 	"PUT /api/v1/jobs/{name}":                        {"Replace a job (conditional with revision)", "JobInput", "Job", 200, nil},
 	"DELETE /api/v1/jobs/{name}":                     {"Delete a job and its pending snapshots", "", "Deleted", 200, nil},
@@ -38,7 +39,7 @@ var routeDocs = map[string]routeDoc{
 	"POST /api/v1/jobs/{name}/backfill":              {"Run every fire of a past time range", "BackfillInput", "BackfillAccepted", 202, nil},
 	"GET /api/v1/jobs/{name}/preview":                {"List a job's next fires with UTC offsets and daylight-saving notes", "", "Preview", 200, []string{"n"}},
 	"POST /api/v1/schedules/validate":                {"Check a schedule and time zone without creating a job", "ScheduleInput", "ScheduleCheck", 200, nil},
-	"GET /api/v1/snapshots":                          {"List live snapshots (pending, dispatched, running)", "", "SnapshotList", 200, []string{"group", "job"}},
+	"GET /api/v1/snapshots":                          {"List live snapshots (pending, dispatched, running)", "", "SnapshotList", 200, []string{"group", "job", "limit", "cursor"}},
 	"GET /api/v1/snapshots/{id}":                     {"Get a live snapshot", "", "Snapshot", 200, nil},
 	"DELETE /api/v1/snapshots/{id}":                  {"Cancel a snapshot that has not started", "", "Canceled", 200, nil},
 	"GET /api/v1/runs":                               {"List a job's finished runs, newest first", "", "RunPage", 200, []string{"job", "status", "limit", "cursor"}},
@@ -49,6 +50,28 @@ var routeDocs = map[string]routeDoc{
 }
 
 var pathParam = regexp.MustCompile(`\{(\w+)\}`)
+
+// queryDocs describes the query parameters named in routeDocs.
+var queryDocs = map[string]map[string]any{
+	"group":  {"description": "only those of this group", "schema": str},
+	"job":    {"description": "only those of this job (required on /runs)", "schema": str},
+	"status": {"description": "only runs with this status", "schema": map[string]any{"type": "string", "enum": []string{"succeeded", "failed", "timed_out", "canceled", "lost"}}},
+	"limit": {"description": fmt.Sprintf("page size, 1 to %d (default %d on /jobs, /groups, /snapshots; %d on /runs, /audit)", maxPageLimit, defaultPageLimit, defaultRunLimit),
+		"schema": map[string]any{"type": "integer", "minimum": 1, "maximum": maxPageLimit}},
+	"cursor": {"description": "the next_cursor of the previous page; absent for the first page", "schema": str},
+	"force":  {"description": "run even if the job's concurrency is forbid and a run is live", "schema": boolean},
+	"n":      {"description": fmt.Sprintf("how many fires, 1 to %d (default %d)", maxPreview, defaultPreview), "schema": map[string]any{"type": "integer", "minimum": 1, "maximum": maxPreview}},
+}
+
+// reasonParams document the optional reason of a change, recorded in the
+// audit log (see reasonOf).
+func reasonParams() []any {
+	desc := fmt.Sprintf("why, recorded in the audit log (at most %d bytes; longer is cut). The body's reason wins on pause and backfill.", maxReasonBytes)
+	return []any{
+		map[string]any{"name": "Pink-Reason", "in": "header", "description": desc, "schema": str},
+		map[string]any{"name": "reason", "in": "query", "description": desc + " Used when the Pink-Reason header is absent.", "schema": str},
+	}
+}
 
 func obj(props map[string]any, required ...string) map[string]any {
 	m := map[string]any{"type": "object", "properties": props}
@@ -109,10 +132,10 @@ func schemas() map[string]any {
 		"JobInput": map[string]any{"type": "object", "properties": spec, "required": []string{"name", "group", "schedule", "target"},
 			"additionalProperties": false},
 		"Job":              obj(job),
-		"JobList":          obj(map[string]any{"jobs": arrayOf("Job")}),
+		"JobList":          obj(map[string]any{"jobs": arrayOf("Job"), "next_cursor": str}),
 		"GroupInput":       obj(map[string]any{"name": str, "description": str}, "name"),
 		"Group":            obj(map[string]any{"name": str, "description": str, "created_at": when, "clients": integer}),
-		"GroupList":        obj(map[string]any{"groups": arrayOf("Group")}),
+		"GroupList":        obj(map[string]any{"groups": arrayOf("Group"), "next_cursor": str}),
 		"Client":           obj(map[string]any{"id": str, "group": str, "host": str, "pid": integer, "capacity": integer, "targets": map[string]any{"type": "array", "items": str}, "version": str, "addr": str, "started_at": when, "draining": boolean}),
 		"ClientList":       obj(map[string]any{"clients": arrayOf("Client")}),
 		"PauseInput":       obj(map[string]any{"reason": str, "until": map[string]any{"type": "string", "description": "RFC 3339 time or a duration such as 2h"}}),
@@ -124,7 +147,7 @@ func schemas() map[string]any {
 		"ScheduleInput":    obj(map[string]any{"schedule": str, "timezone": str, "n": integer}, "schedule"),
 		"ScheduleCheck":    obj(map[string]any{"valid": boolean, "schedule": str, "timezone": str, "interval_seconds": number, "fires": arrayOf("Fire")}),
 		"Snapshot":         obj(snap),
-		"SnapshotList":     obj(map[string]any{"snapshots": arrayOf("Snapshot")}),
+		"SnapshotList":     obj(map[string]any{"snapshots": arrayOf("Snapshot"), "next_cursor": str}),
 		"Run":              obj(run),
 		"RunPage":          obj(map[string]any{"runs": arrayOf("Run"), "next_cursor": str}),
 		"Node":             obj(map[string]any{"id": str, "addr": str, "version": str, "host": str, "pid": integer, "started_at": when, "leader": boolean}),
@@ -135,6 +158,7 @@ func schemas() map[string]any {
 		"Evicted":          obj(map[string]any{"group": str, "client": str, "evicted": boolean}),
 		"Canceled":         obj(map[string]any{"id": str, "status": str}),
 		"Object":           object,
+		"Status":           obj(map[string]any{"status": str}, "status"),
 	}
 }
 
@@ -171,7 +195,14 @@ func (s *Server) OpenAPI() map[string]any {
 			params = append(params, map[string]any{"name": m[1], "in": "path", "required": true, "schema": str})
 		}
 		for _, q := range d.query {
-			params = append(params, map[string]any{"name": q, "in": "query", "schema": str})
+			p := map[string]any{"name": q, "in": "query", "required": rt.Path == "/api/v1/runs" && q == "job"}
+			for k, v := range queryDocs[q] {
+				p[k] = v
+			}
+			params = append(params, p)
+		}
+		if rt.Action != "" {
+			params = append(params, reasonParams()...)
 		}
 		if len(params) > 0 {
 			op["parameters"] = params
@@ -187,6 +218,7 @@ func (s *Server) OpenAPI() map[string]any {
 		}
 		item[strings.ToLower(rt.Method)] = op
 	}
+	s.documentOpenRoutes(paths)
 	return map[string]any{
 		"openapi": "3.0.3",
 		"info": map[string]any{"title": "pink API", "version": "v1",
@@ -198,6 +230,43 @@ func (s *Server) OpenAPI() map[string]any {
 			"securitySchemes": map[string]any{"bearer": map[string]any{"type": "http", "scheme": "bearer"}},
 		},
 	}
+}
+
+// documentOpenRoutes adds the routes outside /api/v1 to paths: health,
+// readiness and (when served) metrics.
+func (s *Server) documentOpenRoutes(paths map[string]any) {
+	jsonBody := func(desc, schema string) map[string]any {
+		return map[string]any{"description": desc, "content": map[string]any{"application/json": map[string]any{"schema": ref(schema)}}}
+	}
+	open := []any{} // no security requirement: no token needed
+	paths["/healthz"] = map[string]any{"get": map[string]any{
+		"summary": "Liveness: 200 while the process serves", "operationId": "get_healthz",
+		"description": "Open: needs no token.", "security": open,
+		"responses": map[string]any{"200": jsonBody("The process runs", "Status")},
+	}}
+	paths["/readyz"] = map[string]any{"get": map[string]any{
+		"summary": "Readiness: 200 when etcd answers a read", "operationId": "get_readyz",
+		"description": "Open: needs no token.", "security": open,
+		"responses": map[string]any{
+			"200": jsonBody("etcd answers", "Status"),
+			"503": jsonBody("etcd is not reachable (code etcd_unavailable)", "Error"),
+		},
+	}}
+	if !s.metrics {
+		return
+	}
+	op := map[string]any{
+		"summary": "Prometheus metrics", "operationId": "get_metrics",
+		"description": "Open unless the server runs with --metrics-require-token (then a viewer token).", "security": open,
+		"responses": map[string]any{"200": map[string]any{"description": "Metrics in the Prometheus text format (OpenMetrics when asked)",
+			"content": map[string]any{"text/plain": map[string]any{"schema": str}, "application/openmetrics-text": map[string]any{"schema": str}}}},
+	}
+	if s.metricsNeedToken {
+		op["description"] = "Needs role viewer or higher (--metrics-require-token)."
+		op["security"] = []any{map[string]any{"bearer": []string{}}}
+		op["responses"].(map[string]any)["401"] = jsonBody("No valid token", "Error")
+	}
+	paths["/metrics"] = map[string]any{"get": op}
 }
 
 func (s *Server) openAPI(*http.Request) (int, any, error) { return http.StatusOK, s.OpenAPI(), nil }

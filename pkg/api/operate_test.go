@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gorilla/mux"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/pink-scheduler/pink/pkg/api"
 	"github.com/pink-scheduler/pink/pkg/pinktest"
@@ -175,68 +176,152 @@ func TestGroupLifecycle(t *testing.T) {
 	}
 }
 
-// TestOpenAPIMatchesRoutes: the document describes exactly the routes the
-// router serves, each with a summary and schemas that resolve.
-func TestOpenAPIMatchesRoutes(t *testing.T) {
-	e := startAt(t, "2026-11-26T16:00:00Z")
-	var doc struct {
-		OpenAPI    string `json:"openapi"`
-		Paths      map[string]map[string]json.RawMessage
-		Components struct{ Schemas map[string]json.RawMessage }
+// openAPIDoc is the part of the OpenAPI document the tests read.
+type openAPIDoc struct {
+	OpenAPI    string `json:"openapi"`
+	Paths      map[string]map[string]openAPIOp
+	Components struct{ Schemas map[string]json.RawMessage }
+}
+
+type openAPIOp struct {
+	Summary    string
+	Security   *[]map[string][]string
+	Parameters []struct{ Name, In string }
+	Responses  map[string]json.RawMessage
+}
+
+// params lists an operation's parameters as "in:name".
+func (o openAPIOp) params() map[string]bool {
+	out := map[string]bool{}
+	for _, p := range o.Parameters {
+		out[p.In+":"+p.Name] = true
 	}
-	_, raw := e.api.Do(t, "GET", "/api/v1/openapi.json", nil)
-	if err := json.Unmarshal(raw, &doc); err != nil {
-		t.Fatal(err)
-	}
-	if doc.OpenAPI != "3.0.3" {
-		t.Errorf("openapi %q", doc.OpenAPI)
-	}
-	documented := map[string]bool{}
-	for path, ops := range doc.Paths {
-		for method, op := range ops {
-			documented[strings.ToUpper(method)+" "+path] = true
-			var o struct {
-				Summary   string
-				Responses map[string]json.RawMessage
-			}
-			_ = json.Unmarshal(op, &o)
-			if o.Summary == "" || len(o.Responses) < 3 {
-				t.Errorf("%s %s: summary %q, %d responses", method, path, o.Summary, len(o.Responses))
-			}
-		}
-	}
+	return out
+}
+
+// servedRoutes walks a router and returns every "METHOD path" it serves.
+func servedRoutes(t *testing.T, router *mux.Router) map[string]bool {
+	t.Helper()
 	served := map[string]bool{}
-	router := api.New(api.Config{Store: e.st}).Router()
-	_ = router.Walk(func(r *mux.Route, _ *mux.Router, _ []*mux.Route) error {
-		path, _ := r.GetPathTemplate()
-		methods, _ := r.GetMethods()
+	err := router.Walk(func(r *mux.Route, _ *mux.Router, _ []*mux.Route) error {
+		path, err := r.GetPathTemplate()
+		if err != nil {
+			return err
+		}
+		methods, err := r.GetMethods()
+		if err != nil {
+			return fmt.Errorf("%s has no methods: %w", path, err)
+		}
 		for _, m := range methods {
-			if strings.HasPrefix(path, "/api/") {
-				served[m+" "+path] = true
-			}
+			served[m+" "+path] = true
 		}
 		return nil
 	})
-	var missing, extra []string
-	for k := range served {
-		if !documented[k] {
-			missing = append(missing, k)
-		}
+	if err != nil {
+		t.Fatal(err)
 	}
-	for k := range documented {
-		if !served[k] {
-			extra = append(extra, k)
-		}
-	}
-	sort.Strings(missing)
-	sort.Strings(extra)
-	if len(missing)+len(extra) > 0 || len(served) < 20 {
-		t.Errorf("routes without docs: %v; docs without routes: %v (%d served)", missing, extra, len(served))
-	}
-	for _, ref := range regexpRefs(string(raw)) {
-		if _, ok := doc.Components.Schemas[ref]; !ok {
-			t.Errorf("$ref to unknown schema %s", ref)
-		}
+	return served
+}
+
+// TestOpenAPIMatchesRoutes: the document describes exactly the routes the
+// router serves — /healthz, /readyz and /metrics included —, each with a
+// summary, its success answer and schemas that resolve; changes document
+// their reason, lists their paging.
+func TestOpenAPIMatchesRoutes(t *testing.T) {
+	for _, mode := range []struct{ metrics, needToken bool }{{true, false}, {true, true}, {false, false}} {
+		metrics := mode.metrics
+		t.Run(fmt.Sprintf("metrics=%v,token=%v", mode.metrics, mode.needToken), func(t *testing.T) {
+			e := pinktest.StartEtcd(t)
+			cfg := api.Config{Store: store.New(e.Client, ""), MetricsNeedToken: mode.needToken}
+			if metrics {
+				cfg.Metrics = promhttp.Handler()
+			}
+			s := api.New(cfg)
+			hs := httptest.NewServer(s)
+			t.Cleanup(hs.Close)
+			a := pinktest.NewAPI(strings.TrimPrefix(hs.URL, "http://"))
+			_, raw := a.Do(t, "GET", "/api/v1/openapi.json", nil)
+			var doc openAPIDoc
+			if err := json.Unmarshal(raw, &doc); err != nil {
+				t.Fatal(err)
+			}
+			if doc.OpenAPI != "3.0.3" {
+				t.Errorf("openapi %q", doc.OpenAPI)
+			}
+			documented := map[string]openAPIOp{}
+			for path, ops := range doc.Paths {
+				for method, op := range ops {
+					documented[strings.ToUpper(method)+" "+path] = op
+				}
+			}
+			served := servedRoutes(t, s.Router())
+			var missing, extra []string
+			for k := range served {
+				if _, ok := documented[k]; !ok {
+					missing = append(missing, k)
+				}
+			}
+			for k := range documented {
+				if !served[k] {
+					extra = append(extra, k)
+				}
+			}
+			sort.Strings(missing)
+			sort.Strings(extra)
+			if len(missing)+len(extra) > 0 {
+				t.Errorf("routes without docs: %v; docs without routes: %v", missing, extra)
+			}
+			for _, open := range []string{"GET /healthz", "GET /readyz"} {
+				if !served[open] {
+					t.Errorf("%s is not served", open)
+				}
+			}
+			if served["GET /metrics"] != metrics {
+				t.Errorf("/metrics served = %v, want %v", served["GET /metrics"], metrics)
+			}
+
+			actions := map[string]string{}
+			for _, rt := range s.Routes() {
+				actions[rt.Method+" "+rt.Path] = rt.Action
+			}
+			for k, op := range documented {
+				if op.Summary == "" || len(op.Responses) == 0 {
+					t.Errorf("%s: summary %q, %d responses", k, op.Summary, len(op.Responses))
+				}
+				ok := false
+				for code := range op.Responses {
+					ok = ok || strings.HasPrefix(code, "2")
+				}
+				if !ok {
+					t.Errorf("%s: no success answer documented", k)
+				}
+				if op.Security == nil {
+					t.Errorf("%s: security not stated", k)
+				}
+				isAPI := strings.HasPrefix(k[strings.IndexByte(k, ' ')+1:], "/api/")
+				wantOpen := !isAPI && !(k == "GET /metrics" && mode.needToken)
+				if open := op.Security != nil && len(*op.Security) == 0; open != wantOpen {
+					t.Errorf("%s: open (no token) = %v, want %v", k, open, wantOpen)
+				}
+				p := op.params()
+				changes := actions[k] != ""
+				if p["header:Pink-Reason"] != changes || p["query:reason"] != changes {
+					t.Errorf("%s: documents Pink-Reason header %v, ?reason= %v; want %v (it changes something: %v)",
+						k, p["header:Pink-Reason"], p["query:reason"], changes, changes)
+				}
+			}
+			for _, list := range []string{"GET /api/v1/jobs", "GET /api/v1/groups", "GET /api/v1/snapshots", "GET /api/v1/runs", "GET /api/v1/audit"} {
+				p := documented[list].params()
+				if !p["query:limit"] || !p["query:cursor"] {
+					t.Errorf("%s: limit/cursor not documented (%v)", list, p)
+				}
+			}
+			for _, ref := range regexpRefs(string(raw)) {
+				if _, ok := doc.Components.Schemas[ref]; !ok {
+					t.Errorf("$ref to unknown schema %s", ref)
+				}
+			}
+		})
 	}
 }
 

@@ -3,24 +3,10 @@ package api
 import (
 	"errors"
 	"net/http"
-	"regexp"
-	"strconv"
 
 	"github.com/pink-scheduler/pink/pkg/snapshot"
 	"github.com/pink-scheduler/pink/pkg/store"
 )
-
-// Page sizes of GET /api/v1/runs.
-const (
-	defaultRunLimit = 50
-	maxRunLimit     = 1000
-)
-
-var cursorPattern = regexp.MustCompile(`^[A-Za-z0-9@._-]{1,160}$`)
-
-func badParam(field, message string) error {
-	return &Error{Status: http.StatusBadRequest, Code: "invalid_parameter", Field: field, Message: message}
-}
 
 func (s *Server) listRuns(r *http.Request) (int, any, error) {
 	q := r.URL.Query()
@@ -37,15 +23,13 @@ func (s *Server) listRuns(r *http.Request) (int, any, error) {
 	default:
 		return 0, nil, badParam("status", "status must be one of succeeded, failed, timed_out, canceled, lost")
 	}
-	limit := defaultRunLimit
-	if v := q.Get("limit"); v != "" {
-		if limit, err = strconv.Atoi(v); err != nil || limit < 1 || limit > maxRunLimit {
-			return 0, nil, badParam("limit", "limit must be an integer from 1 to 1000")
-		}
+	limit, err := pageLimit(r, defaultRunLimit)
+	if err != nil {
+		return 0, nil, err
 	}
-	cursor := q.Get("cursor")
-	if cursor != "" && !cursorPattern.MatchString(cursor) {
-		return 0, nil, badParam("cursor", "cursor must be a next_cursor value from a previous page")
+	cursor, err := pageCursor(r, cursorPattern)
+	if err != nil {
+		return 0, nil, err
 	}
 	page, err := s.st.ListRuns(r.Context(), jobName, status, limit, cursor)
 	if err != nil {

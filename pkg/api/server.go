@@ -49,6 +49,9 @@ type Server struct {
 	now      func() time.Time
 	router   *mux.Router
 	requests *telemetry.API
+	// metrics and metricsNeedToken say how /metrics is served, for the
+	// OpenAPI document.
+	metrics, metricsNeedToken bool
 }
 
 // New builds the API.
@@ -59,7 +62,8 @@ func New(cfg Config) *Server {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	s := &Server{st: cfg.Store, auth: cfg.Auth, log: cfg.Logger, now: cfg.Now, router: mux.NewRouter(), requests: cfg.Requests}
+	s := &Server{st: cfg.Store, auth: cfg.Auth, log: cfg.Logger, now: cfg.Now, router: mux.NewRouter(), requests: cfg.Requests,
+		metrics: cfg.Metrics != nil, metricsNeedToken: cfg.Metrics != nil && cfg.MetricsNeedToken}
 	s.routes(cfg.Metrics, cfg.MetricsNeedToken)
 	return s
 }
@@ -102,7 +106,9 @@ func (s *Server) Routes() []Route {
 		{post, "/api/v1/jobs/{name}/trigger", o, "job.trigger", s.triggerJob},
 		{post, "/api/v1/jobs/{name}/backfill", o, "job.backfill", s.backfillJob},
 		{get, "/api/v1/jobs/{name}/preview", v, "", s.previewJob},
-		{post, "/api/v1/schedules/validate", v, "", s.validateSchedule},
+		// A POST: viewers may only GET (it writes nothing, but the role
+		// rule stays simple: viewer = GET).
+		{post, "/api/v1/schedules/validate", o, "", s.validateSchedule},
 		{get, "/api/v1/snapshots", v, "", s.listSnapshots},
 		{get, "/api/v1/snapshots/{id}", v, "", s.getSnapshot},
 		{del, "/api/v1/snapshots/{id}", o, "snapshot.cancel", s.deleteSnapshot},

@@ -32,6 +32,7 @@ func snapshotError(err error) error {
 	return err
 }
 
+// listSnapshots lists live snapshots (pending first), a page at a time.
 func (s *Server) listSnapshots(r *http.Request) (int, any, error) {
 	group, err := queryName(r, "group")
 	if err != nil {
@@ -41,14 +42,25 @@ func (s *Server) listSnapshots(r *http.Request) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	live, err := s.st.ListLive(r.Context(), group, jobName)
+	limit, err := pageLimit(r, defaultPageLimit)
 	if err != nil {
 		return 0, nil, err
 	}
-	if live == nil {
-		live = []store.Live{}
+	cursor, err := pageCursor(r, opaqueCursorPattern)
+	if err != nil {
+		return 0, nil, err
 	}
-	return http.StatusOK, map[string]any{"snapshots": live}, nil
+	page, err := s.st.ListLivePage(r.Context(), group, jobName, limit, cursor)
+	if errors.Is(err, store.ErrBadCursor) {
+		return 0, nil, badCursor()
+	}
+	if err != nil {
+		return 0, nil, err
+	}
+	if page.Snapshots == nil {
+		page.Snapshots = []store.Live{}
+	}
+	return http.StatusOK, map[string]any{"snapshots": page.Snapshots, "next_cursor": page.Next}, nil
 }
 
 func (s *Server) getSnapshot(r *http.Request) (int, any, error) {

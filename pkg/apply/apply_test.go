@@ -2,6 +2,7 @@ package apply_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http/httptest"
 	"strings"
@@ -184,4 +185,60 @@ func mustJob(t *testing.T, name, group string) job.Spec {
 		t.Fatal(err)
 	}
 	return f.Jobs[0].Spec
+}
+
+// TestApplyValidatesBeforeWriting: a file that cannot be applied as a
+// whole changes nothing, even when its first objects alone could be
+// created; a job of a group that exists only in the cluster is fine.
+func TestApplyValidatesBeforeWriting(t *testing.T) {
+	c, e := setup(t)
+	ctx := context.Background()
+	if err := c.CreateGroup(ctx, "existing", "", ""); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, file, msg string
+	}{
+		{"job of an unknown group after valid objects",
+			v1 + "  - {name: orphan, group: nowhere, schedule: '@daily', target: noop}\n",
+			`jobs[2] (orphan): group "nowhere" is neither in the file nor in the cluster`},
+		{"only an unknown group",
+			"jobs:\n  - {name: a, group: ghost, schedule: '@daily', target: noop}\n",
+			`jobs[0] (a): group "ghost" is neither in the file nor in the cluster`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f, err := apply.Parse([]byte(tc.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			rev := e.Revision(t)
+			_, err = apply.MakePlan(ctx, c, f, true)
+			if !errors.Is(err, apply.ErrInvalid) || !strings.Contains(err.Error(), tc.msg) {
+				t.Fatalf("MakePlan: %v; want ErrInvalid with %q", err, tc.msg)
+			}
+			if got := e.Revision(t); got != rev {
+				t.Errorf("etcd revision %d -> %d: a refused file wrote", rev, got)
+			}
+		})
+	}
+
+	// Files built in code get the same checks as parsed ones.
+	spec := mustJob(t, "a", "existing")
+	for name, f := range map[string]apply.File{
+		"duplicate job":   {Jobs: []apply.JobDef{{Spec: spec}, {Spec: spec}}},
+		"duplicate group": {Groups: []apply.GroupDef{{Name: "g"}, {Name: "g"}}},
+		"bad group name":  {Groups: []apply.GroupDef{{Name: "G!"}}},
+		"invalid spec":    {Jobs: []apply.JobDef{{Spec: job.Spec{Name: "x", Group: "existing", Schedule: "nope", Target: "noop"}}}},
+		"empty":           {},
+	} {
+		if _, err := apply.MakePlan(ctx, c, f, false); !errors.Is(err, apply.ErrInvalid) {
+			t.Errorf("%s: MakePlan = %v, want ErrInvalid", name, err)
+		}
+	}
+
+	rev := e.Revision(t)
+	p := run(t, c, "jobs:\n  - {name: a, group: existing, schedule: '@daily', target: noop}\n", false)
+	if got := lines(p); got != "+ job a" || e.Revision(t) == rev {
+		t.Errorf("a job of a group in the cluster: %q", got)
+	}
 }

@@ -2,6 +2,7 @@ package apply
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 
@@ -64,8 +65,54 @@ func (p Plan) Changes() bool {
 	return c[Create]+c[Update]+c[Delete] > 0
 }
 
+// ErrInvalid marks a file that cannot be applied to the cluster as it is
+// (a job of a group that exists nowhere, an invalid spec, a name listed
+// twice). MakePlan returns it before anything is written.
+var ErrInvalid = errors.New("invalid apply file")
+
+// check validates the whole file against the cluster's groups, so that a
+// plan that passes it is not refused halfway for a reason known up front:
+// every group and job valid and named once, every job's group in the file
+// or in the cluster.
+func check(f File, existing map[string]client.Group) error {
+	groups := map[string]bool{}
+	for i, g := range f.Groups {
+		if err := job.CheckName("name", g.Name); err != nil {
+			return fmt.Errorf("%w: groups[%d]: %w", ErrInvalid, i, err)
+		}
+		if groups[g.Name] {
+			return fmt.Errorf("%w: groups[%d]: group %s is listed twice", ErrInvalid, i, g.Name)
+		}
+		if len(g.Description) > job.MaxDescriptionBytes {
+			return fmt.Errorf("%w: groups[%d]: description longer than %d bytes", ErrInvalid, i, job.MaxDescriptionBytes)
+		}
+		groups[g.Name] = true
+	}
+	jobs := map[string]bool{}
+	for i, d := range f.Jobs {
+		spec := d.Spec // the server defaults before it validates
+		spec.ApplyDefaults()
+		if err := spec.Validate(); err != nil {
+			return fmt.Errorf("%w: jobs[%d] (%s): %w", ErrInvalid, i, d.Spec.Name, err)
+		}
+		if jobs[d.Spec.Name] {
+			return fmt.Errorf("%w: jobs[%d]: job %s is listed twice", ErrInvalid, i, d.Spec.Name)
+		}
+		jobs[d.Spec.Name] = true
+		if _, inCluster := existing[d.Spec.Group]; !groups[d.Spec.Group] && !inCluster {
+			return fmt.Errorf("%w: jobs[%d] (%s): group %q is neither in the file nor in the cluster: add it under groups", ErrInvalid, i, d.Spec.Name, d.Spec.Group)
+		}
+	}
+	if len(f.Groups) == 0 && len(f.Jobs) == 0 {
+		return fmt.Errorf("%w: the file lists no groups and no jobs", ErrInvalid)
+	}
+	return nil
+}
+
 // MakePlan compares the file with the cluster. With prune, jobs of the
-// file's groups that the file does not list are deleted.
+// file's groups that the file does not list are deleted. It reads only:
+// a file that fails validation against the cluster (ErrInvalid) gives no
+// plan, so nothing is written.
 func MakePlan(ctx context.Context, c *client.Client, f File, prune bool) (Plan, error) {
 	var p Plan
 	groups, err := c.Groups(ctx)
@@ -75,6 +122,9 @@ func MakePlan(ctx context.Context, c *client.Client, f File, prune bool) (Plan, 
 	existing := map[string]client.Group{}
 	for _, g := range groups {
 		existing[g.Name] = g
+	}
+	if err := check(f, existing); err != nil {
+		return p, err
 	}
 	for i := range f.Groups {
 		g := &f.Groups[i]
@@ -137,9 +187,12 @@ func MakePlan(ctx context.Context, c *client.Client, f File, prune bool) (Plan, 
 	return p, nil
 }
 
-// Execute carries out a plan. It stops at the first failure and returns
-// the actions done so far with the error. Updates are conditional on the
-// revision the plan saw, so a job changed meanwhile is not overwritten.
+// Execute carries out a plan made by MakePlan, which has validated the
+// whole file first, so only a change by someone else meanwhile, a refused
+// token or an outage can fail a write. It stops at the first failure and
+// returns the actions done so far with the error. Updates are conditional
+// on the revision the plan saw, so a job changed meanwhile is not
+// overwritten.
 func Execute(ctx context.Context, c *client.Client, p Plan, reason string) ([]Action, error) {
 	var done []Action
 	for _, a := range p.Actions {

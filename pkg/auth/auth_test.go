@@ -5,8 +5,10 @@ import (
 	"errors"
 	"log/slog"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -94,4 +96,66 @@ func wait(t *testing.T, cond func() bool) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// TestReloadOnSIGHUP: a SIGHUP to the process reloads the tokens file even
+// when the periodic check would not notice the change (the interval is an
+// hour and the new file has the old size and modification time).
+func TestReloadOnSIGHUP(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "tokens.yaml")
+	if err := os.WriteFile(path, []byte(tokensFile([3]string{"ci-", "operator", "aaaaaa"})), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := Load(path, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Keep a SIGHUP that arrives before Run listens, or after it stopped,
+	// from ending the test binary. This stays registered: a signal still
+	// in flight when the test ends must not kill the tests after it.
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGHUP)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan struct{})
+	go func() { a.Run(ctx, time.Hour); close(done) }()
+
+	// Same length, same mtime: only a forced reload sees it.
+	if err := os.WriteFile(path, []byte(tokensFile([3]string{"cd-bot", "admin", "bbbbbb"})), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chtimes(path, st.ModTime(), st.ModTime()); err != nil {
+		t.Fatal(err)
+	}
+	if a.changed() {
+		t.Fatal("the rewritten file looks changed; the test would not isolate SIGHUP")
+	}
+	if _, err := a.Authenticate("Bearer bbbbbb"); !errors.Is(err, ErrBadToken) {
+		t.Fatalf("new token accepted before SIGHUP: %v", err)
+	}
+	// Run may not listen yet when the first signal comes: signal again
+	// until the reload shows.
+	reloaded := func() bool {
+		id, err := a.Authenticate("Bearer bbbbbb")
+		return err == nil && id.Name == "cd-bot" && id.Role == RoleAdmin
+	}
+	for deadline := time.Now().Add(10 * time.Second); !reloaded(); {
+		if time.Now().After(deadline) {
+			t.Fatal("SIGHUP did not reload the tokens file")
+		}
+		if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < 25 && !reloaded(); i++ {
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	if _, err := a.Authenticate("Bearer aaaaaa"); !errors.Is(err, ErrBadToken) {
+		t.Errorf("old token still accepted after SIGHUP: %v", err)
+	}
+	cancel()
+	<-done
 }

@@ -45,8 +45,9 @@ type Config struct {
 	IdleJobs int
 	// NoJobLabel runs the schedulers with --metrics-job-label=false.
 	NoJobLabel bool
-	// Schedule of every job (default every second).
-	Schedule string
+	// Schedules is the schedule mix: each entry's share of the jobs fires
+	// on its schedule (default: every job every second).
+	Schedules []ScheduleShare
 	// RunTime is how long each run's handler takes (default: returns at once).
 	RunTime         time.Duration
 	Warmup          time.Duration
@@ -56,14 +57,21 @@ type Config struct {
 	// StopLeaderEvery stops the leader gracefully (SIGTERM: it resigns).
 	StopLeaderEvery time.Duration
 	KillWorkerEvery time.Duration
-	// BaselineConcurrency is how many goroutines load etcd for the baseline.
+	// BaselineConcurrency is how many goroutines load etcd for the
+	// baseline (default: PinkConcurrency(Workers), pink's own).
 	BaselineConcurrency int
+	// BaselineValueBytes is the size of each value the baseline puts
+	// (default: the encoded size of a snapshot of the run's first job).
+	BaselineValueBytes int
 	// BaselineDuration is how long each baseline load runs (default 3s).
 	BaselineDuration time.Duration
 	// CPUProfile, if set, is where a CPU profile of this process (workers,
 	// embedded etcd) over the measured window is written; scheduler i
 	// writes its whole life's profile to CPUProfile.bench-s<i>.
 	CPUProfile string
+	// MemProfile, if set, is where each live scheduler i writes a heap
+	// profile (MemProfile.bench-s<i>) at the end of the measured window.
+	MemProfile string
 	Logger     *slog.Logger
 }
 
@@ -84,7 +92,7 @@ func (c *Config) defaults() error {
 	setInt(&c.Workers, 2)
 	setInt(&c.WorkerCapacity, 256)
 	setInt(&c.Jobs, 100)
-	setInt(&c.BaselineConcurrency, 64)
+	setInt(&c.BaselineConcurrency, PinkConcurrency(c.Workers))
 	setDur := func(v *time.Duration, d time.Duration) {
 		if *v <= 0 {
 			*v = d
@@ -94,40 +102,54 @@ func (c *Config) defaults() error {
 	setDur(&c.Duration, 10*time.Second)
 	setDur(&c.SessionTTL, 5*time.Second)
 	setDur(&c.BaselineDuration, 3*time.Second)
-	if c.Schedule == "" {
-		c.Schedule = "* * * * * *"
+	if len(c.Schedules) == 0 {
+		c.Schedules = []ScheduleShare{{Weight: 1, Schedule: DefaultSchedule}}
 	}
-	if _, err := job.ParseSchedule(c.Schedule, "UTC"); err != nil {
+	for _, s := range c.Schedules {
+		if s.Weight < 1 {
+			return fmt.Errorf("schedule %q: the weight must be at least 1", s.Schedule)
+		}
+		if _, err := job.ParseSchedule(s.Schedule, "UTC"); err != nil {
+			return err
+		}
+	}
+	mix, err := AssignSchedules(c.Schedules, c.Jobs)
+	if err != nil {
 		return err
 	}
+	c.Schedules = mix
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
 	return nil
 }
 
-// The batched baseline writes like pink's batches: a few transactions in
-// flight, about a hundred keys each.
-const (
-	baselineBatchedGoroutines = 8
-	baselineBatchPuts         = 100
-)
+// The batched baseline writes like pink's batches (a fire batch is up to
+// 120 operations, a claim up to 100 snapshots): about a hundred keys per
+// transaction, from as many goroutines as the request baseline.
+const baselineBatchPuts = 100
 
 // Result holds the figures of a run. Durations are seconds.
 type Result struct {
 	// Runs is how many runs the figures are the median of.
-	Runs          int     `json:"runs"`
-	Jobs          int     `json:"jobs"`
-	IdleJobs      int     `json:"idle_jobs"`
-	Schedulers    int     `json:"schedulers"`
-	Workers       int     `json:"workers"`
-	Schedule      string  `json:"schedule"`
-	WindowSeconds float64 `json:"window_seconds"`
-	RunsPerSecond float64 `json:"runs_per_second"`
-	FiresExpected int     `json:"fires_expected"`
-	FiresRan      int     `json:"fires_ran"`
-	Missed        int     `json:"missed"`
-	Duplicates    int     `json:"duplicates"`
+	Runs       int `json:"runs"`
+	Jobs       int `json:"jobs"`
+	IdleJobs   int `json:"idle_jobs"`
+	Schedulers int `json:"schedulers"`
+	Workers    int `json:"workers"`
+	// Schedule is the mix as flags give it: a bare schedule, or
+	// "weight:schedule" entries separated by "; ".
+	Schedule    string          `json:"schedule"`
+	ScheduleMix []ScheduleShare `json:"schedule_mix"`
+	// Windows are the measured windows, one per run: the fires expected
+	// are the nominal times in [start, end).
+	Windows       []Window `json:"windows"`
+	WindowSeconds float64  `json:"window_seconds"`
+	RunsPerSecond float64  `json:"runs_per_second"`
+	FiresExpected int      `json:"fires_expected"`
+	FiresRan      int      `json:"fires_ran"`
+	Missed        int      `json:"missed"`
+	Duplicates    int      `json:"duplicates"`
 	// Retried counts runs of attempt 2 and later: work of a killed worker
 	// run again, as at-least-once execution means.
 	Retried        int     `json:"retried"`
@@ -141,19 +163,36 @@ type Result struct {
 	EtcdWritesPerRun      float64 `json:"etcd_writes_per_run"`
 	EtcdTxnPerSecond      float64 `json:"etcd_txn_per_second"`
 	EtcdBaselineTxnPerSec float64 `json:"etcd_baseline_txn_per_second"`
+	// The baseline's shape: goroutines (transactions in flight) and the
+	// size of each value put.
+	EtcdBaselineConcurrency int `json:"etcd_baseline_concurrency"`
+	EtcdBaselineValueBytes  int `json:"etcd_baseline_value_bytes"`
 	// EtcdLimitRatio is runs/s ÷ (baseline txn/s ÷ writes per run).
 	EtcdLimitRatio float64 `json:"etcd_limit_ratio"`
 	// The same by keys written (puts and deletes), against a baseline of
 	// batched transactions: the fairer measure once writes are batched.
-	EtcdKeysPerRun            float64   `json:"etcd_keys_per_run"`
-	EtcdBaselineKeysPerSecond float64   `json:"etcd_baseline_keys_per_second"`
-	EtcdKeysLimitRatio        float64   `json:"etcd_keys_limit_ratio"`
-	SchedulerCPUCores         float64   `json:"scheduler_cpu_cores"`
-	SchedulerRSSBytes         int64     `json:"scheduler_rss_bytes"`
-	LeaderReadySeconds        float64   `json:"leader_ready_seconds"`
-	LeaderFailoverSeconds     []float64 `json:"leader_failover_seconds"`
-	LeaderResignSeconds       []float64 `json:"leader_resign_seconds"`
-	WorkerFailoverSeconds     []float64 `json:"worker_failover_seconds"`
+	EtcdKeysPerRun            float64 `json:"etcd_keys_per_run"`
+	EtcdBaselineKeysPerSecond float64 `json:"etcd_baseline_keys_per_second"`
+	EtcdKeysLimitRatio        float64 `json:"etcd_keys_limit_ratio"`
+	SchedulerCPUCores         float64 `json:"scheduler_cpu_cores"`
+	// SchedulerRSSBytes is the largest scheduler RSS at the window's end;
+	// SchedulerPeakRSSBytes the largest high-water mark (VmHWM) of any
+	// scheduler process of the run, over its whole life.
+	SchedulerRSSBytes     int64     `json:"scheduler_rss_bytes"`
+	SchedulerPeakRSSBytes int64     `json:"scheduler_peak_rss_bytes"`
+	LeaderReadySeconds    float64   `json:"leader_ready_seconds"`
+	LeaderFailoverSeconds []float64 `json:"leader_failover_seconds"`
+	LeaderResignSeconds   []float64 `json:"leader_resign_seconds"`
+	WorkerFailoverSeconds []float64 `json:"worker_failover_seconds"`
+	// Spread is, per figure that is a median of several runs (by its JSON
+	// key), the smallest and the largest of those runs.
+	Spread map[string][2]float64 `json:"spread"`
+}
+
+// Window is one measured window.
+type Window struct {
+	Start time.Time `json:"start"`
+	End   time.Time `json:"end"`
 }
 
 // Run runs one benchmark.
@@ -194,8 +233,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}()
 	st := store.New(admin, root)
 
-	log.Info("creating jobs", "jobs", cfg.Jobs, "schedule", cfg.Schedule, "idle_jobs", cfg.IdleJobs)
-	if err := createJobs(ctx, st, cfg); err != nil {
+	log.Info("creating jobs", "jobs", cfg.Jobs, "schedule", describeMix(cfg.Schedules), "idle_jobs", cfg.IdleJobs)
+	created := time.Now().UTC()
+	if err := createJobs(ctx, st, cfg, created); err != nil {
 		return nil, err
 	}
 	rec := newRecorder(cfg.RunTime)
@@ -221,7 +261,8 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("no fire within a minute of starting the schedulers: %w", err)
 	}
-	res := &Result{Runs: 1, Jobs: cfg.Jobs, IdleJobs: cfg.IdleJobs, Schedulers: cfg.Schedulers, Workers: cfg.Workers, Schedule: cfg.Schedule,
+	res := &Result{Runs: 1, Jobs: cfg.Jobs, IdleJobs: cfg.IdleJobs, Schedulers: cfg.Schedulers, Workers: cfg.Workers,
+		Schedule: describeMix(cfg.Schedules), ScheduleMix: cfg.Schedules,
 		LeaderReadySeconds: firstFire.Sub(spawned).Seconds(), LeaderFailoverSeconds: []float64{}, LeaderResignSeconds: []float64{}, WorkerFailoverSeconds: []float64{}}
 	log.Info("first fire", "after_seconds", res.LeaderReadySeconds)
 
@@ -268,6 +309,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	cpu1 := procs.cpuSeconds()
 	res.SchedulerRSSBytes = procs.maxRSS()
+	res.SchedulerPeakRSSBytes = procs.peakRSS()
 	if err := stopProfile(); err != nil {
 		return nil, err
 	}
@@ -277,11 +319,12 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, ctx.Err()
 	}
 	window := t1.Sub(t0).Seconds()
+	res.Windows = []Window{{Start: t0.UTC(), End: t1.UTC()}}
 	res.WindowSeconds = window
 	res.SchedulerCPUCores = (cpu1 - cpu0) / window
 	res.EtcdTxnPerSecond = (w1.requests - w0.requests) / window
 
-	expected, err := expectedFires(cfg, t0, t1)
+	expected, err := expectedFires(cfg.Schedules, created, t0, t1)
 	if err != nil {
 		return nil, err
 	}
@@ -293,18 +336,31 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		res.EtcdKeysPerRun = (w1.keys - w0.keys) / float64(res.FiresRan)
 	}
 
+	// The heap is profiled with the load of the window still on, after its
+	// runs were counted (the profile's GC must not delay them).
+	if err := procs.heapProfiles(ctx); err != nil {
+		return nil, err
+	}
+	if cfg.BaselineValueBytes <= 0 {
+		cfg.BaselineValueBytes, err = snapshotBytes(ctx, st, cfg, workers.anyID())
+		if err != nil {
+			return nil, err
+		}
+	}
+	res.EtcdBaselineConcurrency, res.EtcdBaselineValueBytes = cfg.BaselineConcurrency, cfg.BaselineValueBytes
+
 	// etcd's own limit is measured with pink stopped.
 	procs.stopAll()
 	workers.stopAll()
-	log.Info("measuring etcd's own limit", "concurrency", cfg.BaselineConcurrency)
-	res.EtcdBaselineTxnPerSec, err = baseline(ctx, endpoints, root, cfg.BaselineConcurrency, 2, cfg.BaselineDuration)
+	log.Info("measuring etcd's own limit", "concurrency", cfg.BaselineConcurrency, "value_bytes", cfg.BaselineValueBytes)
+	res.EtcdBaselineTxnPerSec, err = baseline(ctx, endpoints, root, cfg.BaselineConcurrency, 2, cfg.BaselineValueBytes, cfg.BaselineDuration)
 	if err != nil {
 		return nil, err
 	}
 	if res.EtcdWritesPerRun > 0 && res.EtcdBaselineTxnPerSec > 0 {
 		res.EtcdLimitRatio = res.RunsPerSecond / (res.EtcdBaselineTxnPerSec / res.EtcdWritesPerRun)
 	}
-	batched, err := baseline(ctx, endpoints, root, baselineBatchedGoroutines, baselineBatchPuts, cfg.BaselineDuration)
+	batched, err := baseline(ctx, endpoints, root, cfg.BaselineConcurrency, baselineBatchPuts, cfg.BaselineValueBytes, cfg.BaselineDuration)
 	if err != nil {
 		return nil, err
 	}
@@ -330,11 +386,12 @@ func sleep(ctx context.Context, d time.Duration) {
 // idleSchedule fires once a year, at a time no benchmark runs across.
 const idleSchedule = "0 0 0 1 1 *"
 
-func createJobs(ctx context.Context, st *store.Store, cfg Config) error {
+// createJobs creates the run's jobs, the mix's shares in blocks in order
+// (bench-000000 ...), and the idle ones, all created (their cursor) at now.
+func createJobs(ctx context.Context, st *store.Store, cfg Config, now time.Time) error {
 	if err := st.EnsureGroup(ctx, store.Group{Name: "bench", Description: "pink bench"}); err != nil {
 		return err
 	}
-	now := time.Now().UTC()
 	specs := make([]job.Spec, 0, cfg.Jobs+cfg.IdleJobs)
 	add := func(name, schedule string) {
 		s := job.Spec{Name: name, Group: "bench", Schedule: schedule, Target: "noop",
@@ -342,31 +399,18 @@ func createJobs(ctx context.Context, st *store.Store, cfg Config) error {
 		s.ApplyDefaults()
 		specs = append(specs, s)
 	}
-	for i := range cfg.Jobs {
-		add(fmt.Sprintf("bench-%06d", i), cfg.Schedule)
+	i := 0
+	for _, s := range cfg.Schedules {
+		for range s.Jobs {
+			add(jobName(i), s.Schedule)
+			i++
+		}
 	}
 	for i := range cfg.IdleJobs {
 		add(fmt.Sprintf("idle-%07d", i), idleSchedule)
 	}
 	_, err := st.CreateJobs(ctx, specs)
 	return err
-}
-
-// expectedFires lists every nominal fire in [t0, t1) of every job.
-func expectedFires(cfg Config, t0, t1 time.Time) (map[string][]time.Time, error) {
-	sched, err := job.ParseSchedule(cfg.Schedule, "UTC")
-	if err != nil {
-		return nil, err
-	}
-	var times []time.Time
-	for t := sched.Next(t0.Add(-time.Nanosecond)); !t.IsZero() && t.Before(t1); t = sched.Next(t) {
-		times = append(times, t.UTC())
-	}
-	out := make(map[string][]time.Time, cfg.Jobs)
-	for i := 0; i < cfg.Jobs; i++ {
-		out[fmt.Sprintf("bench-%06d", i)] = times
-	}
-	return out, nil
 }
 
 // analyze folds the runs of nominal times in [t0, t1) into res. A fire's
@@ -531,7 +575,7 @@ func (r *Result) describe() [][2]string {
 		return strings.Join(s, " ")
 	}
 	return [][2]string{
-		{"jobs × schedule", fmt.Sprintf("%d × %q (+ %d idle)", r.Jobs, r.Schedule, r.IdleJobs)},
+		{"jobs × schedule", mixTable(r) + fmt.Sprintf(" (+ %d idle)", r.IdleJobs)},
 		{"schedulers / workers", fmt.Sprintf("%d / %d", r.Schedulers, r.Workers)},
 		{"runs (figures are medians)", fmt.Sprint(r.Runs)},
 		{"window", fmt.Sprintf("%.1fs", r.WindowSeconds)},
@@ -543,18 +587,31 @@ func (r *Result) describe() [][2]string {
 		{"start lag p50 / p99", ms(r.StartLagP50) + " / " + ms(r.StartLagP99)},
 		{"etcd writes per run", f(r.EtcdWritesPerRun)},
 		{"etcd writes per second", f(r.EtcdTxnPerSecond)},
+		{"etcd baseline: goroutines, value size", fmt.Sprintf("%d, %d B", r.EtcdBaselineConcurrency, r.EtcdBaselineValueBytes)},
 		{"etcd baseline txn per second", f(r.EtcdBaselineTxnPerSec)},
 		{"share of etcd's limit (by requests)", fmt.Sprintf("%.1f%%", r.EtcdLimitRatio*100)},
 		{"etcd keys written per run", f(r.EtcdKeysPerRun)},
 		{"etcd baseline keys per second (batched)", f(r.EtcdBaselineKeysPerSecond)},
 		{"share of etcd's limit (by keys)", fmt.Sprintf("%.1f%%", r.EtcdKeysLimitRatio*100)},
 		{"scheduler CPU (cores)", f(r.SchedulerCPUCores)},
-		{"scheduler RSS", fmt.Sprintf("%.1f MiB", float64(r.SchedulerRSSBytes)/(1<<20))},
+		{"scheduler RSS at the end / peak", fmt.Sprintf("%.1f / %.1f MiB", float64(r.SchedulerRSSBytes)/(1<<20), float64(r.SchedulerPeakRSSBytes)/(1<<20))},
 		{"leader ready (start → first fire)", fmt.Sprintf("%.2fs", r.LeaderReadySeconds)},
 		{"leader failover (kill -9 → next dispatch)", list(r.LeaderFailoverSeconds)},
 		{"leader resign (SIGTERM → next dispatch)", list(r.LeaderResignSeconds)},
 		{"worker failover (kill → work re-dispatched)", list(r.WorkerFailoverSeconds)},
 	}
+}
+
+// mixTable renders the jobs of each schedule: 15 × "* * * * * *" + ...
+func mixTable(r *Result) string {
+	if len(r.ScheduleMix) == 0 {
+		return fmt.Sprintf("%d × %q", r.Jobs, r.Schedule)
+	}
+	parts := make([]string, len(r.ScheduleMix))
+	for i, s := range r.ScheduleMix {
+		parts[i] = fmt.Sprintf("%d × %q", s.Jobs, s.Schedule)
+	}
+	return strings.Join(parts, " + ")
 }
 
 // Table renders the result for people.

@@ -72,10 +72,10 @@ func etcdWrites(ctx context.Context, endpoints []string) (etcdCounts, error) {
 }
 
 // baseline measures what etcd itself sustains for the kind of write pink
-// makes: transactions fenced by an election key that put values of a
-// snapshot's size (putsPerTxn of them), from goroutines of one client at
-// once. It returns transactions per second.
-func baseline(ctx context.Context, endpoints []string, root string, goroutines, putsPerTxn int, d time.Duration) (float64, error) {
+// makes: transactions fenced by an election key that put values of
+// valueBytes (a snapshot's size; putsPerTxn of them), from goroutines of one
+// client at once. It returns transactions per second.
+func baseline(ctx context.Context, endpoints []string, root string, goroutines, putsPerTxn, valueBytes int, d time.Duration) (float64, error) {
 	cli, err := newClient(endpoints)
 	if err != nil {
 		return 0, err
@@ -92,7 +92,7 @@ func baseline(ctx context.Context, endpoints []string, root string, goroutines, 
 		return 0, err
 	}
 	fenceRev := put.Header.Revision
-	value := strings.Repeat("v", 600)
+	value := strings.Repeat("v", valueBytes)
 	var n atomic.Int64
 	bctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()

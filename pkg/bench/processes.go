@@ -26,6 +26,8 @@ type schedulers struct {
 	cfg       Config
 	dir       string
 	procs     map[string]*exec.Cmd // node id -> process
+	// peak is the largest VmHWM of the processes already stopped.
+	peak int64
 }
 
 func newSchedulers(endpoints []string, root string, cfg Config, dir string) *schedulers {
@@ -56,6 +58,9 @@ func (s *schedulers) start(i int) error {
 	if s.cfg.CPUProfile != "" {
 		cmd.Args = append(cmd.Args, "--cpu-profile", s.cfg.CPUProfile+"."+id)
 	}
+	if s.cfg.MemProfile != "" {
+		cmd.Args = append(cmd.Args, "--mem-profile", s.memProfile(id))
+	}
 	cmd.Env = os.Environ()
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Start(); err != nil {
@@ -77,6 +82,10 @@ func (s *schedulers) kill(id string, graceful bool) error {
 	if cmd == nil {
 		return fmt.Errorf("no scheduler %s", id)
 	}
+	// Its high-water mark goes with it.
+	s.mu.Lock()
+	s.peak = max(s.peak, statusKB(cmd.Process.Pid, "VmHWM:")*1024)
+	s.mu.Unlock()
 	if graceful {
 		_ = cmd.Process.Signal(syscall.SIGTERM)
 		deadline := time.Now().Add(30 * time.Second)
@@ -144,20 +153,74 @@ func (s *schedulers) maxRSS() int64 {
 	defer s.mu.Unlock()
 	var most int64
 	for _, cmd := range s.procs {
-		f, err := os.Open(fmt.Sprintf("/proc/%d/status", cmd.Process.Pid))
-		if err != nil {
-			continue
-		}
-		sc := bufio.NewScanner(f)
-		for sc.Scan() {
-			if v, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
-				kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-				most = max(most, kb*1024)
-			}
-		}
-		f.Close()
+		most = max(most, statusKB(cmd.Process.Pid, "VmRSS:")*1024)
 	}
 	return most
+}
+
+// peakRSS is the largest resident set any scheduler process of the run had
+// so far (the kernel's high-water mark, VmHWM), in bytes.
+func (s *schedulers) peakRSS() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	most := s.peak
+	for _, cmd := range s.procs {
+		most = max(most, statusKB(cmd.Process.Pid, "VmHWM:")*1024)
+	}
+	return most
+}
+
+// statusKB reads a "Name:   123 kB" field of /proc/<pid>/status; 0 when
+// the process or the field is gone.
+func statusKB(pid int, field string) int64 {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), field); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return kb
+		}
+	}
+	return 0
+}
+
+func (s *schedulers) memProfile(id string) string { return s.cfg.MemProfile + "." + id }
+
+// heapProfiles has every live scheduler write its heap profile now
+// (SIGUSR1, see pink scheduler --mem-profile) and waits until each has
+// written it.
+func (s *schedulers) heapProfiles(ctx context.Context) error {
+	if s.cfg.MemProfile == "" {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for id, cmd := range s.procs {
+		path := s.memProfile(id)
+		if err := os.Remove(path); err != nil && !os.IsNotExist(err) {
+			return fmt.Errorf("heap profile: %w", err)
+		}
+		if err := cmd.Process.Signal(syscall.SIGUSR1); err != nil {
+			return fmt.Errorf("heap profile of %s: %w", id, err)
+		}
+		// The scheduler writes a temporary file and renames it: the path
+		// appears complete.
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			if _, err := os.Stat(path); err == nil {
+				break
+			}
+			if time.Now().After(deadline) || ctx.Err() != nil {
+				return fmt.Errorf("scheduler %s wrote no heap profile to %s within 30s", id, path)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	return nil
 }
 
 // fleet is the run's in-process workers, each with its own etcd client, as
@@ -206,6 +269,18 @@ func (f *fleet) start() error {
 	f.members = append(f.members, m)
 	f.mu.Unlock()
 	return nil
+}
+
+// anyID is the client id of a live worker, "" if none.
+func (f *fleet) anyID() string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, m := range f.members {
+		if !m.killed {
+			return m.w.ID()
+		}
+	}
+	return ""
 }
 
 // kill makes a worker vanish like a crashed process: its etcd client goes

@@ -316,17 +316,11 @@ func (e Env) RunGet(ctx context.Context, id string) error {
 
 // SnapshotsList prints the live snapshots.
 func (e Env) SnapshotsList(ctx context.Context, group, jobName string) error {
-	q := url.Values{}
-	if group != "" {
-		q.Set("group", group)
-	}
-	if jobName != "" {
-		q.Set("job", jobName)
-	}
 	var out struct {
 		Snapshots []snapshot.Snapshot `json:"snapshots"`
 	}
-	if err := e.Client.Do(ctx, http.MethodGet, "/api/v1/snapshots?"+q.Encode(), nil, &out, nil); err != nil {
+	var err error
+	if out.Snapshots, err = e.Client.Snapshots(ctx, group, jobName); err != nil {
 		return err
 	}
 	return e.show(out, []string{"ID", "STATE", "TRIGGER", "ATTEMPT", "SCHEDULED", "CLIENT"}, func() [][]string {
@@ -410,15 +404,24 @@ func (e Env) Apply(ctx context.Context, path string, prune, dryRun bool) error {
 		return &client.Error{Status: http.StatusBadRequest, Code: "invalid_file", Message: fmt.Sprintf("%s: %v", path, err)}
 	}
 	plan, err := apply.MakePlan(ctx, e.Client, f, prune)
+	if errors.Is(err, apply.ErrInvalid) {
+		return &client.Error{Status: http.StatusBadRequest, Code: "invalid_file", Message: fmt.Sprintf("%s: %v; nothing was changed", path, err)}
+	}
 	if err != nil {
 		return err
 	}
 	if dryRun {
 		return e.report(plan.Actions, plan, true)
 	}
-	done, err := apply.Execute(ctx, e.Client, plan, e.Reason)
+	executed, err := apply.Execute(ctx, e.Client, plan, e.Reason)
+	// Report in the plan's order what was done and what needed nothing.
+	did := map[string]bool{}
+	for _, a := range executed {
+		did[a.Object+" "+a.Name] = true
+	}
+	var done []apply.Action
 	for _, a := range plan.Actions {
-		if a.Kind == apply.Unchanged {
+		if a.Kind == apply.Unchanged || did[a.Object+" "+a.Name] {
 			done = append(done, a)
 		}
 	}

@@ -23,9 +23,10 @@ import (
 
 // Client talks to one pink API address.
 type Client struct {
-	base  string
-	token string
-	http  *http.Client
+	base     string
+	token    string
+	http     *http.Client
+	pageSize int
 }
 
 // Options configure a Client.
@@ -37,7 +38,18 @@ type Options struct {
 	// CACert is a PEM file of CAs to trust for an https server.
 	CACert  string
 	Timeout time.Duration
+	// PageSize is the limit the list methods ask each page for (0 means
+	// DefaultPageSize); they follow next_cursor until the last page.
+	PageSize int
 }
+
+// DefaultPageSize is the page size the list methods ask for: the API's
+// largest, so listing everything takes few round trips.
+const DefaultPageSize = 1000
+
+// maxPages bounds how many pages one list call follows, so a server that
+// keeps answering with a cursor cannot loop a client forever.
+const maxPages = 100000
 
 // New returns a client.
 func New(o Options) (*Client, error) {
@@ -63,7 +75,11 @@ func New(o Options) (*Client, error) {
 		}
 		transport.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
 	}
-	return &Client{base: strings.TrimRight(o.Server, "/"), token: o.Token, http: &http.Client{Timeout: o.Timeout, Transport: transport}}, nil
+	if o.PageSize <= 0 {
+		o.PageSize = DefaultPageSize
+	}
+	return &Client{base: strings.TrimRight(o.Server, "/"), token: o.Token, http: &http.Client{Timeout: o.Timeout, Transport: transport},
+		pageSize: o.PageSize}, nil
 }
 
 // Error is an error answer of the API.
@@ -147,17 +163,54 @@ type Job struct {
 	NextFires []time.Time `json:"next_fires"`
 }
 
-// Jobs lists jobs, of one group if group is not "".
+// listAll reads every page of the list at path (query q, list under key):
+// it asks for pages of the client's page size and follows next_cursor
+// until a page has none.
+func listAll[T any](ctx context.Context, c *Client, path string, q url.Values, key string) ([]T, error) {
+	if q == nil {
+		q = url.Values{}
+	}
+	q.Set("limit", fmt.Sprint(c.pageSize))
+	all := []T{}
+	seen := map[string]bool{}
+	for range maxPages {
+		var page map[string]json.RawMessage
+		if err := c.Do(ctx, http.MethodGet, path+"?"+q.Encode(), nil, &page, nil); err != nil {
+			return all, err
+		}
+		var items []T
+		if raw, ok := page[key]; ok {
+			if err := json.Unmarshal(raw, &items); err != nil {
+				return all, fmt.Errorf("GET %s: decode %s: %w", path, key, err)
+			}
+		}
+		all = append(all, items...)
+		var next string
+		if raw, ok := page["next_cursor"]; ok {
+			if err := json.Unmarshal(raw, &next); err != nil {
+				return all, fmt.Errorf("GET %s: decode next_cursor: %w", path, err)
+			}
+		}
+		if next == "" {
+			return all, nil
+		}
+		if seen[next] {
+			return all, fmt.Errorf("GET %s: the server repeated cursor %q", path, next)
+		}
+		seen[next] = true
+		q.Set("cursor", next)
+	}
+	return all, fmt.Errorf("GET %s: more than %d pages", path, maxPages)
+}
+
+// Jobs lists every job by name, of one group if group is not "", reading
+// all pages.
 func (c *Client) Jobs(ctx context.Context, group string) ([]Job, error) {
-	var out struct {
-		Jobs []Job `json:"jobs"`
-	}
-	path := "/api/v1/jobs"
+	q := url.Values{}
 	if group != "" {
-		path += "?group=" + url.QueryEscape(group)
+		q.Set("group", group)
 	}
-	err := c.Do(ctx, http.MethodGet, path, nil, &out, nil)
-	return out.Jobs, err
+	return listAll[Job](ctx, c, "/api/v1/jobs", q, "jobs")
 }
 
 // Job reads one job.
@@ -194,13 +247,22 @@ type Group struct {
 	Clients     int       `json:"clients"`
 }
 
-// Groups lists groups.
+// Groups lists every group by name, reading all pages.
 func (c *Client) Groups(ctx context.Context) ([]Group, error) {
-	var out struct {
-		Groups []Group `json:"groups"`
+	return listAll[Group](ctx, c, "/api/v1/groups", nil, "groups")
+}
+
+// Snapshots lists every live snapshot (pending ones first), of one group
+// and/or job if given, reading all pages.
+func (c *Client) Snapshots(ctx context.Context, group, jobName string) ([]snapshot.Snapshot, error) {
+	q := url.Values{}
+	if group != "" {
+		q.Set("group", group)
 	}
-	err := c.Do(ctx, http.MethodGet, "/api/v1/groups", nil, &out, nil)
-	return out.Groups, err
+	if jobName != "" {
+		q.Set("job", jobName)
+	}
+	return listAll[snapshot.Snapshot](ctx, c, "/api/v1/snapshots", q, "snapshots")
 }
 
 // CreateGroup creates a group.

@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"go.yaml.in/yaml/v3"
 )
 
 var update = flag.Bool("update", false, "rewrite dashboards/*.json from the Go definitions")
@@ -120,5 +122,93 @@ func TestConventions(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// heavyPanels are the panels whose queries aggregate the most series (every
+// job, worker, bucket or operation on each refresh): they read the
+// recording rules of alerts/ instead, a fixed window evaluated once by
+// Prometheus. Panels that follow the zoom ($__rate_interval) or show
+// exemplars stay on the raw metrics.
+var heavyPanels = map[string][]string{
+	"Pink / Overview": {"Success ratio", "Runs by status", "Schedule lag", "Dispatch lag", "etcd request latency p99"},
+	"Pink / Job":      {"Run duration percentiles", "Failure ratio"},
+}
+
+var (
+	recordedSeries = regexp.MustCompile(`\bpink:[a-zA-Z0-9_:]+`)
+	rawHeavy       = regexp.MustCompile(`_bucket\b|\bhistogram_quantile\(|\b(rate|increase|irate)\(`)
+)
+
+// recordingRules returns the series recorded by the rule files in alerts/.
+func recordingRules(t *testing.T) map[string]bool {
+	t.Helper()
+	files, err := filepath.Glob("../../alerts/*.yml")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("rule files: %v %v", files, err)
+	}
+	recorded := map[string]bool{}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rf struct {
+			Groups []struct {
+				Rules []struct {
+					Record string `yaml:"record"`
+				} `yaml:"rules"`
+			} `yaml:"groups"`
+		}
+		if err := yaml.Unmarshal(b, &rf); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		for _, g := range rf.Groups {
+			for _, r := range g.Rules {
+				if r.Record != "" {
+					recorded[r.Record] = true
+				}
+			}
+		}
+	}
+	return recorded
+}
+
+// TestHeavyPanelsUseRecordingRules: the heavy panels read only recorded
+// series, and every recorded series a dashboard reads is defined by a
+// recording rule in alerts/ (a renamed rule would leave a panel empty).
+func TestHeavyPanelsUseRecordingRules(t *testing.T) {
+	recorded := recordingRules(t)
+	used := 0
+	for _, d := range All() {
+		heavy := map[string]bool{}
+		for _, title := range heavyPanels[d.Title] {
+			heavy[title] = true
+		}
+		for _, p := range d.Panels {
+			where := d.Title + " / " + p.Title
+			for _, tg := range p.Targets {
+				names := recordedSeries.FindAllString(tg.Expr, -1)
+				for _, name := range names {
+					used++
+					if !recorded[name] {
+						t.Errorf("%s: %s is not recorded by any rule in alerts/: %s", where, name, tg.Expr)
+					}
+				}
+				if heavy[p.Title] && (len(names) == 0 || rawHeavy.MatchString(tg.Expr)) {
+					t.Errorf("%s: a heavy panel must read recorded pink:* series only: %s", where, tg.Expr)
+				}
+			}
+			if heavy[p.Title] && p.Targets != nil && p.Targets[0].Exemplar {
+				t.Errorf("%s: recorded series carry no exemplars; do not ask for them", where)
+			}
+			delete(heavy, p.Title)
+		}
+		for title := range heavy {
+			t.Errorf("%s: no panel %q (update heavyPanels)", d.Title, title)
+		}
+	}
+	if used == 0 {
+		t.Error("no dashboard reads a recording rule")
 	}
 }

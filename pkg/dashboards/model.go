@@ -1,8 +1,9 @@
 // Package dashboards defines pink's Grafana dashboards in Go and renders
 // them to the JSON files in dashboards/ (go test ./pkg/dashboards -update).
 // Keeping them as code makes the conventions checkable: every panel uses the
-// datasource variable, has a unit and a description, and rate queries use
-// $__rate_interval.
+// datasource variable, has a unit and a description, rate queries use
+// $__rate_interval, and the heavy panels read the recording rules of
+// alerts/ (pink:* series) that exist.
 package dashboards
 
 import (

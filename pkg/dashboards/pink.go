@@ -39,6 +39,17 @@ func lagGraph(title, desc, metric, filter string) panel {
 	return p
 }
 
+// recordedLagGraph draws the p50 and p99 of a lag histogram from the
+// recording rules pink:<name>:p50_5m and pink:<name>:p99_5m of
+// alerts/pink-alerts.yml: a fixed 5-minute window, computed once per
+// evaluation instead of on every refresh. Recorded series carry no
+// exemplars.
+func recordedLagGraph(title, desc, name string) panel {
+	return graph(title, desc, "s",
+		q("pink:"+name+":p50_5m", "p50"),
+		q("pink:"+name+":p99_5m", "p99"))
+}
+
 // build lays panels out left to right in rows of Grafana's 24 columns.
 func build(uid, title, desc string, vars []Variable, specs []panel) Dashboard {
 	d := Dashboard{
@@ -117,12 +128,12 @@ func Overview() Dashboard {
 				q(`max by (group) (pink_clients`+g+`)`, "{{group}}")),
 			graph("Fires by trigger", "Snapshots entering execution per second: cron fires, catch-ups after downtime, manual triggers, retries and failovers.", "ops",
 				q(`sum by (trigger) (rate(pink_fires_total`+g+`[$__rate_interval]))`, "{{trigger}}")),
-			graph("Success ratio", "Share of finished runs that succeeded.", "percentunit",
-				q(`sum(rate(pink_worker_runs_total{group=~"$group",status="succeeded"}[$__rate_interval])) / sum(rate(pink_worker_runs_total`+g+`[$__rate_interval]))`, "succeeded")),
-			graph("Runs by status", "Finished runs per second by status.", "ops",
-				q(`sum by (status) (rate(pink_worker_runs_total`+g+`[$__rate_interval]))`, "{{status}}")),
-			lagGraph("Schedule lag", "Nominal fire time to snapshot written. Seconds after a leader change; milliseconds otherwise. Exemplars link to traces.", "pink_schedule_lag_seconds", ""),
-			lagGraph("Dispatch lag", "Nominal fire time to snapshot assigned to a worker; grows while a group has no workers.", "pink_dispatch_lag_seconds", ""),
+			graph("Success ratio", "Share of finished runs that succeeded over 15 minutes (recording rule pink:job_runs:rate15m); canceled runs, replaced on purpose, do not count.", "percentunit",
+				q(`sum(pink:job_runs:rate15m{group=~"$group",status="succeeded"}) / sum(pink:job_runs:rate15m{group=~"$group",status=~"succeeded|failed|timed_out"})`, "succeeded")),
+			graph("Runs by status", "Finished runs per second by status, averaged over 15 minutes (recording rule pink:job_runs:rate15m).", "ops",
+				q(`sum by (status) (pink:job_runs:rate15m`+g+`)`, "{{status}}")),
+			recordedLagGraph("Schedule lag", "Nominal fire time to snapshot written, over 5 minutes (recording rules). Seconds after a leader change; milliseconds otherwise. Exemplars: Pink / Job → Schedule lag.", "schedule_lag_seconds"),
+			recordedLagGraph("Dispatch lag", "Nominal fire time to snapshot assigned to a worker, over 5 minutes (recording rules); grows while a group has no workers. Exemplars: Pink / Job → Dispatch lag.", "dispatch_lag_seconds"),
 			graph("Pending snapshots", "Snapshots waiting for a worker of their group.", "short",
 				q(`max by (group) (pink_snapshots_pending`+g+`)`, "{{group}}")),
 			graph("In-flight snapshots", "Snapshots assigned to workers (dispatched or running).", "short",
@@ -131,8 +142,8 @@ func Overview() Dashboard {
 				q(`sum by (group, reason) (increase(pink_failovers_total`+g+`[$__rate_interval]))`, "{{group}} {{reason}}")),
 			graph("Skipped fires by reason", "Nominal fires that did not run: misfire policies after downtime, or overlap (concurrency_forbid).", "short",
 				q(`sum by (reason) (increase(pink_fires_skipped_total`+g+`[$__rate_interval]))`, "{{reason}}")),
-			graph("etcd request latency p99", "99th percentile latency of the etcd requests pink makes, by operation.", "s",
-				q(`histogram_quantile(0.99, sum by (le, op) (rate(pink_etcd_request_duration_seconds_bucket[$__rate_interval])))`, "{{op}}")),
+			graph("etcd request latency p99", "99th percentile latency of the etcd requests pink makes, by operation, over 5 minutes (recording rule, as PinkEtcdSlow sees it).", "s",
+				q(`pink:etcd_request_duration_seconds:p99_5m`, "{{op}}")),
 			graph("etcd request errors", "Failed etcd requests per second, by operation.", "ops",
 				q(`sum by (op) (rate(pink_etcd_request_errors_total[$__rate_interval]))`, "{{op}}")),
 		})
@@ -148,11 +159,10 @@ func Job() Dashboard {
 	heat := panel{typ: "heatmap", title: "Run duration heatmap", unit: "s", w: 12, h: 8, exemplars: true,
 		desc:    "Distribution of run durations over time; exemplars link to the run's trace.",
 		queries: []query{{expr: `sum by (le) (increase(pink_worker_run_duration_seconds_bucket` + sel + `[$__rate_interval]))`, legend: "{{le}}", heatmap: true}}}
-	pct := graph("Run duration percentiles", "Run duration (start to result) of the job. Exemplars link to traces.", "s",
-		q(`histogram_quantile(0.5, sum by (le) (rate(pink_worker_run_duration_seconds_bucket`+sel+`[$__rate_interval])))`, "p50"),
-		q(`histogram_quantile(0.9, sum by (le) (rate(pink_worker_run_duration_seconds_bucket`+sel+`[$__rate_interval])))`, "p90"),
-		q(`histogram_quantile(0.99, sum by (le) (rate(pink_worker_run_duration_seconds_bucket`+sel+`[$__rate_interval])))`, "p99"))
-	pct.exemplars = true
+	pct := graph("Run duration percentiles", "Run duration (start to result) of the job over 5 minutes, across workers and statuses (recording rules). The heatmap has the exemplars that link to traces.", "s",
+		q(`max(pink:job_run_duration_seconds:p50_5m`+sel+`)`, "p50"),
+		q(`max(pink:job_run_duration_seconds:p90_5m`+sel+`)`, "p90"),
+		q(`max(pink:job_run_duration_seconds:p99_5m`+sel+`)`, "p99"))
 	return build("pink-job", "Pink / Job", "One job: its runs, durations, health against its schedule, retries and skips.",
 		[]Variable{groupVar, jobVar}, []panel{
 			stat("Next fire", "When the job fires next (absent while paused).", "dateTimeFromNow",
@@ -164,6 +174,8 @@ func Job() Dashboard {
 			stat("Interval", "Nominal time between fires.", "s", q(`max(pink_job_interval_seconds`+sel+`)`, "interval")),
 			graph("Runs by status", "Finished runs per second by status.", "ops",
 				q(`sum by (status) (rate(pink_worker_runs_total`+sel+`[$__rate_interval]))`, "{{status}}")),
+			graph("Failure ratio", "Failed and timed-out runs as a share of finished runs over 15 minutes (recording rule pink:job_failure_ratio:rate15m); PinkJobFailing fires above 0.5.", "percentunit",
+				q(`max(pink:job_failure_ratio:rate15m`+sel+`)`, "failed or timed out")),
 			graph("Time since last success vs. interval", "When the first line climbs well above the second, the job should have run and did not.", "s",
 				q(`time() - max(pink_job_last_success_timestamp_seconds`+sel+` > 0)`, "since last success"),
 				q(`max(pink_job_interval_seconds`+sel+`)`, "interval")),
@@ -177,7 +189,8 @@ func Job() Dashboard {
 				q(`sum(increase(pink_runs_lost_total`+sel+`[$__rate_interval]))`, "lost")),
 			graph("Skipped fires", "Nominal fires of the job that did not run, by reason.", "short",
 				q(`sum by (reason) (increase(pink_fires_skipped_total`+sel+`[$__rate_interval]))`, "{{reason}}")),
-			lagGraph("Schedule lag (cluster)", "Nominal fire time to snapshot written, for all jobs (lag is not labeled by job).", "pink_schedule_lag_seconds", ""),
+			lagGraph("Schedule lag", "Nominal fire time to snapshot written, for all jobs (lag is not labeled by job), over the zoom's rate interval. Exemplars link to traces.", "pink_schedule_lag_seconds", ""),
+			lagGraph("Dispatch lag", "Nominal fire time to snapshot assigned to a worker, for all jobs (lag is not labeled by job), over the zoom's rate interval. Exemplars link to traces.", "pink_dispatch_lag_seconds", ""),
 		})
 }
 

@@ -1,7 +1,10 @@
 package pinktest
 
 import (
+	"fmt"
 	"net/http"
+	"sort"
+	"strings"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -27,6 +30,29 @@ func Metric(t testing.TB, g prometheus.Gatherer, name string, want map[string]st
 		}
 	}
 	return sum
+}
+
+// Values renders every series of the named counters and gauges as
+// `name{label="value",...}` (labels sorted) -> value, for comparing whole
+// sets of series, e.g. before and after a leader change.
+func Values(t testing.TB, g prometheus.Gatherer, names ...string) map[string]float64 {
+	t.Helper()
+	out := map[string]float64{}
+	for _, name := range names {
+		for _, m := range matching(t, g, name, nil) {
+			var ls []string
+			for _, l := range m.GetLabel() {
+				ls = append(ls, fmt.Sprintf("%s=%q", l.GetName(), l.GetValue()))
+			}
+			sort.Strings(ls)
+			v := m.GetCounter().GetValue()
+			if m.Gauge != nil {
+				v = m.GetGauge().GetValue()
+			}
+			out[name+"{"+strings.Join(ls, ",")+"}"] = v
+		}
+	}
+	return out
 }
 
 // Series counts the series of name whose labels include want.

@@ -4,9 +4,12 @@ import (
 	"context"
 	"fmt"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/pink-scheduler/pink/pkg/job"
 	"github.com/pink-scheduler/pink/pkg/snapshot"
 	"github.com/pink-scheduler/pink/pkg/store"
+	"github.com/pink-scheduler/pink/pkg/telemetry"
 )
 
 // backfillChunk bounds the snapshots one backfill step writes, to stay
@@ -50,31 +53,49 @@ func (t *term) runBackfills(ctx context.Context) error {
 		now := t.s.cfg.Now()
 		var snaps []snapshot.Snapshot
 		var sharded []store.ShardedFire
+		var spans []trace.Span
 		for _, at := range b.Fires[b.Next:end] {
 			base := snapshot.ForJob(&js.spec, snapshot.BackfillID(b.Job, at, b.ID), snapshot.TriggerBackfill, at, now)
+			// Each backfilled fire starts its trace, as a cron fire does.
+			fctx, span := t.s.cfg.Tracer.Start(context.Background(), telemetry.SpanFire, trace.WithNewRoot(),
+				trace.WithAttributes(snapAttrs(&base)...))
+			base.TraceParent = telemetry.TraceParent(fctx)
+			spans = append(spans, span)
 			shards := snapshot.Shards(base, js.spec.Shards)
 			snaps = append(snaps, shards...)
 			if len(shards) > 1 {
 				sharded = append(sharded, store.ShardedFire{ID: base.ID, Job: base.Job, Group: base.Group, Trigger: base.Trigger,
-					ScheduledAt: base.ScheduledAt, ShardTotal: len(shards), CreatedAt: now.UTC()})
+					ScheduledAt: base.ScheduledAt, ShardTotal: len(shards), CreatedAt: now.UTC(), TraceParent: base.TraceParent})
 			}
 		}
+		counts := t.counted(b.Job, js.spec.Group, countsDelta{fire: snapshot.TriggerBackfill, fires: int64(len(snaps))})
 		rctx, cancel := context.WithTimeout(ctx, requestTimeout)
-		written, err := t.st.BackfillStep(rctx, t.fence, *b, snaps, sharded, end, serial)
+		written, err := t.st.BackfillStep(rctx, t.fence, *b, snaps, sharded, end, serial, counts...)
 		cancel()
+		outcome := "written"
+		if written == nil {
+			outcome = "not_written"
+		}
+		endSpans(spans, outcome, err)
 		if err != nil {
 			return fmt.Errorf("backfill %s: %w", id, err)
 		}
 		if written == nil {
-			// A run of the job is live after all (the view was behind), or
-			// the request changed: the next step tries again.
+			// A run of the job is live after all (the view was behind), the
+			// request changed, or the job's counters did: the next step
+			// tries again.
+			if err := t.refreshCounts(ctx, counts); err != nil {
+				return err
+			}
 			continue
 		}
 		b.ModRevision = -1 // until the watch brings the request's progress
+		if len(written) > 0 {
+			t.countsWritten(counts, written[0].ModRevision)
+		}
 		for i := range written {
 			l := written[i]
 			t.putLive(&l)
-			t.s.cfg.Metrics.Fired(l.Job, l.Group, string(snapshot.TriggerBackfill), l.ScheduledAt, now, false, "")
 		}
 		t.log.Info("backfill progressed", "backfill_id", id, "job", b.Job, "written", end-b.Next, "done", end, "of", len(b.Fires))
 	}

@@ -82,11 +82,25 @@ func (rendezvous) pick(_ *jobState, snap *snapshot.Snapshot, cs []*store.Client,
 		h.Write([]byte(key))
 		h.Write([]byte{0})
 		h.Write([]byte(c.ID))
-		if w := h.Sum64(); best == nil || w > bestW {
+		if w := mix64(h.Sum64()); best == nil || w > bestW {
 			best, bestW = c, w
 		}
 	}
 	return best
+}
+
+// mix64 is MurmurHash3's 64-bit finalizer. FNV alone is a poor weight for
+// rendezvous hashing: client ids that differ only in their last bytes get
+// weights whose order is nearly the same for every job, so a joining client
+// took half of all jobs instead of its share. Mixing makes the order depend
+// on every bit.
+func mix64(x uint64) uint64 {
+	x ^= x >> 33
+	x *= 0xff51afd7ed558ccd
+	x ^= x >> 33
+	x *= 0xc4ceb9fe1a85ec53
+	x ^= x >> 33
+	return x
 }
 
 // candidates returns the available clients of g that can run target; if
@@ -210,16 +224,26 @@ func (t *term) dispatchPending(ctx context.Context) error {
 				continue
 			}
 			next := l.Snapshot
-			moved, to, err := t.moveLive(ctx, g, l, nil, &next)
+			// A pending snapshot was never on a client before, except one
+			// moved back to pending by a failover (it has a dispatched_at
+			// from then). A manual trigger or a retry counts as a fire when
+			// it is first dispatched, in the dispatch's transaction.
+			var d countsDelta
+			if first := l.DispatchedAt == nil; first && (l.Trigger == snapshot.TriggerManual || l.Trigger == snapshot.TriggerRetry) {
+				d.fire = l.Trigger
+			}
+			// A manual trigger's trace starts here, with its pink.fire.
+			fireSpan := t.startManualFire(&next)
+			moved, to, err := t.moveLive(ctx, g, l, nil, &next, d)
+			if fireSpan != nil {
+				endSpan(fireSpan, fmt.Sprint(moved), err)
+			}
 			if err != nil {
 				return err
 			}
 			if moved && to != nil {
-				// A pending snapshot was never on a client before, except
-				// one moved back to pending by a failover (it has a
-				// dispatched_at from then).
-				first := l.DispatchedAt == nil
-				t.s.cfg.Metrics.Dispatched(l.Job, l.Group, string(l.Trigger), first, l.ScheduledAt, t.s.cfg.Now(), snapshot.TraceIDOf(next.TraceParent))
+				t.manualFireDispatched(&next)
+				t.s.cfg.Metrics.Dispatched(string(l.Trigger), l.ScheduledAt, t.s.cfg.Now(), snapshot.TraceIDOf(next.TraceParent))
 				t.log.InfoContext(telemetry.WithTraceParent(ctx, next.TraceParent), "pending snapshot dispatched",
 					"snapshot_id", l.ID, "job", l.Job, "client", to.ID, "attempt", l.Attempt)
 			}
@@ -256,10 +280,11 @@ func fireOf(id string) string {
 
 // moveLive moves l (pending, or assigned to a dead client) to a live client
 // of g, or to pending if there is none, recording done in history if given;
-// a nil next ends the snapshot (only done is recorded). It returns whether
+// a nil next ends the snapshot (only done is recorded). d is what the move
+// adds to the counters, written in the same transaction. It returns whether
 // the move happened and the client the snapshot went to, if any. The local
 // view follows the write at once; the mirrors confirm it later.
-func (t *term) moveLive(ctx context.Context, g *groupState, l *store.Live, done *snapshot.Run, next *snapshot.Snapshot) (bool, *store.Client, error) {
+func (t *term) moveLive(ctx context.Context, g *groupState, l *store.Live, done *snapshot.Run, next *snapshot.Snapshot, d countsDelta) (bool, *store.Client, error) {
 	for range 4 {
 		var to *store.Placement
 		var span trace.Span
@@ -279,8 +304,9 @@ func (t *term) moveLive(ctx context.Context, g *groupState, l *store.Live, done 
 				to.Snapshot.TraceParent = telemetry.TraceParent(dctx)
 			}
 		}
+		counts := t.counted(l.Job, g.name, d)
 		rctx, cancel := context.WithTimeout(ctx, requestTimeout)
-		res, err := t.st.Move(rctx, t.fence, *l, done, to, t.s.cfg.Now())
+		res, err := t.st.Move(rctx, t.fence, *l, done, to, t.s.cfg.Now(), counts...)
 		cancel()
 		if span != nil {
 			endSpan(span, res.Outcome.String(), err)
@@ -298,11 +324,17 @@ func (t *term) moveLive(ctx context.Context, g *groupState, l *store.Live, done 
 			delete(g.clients, to.Client.ID)
 			g.sorted = nil
 			continue
+		case store.MoveCountsChanged:
+			if err := t.refreshCounts(ctx, counts); err != nil {
+				return false, nil, err
+			}
+			continue
 		case store.MoveSnapshotChanged:
 			// Someone else moved it (a claim, a cancel): the mirrors bring
 			// the new state.
 			return false, nil, nil
 		}
+		t.countsWritten(counts, res.Revision)
 		if res.Live != nil {
 			t.putLive(res.Live)
 		} else if t.live[l.ID] == l {

@@ -13,8 +13,16 @@ import (
 
 // Failover reasons (label of pink_failovers_total).
 const (
-	FailoverClientLost     = "client_lost"
+	// FailoverClientLost: the client's registration ended while this
+	// leader watched.
+	FailoverClientLost = "client_lost"
+	// FailoverClientDraining: the client is shutting down and handed back
+	// the work it had not started.
 	FailoverClientDraining = "client_draining"
+	// FailoverLeaderChange: the client died while no leader watched (its
+	// registration was already gone when this leader loaded its state), so
+	// the new leader moved its work as it took over.
+	FailoverLeaderChange = "leader_change"
 )
 
 // failover moves the work of clients that are gone or draining (guarantee
@@ -51,8 +59,11 @@ func (t *term) failoverOne(ctx context.Context, g *groupState, l *store.Live) er
 	reason := FailoverClientLost
 	if _, live := g.clients[l.Client]; live {
 		reason = FailoverClientDraining
+	} else if t.deadAtElection[l.Client] {
+		reason = FailoverLeaderChange
 	}
 	log := t.log.With("snapshot_id", l.ID, "job", l.Job, "group", g.name, "from_client", l.Client, "attempt", l.Attempt, "reason", reason)
+	lctx := telemetry.WithTraceParent(ctx, l.TraceParent)
 	if l.State != snapshot.StateRunning {
 		var done *snapshot.Run
 		copied := l.Snapshot
@@ -61,12 +72,11 @@ func (t *term) failoverOne(ctx context.Context, g *groupState, l *store.Live) er
 			run := l.Finish(snapshot.StatusCanceled, "", fmt.Sprintf("client %s left before it started this broadcast run", l.Client), now)
 			done, next = &run, nil
 		}
-		moved, to, err := t.moveLive(ctx, g, l, done, next)
+		moved, to, err := t.moveLive(ctx, g, l, done, next, countsDelta{failover: reason})
 		if err != nil || !moved {
 			return err
 		}
-		t.s.cfg.Metrics.Failover(g.name, reason)
-		log.Warn("moved a snapshot its client had not started", "to_client", clientID(to, next == nil))
+		log.WarnContext(lctx, "moved a snapshot its client had not started", "to_client", clientID(to, next == nil))
 		return nil
 	}
 	done := l.Finish(snapshot.StatusLost, "", fmt.Sprintf("client %s stopped while the run was in progress", l.Client), now)
@@ -78,20 +88,21 @@ func (t *term) failoverOne(ctx context.Context, g *groupState, l *store.Live) er
 		fctx, span = t.startLinked(telemetry.SpanFailover, l.TraceParent, snapAttrs(next)...)
 		next.TraceParent = telemetry.TraceParent(fctx)
 	}
-	moved, to, err := t.moveLive(ctx, g, l, &done, next)
+	d := countsDelta{failover: reason, lost: true}
+	if next != nil {
+		d.fire = snapshot.TriggerFailover
+	}
+	moved, to, err := t.moveLive(ctx, g, l, &done, next, d)
 	if span != nil {
 		endSpan(span, fmt.Sprint(moved), err)
 	}
 	if err != nil || !moved {
 		return err
 	}
-	t.s.cfg.Metrics.Failover(g.name, reason)
-	t.s.cfg.Metrics.Lost(l.Job, g.name)
 	if next != nil {
-		t.s.cfg.Metrics.Fired(l.Job, g.name, string(snapshot.TriggerFailover), l.ScheduledAt, now, to != nil, snapshot.TraceIDOf(next.TraceParent))
 		log.WarnContext(telemetry.WithTraceParent(ctx, next.TraceParent), "client gone while running the snapshot; recorded lost, next attempt scheduled", "to_client", clientID(to, false))
 	} else {
-		log.Warn("client gone while running the snapshot; recorded lost, no retries left")
+		log.WarnContext(lctx, "client gone while running the snapshot; recorded lost, no retries left")
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package scheduler
 import (
 	"context"
 	"fmt"
+	"maps"
 	"sync"
 	"time"
 
@@ -132,6 +133,7 @@ func (t *term) fireBatches(ctx context.Context, bfs []batchFire) []*jobState {
 	var clients map[string]bool
 	for _, bf := range bfs {
 		f, spans := t.prepareFire(bf.js, bf.pf, false, false)
+		t.withCounts(&f, bf.pf.trigger, bf.skipped)
 		fc, fo, fb := fireCost(f, clients)
 		if cur != nil && (cmps+fc > maxBatchOps || ops+fo > maxBatchOps || size+fb > maxBatchBytes) {
 			batches = append(batches, cur)
@@ -187,7 +189,7 @@ func (t *term) fireBatches(ctx context.Context, bfs []batchFire) []*jobState {
 			continue
 		}
 		for i, bf := range b.bfs {
-			t.cursors[bf.js.spec.Name] = bf.pf.at
+			t.setCursor(bf.js.spec.Name, bf.pf.at, b.fires[i].Counts)
 			t.noteSkipped(bf.js, bf.skipped)
 			t.written(ctx, bf.js, bf.pf, b.results[i], false)
 			t.reschedule(bf.js)
@@ -205,15 +207,18 @@ func (t *term) fireJob(ctx context.Context, js *jobState, now time.Time) error {
 	}()
 	plan := planFires(js.sched, &js.spec, t.cursors[js.spec.Name], now, t.s.cfg.MisfireThreshold)
 	for i, pf := range plan.fires {
-		res, skipped, err := t.writePlanned(ctx, js, pf, now)
+		// The first write of a plan counts the fires the plan skips.
+		var planSkipped map[string]int
+		if i == 0 {
+			planSkipped = plan.skipped
+		}
+		res, skipped, err := t.writePlanned(ctx, js, pf, now, planSkipped)
 		if err != nil {
 			return err
 		}
 		switch res.Outcome {
 		case store.FireWritten:
-			t.cursors[js.spec.Name] = pf.at
 			if skipped {
-				t.s.cfg.Metrics.Skipped(js.spec.Name, js.spec.Group, SkipForbid, 1)
 				t.log.Info("fire skipped: a run of the job is in progress", "job", js.spec.Name, "scheduled_at", pf.at, "concurrency", js.spec.Concurrency)
 			}
 			if i == 0 {
@@ -227,7 +232,7 @@ func (t *term) fireJob(ctx context.Context, js *jobState, now time.Time) error {
 			js.staleRev = js.spec.Revision
 			return nil
 		case store.FireCursorAhead:
-			t.cursors[js.spec.Name] = res.Cursor
+			t.setCursor(js.spec.Name, res.Cursor, res.CursorCounts)
 			return nil
 		default:
 			return fmt.Errorf("unexpected fire outcome %s", res.Outcome)
@@ -236,11 +241,9 @@ func (t *term) fireJob(ctx context.Context, js *jobState, now time.Time) error {
 	return nil
 }
 
-// noteSkipped records the fires a written plan skipped.
+// noteSkipped logs the fires a written plan skipped (they are counted in
+// the cursor the write stored).
 func (t *term) noteSkipped(js *jobState, skipped map[string]int) {
-	for reason, n := range skipped {
-		t.s.cfg.Metrics.Skipped(js.spec.Name, js.spec.Group, reason, n)
-	}
 	if n := total(skipped); n > 0 {
 		t.log.Info("missed fires skipped", "job", js.spec.Name, "skipped", skipped, "policy", js.spec.Misfire)
 	}
@@ -256,16 +259,17 @@ func total(m map[string]int) int {
 
 // writePlanned writes one planned fire, applying the job's overlap policy.
 // skipped reports a run that became a cursor-only step because another run
-// of the job was live (forbid).
-func (t *term) writePlanned(ctx context.Context, js *jobState, pf plannedFire, now time.Time) (store.FireResult, bool, error) {
+// of the job was live (forbid). planSkipped are the plan's skipped fires,
+// counted with this write.
+func (t *term) writePlanned(ctx context.Context, js *jobState, pf plannedFire, now time.Time, planSkipped map[string]int) (store.FireResult, bool, error) {
 	if !pf.run {
-		res, err := t.writeFire(ctx, js, pf, now, false, false)
+		res, err := t.writeFire(ctx, js, pf, now, false, false, planSkipped)
 		return res, false, err
 	}
 	switch js.spec.Concurrency {
 	case job.ConcurrencyForbid:
 		if len(t.byJob[js.spec.Name]) == 0 {
-			res, err := t.writeFire(ctx, js, pf, now, true, false)
+			res, err := t.writeFire(ctx, js, pf, now, true, false, planSkipped)
 			if err != nil || res.Outcome != store.FireOverlap {
 				return res, false, err
 			}
@@ -273,7 +277,12 @@ func (t *term) writePlanned(ctx context.Context, js *jobState, pf plannedFire, n
 		}
 		skip := pf
 		skip.run = false
-		res, err := t.writeFire(ctx, js, skip, now, false, false)
+		skipped := maps.Clone(planSkipped)
+		if skipped == nil {
+			skipped = map[string]int{}
+		}
+		skipped[SkipForbid]++
+		res, err := t.writeFire(ctx, js, skip, now, false, false, skipped)
 		return res, true, err
 	case job.ConcurrencyReplace:
 		running, err := t.replace(ctx, js)
@@ -282,10 +291,10 @@ func (t *term) writePlanned(ctx context.Context, js *jobState, pf plannedFire, n
 		}
 		// While the old run stops, the new one waits as pending; dispatch
 		// holds it until no run of the job is running.
-		res, err := t.writeFire(ctx, js, pf, now, false, running)
+		res, err := t.writeFire(ctx, js, pf, now, false, running, planSkipped)
 		return res, false, err
 	}
-	res, err := t.writeFire(ctx, js, pf, now, false, false)
+	res, err := t.writeFire(ctx, js, pf, now, false, false, planSkipped)
 	return res, false, err
 }
 
@@ -299,7 +308,7 @@ func (t *term) replace(ctx context.Context, js *jobState) (bool, error) {
 		g := t.group(l.Group)
 		if l.State != snapshot.StateRunning {
 			done := l.Finish(snapshot.StatusCanceled, "", "replaced by a newer fire (concurrency replace)", now)
-			if _, _, err := t.moveLive(ctx, g, l, &done, nil); err != nil {
+			if _, _, err := t.moveLive(ctx, g, l, &done, nil, countsDelta{}); err != nil {
 				return false, err
 			}
 			continue
@@ -319,7 +328,8 @@ func (t *term) replace(ctx context.Context, js *jobState) (bool, error) {
 		}
 		if res.Live != nil {
 			t.putLive(res.Live)
-			t.log.Info("canceling the running snapshot: replaced by a newer fire", "snapshot_id", l.ID, "job", l.Job, "client", l.Client)
+			t.log.InfoContext(telemetry.WithTraceParent(ctx, l.TraceParent), "canceling the running snapshot: replaced by a newer fire",
+				"snapshot_id", l.ID, "job", l.Job, "client", l.Client)
 		}
 	}
 	return running, nil
@@ -368,7 +378,7 @@ func (t *term) prepareFire(js *jobState, pf plannedFire, forbid, hold bool) (sto
 	}
 	if n := len(f.Placements); n > 1 {
 		f.Sharded = &store.ShardedFire{ID: base.ID, Job: base.Job, Group: base.Group, Trigger: base.Trigger,
-			ScheduledAt: base.ScheduledAt, ShardTotal: n, CreatedAt: writeAt.UTC()}
+			ScheduledAt: base.ScheduledAt, ShardTotal: n, CreatedAt: writeAt.UTC(), TraceParent: base.TraceParent}
 	}
 	return f, spans
 }
@@ -385,8 +395,7 @@ func (t *term) written(ctx context.Context, js *jobState, pf plannedFire, res st
 	for i := range res.Written {
 		l := res.Written[i]
 		t.putLive(&l)
-		t.s.cfg.Metrics.Fired(js.spec.Name, js.spec.Group, string(pf.trigger), pf.at, at,
-			l.State != snapshot.StatePending, snapshot.TraceIDOf(l.TraceParent))
+		t.s.cfg.Metrics.Fired(string(pf.trigger), pf.at, at, l.State != snapshot.StatePending, snapshot.TraceIDOf(l.TraceParent))
 		if l.State == snapshot.StatePending && !hold {
 			t.log.WarnContext(telemetry.WithTraceParent(ctx, l.TraceParent), "no live client; snapshot pending",
 				"job", js.spec.Name, "group", js.spec.Group, "snapshot_id", l.ID)
@@ -394,12 +403,14 @@ func (t *term) written(ctx context.Context, js *jobState, pf plannedFire, res st
 	}
 }
 
-// writeFire prepares and writes one planned fire. A client that vanished
-// meanwhile is dropped from the view and the placement is redone.
-func (t *term) writeFire(ctx context.Context, js *jobState, pf plannedFire, now time.Time, forbid, hold bool) (store.FireResult, error) {
+// writeFire prepares and writes one planned fire, with the fires it skips
+// counted in the cursor. A client that vanished meanwhile is dropped from
+// the view and the placement is redone.
+func (t *term) writeFire(ctx context.Context, js *jobState, pf plannedFire, now time.Time, forbid, hold bool, skipped map[string]int) (store.FireResult, error) {
 	g := t.group(js.spec.Group)
 	for attempt := 0; ; attempt++ {
 		f, spans := t.prepareFire(js, pf, forbid, hold)
+		t.withCounts(&f, pf.trigger, skipped)
 		rctx, cancel := context.WithTimeout(ctx, requestTimeout)
 		res, err := t.st.WriteFire(rctx, t.fence, f, t.s.cfg.Now())
 		cancel()
@@ -415,6 +426,7 @@ func (t *term) writeFire(ctx context.Context, js *jobState, pf plannedFire, now 
 			continue
 		}
 		if res.Outcome == store.FireWritten {
+			t.setCursor(js.spec.Name, pf.at, f.Counts)
 			t.written(ctx, js, pf, res, hold)
 		}
 		return res, nil

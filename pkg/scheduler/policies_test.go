@@ -176,6 +176,51 @@ func TestGracefulDrain(t *testing.T) {
 	}
 }
 
+// TestDrainDeadline: a run still going when a stopping worker's drain
+// timeout ends is canceled and left unreported; once the worker's lease is
+// released the leader records it lost and retries it elsewhere if the job
+// has retries left, like the run of a worker that died.
+func TestDrainDeadline(t *testing.T) {
+	for _, tt := range []struct {
+		retries int
+		want    string
+	}{
+		{0, "[1 manual lost a]"},
+		{1, "[1 manual lost a 2 failover succeeded b]"},
+	} {
+		t.Run(fmt.Sprintf("retries=%d", tt.retries), func(t *testing.T) {
+			e := pinktest.StartEtcd(t)
+			st := store.New(e.Client, "")
+			startScheduler(t, st, "n1")
+			started, canceled := make(chan struct{}, 1), make(chan error, 1)
+			a, stopA := startWorker(t, st, "g", map[string]worker.Handler{"work": func(ctx context.Context, _ worker.Run) (string, error) {
+				started <- struct{}{}
+				<-ctx.Done()
+				canceled <- ctx.Err()
+				return "", ctx.Err()
+			}}, func(c *worker.Config) { c.Name = "a"; c.DrainTimeout = 300 * time.Millisecond })
+			aID := a.ID()
+			spec := trigger(t, st, job.Spec{Name: "work", Group: "g", Target: "work", Retries: tt.retries})
+			<-started
+			b, _ := startWorker(t, st, "g", map[string]worker.Handler{"work": func(context.Context, worker.Run) (string, error) { return "b", nil }},
+				func(c *worker.Config) { c.Name = "b" })
+			stopA()
+			if err := <-canceled; err == nil {
+				t.Fatal("the handler was not canceled at the drain deadline")
+			}
+			waitHistory(t, st, spec.Name, 1+tt.retries)
+			pinktest.Eventually(t, 10*time.Second, func() (bool, string) {
+				live, err := st.ListLive(context.Background(), "", spec.Name)
+				return err == nil && len(live) == 0, fmt.Sprintf("%d snapshots live, %v", len(live), err)
+			})
+			runs := history(t, st, spec.Name)
+			if got := fmt.Sprint(describe(runs, map[string]string{aID: "a", b.ID(): "b"})); got != tt.want {
+				t.Errorf("history = %s, want %s", got, tt.want)
+			}
+		})
+	}
+}
+
 // TestMisfirePoliciesAfterDowntime: with no leader for a few seconds,
 // run_all makes up every missed fire, run_once makes up one, skip none;
 // every fire not run is counted.
@@ -186,23 +231,30 @@ func TestMisfirePoliciesAfterDowntime(t *testing.T) {
 	for _, m := range []job.Misfire{job.MisfireRunAll, job.MisfireRunOnce, job.MisfireSkip} {
 		createJob(t, st, job.Spec{Name: string(m), Group: "g", Schedule: "* * * * * *", Target: "noop", Misfire: m})
 	}
+	createJob(t, st, job.Spec{Name: "run_all_window", Group: "g", Schedule: "* * * * * *", Target: "noop",
+		Misfire: job.MisfireRunAll, CatchupWindow: job.Duration(2 * time.Second)})
+	policies := []string{"run_all", "run_all_window", "run_once", "skip"}
 	startWorker(t, st, "g", map[string]worker.Handler{"noop": func(context.Context, worker.Run) (string, error) { return "", nil }})
 	stop1 := startScheduler(t, st, "n1", withThreshold)
-	for _, m := range []string{"run_all", "run_once", "skip"} {
+	for _, m := range policies {
 		waitHistory(t, st, m, 2)
 	}
 	stop1()
-	time.Sleep(3500 * time.Millisecond) // a deliberate outage: no leader
+	// A deliberate outage with no leader, ending 400 ms into a second: the
+	// new leader then plans the catch-up while even the latest missed fire
+	// is past the threshold, so the policies differ in what they run.
+	outage := 3*time.Second + (1400*time.Millisecond-time.Duration(time.Now().Nanosecond()))%time.Second
+	time.Sleep(outage)
 	reg := telemetry.NewRegistry()
 	restart := time.Now()
 	startScheduler(t, st, "n2", withThreshold, func(c *scheduler.Config) { c.Metrics = telemetry.NewScheduler(reg, telemetry.Options{}) })
-	for _, m := range []string{"run_all", "run_once", "skip"} {
+	for _, m := range policies {
 		pinktest.Eventually(t, 20*time.Second, func() (bool, string) {
 			runs := history(t, st, m)
 			return len(runs) > 0 && runs[0].ScheduledAt.After(restart.Add(2*time.Second)), "no run after the outage yet"
 		})
 	}
-	for _, m := range []string{"run_all", "run_once", "skip"} {
+	for _, m := range policies {
 		runs := history(t, st, m)
 		sort.Slice(runs, func(i, j int) bool { return runs[i].ScheduledAt.Before(runs[j].ScheduledAt) })
 		var gaps []time.Duration
@@ -223,9 +275,18 @@ func TestMisfirePoliciesAfterDowntime(t *testing.T) {
 			if len(gaps) != 0 || catchups < 2 || skipped != 0 {
 				t.Errorf("run_all: gaps %v, %d catch-up runs, %v skipped; want no gap, >= 2 catch-ups, 0 skipped", gaps, catchups, skipped)
 			}
+		case "run_all_window":
+			// Only the missed fires within the 2 s window run; the older
+			// ones are counted.
+			window := pinktest.Metric(t, reg.Prometheus(), "pink_fires_skipped_total", map[string]string{"job_name": m, "reason": "misfire_window"})
+			if len(gaps) != 1 || catchups < 1 || catchups > 2 || window != gaps[0].Seconds()-1 || !endsGapAsCatchup(runs) {
+				t.Errorf("run_all_window: gaps %v, %d catch-up runs, %v skipped as misfire_window; want one gap ended by 1-2 catch-up runs, its fires counted", gaps, catchups, window)
+			}
 		case "run_once":
-			if len(gaps) != 1 || catchups > 1 || skipped != gaps[0].Seconds()-1 {
-				t.Errorf("run_once: gaps %v, %d catch-up runs, %v skipped; want one gap whose missed fires are counted", gaps, catchups, skipped)
+			// The missed fires collapse into one catch-up run of the latest,
+			// the run that ends the gap; the others are counted.
+			if len(gaps) != 1 || catchups != 1 || skipped != gaps[0].Seconds()-1 || !endsGapAsCatchup(runs) {
+				t.Errorf("run_once: gaps %v, %d catch-up runs, %v skipped; want one gap ended by the one catch-up run, the other missed fires counted", gaps, catchups, skipped)
 			}
 		case "skip":
 			if len(gaps) != 1 || catchups != 0 || skipped != gaps[0].Seconds()-1 {
@@ -233,6 +294,17 @@ func TestMisfirePoliciesAfterDowntime(t *testing.T) {
 			}
 		}
 	}
+}
+
+// endsGapAsCatchup reports whether the run after the one gap in runs
+// (sorted by scheduled_at) is a catch-up run.
+func endsGapAsCatchup(runs []snapshot.Run) bool {
+	for i := 1; i < len(runs); i++ {
+		if runs[i].ScheduledAt.Sub(runs[i-1].ScheduledAt) > time.Second {
+			return runs[i].Trigger == snapshot.TriggerCatchup
+		}
+	}
+	return false
 }
 
 // interval is one handler execution, for overlap checks.
@@ -295,12 +367,43 @@ func TestConcurrencyForbid(t *testing.T) {
 		err := st.CreatePending(context.Background(), []snapshot.Snapshot{snap}, nil, true)
 		return errors.Is(err, store.ErrOverlap), fmt.Sprintf("manual trigger while running: %v", err)
 	})
+	// A forced manual trigger is accepted but queued: it runs once the live
+	// run has ended, never alongside it.
+	forced := snapshot.ForJob(&spec, snapshot.ManualID(spec.Name, time.Now()), snapshot.TriggerManual, time.Now(), time.Now())
+	if err := st.CreatePending(context.Background(), []snapshot.Snapshot{forced}, nil, false); err != nil {
+		t.Fatal(err)
+	}
+	pinktest.Eventually(t, 20*time.Second, func() (bool, string) {
+		for _, r := range history(t, st, "slow") {
+			if r.SnapshotID == forced.ID {
+				return r.Status == snapshot.StatusSucceeded, fmt.Sprintf("forced run ended %s", r.Status)
+			}
+		}
+		return false, "forced manual run has not run"
+	})
 	if o := iv.overlaps(); len(o) > 0 {
 		t.Errorf("runs overlapped: %v", o)
 	}
 	skipped := pinktest.Metric(t, reg.Prometheus(), "pink_fires_skipped_total", map[string]string{"job_name": "slow", "reason": "concurrency_forbid"})
 	if skipped < float64(2*(len(runs)-1)) {
 		t.Errorf("%v fires skipped for %d runs of 2.2s at 1/s; want at least %d", skipped, len(runs), 2*(len(runs)-1))
+	}
+}
+
+// TestConcurrencyAllow: with allow (the default) a fire runs while the
+// previous run of the job is still running.
+func TestConcurrencyAllow(t *testing.T) {
+	e := pinktest.StartEtcd(t)
+	st := store.New(e.Client, "")
+	startScheduler(t, st, "n1")
+	iv := &intervals{}
+	startWorker(t, st, "g", map[string]worker.Handler{"slow": iv.handler(1500 * time.Millisecond)})
+	startWorker(t, st, "g", map[string]worker.Handler{"slow": iv.handler(1500 * time.Millisecond)})
+	createJob(t, st, job.Spec{Name: "slow", Group: "g", Schedule: "* * * * * *", Target: "slow"})
+	runs := waitHistory(t, st, "slow", 3)
+	checkConsecutive(t, runs)
+	if o := iv.overlaps(); len(o) == 0 {
+		t.Errorf("runs of 1.5 s at 1/s never overlapped under allow")
 	}
 }
 
@@ -445,10 +548,25 @@ func TestStrategies(t *testing.T) {
 func TestHistoryRetention(t *testing.T) {
 	e := pinktest.StartEtcd(t)
 	st := store.New(e.Client, "")
-	startScheduler(t, st, "n1", func(c *scheduler.Config) { c.RetentionInterval = 100 * time.Millisecond })
+	const maxAge = 2 * time.Second
+	startScheduler(t, st, "n1", func(c *scheduler.Config) {
+		c.RetentionInterval, c.HistoryMaxAge = 100*time.Millisecond, maxAge
+	})
 	rec := &recorder{}
-	startWorker(t, st, "g", map[string]worker.Handler{"record": rec.handle})
+	startWorker(t, st, "g", map[string]worker.Handler{"record": rec.handle, "noop": func(context.Context, worker.Run) (string, error) { return "", nil }})
 	createJob(t, st, job.Spec{Name: "tick", Group: "g", Schedule: "* * * * * *", Target: "record", HistoryLimit: 3})
+	createJob(t, st, job.Spec{Name: "aged", Group: "g", Schedule: "* * * * * *", Target: "noop", HistoryLimit: 100})
+	// The max age: once "aged" has run for a while, only its runs of the
+	// last maxAge (plus a retention tick or two) are kept.
+	start := time.Now()
+	pinktest.Eventually(t, 30*time.Second, func() (bool, string) {
+		runs := history(t, st, "aged")
+		if time.Since(start) < 3*maxAge || len(runs) == 0 {
+			return false, fmt.Sprintf("%d runs of aged", len(runs))
+		}
+		oldest := runs[len(runs)-1].FinishedAt
+		return time.Since(oldest) < maxAge+time.Second, fmt.Sprintf("%d runs kept, the oldest finished %s ago", len(runs), time.Since(oldest))
+	})
 	pinktest.Eventually(t, 30*time.Second, func() (bool, string) {
 		calls := rec.get()
 		runs := history(t, st, "tick")

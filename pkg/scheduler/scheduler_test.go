@@ -42,6 +42,13 @@ func (r *recorder) get() []time.Time {
 // or the test ends.
 func startScheduler(t *testing.T, st *store.Store, id string, opts ...func(*scheduler.Config)) func() {
 	t.Helper()
+	_, stop := runScheduler(t, st, id, opts...)
+	return stop
+}
+
+// runScheduler is startScheduler that also returns the node.
+func runScheduler(t *testing.T, st *store.Store, id string, opts ...func(*scheduler.Config)) (*scheduler.Scheduler, func()) {
+	t.Helper()
 	cfg := scheduler.Config{Store: st, NodeID: id, SessionTTL: 2 * time.Second}
 	for _, o := range opts {
 		o(&cfg)
@@ -52,7 +59,7 @@ func startScheduler(t *testing.T, st *store.Store, id string, opts ...func(*sche
 	go func() { defer close(done); _ = s.Run(ctx) }()
 	stop := sync.OnceFunc(func() { cancel(); <-done })
 	t.Cleanup(stop)
-	return stop
+	return s, stop
 }
 
 // startWorker runs a worker until the returned stop is called (a graceful

@@ -9,6 +9,7 @@ import (
 
 	"github.com/pink-scheduler/pink/pkg/snapshot"
 	"github.com/pink-scheduler/pink/pkg/store"
+	"github.com/pink-scheduler/pink/pkg/telemetry"
 )
 
 // summarize writes the summary run of every sharded fire whose shards have
@@ -29,7 +30,8 @@ func (t *term) summarize(ctx context.Context) error {
 			var written bool
 			if written, err = t.st.WriteSummary(rctx, t.fence, *f, run); err == nil && written {
 				delete(t.fires, id)
-				t.log.Info("sharded fire finished", "snapshot_id", id, "job", f.Job, "status", run.Status, "summary", run.Output)
+				t.log.InfoContext(telemetry.WithTraceParent(ctx, f.TraceParent), "sharded fire finished",
+					"snapshot_id", id, "job", f.Job, "status", run.Status, "summary", run.Output)
 			}
 		}
 		cancel()

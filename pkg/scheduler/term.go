@@ -80,6 +80,8 @@ type batch struct {
 	fires  []store.FireEvent
 	last   []store.LastEvent
 	bfs    []store.BackfillEvent
+	cnts   []store.CountsEvent
+	grps   []store.GroupEvent
 }
 
 // term is one period of leadership. It owns all leader state; a single
@@ -128,16 +130,35 @@ type term struct {
 	orphansDirty bool
 	// summariesDirty says a sharded fire may have finished.
 	summariesDirty bool
+
+	// curCounts are the counts that ride in each job's cursor; jobCounts
+	// and groupCounts the counters keys (see counters.go).
+	curCounts   map[string]store.JobCounts
+	jobCounts   map[string]*countsEntry
+	groupCounts map[string]*countsEntry
+	// groupKeys are the groups that exist (have a key); groupJobs counts
+	// the known jobs of each group.
+	groupKeys map[string]bool
+	groupJobs map[string]int
+	// deadAtElection are the clients that held assignments when this term
+	// loaded its state but were gone: they died while no leader watched,
+	// and moving their work counts as failover reason leader_change.
+	deadAtElection map[string]bool
+	// manualFires holds the traceparent of the pink.fire span of a manual
+	// trigger's fire, by fire id, until all its shards are dispatched.
+	manualFires map[string]*manualFire
 }
 
-var mirrorSources = []string{"jobs", "cursors", "clients", "pending", "assigned", "fires", "last", "backfills"}
+var mirrorSources = []string{"jobs", "cursors", "clients", "pending", "assigned", "fires", "last", "backfills", "counts", "groups"}
 
 func newTerm(s *Scheduler, fence store.Fence) *term {
 	return &term{s: s, st: s.cfg.Store, fence: fence, log: s.log.With("term", fence.Rev),
 		jobs: map[string]*jobState{}, cursors: map[string]time.Time{}, groups: map[string]*groupState{},
 		in: make(chan batch, 64), synced: map[string]bool{},
 		live: map[string]*store.Live{}, byJob: map[string]map[string]*store.Live{}, fires: map[string]*store.ShardedFire{},
-		last: map[string]*store.JobLast{}, backfills: map[string]*store.Backfill{}, intervals: map[string]time.Duration{}, resumable: map[string]*jobState{}}
+		last: map[string]*store.JobLast{}, backfills: map[string]*store.Backfill{}, intervals: map[string]time.Duration{}, resumable: map[string]*jobState{},
+		curCounts: map[string]store.JobCounts{}, jobCounts: map[string]*countsEntry{}, groupCounts: map[string]*countsEntry{},
+		groupKeys: map[string]bool{}, groupJobs: map[string]int{}, deadAtElection: map[string]bool{}, manualFires: map[string]*manualFire{}}
 }
 
 func (t *term) group(name string) *groupState {
@@ -146,6 +167,7 @@ func (t *term) group(name string) *groupState {
 		g = newGroupState(name)
 		t.groups[name] = g
 		t.s.cfg.Metrics.AddGroup(name)
+		t.exportGroupCounts(name)
 	}
 	return g
 }
@@ -242,6 +264,16 @@ func (t *term) startMirrors(ctx context.Context, wg *sync.WaitGroup) {
 			send(batch{source: "backfills", synced: synced, bfs: evs})
 		})
 	})
+	run("counts", func() error {
+		return t.st.MirrorCounts(ctx, func(evs []store.CountsEvent, synced bool) {
+			send(batch{source: "counts", synced: synced, cnts: evs})
+		})
+	})
+	run("groups", func() error {
+		return t.st.MirrorGroups(ctx, func(evs []store.GroupEvent, synced bool) {
+			send(batch{source: "groups", synced: synced, grps: evs})
+		})
+	})
 	run("last", func() error {
 		return t.st.MirrorJobLast(ctx, func(evs []store.LastEvent, synced bool) {
 			send(batch{source: "last", synced: synced, last: evs})
@@ -269,6 +301,12 @@ func (t *term) apply(b batch) {
 	for _, ev := range b.last {
 		t.onLast(ev)
 	}
+	for _, ev := range b.cnts {
+		t.onCounts(ev)
+	}
+	for _, ev := range b.grps {
+		t.onGroup(ev)
+	}
 	for _, ev := range b.bfs {
 		switch {
 		case ev.Err != nil:
@@ -285,6 +323,16 @@ func (t *term) apply(b batch) {
 			t.ready = true
 			t.orphansDirty = true
 			t.summariesDirty = true
+			for _, g := range t.groups {
+				for _, l := range g.assigned {
+					if _, live := g.clients[l.Client]; !live {
+						t.deadAtElection[l.Client] = true
+					}
+				}
+			}
+			for name := range t.groups {
+				t.maybeDropGroup(name)
+			}
 			t.log.Info("leader state loaded", "jobs", len(t.jobs), "groups", len(t.groups), "live_snapshots", len(t.live))
 		}
 	}
@@ -299,8 +347,7 @@ func (t *term) onJob(ev store.JobEvent) {
 		if js != nil {
 			t.unindexJob(js)
 			t.queue.remove(js)
-			delete(t.jobs, ev.Name)
-			t.s.cfg.Metrics.DeleteJob(js.spec.Name, js.spec.Group)
+			t.forgetJob(js)
 		}
 		return
 	}
@@ -315,22 +362,18 @@ func (t *term) onJob(ev store.JobEvent) {
 		t.log.Error("stored job has an invalid schedule; not scheduling it", "job", ev.Name, "err", err)
 		if js != nil {
 			t.queue.remove(js)
-			delete(t.jobs, ev.Name)
+			t.forgetJob(js)
 		}
 		return
 	}
 	if js != nil && js.spec.Group != ev.Spec.Group {
-		t.s.cfg.Metrics.DeleteJob(js.spec.Name, js.spec.Group)
+		t.forgetJob(js)
 		js = nil
 	}
 	if js == nil {
-		// Each job's rotation starts at its own place, so that jobs firing
-		// together spread over the clients instead of all taking the
-		// first one, then all the second.
-		h := fnv.New64a()
-		_, _ = h.Write([]byte(ev.Name))
-		js = &jobState{idx: -1, rr: h.Sum64()}
+		js = newJobState(ev.Name)
 		t.jobs[ev.Name] = js
+		t.groupJobs[ev.Spec.Group]++
 		t.s.cfg.Metrics.AddJob(ev.Spec.Name, ev.Spec.Group)
 		t.group(ev.Spec.Group)
 	}
@@ -339,7 +382,19 @@ func (t *term) onJob(ev store.JobEvent) {
 	js.interval = t.interval(sched)
 	t.reschedule(js)
 	t.exportLast(ev.Name)
+	t.exportCounts(ev.Name)
 	t.s.cfg.Metrics.SetJobUpdated(js.spec.Name, js.spec.Group, js.spec.UpdatedAt)
+}
+
+// forgetJob drops a job that was deleted, moved to another group (it comes
+// back under the new one) or can no longer be scheduled, and its series.
+func (t *term) forgetJob(js *jobState) {
+	delete(t.jobs, js.spec.Name)
+	t.s.cfg.Metrics.DeleteJob(js.spec.Name, js.spec.Group)
+	if t.groupJobs[js.spec.Group]--; t.groupJobs[js.spec.Group] <= 0 {
+		delete(t.groupJobs, js.spec.Group)
+		t.maybeDropGroup(js.spec.Group)
+	}
 }
 
 // indexJob counts js among the paused jobs, and among those that resume by
@@ -379,8 +434,11 @@ func (t *term) onCursor(ev store.CursorEvent) {
 	}
 	if ev.Deleted {
 		delete(t.cursors, ev.Job)
-	} else if cur, ok := t.cursors[ev.Job]; !ok || ev.Cursor.After(cur) {
-		t.cursors[ev.Job] = ev.Cursor
+		delete(t.curCounts, ev.Job)
+	} else if cur, ok := t.cursors[ev.Job]; !ok || !ev.Cursor.Before(cur) {
+		// A cursor write at the same time carries the same counts: only
+		// the fire that moved it there wrote them.
+		t.setCursor(ev.Job, ev.Cursor, ev.Counts)
 	}
 	if js := t.jobs[ev.Job]; js != nil {
 		t.reschedule(js)
@@ -416,6 +474,9 @@ func (t *term) onClient(ev store.ClientEvent) {
 		}
 		delete(g.clients, ev.ID)
 		t.orphansDirty = true
+		g.sorted = nil
+		t.maybeDropGroup(ev.Group)
+		return
 	case !had:
 		t.log.Info("client joined", "group", ev.Group, "client", ev.ID, "capacity", ev.Client.Capacity)
 		g.clients[ev.ID] = ev.Client
@@ -493,6 +554,7 @@ func (t *term) dropLive(l *store.Live) {
 	if l.ShardTotal > 1 {
 		t.summariesDirty = true
 	}
+	t.maybeDropGroup(l.Group)
 }
 
 func (t *term) unindex(l *store.Live) {
@@ -640,4 +702,14 @@ func (t *term) updateGauges() {
 	for name, g := range t.groups {
 		m.SetGroup(name, len(g.clients), len(g.pending), len(g.assigned))
 	}
+}
+
+// newJobState is the leader's state of a job it has not seen before. Each
+// job's round-robin rotation starts at its own place, so that jobs firing
+// together spread over the clients instead of all taking the first one,
+// then all the second.
+func newJobState(name string) *jobState {
+	h := fnv.New64a()
+	_, _ = h.Write([]byte(name))
+	return &jobState{idx: -1, rr: h.Sum64()}
 }

@@ -95,12 +95,15 @@ type Snapshot struct {
 }
 
 // Run is the final record of one attempt of a snapshot, kept in history.
+// Every field is always present in its JSON, null or empty when it does not
+// apply (a run canceled before dispatch has no client), so scripts can rely
+// on the shape.
 type Run struct {
 	ID              string     `json:"id"`
 	SnapshotID      string     `json:"snapshot_id"`
 	Job             string     `json:"job"`
 	Group           string     `json:"group"`
-	Client          string     `json:"client,omitempty"`
+	Client          string     `json:"client"`
 	Target          string     `json:"target"`
 	Attempt         int        `json:"attempt"`
 	ShardIndex      int        `json:"shard_index"`
@@ -108,13 +111,13 @@ type Run struct {
 	Trigger         Trigger    `json:"trigger"`
 	Status          Status     `json:"status"`
 	ScheduledAt     time.Time  `json:"scheduled_at"`
-	DispatchedAt    *time.Time `json:"dispatched_at,omitempty"`
-	StartedAt       *time.Time `json:"started_at,omitempty"`
+	DispatchedAt    *time.Time `json:"dispatched_at"`
+	StartedAt       *time.Time `json:"started_at"`
 	FinishedAt      time.Time  `json:"finished_at"`
 	DurationSeconds float64    `json:"duration_seconds"`
 	Output          string     `json:"output"`
-	Error           string     `json:"error,omitempty"`
-	TraceID         string     `json:"trace_id,omitempty"`
+	Error           string     `json:"error"`
+	TraceID         string     `json:"trace_id"`
 }
 
 // MaxOutputBytes bounds the output kept per run: history lives in etcd.

@@ -47,8 +47,9 @@ func (s *Store) CreateBackfill(ctx context.Context, b Backfill) (err error) {
 // BackfillStep writes the next snapshots of a backfill as pending and moves
 // its progress (deleting it when done), fenced by leadership and the
 // request's revision; with forbid, only if no snapshot of the job is live.
-// It returns the snapshots as written (nil if it did not write).
-func (s *Store) BackfillStep(ctx context.Context, fence Fence, b Backfill, snaps []snapshot.Snapshot, sharded []ShardedFire, next int, forbid bool) (written []Live, err error) {
+// It returns the snapshots as written (nil if it did not write). counts are
+// the job's counters with these fires, written in the same transaction.
+func (s *Store) BackfillStep(ctx context.Context, fence Fence, b Backfill, snaps []snapshot.Snapshot, sharded []ShardedFire, next int, forbid bool, counts ...CountsWrite) (written []Live, err error) {
 	defer s.track("backfill_step", time.Now(), &err)
 	bkey := s.k.backfill(b.ID)
 	cmps := []clientv3.Cmp{fence.cmp(), clientv3.Compare(clientv3.ModRevision(bkey), "=", b.ModRevision)}
@@ -58,7 +59,7 @@ func (s *Store) BackfillStep(ctx context.Context, fence Fence, b Backfill, snaps
 	var ops []clientv3.Op
 	for _, snap := range snaps {
 		snap.State = snapshot.StatePending
-		cmps = append(cmps, clientv3.Compare(clientv3.CreateRevision(s.k.pending(snap.ID)), "=", 0))
+		cmps = append(cmps, clientv3.Compare(clientv3.CreateRevision(s.k.active(snap.Job, snap.ID)), "=", 0))
 		ops = append(ops, clientv3.OpPut(s.k.pending(snap.ID), encode(snap)), clientv3.OpPut(s.k.active(snap.Job, snap.ID), snap.Group))
 		written = append(written, Live{Snapshot: snap})
 	}
@@ -71,6 +72,8 @@ func (s *Store) BackfillStep(ctx context.Context, fence Fence, b Backfill, snaps
 		b.Next = next
 		ops = append(ops, clientv3.OpPut(bkey, encode(b)))
 	}
+	ccmps, cops, _ := s.countsTxn(counts)
+	cmps, ops = append(cmps, ccmps...), append(ops, cops...)
 	resp, err := s.c.Txn(ctx).If(cmps...).Then(ops...).Commit()
 	if err != nil {
 		return nil, wrap("backfill step", err)

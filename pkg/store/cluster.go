@@ -97,7 +97,7 @@ func (s *Store) DeleteGroup(ctx context.Context, name string) (err error) {
 	resp, err := s.c.Txn(ctx).
 		If(clientv3.Compare(clientv3.CreateRevision(key), ">", 0),
 			clientv3.Compare(clientv3.CreateRevision(s.k.groupJobs(name)), "=", 0).WithPrefix()).
-		Then(append([]clientv3.Op{clientv3.OpDelete(key)}, s.auditOps(ctx, nil)...)...).
+		Then(append([]clientv3.Op{clientv3.OpDelete(key), clientv3.OpDelete(s.k.groupCounters(name))}, s.auditOps(ctx, nil)...)...).
 		Else(clientv3.OpGet(key, clientv3.WithCountOnly())).
 		Commit()
 	if err != nil {

@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/pink-scheduler/pink/pkg/job"
-	"github.com/pink-scheduler/pink/pkg/snapshot"
 )
 
 // JobEvent is a job that was created or changed (Spec set) or deleted (nil).
@@ -39,8 +38,10 @@ func (s *Store) MirrorJobs(ctx context.Context, fn func([]JobEvent, bool)) error
 // CursorEvent is a job's schedule cursor that moved, or was deleted with its
 // job.
 type CursorEvent struct {
-	Job     string
-	Cursor  time.Time
+	Job    string
+	Cursor time.Time
+	// Counts are the leader's counts that ride in the cursor.
+	Counts  JobCounts
 	Deleted bool
 	Err     error
 }
@@ -52,7 +53,7 @@ func (s *Store) MirrorCursors(ctx context.Context, fn func([]CursorEvent, bool))
 		for _, ev := range raw {
 			ce := CursorEvent{Job: lastSegment(ev.Key), Deleted: ev.Deleted}
 			if !ev.Deleted {
-				ce.Cursor, ce.Err = snapshot.ParseCursor(string(ev.Value))
+				ce.Cursor, ce.Counts, ce.Err = ParseCursorValue(string(ev.Value))
 			}
 			out = append(out, ce)
 		}

@@ -42,6 +42,9 @@ type Fire struct {
 	Forbid bool
 	// Sharded records a fire of several shards until its summary is written.
 	Sharded *ShardedFire
+	// Counts are the job's cursor counts after this fire (the leader's
+	// counts so far plus this fire's): they are stored with the cursor.
+	Counts JobCounts
 }
 
 // ShardedFire is a fire that made several snapshots (shards); the leader
@@ -54,6 +57,8 @@ type ShardedFire struct {
 	ScheduledAt time.Time        `json:"scheduled_at"`
 	ShardTotal  int              `json:"shard_total"`
 	CreatedAt   time.Time        `json:"created_at"`
+	// TraceParent is the fire's pink.fire span, for the summary's log line.
+	TraceParent string `json:"traceparent,omitempty"`
 }
 
 // FireOutcome says whether a Fire was written and, if not, why.
@@ -79,8 +84,10 @@ type FireResult struct {
 	Outcome FireOutcome
 	// Revision of the write, when written.
 	Revision int64
-	// Cursor is the stored cursor when Outcome is FireCursorAhead.
-	Cursor time.Time
+	// Cursor is the stored cursor when Outcome is FireCursorAhead, and
+	// CursorCounts the counts stored with it.
+	Cursor       time.Time
+	CursorCounts JobCounts
 	// GoneClients lists chosen clients that are no longer registered.
 	GoneClients []string
 	// Written are the snapshots as stored, when written.
@@ -100,7 +107,7 @@ func (s *Store) WriteFire(ctx context.Context, fence Fence, f Fire, now time.Tim
 		clientv3.Compare(clientv3.ModRevision(jobKey), "=", f.JobRevision),
 		clientv3.Compare(clientv3.Value(curKey), "<", snapshot.FormatCursor(f.Cursor)),
 	}
-	ops := []clientv3.Op{clientv3.OpPut(curKey, snapshot.FormatCursor(f.Cursor))}
+	ops := []clientv3.Op{clientv3.OpPut(curKey, FormatCursorValue(f.Cursor, f.Counts))}
 	elseOps := []clientv3.Op{
 		clientv3.OpGet(fence.Key, clientv3.WithKeysOnly()),
 		clientv3.OpGet(jobKey, clientv3.WithKeysOnly()),
@@ -119,7 +126,7 @@ func (s *Store) WriteFire(ctx context.Context, fence Fence, f Fire, now time.Tim
 	for _, p := range f.Placements {
 		snap := p.Snapshot
 		ops = append(ops, clientv3.OpPut(s.k.active(snap.Job, snap.ID), snap.Group))
-		cmps = append(cmps, clientv3.Compare(clientv3.CreateRevision(s.k.pending(snap.ID)), "=", 0))
+		cmps = append(cmps, clientv3.Compare(clientv3.CreateRevision(s.k.active(snap.Job, snap.ID)), "=", 0))
 		if p.Client == nil {
 			snap.State, snap.Client, snap.DispatchedAt = snapshot.StatePending, "", nil
 			ops = append(ops, clientv3.OpPut(s.k.pending(snap.ID), encode(snap)))
@@ -159,15 +166,22 @@ func (s *Store) WriteFire(ctx context.Context, fence Fence, f Fire, now time.Tim
 	if kvs := rr(2).Kvs; len(kvs) == 0 {
 		return FireResult{Outcome: FireJobChanged}, nil
 	} else if cur := string(kvs[0].Value); cur >= snapshot.FormatCursor(f.Cursor) {
-		t, perr := snapshot.ParseCursor(cur)
+		t, counts, perr := ParseCursorValue(cur)
 		if perr != nil {
 			return res, fmt.Errorf("decode cursor of %s: %w", f.Job, perr)
 		}
-		return FireResult{Outcome: FireCursorAhead, Cursor: t}, nil
+		return FireResult{Outcome: FireCursorAhead, Cursor: t, CursorCounts: counts}, nil
+	}
+	next := 3
+	if f.Forbid {
+		if rr(next).Count > 0 {
+			return FireResult{Outcome: FireOverlap}, nil
+		}
+		next++
 	}
 	var gone []string
 	for i, ck := range clientKeys {
-		if len(rr(3+i).Kvs) == 0 || !sameRegistration(rr(3 + i).Kvs[0].CreateRevision, ck, f) {
+		if kvs := rr(next + i).Kvs; len(kvs) == 0 || !sameRegistration(kvs[0].CreateRevision, ck, f) {
 			_, id, _ := s.k.parseClient(ck)
 			gone = append(gone, id)
 		}
@@ -218,13 +232,13 @@ func (s *Store) WriteFires(ctx context.Context, fence Fence, fires []Fire, now t
 		if f.Forbid {
 			cmps = append(cmps, s.noneActive(f.Job))
 		}
-		ops = append(ops, clientv3.OpPut(curKey, snapshot.FormatCursor(f.Cursor)))
+		ops = append(ops, clientv3.OpPut(curKey, FormatCursorValue(f.Cursor, f.Counts)))
 		if f.Sharded != nil {
 			ops = append(ops, clientv3.OpPut(s.k.fire(f.Job, f.Sharded.ID), encode(*f.Sharded)))
 		}
 		for _, p := range f.Placements {
 			snap := p.Snapshot
-			cmps = append(cmps, clientv3.Compare(clientv3.CreateRevision(s.k.pending(snap.ID)), "=", 0))
+			cmps = append(cmps, clientv3.Compare(clientv3.CreateRevision(s.k.active(snap.Job, snap.ID)), "=", 0))
 			ops = append(ops, clientv3.OpPut(s.k.active(snap.Job, snap.ID), snap.Group))
 			if p.Client == nil {
 				snap.State, snap.Client, snap.DispatchedAt = snapshot.StatePending, "", nil

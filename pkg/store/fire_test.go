@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -40,18 +41,8 @@ func setup(t *testing.T) (*pinktest.Etcd, *store.Store, job.Spec) {
 
 func campaign(t testing.TB, cli *clientv3.Client, st *store.Store, id string) (*concurrency.Session, store.Fence) {
 	t.Helper()
-	sess, err := concurrency.NewSession(cli, concurrency.WithTTL(5))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sess.Close() })
-	el := concurrency.NewElection(sess, st.ElectionPrefix())
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := el.Campaign(ctx, id); err != nil {
-		t.Fatal(err)
-	}
-	return sess, store.Fence{Key: el.Key(), Rev: el.Rev()}
+	sess, key, rev := pinktest.Campaign(t, cli, st.ElectionPrefix(), id)
+	return sess, store.Fence{Key: key, Rev: rev}
 }
 
 // register registers client id of group g under a fresh lease.
@@ -82,6 +73,12 @@ func TestFencedFire(t *testing.T) {
 	e, st, spec := setup(t)
 	ctx := context.Background()
 	sessA, fenceA := campaign(t, e.Client, st, "node-a")
+	if want := fmt.Sprintf("/pink/node/election/%x", sessA.Lease()); fenceA.Key != want {
+		t.Fatalf("election key %q, want %q", fenceA.Key, want)
+	}
+	if id, err := st.Leader(ctx); err != nil || id != "node-a" {
+		t.Fatalf("leader = %q, %v; want node-a", id, err)
+	}
 
 	t1, t2 := t0.Add(time.Second), t0.Add(2*time.Second)
 	res, err := st.WriteFire(ctx, fenceA, fireAt(spec, t1, nil), t1)
@@ -140,6 +137,54 @@ func TestFencedFire(t *testing.T) {
 	}
 	if want := []string{"tick@20261126T120001Z", "tick@20261126T120002Z"}; !slices.Equal(ids, want) {
 		t.Fatalf("snapshots = %v, want %v", ids, want)
+	}
+}
+
+// TestFireRefusedOnLiveSnapshot: the fire transaction compares on the
+// snapshot itself, not only on the cursor: a snapshot that is live (pending
+// or on a client) is never written twice, even under a rewound cursor, and a
+// forbid fire is refused while any run of the job is live.
+func TestFireRefusedOnLiveSnapshot(t *testing.T) {
+	e, st, spec := setup(t)
+	ctx := context.Background()
+	_, fence := campaign(t, e.Client, st, "node-a")
+	c := register(t, e, st, "w1")
+
+	t1, t2, t3 := t0.Add(time.Second), t0.Add(2*time.Second), t0.Add(3*time.Second)
+	if res, err := st.WriteFire(ctx, fence, fireAt(spec, t1, &c), t1); err != nil || res.Outcome != store.FireWritten {
+		t.Fatalf("first fire: %v %v", res.Outcome, err)
+	}
+
+	tests := []struct {
+		name string
+		fire store.Fire
+		want store.FireOutcome
+	}{
+		{"forbid while a run is live", func() store.Fire {
+			f := fireAt(spec, t2, &c)
+			f.Forbid = true
+			return f
+		}(), store.FireOverlap},
+		{"snapshot on a client, cursor rewound", func() store.Fire {
+			f := fireAt(spec, t1, &c)
+			f.Cursor = t3
+			return f
+		}(), store.FireDuplicate},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rev := e.Revision(t)
+			res, err := st.WriteFire(ctx, fence, tt.fire, tt.fire.Cursor)
+			if err != nil || res.Outcome != tt.want {
+				t.Fatalf("outcome %v %v, want %v", res.Outcome, err, tt.want)
+			}
+			if got := e.Revision(t); got != rev {
+				t.Fatalf("refused fire wrote: revision %d -> %d", rev, got)
+			}
+		})
+	}
+	if cur, _ := st.Cursor(ctx, "tick"); !cur.Equal(t1) {
+		t.Fatalf("cursor = %s, want %s", cur, t1)
 	}
 }
 

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -47,6 +48,18 @@ func (s *Store) CreateJob(ctx context.Context, spec job.Spec) (out job.Spec, err
 // change.
 func (s *Store) UpdateJob(ctx context.Context, spec job.Spec, prevGroup string, expectRev int64, advanceCursor time.Time) (out job.Spec, err error) {
 	defer s.track("job_update", time.Now(), &err)
+	for range 5 {
+		out, err = s.updateJob(ctx, spec, prevGroup, expectRev, advanceCursor)
+		if !errors.Is(err, errCursorMoved) {
+			return out, err
+		}
+	}
+	return out, ErrConflict
+}
+
+// updateJob is one attempt of UpdateJob; errCursorMoved if the leader moved
+// the cursor between its read and the transaction.
+func (s *Store) updateJob(ctx context.Context, spec job.Spec, prevGroup string, expectRev int64, advanceCursor time.Time) (out job.Spec, err error) {
 	key, gkey := s.k.job(spec.Name), s.k.group(spec.Group)
 	cmps := []clientv3.Cmp{
 		clientv3.Compare(clientv3.CreateRevision(key), ">", 0),
@@ -60,13 +73,23 @@ func (s *Store) UpdateJob(ctx context.Context, spec job.Spec, prevGroup string, 
 	if prevGroup != spec.Group {
 		then = append(then, clientv3.OpDelete(s.k.groupJob(prevGroup, spec.Name)), clientv3.OpPut(s.k.groupJob(spec.Group, spec.Name), ""))
 	}
+	elseOps := []clientv3.Op{clientv3.OpGet(key, clientv3.WithKeysOnly()), clientv3.OpGet(gkey, clientv3.WithCountOnly())}
+	var curRev int64
 	if !advanceCursor.IsZero() {
-		then = append(then, s.advanceCursorOp(spec.Name, advanceCursor))
+		// The cursor carries the leader's counts: the advance keeps them.
+		cmp, rev, ops, err := s.cursorAdvance(ctx, spec.Name, advanceCursor)
+		if err != nil {
+			return out, err
+		}
+		curRev = rev
+		cmps = append(cmps, cmp)
+		then = append(then, ops...)
+		elseOps = append(elseOps, clientv3.OpGet(s.k.cursor(spec.Name), clientv3.WithKeysOnly()))
 	}
 	then = append(then, s.auditOps(ctx, nil)...)
 	resp, err := s.c.Txn(ctx).If(cmps...).
 		Then(then...).
-		Else(clientv3.OpGet(key, clientv3.WithKeysOnly()), clientv3.OpGet(gkey, clientv3.WithCountOnly())).
+		Else(elseOps...).
 		Commit()
 	if err != nil {
 		return out, wrap("update job", err)
@@ -77,21 +100,14 @@ func (s *Store) UpdateJob(ctx context.Context, spec job.Spec, prevGroup string, 
 			return out, ErrNotFound
 		case resp.Responses[1].GetResponseRange().Count == 0:
 			return out, ErrGroupNotFound
+		case !advanceCursor.IsZero() && cursorMoved((*clientv3.GetResponse)(resp.Responses[2].GetResponseRange()), curRev):
+			return out, errCursorMoved
 		default:
 			return out, ErrRevisionMismatch
 		}
 	}
 	spec.Revision = resp.Header.Revision
 	return spec, nil
-}
-
-// advanceCursorOp moves a job's cursor forward to t, never back. It is a
-// nested transaction so it joins the caller's transaction atomically.
-func (s *Store) advanceCursorOp(name string, t time.Time) clientv3.Op {
-	ckey, v := s.k.cursor(name), snapshot.FormatCursor(t)
-	return clientv3.OpTxn(
-		[]clientv3.Cmp{clientv3.Compare(clientv3.Value(ckey), "<", v)},
-		[]clientv3.Op{clientv3.OpPut(ckey, v)}, nil)
 }
 
 // GetJob reads one job; ErrNotFound if it does not exist.
@@ -133,6 +149,58 @@ func (s *Store) ListJobs(ctx context.Context, group string) (specs []job.Spec, e
 	return specs, wrap("list jobs", err)
 }
 
+// JobPage is one page of jobs, ordered by name.
+type JobPage struct {
+	Jobs []job.Spec
+	// Next is the cursor of the following page (the name of the last job
+	// on this one), "" on the last page.
+	Next string
+}
+
+// ListJobsPage returns up to limit jobs (limit >= 1), of one group if group
+// is not "", ordered by name and starting after the job named after ("" for
+// the first page). A page is read at one etcd revision; jobs created or
+// deleted between pages show up or disappear like in any keyset paging.
+func (s *Store) ListJobsPage(ctx context.Context, group, after string, limit int) (page JobPage, err error) {
+	defer s.track("job_list", time.Now(), &err)
+	prefix := s.k.jobPrefix()
+	from, end := prefix, prefixEnd(prefix)
+	if after != "" {
+		from = prefix + after + "\x00"
+	}
+	var rev int64
+	for {
+		// One more than a page, so a full page knows whether another follows.
+		opts := []clientv3.OpOption{clientv3.WithRange(end), clientv3.WithLimit(int64(limit + 1))}
+		if rev > 0 {
+			opts = append(opts, clientv3.WithRev(rev))
+		}
+		resp, err := s.c.Get(ctx, from, opts...)
+		if err != nil {
+			return page, wrap("list jobs", err)
+		}
+		rev = resp.Header.Revision
+		for _, kv := range resp.Kvs {
+			spec, err := DecodeJob(string(kv.Key), kv.Value, kv.ModRevision)
+			if err != nil {
+				return page, err
+			}
+			if group != "" && spec.Group != group {
+				continue
+			}
+			if len(page.Jobs) == limit {
+				page.Next = page.Jobs[limit-1].Name
+				return page, nil
+			}
+			page.Jobs = append(page.Jobs, spec)
+		}
+		if !resp.More || len(resp.Kvs) == 0 {
+			return page, nil
+		}
+		from = string(resp.Kvs[len(resp.Kvs)-1].Key) + "\x00"
+	}
+}
+
 // DeleteJob removes a job, its cursor and its pending snapshots (recorded
 // as canceled) in one transaction. Runs already assigned to clients finish
 // and are kept in history.
@@ -159,7 +227,7 @@ func (s *Store) DeleteJob(ctx context.Context, name string, now time.Time) (err 
 			clientv3.Compare(clientv3.ModRevision(key), "=", spec.Revision),
 			clientv3.Compare(clientv3.CreateRevision(pprefix), "<", rev+1).WithPrefix(),
 		}
-		ops := []clientv3.Op{clientv3.OpDelete(key), clientv3.OpDelete(s.k.cursor(name)),
+		ops := []clientv3.Op{clientv3.OpDelete(key), clientv3.OpDelete(s.k.cursor(name)), clientv3.OpDelete(s.k.jobCounters(name)),
 			clientv3.OpDelete(s.k.lastOfJob(name), clientv3.WithPrefix()), clientv3.OpDelete(s.k.groupJob(spec.Group, name))}
 		ops = append(ops, s.auditOps(ctx, nil)...)
 		for _, l := range pending {
@@ -193,7 +261,8 @@ func (s *Store) Cursor(ctx context.Context, name string) (t time.Time, err error
 	if len(resp.Kvs) == 0 {
 		return t, ErrNotFound
 	}
-	return snapshot.ParseCursor(string(resp.Kvs[0].Value))
+	t, _, err = ParseCursorValue(string(resp.Kvs[0].Value))
+	return t, err
 }
 
 // AutoResume resumes a job whose pause has expired (paused_until), fenced
@@ -208,14 +277,26 @@ func (s *Store) AutoResume(ctx context.Context, fence Fence, spec job.Spec, now 
 	spec.Revision = 0
 	actx := WithAudit(ctx, AuditEntry{At: now.UTC(), Who: "pink", Role: "leader", Action: "job.resume", Target: spec.Name,
 		Reason: "pause expired (paused_until)"})
-	resp, err := s.c.Txn(ctx).
-		If(fence.cmp(), clientv3.Compare(clientv3.ModRevision(key), "=", rev)).
-		Then(append([]clientv3.Op{clientv3.OpPut(key, encode(spec)), s.advanceCursorOp(spec.Name, now)}, s.auditOps(actx, nil)...)...).
-		Commit()
-	if err != nil {
-		return false, wrap("auto-resume job", err)
+	// The cursor carries the leader's counts: the advance keeps them, and is
+	// read again if it moved meanwhile.
+	for range 5 {
+		cmp, curRev, curOps, err := s.cursorAdvance(ctx, spec.Name, now)
+		if err != nil {
+			return false, err
+		}
+		resp, err := s.c.Txn(ctx).
+			If(fence.cmp(), clientv3.Compare(clientv3.ModRevision(key), "=", rev), cmp).
+			Then(append(append([]clientv3.Op{clientv3.OpPut(key, encode(spec))}, curOps...), s.auditOps(actx, nil)...)...).
+			Else(clientv3.OpGet(s.k.cursor(spec.Name), clientv3.WithKeysOnly())).
+			Commit()
+		if err != nil {
+			return false, wrap("auto-resume job", err)
+		}
+		if resp.Succeeded || !cursorMoved((*clientv3.GetResponse)(resp.Responses[0].GetResponseRange()), curRev) {
+			return resp.Succeeded, nil
+		}
 	}
-	return resp.Succeeded, nil
+	return false, ErrConflict
 }
 
 // CreateJobs stores many new jobs with few transactions (bulk loads and

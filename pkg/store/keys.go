@@ -8,7 +8,7 @@ import (
 // (default /pink) so several pink clusters can share an etcd.
 type keys struct{ root string }
 
-func (k keys) electionPrefix() string   { return k.root + "/node/election/" }
+func (k keys) electionPrefix() string   { return k.root + "/node/election" }
 func (k keys) nodePrefix() string       { return k.root + "/node/instances/" }
 func (k keys) node(id string) string    { return k.nodePrefix() + id }
 func (k keys) groupPrefix() string      { return k.root + "/group/instances/" }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"strings"
 	"time"
@@ -38,10 +39,11 @@ const (
 	MoveNotLeader
 	MoveSnapshotChanged // taken, claimed, canceled or deleted meanwhile
 	MoveClientGone      // the target client is no longer registered
+	MoveCountsChanged   // a counters key is not at the revision given
 )
 
 func (o MoveOutcome) String() string {
-	return [...]string{"moved", "not_leader", "snapshot_changed", "client_gone"}[o]
+	return [...]string{"moved", "not_leader", "snapshot_changed", "client_gone", "counts_changed"}[o]
 }
 
 // liveKey is where l is stored: pending, or assigned to its client.
@@ -57,8 +59,9 @@ func (s *Store) liveKey(l Live) string {
 // to (a snapshot placed on a client, or pending when its Client is nil) if
 // given. It dispatches pending snapshots, moves the unstarted work of a dead
 // client, and replaces a lost attempt with the next one, all fenced by
-// leadership.
-func (s *Store) Move(ctx context.Context, fence Fence, from Live, done *snapshot.Run, to *Placement, now time.Time) (res MoveResult, err error) {
+// leadership. counts are the counters the move changes (a fire, a lost run,
+// a failover), written in the same transaction (see CountsWrite).
+func (s *Store) Move(ctx context.Context, fence Fence, from Live, done *snapshot.Run, to *Placement, now time.Time, counts ...CountsWrite) (res MoveResult, err error) {
 	defer s.track("move", time.Now(), &err)
 	fromKey := s.liveKey(from)
 	cmps := []clientv3.Cmp{fence.cmp(), clientv3.Compare(clientv3.ModRevision(fromKey), "=", from.ModRevision)}
@@ -84,13 +87,18 @@ func (s *Store) Move(ctx context.Context, fence Fence, from Live, done *snapshot
 		}
 		moved = &Live{Snapshot: snap}
 	}
+	ccmps, cops, cgets := s.countsTxn(counts)
+	cmps, ops = append(cmps, ccmps...), append(ops, cops...)
 	resp, err := s.c.Txn(ctx).If(cmps...).Then(ops...).
-		Else(clientv3.OpGet(fence.Key, clientv3.WithKeysOnly()), clientv3.OpGet(fromKey, clientv3.WithKeysOnly())).
+		Else(append([]clientv3.Op{clientv3.OpGet(fence.Key, clientv3.WithKeysOnly()), clientv3.OpGet(fromKey, clientv3.WithKeysOnly())}, cgets...)...).
 		Commit()
 	if err != nil {
 		return res, wrap("move snapshot", err)
 	}
 	res = MoveResult{Outcome: s.moveOutcome(resp, fence, from), Revision: resp.Header.Revision}
+	if res.Outcome == MoveClientGone && countsChanged(resp, 2, counts) {
+		res.Outcome = MoveCountsChanged
+	}
 	if res.Outcome == Moved && moved != nil {
 		moved.ModRevision = resp.Header.Revision
 		res.Live = moved
@@ -288,6 +296,115 @@ func (s *Store) ListLive(ctx context.Context, group, jobName string) (out []Live
 		return nil, wrap("list assigned snapshots", err)
 	}
 	return out, nil
+}
+
+// ErrBadCursor refuses a page cursor that no previous page returned.
+var ErrBadCursor = errors.New("not a cursor of this list")
+
+// LivePage is one page of live snapshots.
+type LivePage struct {
+	Snapshots []Live
+	// Next is the opaque cursor of the following page, "" on the last page.
+	Next string
+}
+
+// Cursor tags of ListLivePage: which of its two key ranges a cursor is in.
+const (
+	liveCursorPending  = "p"
+	liveCursorAssigned = "a"
+)
+
+// ListLivePage returns up to limit (>= 1) live snapshots filtered like
+// ListLive and in its order (pending ones by id, then assigned ones by
+// group, client and id), starting after cursor (a Next of a previous page,
+// "" for the first; ErrBadCursor if it is not one). A page is read at one
+// etcd revision, but snapshots move from pending to assigned while a caller
+// pages: one dispatched between two pages can show on both or on neither.
+func (s *Store) ListLivePage(ctx context.Context, group, jobName string, limit int, cursor string) (page LivePage, err error) {
+	defer s.track("live_list", time.Now(), &err)
+	pprefix, aprefix := s.k.pendingPrefix(), s.k.assignPrefix()
+	if jobName != "" {
+		pprefix = s.k.pendingOfJob(jobName)
+	}
+	if group != "" {
+		aprefix = s.k.assignGroupPrefix(group)
+	}
+	ranges := []struct{ tag, base, start string }{
+		{liveCursorPending, s.k.pendingPrefix(), pprefix},
+		{liveCursorAssigned, s.k.assignPrefix(), aprefix},
+	}
+	skip, after := -1, ""
+	if cursor != "" {
+		tag, key, err := parseLiveCursor(cursor)
+		if err != nil {
+			return page, err
+		}
+		for i, rg := range ranges {
+			if rg.tag == tag {
+				skip, after = i, rg.base+key
+			}
+		}
+	}
+	var rev int64
+	lastCursor := ""
+	for i, rg := range ranges {
+		if i < skip {
+			continue
+		}
+		from, end := rg.start, prefixEnd(rg.start)
+		if i == skip && after >= from {
+			from = after + "\x00"
+		}
+		for from < end {
+			opts := []clientv3.OpOption{clientv3.WithRange(end), clientv3.WithLimit(int64(limit + 1))}
+			if rev > 0 {
+				opts = append(opts, clientv3.WithRev(rev))
+			}
+			resp, err := s.c.Get(ctx, from, opts...)
+			if err != nil {
+				return page, wrap("list live snapshots", err)
+			}
+			rev = resp.Header.Revision
+			for _, kv := range resp.Kvs {
+				snap, err := DecodeSnapshot(string(kv.Key), kv.Value)
+				if err != nil {
+					return page, err
+				}
+				if (group != "" && snap.Group != group) || (jobName != "" && snap.Job != jobName) {
+					continue
+				}
+				if len(page.Snapshots) == limit {
+					page.Next = lastCursor
+					return page, nil
+				}
+				page.Snapshots = append(page.Snapshots, Live{Snapshot: snap, ModRevision: kv.ModRevision})
+				lastCursor = liveCursor(rg.tag, strings.TrimPrefix(string(kv.Key), rg.base))
+			}
+			if !resp.More || len(resp.Kvs) == 0 {
+				break
+			}
+			from = string(resp.Kvs[len(resp.Kvs)-1].Key) + "\x00"
+		}
+	}
+	return page, nil
+}
+
+// liveCursor is the opaque cursor that resumes a ListLivePage after the
+// snapshot at key within the range tagged tag: both, base64url-encoded.
+func liveCursor(tag, key string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(tag + "/" + key))
+}
+
+func parseLiveCursor(cursor string) (tag, key string, err error) {
+	b, err := base64.RawURLEncoding.DecodeString(cursor)
+	if err != nil {
+		return "", "", ErrBadCursor
+	}
+	tag, key, ok := strings.Cut(string(b), "/")
+	if !ok || key == "" || (tag != liveCursorPending && tag != liveCursorAssigned) {
+		return "", "", ErrBadCursor
+	}
+	return tag, key, nil
 }
 
 // GetLive finds a pending or assigned snapshot by id; ErrNotFound if it has

@@ -70,7 +70,9 @@ func (s *Store) Client() *clientv3.Client { return s.c }
 // Root returns the key prefix of the cluster.
 func (s *Store) Root() string { return s.k.root }
 
-// ElectionPrefix is where scheduler nodes campaign.
+// ElectionPrefix is where scheduler nodes campaign. It has no trailing
+// slash: concurrency.Election adds one, so the candidates' keys are
+// <root>/node/election/<lease>.
 func (s *Store) ElectionPrefix() string { return s.k.electionPrefix() }
 
 // Ping checks that etcd answers a linearizable read.

@@ -1,6 +1,8 @@
 package telemetry
 
 import (
+	"maps"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -15,6 +17,12 @@ var lagBuckets = []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.
 var (
 	Triggers    = []string{"cron", "manual", "catchup", "retry", "failover", "backfill"}
 	SkipReasons = []string{"misfire_run_once", "misfire_skip", "misfire_window", "concurrency_forbid"}
+	// FailoverReasons label pink_failovers_total: client_lost (a client
+	// died while this leader watched), client_draining (a client shutting
+	// down handed back its unstarted work), leader_change (a client died
+	// while no leader watched; the new leader moved its work when it took
+	// over).
+	FailoverReasons = []string{"client_lost", "client_draining", "leader_change"}
 )
 
 // Options shape the metric sets of a process.
@@ -32,20 +40,17 @@ type Scheduler struct {
 	leader        prometheus.Gauge
 	leaderChanges prometheus.Counter
 	jobs          *prometheus.GaugeVec
-	fires         *prometheus.CounterVec
-	skipped       *prometheus.CounterVec
+	counts        *leaderCounts
 	scheduleLag   prometheus.Histogram
 	dispatchLag   prometheus.Histogram
 	pending       *prometheus.GaugeVec
 	inflight      *prometheus.GaugeVec
-	failovers     *prometheus.CounterVec
 	clients       *prometheus.GaugeVec
 	nextFire      *prometheus.GaugeVec
 	lastSuccess   *prometheus.GaugeVec
 	lastFailure   *prometheus.GaugeVec
 	interval      *prometheus.GaugeVec
 	updated       *prometheus.GaugeVec
-	lost          *prometheus.CounterVec
 }
 
 // NewScheduler registers the scheduler metrics on r.
@@ -59,12 +64,7 @@ func NewScheduler(r *Registry, opts Options) *Scheduler {
 			Name: "pink_scheduler_leader_changes_total", Help: "Times this node became or stopped being the leader."}),
 		jobs: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "pink_jobs", Help: "Jobs, by state (active, paused). Leader only."}, []string{"state"}),
-		fires: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "pink_fires_total", Help: "Snapshots that entered execution, by trigger (cron, catchup: written; manual, retry: dispatched; failover: next attempt created). Leader only."},
-			[]string{"job_name", "group", "trigger"}),
-		skipped: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "pink_fires_skipped_total", Help: "Nominal fires that were not run, by reason. Leader only."},
-			[]string{"job_name", "group", "reason"}),
+		counts: newLeaderCounts(opts),
 		scheduleLag: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "pink_schedule_lag_seconds", Help: "Nominal fire time to snapshot written (cron and catch-up fires).", Buckets: lagBuckets}),
 		dispatchLag: prometheus.NewHistogram(prometheus.HistogramOpts{
@@ -73,9 +73,6 @@ func NewScheduler(r *Registry, opts Options) *Scheduler {
 			Name: "pink_snapshots_pending", Help: "Snapshots waiting for a client, by group. Leader only."}, []string{"group"}),
 		inflight: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "pink_snapshots_inflight", Help: "Snapshots assigned to a client (dispatched or running), by group. Leader only."}, []string{"group"}),
-		failovers: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "pink_failovers_total", Help: "Snapshots moved off a client that died (client_lost) or is shutting down (client_draining). Leader only."},
-			[]string{"group", "reason"}),
 		clients: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "pink_clients", Help: "Live clients (workers), by group. Leader only."}, []string{"group"}),
 		nextFire: prometheus.NewGaugeVec(prometheus.GaugeOpts{
@@ -86,22 +83,12 @@ func NewScheduler(r *Registry, opts Options) *Scheduler {
 			Name: "pink_job_last_failure_timestamp_seconds", Help: "Finish time of the job's last failed, timed out or lost run (unix seconds; 0: never). Leader only."}, jg),
 		interval: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "pink_job_interval_seconds", Help: "Nominal interval between the job's fires (the longest gap among the next few). Leader only."}, jg),
-		lost: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "pink_runs_lost_total", Help: "Runs recorded lost because their worker died while running them. Leader only."}, jg),
 		updated: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "pink_job_updated_timestamp_seconds", Help: "When the job was created or last changed, paused or resumed (unix seconds). Leader only."}, jg),
 	}
-	r.reg.MustRegister(m.leader, m.leaderChanges, m.jobs, m.fires, m.skipped, m.scheduleLag, m.dispatchLag,
-		m.pending, m.inflight, m.failovers, m.clients, m.nextFire, m.lastSuccess, m.lastFailure, m.interval, m.updated, m.lost)
+	r.reg.MustRegister(m.leader, m.leaderChanges, m.jobs, m.counts, m.scheduleLag, m.dispatchLag,
+		m.pending, m.inflight, m.clients, m.nextFire, m.lastSuccess, m.lastFailure, m.interval, m.updated)
 	return m
-}
-
-// job maps a job name to its label value.
-func (m *Scheduler) job(name string) string {
-	if m.opts.NoJobLabel {
-		return ""
-	}
-	return name
 }
 
 // SetLeader records a change of leadership of this node.
@@ -116,39 +103,45 @@ func (m *Scheduler) SetLeader(leading bool) {
 
 // Reset drops every leader-only series: a follower exports none of them.
 func (m *Scheduler) Reset() {
-	for _, v := range []interface{ Reset() }{m.jobs, m.fires, m.skipped, m.pending, m.inflight, m.failovers,
-		m.clients, m.nextFire, m.lastSuccess, m.lastFailure, m.interval, m.updated, m.lost} {
+	for _, v := range []interface{ Reset() }{m.jobs, m.counts, m.pending, m.inflight,
+		m.clients, m.nextFire, m.lastSuccess, m.lastFailure, m.interval, m.updated} {
 		v.Reset()
 	}
 }
 
-// AddJob creates a job's series at 0.
+// AddJob creates a job's series at 0 (its counters at the values SetJobCounts
+// last gave, if any).
 func (m *Scheduler) AddJob(job, group string) {
-	j := m.job(job)
-	for _, t := range Triggers {
-		m.fires.WithLabelValues(j, group, t)
-	}
-	for _, r := range SkipReasons {
-		m.skipped.WithLabelValues(j, group, r)
-	}
-	m.lost.WithLabelValues(j, group)
+	m.counts.addJob(job, group)
 	if !m.opts.NoJobLabel {
-		m.lastSuccess.WithLabelValues(j, group)
-		m.lastFailure.WithLabelValues(j, group)
+		m.lastSuccess.WithLabelValues(job, group)
+		m.lastFailure.WithLabelValues(job, group)
 	}
 }
 
-// DeleteJob drops a job's series.
+// DeleteJob drops a job's series. Without the job label, a group's counter
+// series drop with the group's last job.
 func (m *Scheduler) DeleteJob(job, group string) {
+	m.counts.deleteJob(job, group)
 	if m.opts.NoJobLabel {
 		return
 	}
 	for _, v := range []*prometheus.GaugeVec{m.nextFire, m.lastSuccess, m.lastFailure, m.interval, m.updated} {
 		v.DeleteLabelValues(job, group)
 	}
-	m.fires.DeletePartialMatch(prometheus.Labels{"job_name": job, "group": group})
-	m.lost.DeleteLabelValues(job, group)
-	m.skipped.DeletePartialMatch(prometheus.Labels{"job_name": job, "group": group})
+}
+
+// SetJobCounts sets a known job's counters to the values stored in etcd:
+// fires by trigger, skipped fires by reason, lost runs. Triggers and reasons
+// not given export 0.
+func (m *Scheduler) SetJobCounts(job, group string, fires, skipped map[string]int64, lost int64) {
+	m.counts.setJob(job, group, fires, skipped, lost)
+}
+
+// SetGroupFailovers sets a known group's pink_failovers_total to the
+// values stored in etcd, by reason.
+func (m *Scheduler) SetGroupFailovers(group string, failovers map[string]int64) {
+	m.counts.setGroup(group, failovers)
 }
 
 func observe(h prometheus.Histogram, v float64, traceID string) {
@@ -159,11 +152,10 @@ func observe(h prometheus.Histogram, v float64, traceID string) {
 	h.(prometheus.ExemplarObserver).ObserveWithExemplar(v, prometheus.Labels{"trace_id": traceID})
 }
 
-// Fired counts a snapshot written by a fire (cron, catchup) or created as
-// the next attempt after a failover, with its lags; assigned says whether it
-// went straight to a client.
-func (m *Scheduler) Fired(job, group, trigger string, nominal, written time.Time, assigned bool, traceID string) {
-	m.fires.WithLabelValues(m.job(job), group, trigger).Inc()
+// Fired observes the lags of a snapshot written by a fire (cron, catchup);
+// assigned says whether it went straight to a client. Fires are counted
+// from etcd (SetJobCounts).
+func (m *Scheduler) Fired(trigger string, nominal, written time.Time, assigned bool, traceID string) {
 	if trigger == "cron" || trigger == "catchup" {
 		lag := written.Sub(nominal).Seconds()
 		observe(m.scheduleLag, lag, traceID)
@@ -173,37 +165,17 @@ func (m *Scheduler) Fired(job, group, trigger string, nominal, written time.Time
 	}
 }
 
-// Dispatched records a pending snapshot that was assigned to a client. A
-// manual trigger or a retry counts as a fire when it is first dispatched.
-func (m *Scheduler) Dispatched(job, group, trigger string, firstDispatch bool, nominal, at time.Time, traceID string) {
-	if firstDispatch && (trigger == "manual" || trigger == "retry") {
-		m.fires.WithLabelValues(m.job(job), group, trigger).Inc()
-	}
+// Dispatched observes the dispatch lag of a pending snapshot that was
+// assigned to a client.
+func (m *Scheduler) Dispatched(trigger string, nominal, at time.Time, traceID string) {
 	if trigger == "cron" || trigger == "catchup" {
 		observe(m.dispatchLag, at.Sub(nominal).Seconds(), traceID)
 	}
 }
 
-// Skipped counts n nominal fires that were not run.
-func (m *Scheduler) Skipped(job, group, reason string, n int) {
-	if n > 0 {
-		m.skipped.WithLabelValues(m.job(job), group, reason).Add(float64(n))
-	}
-}
-
-// Lost counts a run whose worker died while running it.
-func (m *Scheduler) Lost(job, group string) { m.lost.WithLabelValues(m.job(job), group).Inc() }
-
-// Failover counts a snapshot moved off a client.
-func (m *Scheduler) Failover(group, reason string) {
-	m.failovers.WithLabelValues(group, reason).Inc()
-}
-
 // AddGroup creates a group's series at 0.
 func (m *Scheduler) AddGroup(group string) {
-	for _, r := range []string{"client_lost", "client_draining"} {
-		m.failovers.WithLabelValues(group, r)
-	}
+	m.counts.addGroup(group)
 	m.SetGroup(group, 0, 0, 0)
 }
 
@@ -219,7 +191,7 @@ func (m *Scheduler) DeleteGroup(group string) {
 	m.clients.DeleteLabelValues(group)
 	m.pending.DeleteLabelValues(group)
 	m.inflight.DeleteLabelValues(group)
-	m.failovers.DeletePartialMatch(prometheus.Labels{"group": group})
+	m.counts.deleteGroup(group)
 }
 
 // SetJobs sets the number of active and paused jobs.
@@ -264,4 +236,134 @@ func unix(t time.Time) float64 {
 		return 0
 	}
 	return float64(t.UnixNano()) / 1e9
+}
+
+// leaderCounts exports the leader-only counters (pink_fires_total,
+// pink_fires_skipped_total, pink_runs_lost_total, pink_failovers_total).
+// Their values are kept in etcd and set here as they are, not incremented:
+// a new leader exports exactly what the old one did.
+type leaderCounts struct {
+	noJob                          bool
+	fires, skipped, lost, failover *prometheus.Desc
+
+	mu     sync.Mutex
+	jobs   map[[2]string]*jobCounts // by job and group
+	groups map[string]map[string]int64
+}
+
+type jobCounts struct {
+	fires, skipped map[string]int64
+	lost           int64
+}
+
+func newLeaderCounts(opts Options) *leaderCounts {
+	jg := []string{"job_name", "group"}
+	return &leaderCounts{
+		noJob: opts.NoJobLabel,
+		fires: prometheus.NewDesc("pink_fires_total",
+			"Snapshots that entered execution, by trigger (cron, catchup, backfill: written; manual, retry: first dispatched; failover: next attempt created). Leader only; kept in etcd.",
+			append(jg, "trigger"), nil),
+		skipped: prometheus.NewDesc("pink_fires_skipped_total",
+			"Nominal fires that were not run, by reason. Leader only; kept in etcd.", append(jg, "reason"), nil),
+		lost: prometheus.NewDesc("pink_runs_lost_total",
+			"Runs recorded lost because their worker died while running them. Leader only; kept in etcd.", jg, nil),
+		failover: prometheus.NewDesc("pink_failovers_total",
+			"Snapshots moved off a client, by reason (client_lost, client_draining, leader_change). Leader only; kept in etcd.",
+			[]string{"group", "reason"}, nil),
+		jobs:   map[[2]string]*jobCounts{},
+		groups: map[string]map[string]int64{},
+	}
+}
+
+func (c *leaderCounts) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.fires
+	ch <- c.skipped
+	ch <- c.lost
+	ch <- c.failover
+}
+
+func (c *leaderCounts) Collect(ch chan<- prometheus.Metric) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	jobs := c.jobs
+	if c.noJob {
+		// One series per group: the sum over its jobs.
+		jobs = map[[2]string]*jobCounts{}
+		for k, v := range c.jobs {
+			key := [2]string{"", k[1]}
+			sum := jobs[key]
+			if sum == nil {
+				sum = &jobCounts{fires: map[string]int64{}, skipped: map[string]int64{}}
+				jobs[key] = sum
+			}
+			for t, n := range v.fires {
+				sum.fires[t] += n
+			}
+			for r, n := range v.skipped {
+				sum.skipped[r] += n
+			}
+			sum.lost += v.lost
+		}
+	}
+	for k, v := range jobs {
+		for _, t := range Triggers {
+			ch <- prometheus.MustNewConstMetric(c.fires, prometheus.CounterValue, float64(v.fires[t]), k[0], k[1], t)
+		}
+		for _, r := range SkipReasons {
+			ch <- prometheus.MustNewConstMetric(c.skipped, prometheus.CounterValue, float64(v.skipped[r]), k[0], k[1], r)
+		}
+		ch <- prometheus.MustNewConstMetric(c.lost, prometheus.CounterValue, float64(v.lost), k[0], k[1])
+	}
+	for g, f := range c.groups {
+		for _, r := range FailoverReasons {
+			ch <- prometheus.MustNewConstMetric(c.failover, prometheus.CounterValue, float64(f[r]), g, r)
+		}
+	}
+}
+
+func (c *leaderCounts) Reset() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.jobs = map[[2]string]*jobCounts{}
+	c.groups = map[string]map[string]int64{}
+}
+
+func (c *leaderCounts) addJob(job, group string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.jobs[[2]string{job, group}] == nil {
+		c.jobs[[2]string{job, group}] = &jobCounts{}
+	}
+}
+
+func (c *leaderCounts) setJob(job, group string, fires, skipped map[string]int64, lost int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.jobs[[2]string{job, group}] = &jobCounts{fires: maps.Clone(fires), skipped: maps.Clone(skipped), lost: lost}
+}
+
+func (c *leaderCounts) deleteJob(job, group string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.jobs, [2]string{job, group})
+}
+
+func (c *leaderCounts) addGroup(group string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.groups[group]; !ok {
+		c.groups[group] = nil
+	}
+}
+
+func (c *leaderCounts) setGroup(group string, failovers map[string]int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.groups[group] = maps.Clone(failovers)
+}
+
+func (c *leaderCounts) deleteGroup(group string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.groups, group)
 }

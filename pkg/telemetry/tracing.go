@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace"
@@ -44,6 +45,21 @@ const (
 	AttrShardTotal  = attribute.Key("pink.shard_total")
 	AttrTarget      = attribute.Key("pink.target")
 )
+
+// SnapshotAttrs are the span attributes of a snapshot, the same on every
+// span about one (pink.fire, pink.dispatch, pink.failover, pink.retry,
+// pink.execute): job, group, snapshot id, attempt, trigger, nominal time,
+// target, and the shard for a sharded fire.
+func SnapshotAttrs(job, group, id string, attempt int, trigger string, scheduledAt time.Time, target string, shardIndex, shardTotal int) []attribute.KeyValue {
+	attrs := []attribute.KeyValue{
+		AttrJob.String(job), AttrGroup.String(group), AttrSnapshotID.String(id), AttrAttempt.Int(attempt),
+		AttrTrigger.String(trigger), AttrScheduledAt.String(scheduledAt.Format(time.RFC3339)), AttrTarget.String(target),
+	}
+	if shardTotal > 1 {
+		attrs = append(attrs, AttrShardIndex.Int(shardIndex), AttrShardTotal.Int(shardTotal))
+	}
+	return attrs
+}
 
 // instrumentation names the tracer.
 const instrumentation = "github.com/pink-scheduler/pink"

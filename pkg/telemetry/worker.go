@@ -1,6 +1,7 @@
 package telemetry
 
 import (
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -21,12 +22,18 @@ type Worker struct {
 	running  *prometheus.GaugeVec
 	capacity *prometheus.GaugeVec
 	refused  *prometheus.CounterVec
+
+	mu sync.Mutex
+	// gone are the jobs deleted (or moved to another group) since this
+	// process started: a run of one that finishes late does not bring
+	// back its series.
+	gone map[[2]string]bool
 }
 
 // NewWorker registers the worker metrics on r.
 func NewWorker(r *Registry, opts Options) *Worker {
 	m := &Worker{
-		opts: opts,
+		opts: opts, gone: map[[2]string]bool{},
 		runs: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "pink_worker_runs_total", Help: "Runs finished by this worker, by status."},
 			[]string{"job_name", "group", "status"}),
@@ -50,10 +57,48 @@ func NewWorker(r *Registry, opts Options) *Worker {
 // Started records the queue wait of a run that starts.
 func (m *Worker) Started(waited time.Duration) { m.queue.Observe(waited.Seconds()) }
 
-// Finished records a finished run, with its trace id as exemplar.
+// PerJob reports whether the worker exports series per job (the job label
+// is on); only then does it need to follow its group's jobs.
+func (m *Worker) PerJob() bool { return !m.opts.NoJobLabel }
+
+// AddJob creates a job's series at 0, one per final status.
+func (m *Worker) AddJob(job, group string) {
+	if m.opts.NoJobLabel {
+		return
+	}
+	m.mu.Lock()
+	delete(m.gone, [2]string{job, group})
+	m.mu.Unlock()
+	for _, st := range RunStatuses {
+		m.runs.WithLabelValues(job, group, st)
+		m.duration.WithLabelValues(job, group, st)
+	}
+}
+
+// DeleteJob drops the series of a job that was deleted or left the group.
+func (m *Worker) DeleteJob(job, group string) {
+	if m.opts.NoJobLabel {
+		return
+	}
+	m.mu.Lock()
+	m.gone[[2]string{job, group}] = true
+	m.mu.Unlock()
+	m.runs.DeletePartialMatch(prometheus.Labels{"job_name": job, "group": group})
+	m.duration.DeletePartialMatch(prometheus.Labels{"job_name": job, "group": group})
+}
+
+// Finished records a finished run, with its trace id as exemplar. A run of
+// a job deleted meanwhile is not recorded per job: its series are gone.
 func (m *Worker) Finished(job, group, status string, took time.Duration, traceID string) {
 	if m.opts.NoJobLabel {
 		job = ""
+	} else {
+		m.mu.Lock()
+		gone := m.gone[[2]string{job, group}]
+		m.mu.Unlock()
+		if gone {
+			return
+		}
 	}
 	m.runs.WithLabelValues(job, group, status).Inc()
 	h := m.duration.WithLabelValues(job, group, status)
@@ -72,6 +117,13 @@ func (m *Worker) SetGroup(group string, capacity int) {
 	m.capacity.WithLabelValues(group).Set(float64(capacity))
 	m.running.WithLabelValues(group).Set(0)
 	m.refused.WithLabelValues(group)
+	if m.opts.NoJobLabel {
+		// One series per group and status, at 0 from the start.
+		for _, st := range RunStatuses {
+			m.runs.WithLabelValues("", group, st)
+			m.duration.WithLabelValues("", group, st)
+		}
+	}
 }
 
 // SetRunning sets the number of executing runs.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/pink-scheduler/pink/pkg/snapshot"
 	"github.com/pink-scheduler/pink/pkg/store"
+	"github.com/pink-scheduler/pink/pkg/telemetry"
 )
 
 // Claim batching limits: etcd allows 128 compares per transaction and 1.5
@@ -130,12 +131,13 @@ func (w *Worker) claimOne(ctx context.Context, log *slog.Logger, me store.Client
 		}
 		return err
 	})
+	lctx := telemetry.WithTraceParent(ctx, l.TraceParent)
 	switch {
 	case errors.Is(err, store.ErrConflict):
-		log.Debug("assignment changed before it started; not running it", "snapshot_id", l.ID)
+		log.DebugContext(lctx, "assignment changed before it started; not running it", "snapshot_id", l.ID, "job", l.Job)
 		return 0
 	case err != nil:
-		log.Warn("could not claim snapshot", "snapshot_id", l.ID, "err", err)
+		log.WarnContext(lctx, "could not claim snapshot", "snapshot_id", l.ID, "job", l.Job, "err", err)
 		return 0
 	}
 	return rev

@@ -44,7 +44,7 @@ func (w *Worker) execute(runCtx context.Context, log *slog.Logger, me store.Clie
 	}
 	taskCtx, cancelTask := context.WithCancelCause(ctx)
 	w.mu.Lock()
-	w.cancels[snap.ID] = cancelTask
+	w.cancels[snap.ID] = runCancel{cancel: cancelTask, ctx: ctx, job: snap.Job}
 	w.mu.Unlock()
 	w.setRunning(+1)
 	output, status, errText := w.invoke(taskCtx, me, &snap)
@@ -74,9 +74,10 @@ func (w *Worker) execute(runCtx context.Context, log *slog.Logger, me store.Clie
 	if next != nil {
 		// The retry starts a new trace that links to this attempt.
 		rctx, rspan := w.cfg.Tracer.Start(context.Background(), telemetry.SpanRetry, trace.WithNewRoot(),
-			trace.WithLinks(trace.Link{SpanContext: span.SpanContext()}),
-			trace.WithAttributes(telemetry.AttrJob.String(next.Job), telemetry.AttrSnapshotID.String(next.ID),
-				telemetry.AttrAttempt.Int(next.Attempt), telemetry.AttrTrigger.String(string(next.Trigger))))
+			trace.WithLinks(trace.Link{SpanContext: span.SpanContext(),
+				Attributes: []attribute.KeyValue{attribute.String("pink.link", "previous_attempt")}}),
+			trace.WithAttributes(telemetry.SnapshotAttrs(next.Job, next.Group, next.ID, next.Attempt, string(next.Trigger),
+				next.ScheduledAt, next.Target, next.ShardIndex, next.ShardTotal)...))
 		next.TraceParent = telemetry.TraceParent(rctx)
 		rspan.End()
 	}

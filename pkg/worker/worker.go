@@ -95,7 +95,7 @@ type Worker struct {
 	running  int
 	tasks    sync.WaitGroup
 	// cancels stops a running handler by snapshot id (overlap replace).
-	cancels map[string]context.CancelCauseFunc
+	cancels map[string]runCancel
 	// reports carries finished runs' results to the reporters.
 	reports chan *report
 }
@@ -135,7 +135,7 @@ func New(cfg Config) *Worker {
 		cfg.Name = fmt.Sprintf("%s-%d", host, os.Getpid())
 	}
 	return &Worker{cfg: cfg, log: cfg.Logger.With("group", cfg.Group), handlers: map[string]Handler{},
-		cancels: map[string]context.CancelCauseFunc{}, reports: make(chan *report)}
+		cancels: map[string]runCancel{}, reports: make(chan *report)}
 }
 
 // Handle registers h for target. Call it before Run.
@@ -173,6 +173,8 @@ func (w *Worker) handler(target string) (Handler, bool) {
 // once.
 func (w *Worker) Run(ctx context.Context) error {
 	w.cfg.Metrics.SetGroup(w.cfg.Group, w.cfg.Capacity)
+	stopJobs := w.watchJobs(ctx)
+	defer stopJobs()
 	// Handlers run under runCtx, which outlives ctx by the drain timeout.
 	runCtx, cancelRuns := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelRuns()
@@ -300,10 +302,18 @@ var errReplaced = errors.New("replaced by a newer run of the job")
 func (w *Worker) cancelRun(id string) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if cancel, ok := w.cancels[id]; ok {
-		w.log.Info("canceling run at the leader's request", "snapshot_id", id)
-		cancel(errReplaced)
+	if rc, ok := w.cancels[id]; ok {
+		w.log.InfoContext(rc.ctx, "canceling run at the leader's request", "snapshot_id", id, "job", rc.job)
+		rc.cancel(errReplaced)
 	}
+}
+
+// runCancel stops one running handler; ctx (its pink.execute span) and job
+// are for the log line.
+type runCancel struct {
+	cancel context.CancelCauseFunc
+	ctx    context.Context
+	job    string
 }
 
 // drain waits for running handlers, up to the drain timeout, then cancels
