@@ -43,7 +43,8 @@ type Config struct {
 	// IdleJobs are extra jobs that do not fire during the run (once a
 	// year): they load the leader, as a large installation would.
 	IdleJobs int
-	// NoJobLabel runs the schedulers with --metrics-job-label=false.
+	// NoJobLabel runs the schedulers with --metrics-job-label=false, and
+	// the workers likewise.
 	NoJobLabel bool
 	// Schedules is the schedule mix: each entry's share of the jobs fires
 	// on its schedule (default: every job every second).

@@ -3,6 +3,7 @@ package bench
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/pink-scheduler/pink/pkg/store"
+	"github.com/pink-scheduler/pink/pkg/telemetry"
 	"github.com/pink-scheduler/pink/pkg/worker"
 )
 
@@ -204,7 +206,11 @@ func (s *schedulers) heapProfiles(ctx context.Context) error {
 		if err := os.Remove(path); err != nil && !os.IsNotExist(err) {
 			return fmt.Errorf("heap profile: %w", err)
 		}
-		if err := cmd.Process.Signal(syscall.SIGUSR1); err != nil {
+		if err := cmd.Process.Signal(syscall.SIGUSR1); errors.Is(err, os.ErrProcessDone) {
+			// Killed by a failover mode at the end of the window, its
+			// successor not yet in place: no profile of it.
+			continue
+		} else if err != nil {
 			return fmt.Errorf("heap profile of %s: %w", id, err)
 		}
 		// The scheduler writes a temporary file and renames it: the path
@@ -253,10 +259,17 @@ func (f *fleet) start() error {
 		return err
 	}
 	w := worker.New(worker.Config{Store: store.New(cli, f.root), Group: "bench", Capacity: f.cfg.WorkerCapacity,
-		Logger: slog.New(atLeast{f.cfg.Logger.Handler(), slog.LevelWarn}), Name: fmt.Sprintf("bench-w%d", len(f.members)), DrainTimeout: 5 * time.Second, LeaseTTL: f.cfg.SessionTTL})
+		Logger: slog.New(atLeast{f.cfg.Logger.Handler(), slog.LevelWarn}), Name: fmt.Sprintf("bench-w%d", len(f.members)), DrainTimeout: 5 * time.Second, LeaseTTL: f.cfg.SessionTTL,
+		// Like `pink worker --metrics-job-label`: with per-job series a
+		// worker follows the jobs of its group, which it reads at start.
+		Metrics: telemetry.NewWorker(telemetry.NewRegistry(), telemetry.Options{NoJobLabel: f.cfg.NoJobLabel})})
 	w.Handle("noop", f.rec.handle)
 	ctx, cancel := context.WithCancel(f.ctx)
-	m := &member{w: w, stop: cancel, close: func() { cli.Close() }, done: make(chan struct{})}
+	// A killed worker's connection goes first: cli.Close alone stops the
+	// lease keep-alives while the connection still serves requests, and the
+	// worker, seeing its lease end, revokes it at once — a graceful exit,
+	// not the crash the kill stands for.
+	m := &member{w: w, stop: cancel, close: func() { _ = cli.ActiveConnection().Close(); _ = cli.Close() }, done: make(chan struct{})}
 	go func() { defer close(m.done); _ = w.Run(ctx) }()
 	deadline := time.Now().Add(30 * time.Second)
 	for w.ID() == "" {
