@@ -2,6 +2,7 @@ package scheduler
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -41,13 +42,19 @@ func (t *term) counted(job, group string, d countsDelta) []store.CountsWrite {
 		return nil
 	}
 	var out []store.CountsWrite
-	if _, ok := t.jobs[job]; ok && (d.fire != "" || d.lost) {
+	// A job's counts are written even when the view does not know the job
+	// yet (a manual trigger right after the job's creation can be
+	// dispatched before the job's own event arrives): the write holds only
+	// while the job exists in etcd.
+	if d.fire != "" || d.lost {
 		e := t.jobCounts[job]
 		w := store.CountsWrite{Job: job}
 		if e != nil {
 			w.Rev, w.JobCounts = e.rev, e.job.Clone()
 		}
-		w.JobCounts.AddFire(string(d.fire), max(d.fires, 1))
+		if d.fire != "" {
+			w.JobCounts.AddFire(string(d.fire), max(d.fires, 1))
+		}
 		if d.lost {
 			w.JobCounts.Lost++
 		}
@@ -66,8 +73,13 @@ func (t *term) counted(job, group string, d countsDelta) []store.CountsWrite {
 }
 
 // countsWritten folds counters writes that etcd took at rev into the view.
+// The write of a job the view does not know is not folded: it landed only
+// if the job exists, and then its key's event brings it.
 func (t *term) countsWritten(ws []store.CountsWrite, rev int64) {
 	for _, w := range ws {
+		if w.Job != "" && t.jobs[w.Job] == nil {
+			continue
+		}
 		if w.Job != "" {
 			t.jobCounts[w.Job] = &countsEntry{job: w.JobCounts, rev: rev}
 			t.exportCounts(w.Job)
@@ -91,7 +103,10 @@ func (t *term) refreshCounts(ctx context.Context, ws []store.CountsWrite) error 
 			e.group, e.rev, err = t.st.ReadGroupCounts(rctx, w.Group)
 		}
 		cancel()
-		if err != nil {
+		if errors.Is(err, store.ErrBadCounts) {
+			// Count on from zero at its revision: the next write replaces it.
+			t.log.Error("stored counters do not decode; counting on from zero", "job", w.Job, "group", w.Group, "err", err)
+		} else if err != nil {
 			return fmt.Errorf("read counters: %w", err)
 		}
 		if w.Job != "" {
@@ -109,8 +124,10 @@ func (t *term) refreshCounts(ctx context.Context, ws []store.CountsWrite) error 
 // holds a newer write of the leader's own.
 func (t *term) onCounts(ev store.CountsEvent) {
 	if ev.Err != nil {
-		t.log.Error("cannot decode stored counters", "job", ev.Job, "group", ev.Group, "err", ev.Err)
-		return
+		// Count on from zero at the key's revision, so that the next
+		// counted event replaces the key rather than failing on it.
+		t.log.Error("stored counters do not decode; counting on from zero", "job", ev.Job, "group", ev.Group, "err", ev.Err)
+		ev.JobCounts, ev.Counts = store.JobCounts{}, store.GroupCounts{}
 	}
 	m := t.jobCounts
 	if ev.Job == "" {
@@ -181,6 +198,10 @@ func (t *term) exportGroupCounts(group string) {
 func (t *term) onGroup(ev store.GroupEvent) {
 	if ev.Deleted {
 		delete(t.groupKeys, ev.Name)
+		// As for a deleted job: its counters key is gone, and a count
+		// written while the view was behind did not land.
+		delete(t.groupCounts, ev.Name)
+		t.exportGroupCounts(ev.Name)
 		t.maybeDropGroup(ev.Name)
 		return
 	}

@@ -97,6 +97,13 @@ func TestCountersSurviveLeaderChange(t *testing.T) {
 	})
 	pause(t, st, "tick")
 	pause(t, st, "solo")
+	// A tick fire written just before the pause must have run, or w1's
+	// drain would move it (a client_draining failover this test does not
+	// expect).
+	pinktest.Eventually(t, 10*time.Second, func() (bool, string) {
+		live, err := st.ListLive(context.Background(), "", "tick")
+		return err == nil && len(live) == 0, fmt.Sprintf("%d tick snapshots live, %v", len(live), err)
+	})
 
 	// solo's run is lost with its worker; its failover attempt runs on w2.
 	stopW1()
@@ -282,5 +289,68 @@ func TestCountersCostNoWrites(t *testing.T) {
 	}
 	if c, _, err := st.ReadJobCounts(context.Background(), "m"); err != nil || c.Fires["manual"] != 1 {
 		t.Errorf("stored counts of m: %+v %v", c, err)
+	}
+}
+
+// TestManualFireCountedOnce: a manual run counts as one fire even when it
+// is dispatched twice: first to a worker that drains before starting it
+// (back to pending, no other worker), then to the worker that runs it.
+func TestManualFireCountedOnce(t *testing.T) {
+	e := pinktest.StartEtcd(t)
+	st := store.New(e.Client, "")
+	a := startNode(t, st, "a")
+	waitLeader(t, a)
+	ok := func(context.Context, worker.Run) (string, error) { return "ok", nil }
+	block := func(ctx context.Context, _ worker.Run) (string, error) { <-ctx.Done(); return "", ctx.Err() }
+	wa, stopA := startWorker(t, st, "g", map[string]worker.Handler{"ok": ok, "block": block},
+		func(c *worker.Config) { c.Name, c.Capacity, c.DrainTimeout = "a", 1, 100*time.Millisecond })
+	trigger(t, st, job.Spec{Name: "busy", Group: "g", Target: "block"})
+	pinktest.Eventually(t, 10*time.Second, func() (bool, string) {
+		live, err := st.ListLive(context.Background(), "", "busy")
+		return err == nil && len(live) == 1 && live[0].State == snapshot.StateRunning, "busy is not running on a"
+	})
+	// a is full: the manual run of m waits on it, dispatched but not started.
+	trigger(t, st, job.Spec{Name: "m", Group: "g", Target: "ok"})
+	pinktest.Eventually(t, 10*time.Second, func() (bool, string) {
+		live, err := st.ListLive(context.Background(), "", "m")
+		return err == nil && len(live) == 1 && live[0].Client == wa.ID() && live[0].State == snapshot.StateDispatched,
+			fmt.Sprintf("m not waiting on a: %+v %v", live, err)
+	})
+	stopA()
+	pinktest.Eventually(t, 10*time.Second, func() (bool, string) {
+		live, err := st.ListLive(context.Background(), "", "m")
+		return err == nil && len(live) == 1 && live[0].State == snapshot.StatePending, "m is not back to pending"
+	})
+	startWorker(t, st, "g", map[string]worker.Handler{"ok": ok, "block": ok}, func(c *worker.Config) { c.Name = "b" })
+	waitHistory(t, st, "m", 1)
+	manual := map[string]string{"job_name": "m", "trigger": "manual"}
+	pinktest.Eventually(t, 5*time.Second, func() (bool, string) {
+		n := metric(t, a, "pink_fires_total", manual)
+		return n == 1, fmt.Sprintf("manual fires of m = %v, want 1", n)
+	})
+}
+
+// TestBadCountersKeyDoesNotStall: a counters key that does not decode
+// (damaged, or from another version) neither blocks the events it would
+// count nor the job: the leader counts on from zero and replaces the key.
+func TestBadCountersKeyDoesNotStall(t *testing.T) {
+	e := pinktest.StartEtcd(t)
+	st := store.New(e.Client, "")
+	a := startNode(t, st, "a")
+	waitLeader(t, a)
+	startWorker(t, st, "g", map[string]worker.Handler{"ok": func(context.Context, worker.Run) (string, error) { return "ok", nil }})
+	spec := createJob(t, st, job.Spec{Name: "m", Group: "g", Schedule: "@hourly", Target: "ok", Paused: true})
+	if _, err := e.Client.Put(context.Background(), st.Root()+"/counters/job/m", "{not json"); err != nil {
+		t.Fatal(err)
+	}
+	triggerAgain(t, st, spec)
+	waitHistory(t, st, "m", 1)
+	pinktest.Eventually(t, 5*time.Second, func() (bool, string) {
+		n := metric(t, a, "pink_fires_total", map[string]string{"job_name": "m", "trigger": "manual"})
+		return n == 1, fmt.Sprintf("manual fires of m = %v, want 1", n)
+	})
+	resp, err := e.Client.Get(context.Background(), st.Root()+"/counters/job/m")
+	if err != nil || len(resp.Kvs) != 1 || string(resp.Kvs[0].Value) != `{"fires":{"manual":1}}` {
+		t.Fatalf("counters key after the run: %v %v", resp, err)
 	}
 }

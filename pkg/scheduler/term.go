@@ -349,6 +349,14 @@ func (t *term) onJob(ev store.JobEvent) {
 			t.queue.remove(js)
 			t.forgetJob(js)
 		}
+		// Its counters went with it in etcd. A count this leader wrote
+		// while its view was behind the delete did not land (the write
+		// holds only while the job exists): forget it too, so that a job
+		// created again under the name starts at 0.
+		if ev.Err == nil {
+			delete(t.jobCounts, ev.Name)
+			delete(t.curCounts, ev.Name)
+		}
 		return
 	}
 	if js != nil && js.spec.Revision >= ev.Spec.Revision {

@@ -88,8 +88,10 @@ type Snapshot struct {
 	// replace); the run then ends as canceled.
 	CancelRequested bool `json:"cancel_requested,omitempty"`
 
-	State        State      `json:"state"`
-	Client       string     `json:"client,omitempty"`
+	State  State  `json:"state"`
+	Client string `json:"client,omitempty"`
+	// DispatchedAt is when this attempt was first assigned to a client; a
+	// snapshot moved back to pending by a failover keeps it.
 	DispatchedAt *time.Time `json:"dispatched_at,omitempty"`
 	StartedAt    *time.Time `json:"started_at,omitempty"`
 }

@@ -120,7 +120,10 @@ func FormatCursorValue(at time.Time, c JobCounts) string {
 
 // ParseCursorValue decodes a stored cursor: FormatCursorValue's output, or
 // a bare FormatCursor time as written before counts rode in the cursor
-// (its counts are zero).
+// (its counts are zero). Only the time must be valid: a count field this
+// version does not understand (written by a newer one, or damaged) is
+// skipped, so that it can never stop the job from firing; the next fire
+// rewrites the value without it.
 func ParseCursorValue(v string) (time.Time, JobCounts, error) {
 	var c JobCounts
 	ts, rest, _ := strings.Cut(v, " ")
@@ -132,15 +135,13 @@ func ParseCursorValue(v string) (time.Time, JobCounts, error) {
 		name, num, ok := strings.Cut(field, "=")
 		n, err := strconv.ParseInt(num, 10, 64)
 		if !ok || err != nil || n < 0 {
-			return at, c, fmt.Errorf("cursor count %q: want kind.name=n", field)
+			continue
 		}
 		switch {
 		case strings.HasPrefix(name, "f."):
 			c.AddFire(name[2:], n)
 		case strings.HasPrefix(name, "s."):
 			c.AddSkipped(name[2:], n)
-		default:
-			return at, c, fmt.Errorf("cursor count %q: unknown kind", field)
 		}
 	}
 	return at, c, nil
@@ -238,25 +239,38 @@ func (s *Store) MirrorCounts(ctx context.Context, fn func([]CountsEvent, bool)) 
 	})
 }
 
+// ErrBadCounts says a stored counters key does not decode. The read still
+// returns its mod revision and zero counts: the next counted event then
+// replaces the key instead of failing on it forever.
+var ErrBadCounts = errors.New("stored counters do not decode")
+
 // ReadJobCounts reads a job's counters key and its mod revision (0 and zero
-// counts if it does not exist).
+// counts if it does not exist; ErrBadCounts with zero counts and the
+// revision if it does not decode).
 func (s *Store) ReadJobCounts(ctx context.Context, job string) (c JobCounts, rev int64, err error) {
 	defer s.track("counts_get", time.Now(), &err)
 	resp, err := s.c.Get(ctx, s.k.jobCounters(job))
 	if err != nil || len(resp.Kvs) == 0 {
 		return c, 0, wrap("get job counts", err)
 	}
-	return c, resp.Kvs[0].ModRevision, decode(job, resp.Kvs[0].Value, &c)
+	if derr := decode(job, resp.Kvs[0].Value, &c); derr != nil {
+		return JobCounts{}, resp.Kvs[0].ModRevision, fmt.Errorf("%w: %w", ErrBadCounts, derr)
+	}
+	return c, resp.Kvs[0].ModRevision, nil
 }
 
-// ReadGroupCounts reads a group's counters key and its mod revision.
+// ReadGroupCounts reads a group's counters key and its mod revision, like
+// ReadJobCounts.
 func (s *Store) ReadGroupCounts(ctx context.Context, group string) (c GroupCounts, rev int64, err error) {
 	defer s.track("counts_get", time.Now(), &err)
 	resp, err := s.c.Get(ctx, s.k.groupCounters(group))
 	if err != nil || len(resp.Kvs) == 0 {
 		return c, 0, wrap("get group counts", err)
 	}
-	return c, resp.Kvs[0].ModRevision, decode(group, resp.Kvs[0].Value, &c)
+	if derr := decode(group, resp.Kvs[0].Value, &c); derr != nil {
+		return GroupCounts{}, resp.Kvs[0].ModRevision, fmt.Errorf("%w: %w", ErrBadCounts, derr)
+	}
+	return c, resp.Kvs[0].ModRevision, nil
 }
 
 // errCursorMoved makes a cursor-advancing write read the cursor again.

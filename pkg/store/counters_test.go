@@ -11,7 +11,8 @@ import (
 )
 
 // TestCursorValueEncoding: counts ride after the cursor's fixed-width time;
-// a bare time (the format before counts) still loads, with zero counts.
+// a bare time (the format before counts) still loads, with zero counts;
+// only a bad time is an error.
 func TestCursorValueEncoding(t *testing.T) {
 	counts := store.JobCounts{Fires: map[string]int64{"cron": 3, "catchup": 1}, Skipped: map[string]int64{"misfire_skip": 2}}
 	tests := []struct {
@@ -22,6 +23,10 @@ func TestCursorValueEncoding(t *testing.T) {
 		{"old format", snapshot.FormatCursor(t0), store.JobCounts{}},
 		{"with counts", store.FormatCursorValue(t0, counts), counts},
 		{"zero counts", store.FormatCursorValue(t0, store.JobCounts{Fires: map[string]int64{"cron": 0}}), store.JobCounts{}},
+		// Fields this version does not understand are skipped, never a
+		// reason not to fire the job.
+		{"unknown kind", snapshot.FormatCursor(t0) + " x.new=1 f.cron=3", store.JobCounts{Fires: map[string]int64{"cron": 3}}},
+		{"damaged counts", snapshot.FormatCursor(t0) + " f.cron=-1 f.manual s.misfire_skip=2", store.JobCounts{Skipped: map[string]int64{"misfire_skip": 2}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -34,7 +39,7 @@ func TestCursorValueEncoding(t *testing.T) {
 	if v := store.FormatCursorValue(t0, counts); v != snapshot.FormatCursor(t0)+" f.catchup=1 f.cron=3 s.misfire_skip=2" {
 		t.Errorf("encoding %q", v)
 	}
-	for _, bad := range []string{snapshot.FormatCursor(t0) + " x.cron=1", snapshot.FormatCursor(t0) + " f.cron=-1", "yesterday"} {
+	for _, bad := range []string{"yesterday", "", "2026-11-26 f.cron=1"} {
 		if _, _, err := store.ParseCursorValue(bad); err == nil {
 			t.Errorf("ParseCursorValue(%q) accepted", bad)
 		}

@@ -78,7 +78,9 @@ func (s *Store) Move(ctx context.Context, fence Fence, from Live, done *snapshot
 	if to != nil {
 		snap := to.Snapshot
 		if to.Client == nil {
-			snap.State, snap.Client, snap.DispatchedAt, snap.StartedAt = snapshot.StatePending, "", nil, nil
+			// Back to pending: dispatched_at keeps the attempt's first
+			// dispatch, which says it was counted as a fire then.
+			snap.State, snap.Client, snap.StartedAt = snapshot.StatePending, "", nil
 			ops = append(ops, clientv3.OpPut(s.k.pending(snap.ID), encode(snap)))
 		} else {
 			cmps = append(cmps, clientv3.Compare(clientv3.CreateRevision(s.k.client(to.Client.Group, to.Client.ID)), "=", to.Client.CreateRevision))

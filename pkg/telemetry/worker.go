@@ -83,9 +83,11 @@ func (m *Worker) DeleteJob(job, group string) {
 	if m.opts.NoJobLabel {
 		return
 	}
+	// Under the lock, so that a run finishing now cannot bring the series
+	// back between the mark and the delete.
 	m.mu.Lock()
+	defer m.mu.Unlock()
 	m.gone[[2]string{job, group}] = true
-	m.mu.Unlock()
 	m.runs.DeletePartialMatch(prometheus.Labels{"job_name": job, "group": group})
 	m.duration.DeletePartialMatch(prometheus.Labels{"job_name": job, "group": group})
 }
@@ -97,9 +99,8 @@ func (m *Worker) Finished(job, group, status string, took time.Duration, traceID
 		job = ""
 	} else {
 		m.mu.Lock()
-		gone := m.gone[[2]string{job, group}]
-		m.mu.Unlock()
-		if gone {
+		defer m.mu.Unlock()
+		if m.gone[[2]string{job, group}] {
 			return
 		}
 	}
