@@ -1,18 +1,13 @@
 package e2e
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/pink-scheduler/pink/pkg/job"
-	"github.com/pink-scheduler/pink/pkg/pinktest"
 )
 
 // benchFields are the keys every pink bench JSON report has, and the kind
@@ -38,28 +33,7 @@ const benchTimeout = 3 * time.Minute
 // runBench runs pink bench with args and returns its exit code and output.
 func runBench(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), benchTimeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, pinktest.Binary(t), append([]string{"bench"}, args...)...)
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "PINK_") {
-			cmd.Env = append(cmd.Env, kv)
-		}
-	}
-	cmd.Env = append(cmd.Env, "XDG_CONFIG_HOME="+t.TempDir())
-	var out, errOut bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	err := cmd.Run()
-	if ctx.Err() != nil {
-		t.Fatalf("pink bench %v did not finish within %s:\n%s", args, benchTimeout, errOut.String())
-	}
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatalf("run pink bench %v: %v", args, err)
-	}
-	return code, out.String(), errOut.String()
+	return runPink(t, benchTimeout, nil, append([]string{"bench"}, args...)...)
 }
 
 // benchShare is one entry of a mix the test gives: jobs on schedule.

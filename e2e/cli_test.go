@@ -24,7 +24,15 @@ import (
 // output.
 func pinkCLI(t *testing.T, env []string, args ...string) (int, string, string) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	return runPink(t, 30*time.Second, env, args...)
+}
+
+// runPink runs the pink binary with args, without the caller's PINK_*
+// variables or config file, for at most timeout, and returns its exit code
+// and output.
+func runPink(t *testing.T, timeout time.Duration, env []string, args ...string) (int, string, string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, pinktest.Binary(t), args...)
 	for _, kv := range os.Environ() {
@@ -37,6 +45,9 @@ func pinkCLI(t *testing.T, env []string, args ...string) (int, string, string) {
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	err := cmd.Run()
+	if ctx.Err() != nil {
+		t.Fatalf("pink %v did not finish within %s:\n%s", args, timeout, errOut.String())
+	}
 	code := 0
 	if ee, ok := err.(*exec.ExitError); ok {
 		code = ee.ExitCode()

@@ -8,11 +8,7 @@ import (
 
 // listAudit returns the audit log, newest first.
 func (s *Server) listAudit(r *http.Request) (int, any, error) {
-	limit, err := pageLimit(r, defaultRunLimit)
-	if err != nil {
-		return 0, nil, err
-	}
-	cursor, err := pageCursor(r, cursorPattern)
+	limit, cursor, err := pageQuery(r, defaultRunLimit, cursorPattern.MatchString)
 	if err != nil {
 		return 0, nil, err
 	}

@@ -59,11 +59,7 @@ func (s *Server) createGroup(r *http.Request) (int, any, error) {
 // counts. Groups are few (one per pool of workers), so the store's list is
 // read whole and cut into the page here.
 func (s *Server) listGroups(r *http.Request) (int, any, error) {
-	limit, err := pageLimit(r, defaultPageLimit)
-	if err != nil {
-		return 0, nil, err
-	}
-	cursor, err := nameCursor(r)
+	limit, cursor, err := pageQuery(r, defaultPageLimit, isName)
 	if err != nil {
 		return 0, nil, err
 	}

@@ -92,11 +92,7 @@ func (s *Server) listJobs(r *http.Request) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	limit, err := pageLimit(r, defaultPageLimit)
-	if err != nil {
-		return 0, nil, err
-	}
-	cursor, err := nameCursor(r)
+	limit, cursor, err := pageQuery(r, defaultPageLimit, isName)
 	if err != nil {
 		return 0, nil, err
 	}

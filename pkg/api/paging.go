@@ -32,37 +32,28 @@ func badParam(field, message string) error {
 	return &Error{Status: http.StatusBadRequest, Code: "invalid_parameter", Field: field, Message: message}
 }
 
-// pageLimit reads ?limit=, def if absent.
-func pageLimit(r *http.Request, def int) (int, error) {
-	v := r.URL.Query().Get("limit")
-	if v == "" {
-		return def, nil
+// pageQuery reads the ?limit= (def if absent) and ?cursor= ("" if absent)
+// of a list route; valid says whether a cursor has the form of that list's
+// next_cursor values.
+func pageQuery(r *http.Request, def int, valid func(string) bool) (limit int, cursor string, err error) {
+	limit = def
+	if v := r.URL.Query().Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > maxPageLimit {
+			return 0, "", badParam("limit", fmt.Sprintf("limit must be an integer from 1 to %d", maxPageLimit))
+		}
+		limit = n
 	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < 1 || n > maxPageLimit {
-		return 0, badParam("limit", fmt.Sprintf("limit must be an integer from 1 to %d", maxPageLimit))
+	cursor = r.URL.Query().Get("cursor")
+	if cursor != "" && !valid(cursor) {
+		return 0, "", badCursor()
 	}
-	return n, nil
+	return limit, cursor, nil
 }
 
-// pageCursor reads ?cursor= ("" if absent) and checks it against pattern.
-func pageCursor(r *http.Request, pattern *regexp.Regexp) (string, error) {
-	c := r.URL.Query().Get("cursor")
-	if c != "" && !pattern.MatchString(c) {
-		return "", badCursor()
-	}
-	return c, nil
-}
-
-// nameCursor reads the ?cursor= of a list ordered by name: the name of the
-// last item of the previous page.
-func nameCursor(r *http.Request) (string, error) {
-	c := r.URL.Query().Get("cursor")
-	if c != "" && job.CheckName("cursor", c) != nil {
-		return "", badCursor()
-	}
-	return c, nil
-}
+// isName is the cursor check of lists ordered by name: the next_cursor is
+// the name of the last item of the previous page.
+func isName(c string) bool { return job.CheckName("cursor", c) == nil }
 
 func badCursor() error {
 	return badParam("cursor", "cursor must be a next_cursor value from a previous page")

@@ -23,11 +23,7 @@ func (s *Server) listRuns(r *http.Request) (int, any, error) {
 	default:
 		return 0, nil, badParam("status", "status must be one of succeeded, failed, timed_out, canceled, lost")
 	}
-	limit, err := pageLimit(r, defaultRunLimit)
-	if err != nil {
-		return 0, nil, err
-	}
-	cursor, err := pageCursor(r, cursorPattern)
+	limit, cursor, err := pageQuery(r, defaultRunLimit, cursorPattern.MatchString)
 	if err != nil {
 		return 0, nil, err
 	}

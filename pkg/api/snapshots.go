@@ -42,11 +42,7 @@ func (s *Server) listSnapshots(r *http.Request) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	limit, err := pageLimit(r, defaultPageLimit)
-	if err != nil {
-		return 0, nil, err
-	}
-	cursor, err := pageCursor(r, opaqueCursorPattern)
+	limit, cursor, err := pageQuery(r, defaultPageLimit, opaqueCursorPattern.MatchString)
 	if err != nil {
 		return 0, nil, err
 	}

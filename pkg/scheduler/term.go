@@ -443,9 +443,11 @@ func (t *term) onCursor(ev store.CursorEvent) {
 	if ev.Deleted {
 		delete(t.cursors, ev.Job)
 		delete(t.curCounts, ev.Job)
-	} else if cur, ok := t.cursors[ev.Job]; !ok || !ev.Cursor.Before(cur) {
-		// A cursor write at the same time carries the same counts: only
-		// the fire that moved it there wrote them.
+	} else if cur, ok := t.cursors[ev.Job]; !ok || ev.Cursor.After(cur) {
+		// A cursor write at the time the view holds carries the counts it
+		// holds (only the fire that moved the cursor there wrote them):
+		// mostly the echo of this leader's own fire, not worth exporting
+		// again.
 		t.setCursor(ev.Job, ev.Cursor, ev.Counts)
 	}
 	if js := t.jobs[ev.Job]; js != nil {

@@ -247,28 +247,25 @@ var ErrBadCounts = errors.New("stored counters do not decode")
 // ReadJobCounts reads a job's counters key and its mod revision (0 and zero
 // counts if it does not exist; ErrBadCounts with zero counts and the
 // revision if it does not decode).
-func (s *Store) ReadJobCounts(ctx context.Context, job string) (c JobCounts, rev int64, err error) {
-	defer s.track("counts_get", time.Now(), &err)
-	resp, err := s.c.Get(ctx, s.k.jobCounters(job))
-	if err != nil || len(resp.Kvs) == 0 {
-		return c, 0, wrap("get job counts", err)
-	}
-	if derr := decode(job, resp.Kvs[0].Value, &c); derr != nil {
-		return JobCounts{}, resp.Kvs[0].ModRevision, fmt.Errorf("%w: %w", ErrBadCounts, derr)
-	}
-	return c, resp.Kvs[0].ModRevision, nil
+func (s *Store) ReadJobCounts(ctx context.Context, job string) (JobCounts, int64, error) {
+	return readCounts[JobCounts](ctx, s, s.k.jobCounters(job))
 }
 
 // ReadGroupCounts reads a group's counters key and its mod revision, like
 // ReadJobCounts.
-func (s *Store) ReadGroupCounts(ctx context.Context, group string) (c GroupCounts, rev int64, err error) {
+func (s *Store) ReadGroupCounts(ctx context.Context, group string) (GroupCounts, int64, error) {
+	return readCounts[GroupCounts](ctx, s, s.k.groupCounters(group))
+}
+
+func readCounts[C any](ctx context.Context, s *Store, key string) (c C, rev int64, err error) {
 	defer s.track("counts_get", time.Now(), &err)
-	resp, err := s.c.Get(ctx, s.k.groupCounters(group))
+	resp, err := s.c.Get(ctx, key)
 	if err != nil || len(resp.Kvs) == 0 {
-		return c, 0, wrap("get group counts", err)
+		return c, 0, wrap("get counts", err)
 	}
-	if derr := decode(group, resp.Kvs[0].Value, &c); derr != nil {
-		return GroupCounts{}, resp.Kvs[0].ModRevision, fmt.Errorf("%w: %w", ErrBadCounts, derr)
+	if derr := decode(key, resp.Kvs[0].Value, &c); derr != nil {
+		var zero C
+		return zero, resp.Kvs[0].ModRevision, fmt.Errorf("%w: %w", ErrBadCounts, derr)
 	}
 	return c, resp.Kvs[0].ModRevision, nil
 }
