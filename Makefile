@@ -42,11 +42,11 @@ unit:
 	if [ -s "$$figures" ]; then echo "chaos test figures (docs/guarantees.md):"; cat "$$figures"; fi; \
 	rm -f "$$figures"; exit $$rc
 
-## dashboards: regenerate dashboards/*.json from pkg/dashboards
+## dashboards: regenerate dashboards/*.json from internal/dashboards
 dashboards:
-	$(GO) test ./pkg/dashboards -run TestCommittedJSONIsGenerated -update
+	$(GO) test ./internal/dashboards -run TestCommittedJSONIsGenerated -update
 
 ## bench: the Go benchmarks of the hot paths, 6 times each (compare with benchstat against
 ## docs/go-bench.txt); the cluster benchmarks are scripts/bench.sh (docs/benchmarks.md)
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -count 6 ./pkg/job ./pkg/snapshot ./pkg/scheduler ./pkg/store
+	$(GO) test -run '^$$' -bench . -benchmem -count 6 ./pkg/job ./pkg/snapshot ./internal/scheduler ./internal/store

@@ -18,7 +18,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/pink-scheduler/pink/pkg/apply"
+	"github.com/pink-scheduler/pink/internal/apply"
 )
 
 const root = ".."

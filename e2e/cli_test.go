@@ -14,8 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pink-scheduler/pink/pkg/auth"
-	"github.com/pink-scheduler/pink/pkg/etcdembed"
+	"github.com/pink-scheduler/pink/internal/auth"
+	"github.com/pink-scheduler/pink/internal/etcdembed"
 	"github.com/pink-scheduler/pink/pkg/pinktest"
 	"github.com/pink-scheduler/pink/pkg/snapshot"
 )

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/pink-scheduler/pink/pkg/bench"
+	"github.com/pink-scheduler/pink/internal/bench"
 )
 
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -14,7 +14,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/pink-scheduler/pink/pkg/cli"
+	"github.com/pink-scheduler/pink/internal/cli"
 	"github.com/pink-scheduler/pink/pkg/client"
 )
 

@@ -9,8 +9,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/pink-scheduler/pink/pkg/node"
-	"github.com/pink-scheduler/pink/pkg/telemetry"
+	"github.com/pink-scheduler/pink/internal/node"
+	"github.com/pink-scheduler/pink/internal/telemetry"
 )
 
 // flags wraps a FlagSet whose connection flags fall back to an environment

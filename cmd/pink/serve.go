@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/pink-scheduler/pink/pkg/node"
-	"github.com/pink-scheduler/pink/pkg/profiling"
-	"github.com/pink-scheduler/pink/pkg/scheduler"
+	"github.com/pink-scheduler/pink/internal/node"
+	"github.com/pink-scheduler/pink/internal/profiling"
+	"github.com/pink-scheduler/pink/internal/scheduler"
 	"github.com/pink-scheduler/pink/pkg/worker"
 )
 

@@ -12,7 +12,7 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
 
-	"github.com/pink-scheduler/pink/pkg/etcdembed"
+	"github.com/pink-scheduler/pink/internal/etcdembed"
 )
 
 // Etcd is an embedded etcd server started for one test.

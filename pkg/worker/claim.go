@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/pink-scheduler/pink/pkg/snapshot"
-	"github.com/pink-scheduler/pink/pkg/store"
-	"github.com/pink-scheduler/pink/pkg/telemetry"
+	"github.com/pink-scheduler/pink/internal/store"
+	"github.com/pink-scheduler/pink/internal/telemetry"
 )
 
 // Claim batching limits: etcd allows 128 compares per transaction and 1.5

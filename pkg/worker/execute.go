@@ -15,8 +15,8 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/pink-scheduler/pink/pkg/snapshot"
-	"github.com/pink-scheduler/pink/pkg/store"
-	"github.com/pink-scheduler/pink/pkg/telemetry"
+	"github.com/pink-scheduler/pink/internal/store"
+	"github.com/pink-scheduler/pink/internal/telemetry"
 )
 
 // reportTimeout bounds one attempt to write a claim or a result; failed

@@ -6,7 +6,7 @@ import (
 	"sync"
 
 	"github.com/pink-scheduler/pink/pkg/snapshot"
-	"github.com/pink-scheduler/pink/pkg/store"
+	"github.com/pink-scheduler/pink/internal/store"
 )
 
 // inbox holds the snapshots assigned to this client that have not started,

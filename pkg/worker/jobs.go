@@ -4,7 +4,7 @@ import (
 	"context"
 	"sync"
 
-	"github.com/pink-scheduler/pink/pkg/store"
+	"github.com/pink-scheduler/pink/internal/store"
 )
 
 // watchJobs follows the jobs of the worker's group, so that each job's

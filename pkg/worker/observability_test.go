@@ -17,10 +17,10 @@ import (
 
 	"github.com/pink-scheduler/pink/pkg/job"
 	"github.com/pink-scheduler/pink/pkg/pinktest"
-	"github.com/pink-scheduler/pink/pkg/scheduler"
+	"github.com/pink-scheduler/pink/internal/scheduler"
 	"github.com/pink-scheduler/pink/pkg/snapshot"
-	"github.com/pink-scheduler/pink/pkg/store"
-	"github.com/pink-scheduler/pink/pkg/telemetry"
+	"github.com/pink-scheduler/pink/internal/store"
+	"github.com/pink-scheduler/pink/internal/telemetry"
 	"github.com/pink-scheduler/pink/pkg/worker"
 )
 

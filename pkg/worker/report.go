@@ -6,7 +6,7 @@ import (
 	"sync"
 
 	"github.com/pink-scheduler/pink/pkg/snapshot"
-	"github.com/pink-scheduler/pink/pkg/store"
+	"github.com/pink-scheduler/pink/internal/store"
 )
 
 // Result batching: results that finish while a result transaction is in

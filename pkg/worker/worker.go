@@ -30,8 +30,8 @@ import (
 	"go.etcd.io/etcd/client/v3/concurrency"
 	"go.opentelemetry.io/otel/trace"
 
-	"github.com/pink-scheduler/pink/pkg/store"
-	"github.com/pink-scheduler/pink/pkg/telemetry"
+	"github.com/pink-scheduler/pink/internal/store"
+	"github.com/pink-scheduler/pink/internal/telemetry"
 )
 
 // Run is what a handler gets to know about the run it executes.

@@ -1,0 +1,23 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/pink-scheduler/pink/internal/store"
+)
+
+// listAudit returns the audit log, newest first.
+func (s *Server) listAudit(r *http.Request) (int, any, error) {
+	limit, cursor, err := pageQuery(r, defaultRunLimit, cursorPattern.MatchString)
+	if err != nil {
+		return 0, nil, err
+	}
+	page, err := s.st.ListAudit(r.Context(), limit, cursor)
+	if err != nil {
+		return 0, nil, err
+	}
+	if page.Entries == nil {
+		page.Entries = []store.AuditEntry{}
+	}
+	return http.StatusOK, map[string]any{"entries": page.Entries, "next_cursor": page.Next}, nil
+}

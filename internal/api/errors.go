@@ -1,0 +1,70 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+
+	"github.com/pink-scheduler/pink/pkg/job"
+	"github.com/pink-scheduler/pink/internal/store"
+)
+
+// Error is the API's error: an HTTP status and a body of the form
+// {"error":{"code":"...","message":"...","field":"..."}}. Code is stable and
+// meant for scripts; Message is for people.
+type Error struct {
+	Status  int    `json:"-"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Field   string `json:"field,omitempty"`
+}
+
+func (e *Error) Error() string { return e.Code + ": " + e.Message }
+
+func errorf(status int, code, message string) *Error {
+	return &Error{Status: status, Code: code, Message: message}
+}
+
+// toError maps any error to the API error a client sees. Client mistakes
+// keep their message; server-side failures are logged in full and answered
+// without internals.
+func (s *Server) toError(r *http.Request, err error) *Error {
+	var ae *Error
+	var fe *job.FieldError
+	var de *job.DecodeError
+	var mb *http.MaxBytesError
+	switch {
+	case errors.As(err, &ae):
+		return ae
+	case errors.As(err, &fe):
+		return &Error{Status: http.StatusBadRequest, Code: fe.Code, Message: fe.Error(), Field: fe.Field}
+	case errors.As(err, &mb):
+		return errorf(http.StatusRequestEntityTooLarge, "body_too_large", "request body is larger than 1 MiB")
+	case errors.As(err, &de):
+		return &Error{Status: http.StatusBadRequest, Code: de.Code, Message: de.Message, Field: de.Field}
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled) && r.Context().Err() == nil:
+		s.log.Error("etcd request timed out", "method", r.Method, "path", r.URL.Path, "err", err)
+		return errorf(http.StatusServiceUnavailable, "etcd_unavailable", "the cluster store did not answer in time; retry")
+	case errors.Is(err, store.ErrGroupNotFound):
+		return errorf(http.StatusBadRequest, "unknown_group", "the group does not exist: create it first (POST /api/v1/groups)")
+	}
+	s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	return errorf(http.StatusInternalServerError, "internal", "internal error; see the scheduler's log")
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}
+
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	ae := s.toError(r, err)
+	if ae.Status < 500 {
+		s.log.Debug("request refused", "method", r.Method, "path", r.URL.Path, "status", ae.Status, "code", ae.Code)
+	}
+	writeJSON(w, ae.Status, map[string]*Error{"error": ae})
+}

@@ -1,0 +1,282 @@
+package api
+
+import (
+	"fmt"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/pink-scheduler/pink/internal/auth"
+)
+
+// routeDoc describes one route in the OpenAPI document.
+type routeDoc struct {
+	summary  string
+	request  string // schema of the body, "" for none
+	response string // schema of the success body
+	status   int
+	query    []string // query parameters
+}
+
+// routeDocs documents every route of Routes, keyed "METHOD path".
+var routeDocs = map[string]routeDoc{
+	"POST /api/v1/groups":                            {"Create a group", "GroupInput", "Group", 201, nil},
+	"GET /api/v1/groups":                             {"List groups with their live client counts, by name", "", "GroupList", 200, []string{"limit", "cursor"}},
+	"GET /api/v1/groups/{group}":                     {"Get a group", "", "Group", 200, nil},
+	"PUT /api/v1/groups/{group}":                     {"Change a group's description", "GroupInput", "Group", 200, nil},
+	"DELETE /api/v1/groups/{group}":                  {"Delete a group no job uses", "", "Deleted", 200, nil},
+	"GET /api/v1/groups/{group}/clients":             {"List a group's live clients", "", "ClientList", 200, nil},
+	"DELETE /api/v1/groups/{group}/clients/{client}": {"Evict a client: its work fails over as if it had died", "", "Evicted", 200, nil},
+	"POST /api/v1/jobs":                              {"Create a job", "JobInput", "Job", 201, nil},
+	"GET /api/v1/jobs":                               {"List jobs by name", "", "JobList", 200, []string{"group", "limit", "cursor"}},
+	"GET /api/v1/jobs/{name}":                        {"Get a job", "", "Job", 200, nil},
+	"PUT /api/v1/jobs/{name}":                        {"Replace a job (conditional with revision)", "JobInput", "Job", 200, nil},
+	"DELETE /api/v1/jobs/{name}":                     {"Delete a job and its pending snapshots", "", "Deleted", 200, nil},
+	"POST /api/v1/jobs/{name}/pause":                 {"Pause a job, optionally until a time", "PauseInput", "Job", 200, nil},
+	"POST /api/v1/jobs/{name}/resume":                {"Resume a job", "", "Job", 200, nil},
+	"POST /api/v1/jobs/{name}/trigger":               {"Run a job now", "", "Triggered", 202, []string{"force"}},
+	"POST /api/v1/jobs/{name}/backfill":              {"Run every fire of a past time range", "BackfillInput", "BackfillAccepted", 202, nil},
+	"GET /api/v1/jobs/{name}/preview":                {"List a job's next fires with UTC offsets and daylight-saving notes", "", "Preview", 200, []string{"n"}},
+	"POST /api/v1/schedules/validate":                {"Check a schedule and time zone without creating a job", "ScheduleInput", "ScheduleCheck", 200, nil},
+	"GET /api/v1/snapshots":                          {"List live snapshots (pending, dispatched, running)", "", "SnapshotList", 200, []string{"group", "job", "limit", "cursor"}},
+	"GET /api/v1/snapshots/{id}":                     {"Get a live snapshot", "", "Snapshot", 200, nil},
+	"DELETE /api/v1/snapshots/{id}":                  {"Cancel a snapshot that has not started", "", "Canceled", 200, nil},
+	"GET /api/v1/runs":                               {"List a job's finished runs, newest first", "", "RunPage", 200, []string{"job", "status", "limit", "cursor"}},
+	"GET /api/v1/runs/{id}":                          {"Get a run", "", "Run", 200, nil},
+	"GET /api/v1/nodes":                              {"List scheduler nodes and the leader", "", "NodeList", 200, nil},
+	"GET /api/v1/audit":                              {"List the audit log, newest first", "", "AuditPage", 200, []string{"limit", "cursor"}},
+	"GET /api/v1/openapi.json":                       {"This document", "", "Object", 200, nil},
+}
+
+var pathParam = regexp.MustCompile(`\{(\w+)\}`)
+
+// queryDocs describes the query parameters named in routeDocs.
+var queryDocs = map[string]map[string]any{
+	"group":  {"description": "only those of this group", "schema": str},
+	"job":    {"description": "only those of this job (required on /runs)", "schema": str},
+	"status": {"description": "only runs with this status", "schema": map[string]any{"type": "string", "enum": []string{"succeeded", "failed", "timed_out", "canceled", "lost"}}},
+	"limit": {"description": fmt.Sprintf("page size, 1 to %d (default %d on /jobs, /groups, /snapshots; %d on /runs, /audit)", maxPageLimit, defaultPageLimit, defaultRunLimit),
+		"schema": map[string]any{"type": "integer", "minimum": 1, "maximum": maxPageLimit}},
+	"cursor": {"description": "the next_cursor of the previous page; absent for the first page", "schema": str},
+	"force":  {"description": "run even if the job's concurrency is forbid and a run is live", "schema": boolean},
+	"n":      {"description": fmt.Sprintf("how many fires, 1 to %d (default %d)", maxPreview, defaultPreview), "schema": map[string]any{"type": "integer", "minimum": 1, "maximum": maxPreview}},
+}
+
+// reasonParams document the optional reason of a change, recorded in the
+// audit log (see reasonOf).
+func reasonParams() []any {
+	desc := fmt.Sprintf("why, recorded in the audit log (at most %d bytes; longer is cut). The body's reason wins on pause and backfill.", maxReasonBytes)
+	return []any{
+		map[string]any{"name": "Pink-Reason", "in": "header", "description": desc, "schema": str},
+		map[string]any{"name": "reason", "in": "query", "description": desc + " Used when the Pink-Reason header is absent.", "schema": str},
+	}
+}
+
+func obj(props map[string]any, required ...string) map[string]any {
+	m := map[string]any{"type": "object", "properties": props}
+	if len(required) > 0 {
+		m["required"] = required
+	}
+	return m
+}
+
+func ref(name string) map[string]any { return map[string]any{"$ref": "#/components/schemas/" + name} }
+
+func arrayOf(name string) map[string]any {
+	return map[string]any{"type": "array", "items": ref(name)}
+}
+
+var (
+	str     = map[string]any{"type": "string"}
+	integer = map[string]any{"type": "integer"}
+	boolean = map[string]any{"type": "boolean"}
+	number  = map[string]any{"type": "number"}
+	when    = map[string]any{"type": "string", "format": "date-time"}
+	object  = map[string]any{"type": "object", "additionalProperties": true}
+)
+
+// schemas are the bodies the API reads and writes.
+func schemas() map[string]any {
+	spec := map[string]any{
+		"name": str, "group": str, "schedule": str, "timezone": str, "target": str, "params": object,
+		"timeout": str, "retries": integer, "retry_backoff": str,
+		"concurrency":    map[string]any{"type": "string", "enum": []string{"allow", "forbid", "replace"}},
+		"misfire":        map[string]any{"type": "string", "enum": []string{"run_once", "skip", "run_all"}},
+		"catchup_window": str,
+		"strategy":       map[string]any{"type": "string", "enum": []string{"round_robin", "random", "least_loaded", "hash", "broadcast"}},
+		"shards":         integer, "paused": boolean, "labels": map[string]any{"type": "object", "additionalProperties": str},
+		"description": str, "history_limit": integer, "revision": integer,
+	}
+	job := map[string]any{}
+	for k, v := range spec {
+		job[k] = v
+	}
+	for k, v := range map[string]any{"created_at": when, "updated_at": when, "paused_by": str, "pause_reason": str,
+		"paused_until": when, "next_fires": map[string]any{"type": "array", "items": when}} {
+		job[k] = v
+	}
+	snap := map[string]any{"id": str, "job": str, "group": str, "target": str, "params": object, "trigger": str,
+		"attempt": integer, "shard_index": integer, "shard_total": integer, "scheduled_at": when, "created_at": when,
+		"state":  map[string]any{"type": "string", "enum": []string{"pending", "dispatched", "running"}},
+		"client": str, "dispatched_at": when, "started_at": when, "not_before": when, "traceparent": str}
+	run := map[string]any{"id": str, "snapshot_id": str, "job": str, "group": str, "client": str, "target": str,
+		"attempt": integer, "shard_index": integer, "shard_total": integer, "trigger": str,
+		"status":       map[string]any{"type": "string", "enum": []string{"succeeded", "failed", "timed_out", "canceled", "lost"}},
+		"scheduled_at": when, "dispatched_at": when, "started_at": when, "finished_at": when,
+		"duration_seconds": number, "output": str, "error": str, "trace_id": str}
+	fire := obj(map[string]any{"at": when, "utc": when, "utc_offset": str,
+		"note": map[string]any{"type": "string", "enum": []string{"dst_gap", "dst_repeated"}}})
+	return map[string]any{
+		"Error": obj(map[string]any{"error": obj(map[string]any{"code": str, "message": str, "field": str}, "code", "message")}, "error"),
+		"JobInput": map[string]any{"type": "object", "properties": spec, "required": []string{"name", "group", "schedule", "target"},
+			"additionalProperties": false},
+		"Job":              obj(job),
+		"JobList":          obj(map[string]any{"jobs": arrayOf("Job"), "next_cursor": str}),
+		"GroupInput":       obj(map[string]any{"name": str, "description": str}, "name"),
+		"Group":            obj(map[string]any{"name": str, "description": str, "created_at": when, "clients": integer}),
+		"GroupList":        obj(map[string]any{"groups": arrayOf("Group"), "next_cursor": str}),
+		"Client":           obj(map[string]any{"id": str, "group": str, "host": str, "pid": integer, "capacity": integer, "targets": map[string]any{"type": "array", "items": str}, "version": str, "addr": str, "started_at": when, "draining": boolean}),
+		"ClientList":       obj(map[string]any{"clients": arrayOf("Client")}),
+		"PauseInput":       obj(map[string]any{"reason": str, "until": map[string]any{"type": "string", "description": "RFC 3339 time or a duration such as 2h"}}),
+		"Triggered":        obj(map[string]any{"snapshot_id": str, "snapshot_ids": map[string]any{"type": "array", "items": str}, "job": str, "state": str}),
+		"BackfillInput":    obj(map[string]any{"from": when, "to": when, "reason": str}, "from", "to"),
+		"BackfillAccepted": obj(map[string]any{"backfill_id": str, "job": str, "fires": integer, "first": when, "last": when}),
+		"Fire":             fire,
+		"Preview":          obj(map[string]any{"job": str, "schedule": str, "timezone": str, "paused": boolean, "fires": arrayOf("Fire")}),
+		"ScheduleInput":    obj(map[string]any{"schedule": str, "timezone": str, "n": integer}, "schedule"),
+		"ScheduleCheck":    obj(map[string]any{"valid": boolean, "schedule": str, "timezone": str, "interval_seconds": number, "fires": arrayOf("Fire")}),
+		"Snapshot":         obj(snap),
+		"SnapshotList":     obj(map[string]any{"snapshots": arrayOf("Snapshot"), "next_cursor": str}),
+		"Run":              obj(run),
+		"RunPage":          obj(map[string]any{"runs": arrayOf("Run"), "next_cursor": str}),
+		"Node":             obj(map[string]any{"id": str, "addr": str, "version": str, "host": str, "pid": integer, "started_at": when, "leader": boolean}),
+		"NodeList":         obj(map[string]any{"nodes": arrayOf("Node"), "leader": str}),
+		"AuditEntry":       obj(map[string]any{"id": str, "at": when, "who": str, "role": str, "action": str, "target": str, "reason": str, "detail": object}),
+		"AuditPage":        obj(map[string]any{"entries": arrayOf("AuditEntry"), "next_cursor": str}),
+		"Deleted":          obj(map[string]any{"name": str, "deleted": boolean}),
+		"Evicted":          obj(map[string]any{"group": str, "client": str, "evicted": boolean}),
+		"Canceled":         obj(map[string]any{"id": str, "status": str}),
+		"Object":           object,
+		"Status":           obj(map[string]any{"status": str}, "status"),
+	}
+}
+
+// OpenAPI returns the OpenAPI 3 document of the API, built from Routes.
+func (s *Server) OpenAPI() map[string]any {
+	errResp := func(desc string) map[string]any {
+		return map[string]any{"description": desc, "content": map[string]any{"application/json": map[string]any{"schema": ref("Error")}}}
+	}
+	paths := map[string]any{}
+	for _, rt := range s.Routes() {
+		d := routeDocs[rt.Method+" "+rt.Path]
+		op := map[string]any{
+			"summary":     d.summary,
+			"operationId": operationID(rt),
+			"description": "Needs role " + rt.Role.String() + " or higher.",
+			"security":    []any{map[string]any{"bearer": []string{}}},
+			"responses": map[string]any{
+				strconv.Itoa(d.status): map[string]any{"description": "OK",
+					"content": map[string]any{"application/json": map[string]any{"schema": ref(d.response)}}},
+				"400": errResp("Bad input; nothing was written"),
+				"401": errResp("No valid token"),
+				"403": errResp("The token's role may not do this"),
+				"404": errResp("Not found"),
+				"500": errResp("Internal error"),
+				"503": errResp("etcd did not answer in time"),
+			},
+		}
+		if rt.Method == http.MethodPost || rt.Method == http.MethodPut {
+			op["responses"].(map[string]any)["409"] = errResp("Conflict")
+			op["responses"].(map[string]any)["413"] = errResp("Body over 1 MiB")
+		}
+		var params []any
+		for _, m := range pathParam.FindAllStringSubmatch(rt.Path, -1) {
+			params = append(params, map[string]any{"name": m[1], "in": "path", "required": true, "schema": str})
+		}
+		for _, q := range d.query {
+			p := map[string]any{"name": q, "in": "query", "required": rt.Path == "/api/v1/runs" && q == "job"}
+			for k, v := range queryDocs[q] {
+				p[k] = v
+			}
+			params = append(params, p)
+		}
+		if rt.Action != "" {
+			params = append(params, reasonParams()...)
+		}
+		if len(params) > 0 {
+			op["parameters"] = params
+		}
+		if d.request != "" {
+			op["requestBody"] = map[string]any{"required": rt.Action != "job.pause",
+				"content": map[string]any{"application/json": map[string]any{"schema": ref(d.request)}}}
+		}
+		item, _ := paths[rt.Path].(map[string]any)
+		if item == nil {
+			item = map[string]any{}
+			paths[rt.Path] = item
+		}
+		item[strings.ToLower(rt.Method)] = op
+	}
+	s.documentOpenRoutes(paths)
+	return map[string]any{
+		"openapi": "3.0.3",
+		"info": map[string]any{"title": "pink API", "version": "v1",
+			"description": "The JSON API of pink, the distributed cron scheduler. Errors have the Error shape. Roles: " +
+				strings.Join([]string{auth.RoleViewer.String(), auth.RoleOperator.String(), auth.RoleAdmin.String()}, " < ") + "."},
+		"paths": paths,
+		"components": map[string]any{
+			"schemas":         schemas(),
+			"securitySchemes": map[string]any{"bearer": map[string]any{"type": "http", "scheme": "bearer"}},
+		},
+	}
+}
+
+// documentOpenRoutes adds the routes outside /api/v1 to paths: health,
+// readiness and (when served) metrics.
+func (s *Server) documentOpenRoutes(paths map[string]any) {
+	jsonBody := func(desc, schema string) map[string]any {
+		return map[string]any{"description": desc, "content": map[string]any{"application/json": map[string]any{"schema": ref(schema)}}}
+	}
+	open := []any{} // no security requirement: no token needed
+	paths["/healthz"] = map[string]any{"get": map[string]any{
+		"summary": "Liveness: 200 while the process serves", "operationId": "get_healthz",
+		"description": "Open: needs no token.", "security": open,
+		"responses": map[string]any{"200": jsonBody("The process runs", "Status")},
+	}}
+	paths["/readyz"] = map[string]any{"get": map[string]any{
+		"summary": "Readiness: 200 when etcd answers a read", "operationId": "get_readyz",
+		"description": "Open: needs no token.", "security": open,
+		"responses": map[string]any{
+			"200": jsonBody("etcd answers", "Status"),
+			"503": jsonBody("etcd is not reachable (code etcd_unavailable)", "Error"),
+		},
+	}}
+	if !s.metrics {
+		return
+	}
+	op := map[string]any{
+		"summary": "Prometheus metrics", "operationId": "get_metrics",
+		"description": "Open unless the server runs with --metrics-require-token (then a viewer token).", "security": open,
+		"responses": map[string]any{"200": map[string]any{"description": "Metrics in the Prometheus text format (OpenMetrics when asked)",
+			"content": map[string]any{"text/plain": map[string]any{"schema": str}, "application/openmetrics-text": map[string]any{"schema": str}}}},
+	}
+	if s.metricsNeedToken {
+		op["description"] = "Needs role viewer or higher (--metrics-require-token)."
+		op["security"] = []any{map[string]any{"bearer": []string{}}}
+		op["responses"].(map[string]any)["401"] = jsonBody("No valid token", "Error")
+	}
+	paths["/metrics"] = map[string]any{"get": op}
+}
+
+func (s *Server) openAPI(*http.Request) (int, any, error) { return http.StatusOK, s.OpenAPI(), nil }
+
+func operationID(rt Route) string {
+	parts := []string{strings.ToLower(rt.Method)}
+	for _, p := range strings.Split(strings.TrimPrefix(rt.Path, "/api/v1/"), "/") {
+		p = strings.Trim(p, "{}")
+		p = strings.ReplaceAll(strings.TrimSuffix(p, ".json"), ".", "_")
+		parts = append(parts, p)
+	}
+	return strings.Join(parts, "_")
+}

@@ -1,0 +1,53 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/pink-scheduler/pink/pkg/snapshot"
+	"github.com/pink-scheduler/pink/internal/store"
+)
+
+func (s *Server) listRuns(r *http.Request) (int, any, error) {
+	q := r.URL.Query()
+	jobName, err := queryName(r, "job")
+	if err != nil {
+		return 0, nil, err
+	}
+	if jobName == "" {
+		return 0, nil, &Error{Status: http.StatusBadRequest, Code: "missing_parameter", Field: "job", Message: "the job query parameter is required: /api/v1/runs?job=NAME"}
+	}
+	status := snapshot.Status(q.Get("status"))
+	switch status {
+	case "", snapshot.StatusSucceeded, snapshot.StatusFailed, snapshot.StatusTimedOut, snapshot.StatusCanceled, snapshot.StatusLost:
+	default:
+		return 0, nil, badParam("status", "status must be one of succeeded, failed, timed_out, canceled, lost")
+	}
+	limit, cursor, err := pageQuery(r, defaultRunLimit, cursorPattern.MatchString)
+	if err != nil {
+		return 0, nil, err
+	}
+	page, err := s.st.ListRuns(r.Context(), jobName, status, limit, cursor)
+	if err != nil {
+		return 0, nil, err
+	}
+	if page.Runs == nil {
+		page.Runs = []snapshot.Run{}
+	}
+	return http.StatusOK, map[string]any{"runs": page.Runs, "next_cursor": page.Next}, nil
+}
+
+func (s *Server) getRun(r *http.Request) (int, any, error) {
+	id, err := pathID(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	run, err := s.st.GetRun(r.Context(), id)
+	if errors.Is(err, store.ErrNotFound) {
+		err = errorf(http.StatusNotFound, "run_not_found", "no such run")
+	}
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, run, nil
+}

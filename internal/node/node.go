@@ -1,0 +1,220 @@
+// Package node assembles pink's processes from its parts: a scheduler node
+// (election, fire loop, API), a worker (SDK + built-in targets), and the
+// all-in-one dev mode with an embedded etcd. cmd/pink maps flags onto the
+// configs here.
+package node
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"go.etcd.io/etcd/client/pkg/v3/transport"
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/zap"
+
+	"github.com/pink-scheduler/pink/internal/store"
+	"github.com/pink-scheduler/pink/internal/telemetry"
+)
+
+// Version is pink's version, set at build time with
+// -ldflags "-X github.com/pink-scheduler/pink/internal/node.Version=...".
+var Version = "dev"
+
+// EtcdConfig says how to reach etcd.
+type EtcdConfig struct {
+	Endpoints []string
+	// Root is the key prefix of the pink cluster (default /pink).
+	Root        string
+	DialTimeout time.Duration
+	// CACert verifies etcd's server certificate (https endpoints); Cert
+	// and Key are this client's certificate for etcd's client-cert auth.
+	CACert, Cert, Key string
+	// Username and Password for etcd's authentication.
+	Username, Password string
+}
+
+func connect(ctx context.Context, c EtcdConfig) (*clientv3.Client, error) {
+	if len(c.Endpoints) == 0 {
+		return nil, errors.New("no etcd endpoints: set --etcd-endpoints or PINK_ETCD_ENDPOINTS")
+	}
+	if c.DialTimeout <= 0 {
+		c.DialTimeout = 5 * time.Second
+	}
+	cfg := clientv3.Config{
+		Endpoints:            c.Endpoints,
+		DialTimeout:          c.DialTimeout,
+		DialKeepAliveTime:    10 * time.Second,
+		DialKeepAliveTimeout: 3 * time.Second,
+		Logger:               zap.NewNop(),
+		Context:              ctx,
+		Username:             c.Username,
+		Password:             c.Password,
+	}
+	if c.CACert != "" || c.Cert != "" {
+		if (c.Cert == "") != (c.Key == "") {
+			return nil, errors.New("etcd TLS: give both --etcd-cert and --etcd-key, or neither")
+		}
+		tlsInfo := transport.TLSInfo{CertFile: c.Cert, KeyFile: c.Key, TrustedCAFile: c.CACert}
+		tc, err := tlsInfo.ClientConfig()
+		if err != nil {
+			return nil, fmt.Errorf("etcd TLS: %w", err)
+		}
+		cfg.TLS = tc
+	}
+	cli, err := clientv3.New(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("connect to etcd %v: %w", c.Endpoints, err)
+	}
+	return cli, nil
+}
+
+// isLoopback reports whether addr (host:port) listens on loopback only.
+func isLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// httpServer serves handler on addr until ctx ends, over TLS when it has a
+// certificate.
+type httpServer struct {
+	srv             *http.Server
+	ln              net.Listener
+	tlsCert, tlsKey string
+}
+
+// withTLS makes the server speak TLS with the given PEM files.
+func (h *httpServer) withTLS(cert, key string) error {
+	if (cert == "") != (key == "") {
+		return errors.New("give both --tls-cert and --tls-key, or neither")
+	}
+	if cert != "" {
+		if _, err := tls.LoadX509KeyPair(cert, key); err != nil {
+			return fmt.Errorf("TLS certificate: %w", err)
+		}
+		h.srv.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+	}
+	h.tlsCert, h.tlsKey = cert, key
+	return nil
+}
+
+// URL is the server's base URL.
+func (h *httpServer) URL() string {
+	if h.tlsCert != "" {
+		return "https://" + h.Addr()
+	}
+	return "http://" + h.Addr()
+}
+
+func listen(addr string, handler http.Handler, log *slog.Logger) (*httpServer, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	return &httpServer{srv: srv, ln: ln}, nil
+}
+
+// Addr is the address the server listens on.
+func (h *httpServer) Addr() string { return h.ln.Addr().String() }
+
+// serve runs until ctx ends, then shuts down gracefully.
+func (h *httpServer) serve(ctx context.Context) error {
+	errc := make(chan error, 1)
+	go func() {
+		if h.tlsCert != "" {
+			errc <- h.srv.ServeTLS(h.ln, h.tlsCert, h.tlsKey)
+			return
+		}
+		errc <- h.srv.Serve(h.ln)
+	}()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("http server: %w", err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := h.srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("http shutdown: %w", err)
+	}
+	<-errc
+	return nil
+}
+
+// parts runs a process's components: each gets the shared context; the
+// first one to fail stops the others. wait returns that first error.
+type parts struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	once   sync.Once
+	err    error
+}
+
+func newParts(ctx context.Context) *parts {
+	p := &parts{}
+	p.ctx, p.cancel = context.WithCancel(ctx)
+	return p
+}
+
+// goStage starts f; stop ordering is up to f (it returns once its own
+// shutdown is complete).
+func (p *parts) goStage(name string, f func(context.Context) error) {
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		err := f(p.ctx)
+		if err != nil && p.ctx.Err() == nil {
+			p.once.Do(func() { p.err = fmt.Errorf("%s: %w", name, err) })
+			p.cancel()
+		}
+	}()
+}
+
+func (p *parts) wait() error {
+	p.wg.Wait()
+	p.cancel()
+	return p.err
+}
+
+// setupTracing starts tracing from the OTEL_* environment; the returned
+// func flushes it.
+func setupTracing(ctx context.Context, service string, log *slog.Logger) (*telemetry.Tracing, func(), error) {
+	tr, err := telemetry.SetupTracing(ctx, service, Version)
+	if err != nil {
+		return nil, nil, err
+	}
+	return tr, func() {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if err := tr.Shutdown(sctx); err != nil {
+			log.Warn("flushing traces failed", "err", err)
+		}
+	}, nil
+}
+
+// newStore builds a store that reports its etcd requests as metrics.
+func newStore(cli *clientv3.Client, root string, reg *telemetry.Registry) *store.Store {
+	return store.New(cli, root, store.WithObserver(telemetry.NewEtcd(reg).Observe))
+}

@@ -1,0 +1,129 @@
+package node
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pink-scheduler/pink/internal/auth"
+	"github.com/pink-scheduler/pink/pkg/pinktest"
+)
+
+func TestMain(m *testing.M) { pinktest.Main(m) }
+
+// TestSchedulerListenNeedsAuth: without a tokens file the API serves only
+// loopback; another address is refused before anything starts, unless
+// authentication is on or explicitly waived.
+func TestSchedulerListenNeedsAuth(t *testing.T) {
+	e := pinktest.StartEtcd(t)
+	tokens := filepath.Join(t.TempDir(), "tokens.yaml")
+	if err := os.WriteFile(tokens, []byte("tokens:\n  - {name: ci, role: viewer, token_sha256: "+auth.HashToken("t")+"}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	const refused = "refusing to serve the API on 0.0.0.0:0 without authentication: give --api-tokens-file, listen on 127.0.0.1, or pass --insecure-allow-unauthenticated"
+	for _, tc := range []struct {
+		name, listen, tokens string
+		insecure             bool
+		wantErr              string
+	}{
+		{"any address without tokens", "0.0.0.0:0", "", false, refused},
+		{"any address, explicitly unauthenticated", "0.0.0.0:0", "", true, ""},
+		{"any address with tokens", "0.0.0.0:0", tokens, false, ""},
+		{"loopback without tokens", "127.0.0.1:0", "", false, ""},
+		{"localhost without tokens", "localhost:0", "", false, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			logs := &pinktest.Buffer{}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			errc := make(chan error, 1)
+			go func() {
+				errc <- RunScheduler(ctx, SchedulerConfig{
+					Etcd: EtcdConfig{Endpoints: e.Endpoints, Root: "/" + strings.ReplaceAll(tc.name, " ", "-")}, Listen: tc.listen,
+					TokensFile: tc.tokens, AllowUnauthenticated: tc.insecure, SessionTTL: 2 * time.Second,
+					Logger: slog.New(slog.NewJSONHandler(logs, nil)),
+				})
+			}()
+			if tc.wantErr != "" {
+				select {
+				case err := <-errc:
+					if err == nil || err.Error() != tc.wantErr {
+						t.Fatalf("RunScheduler = %v, want %q", err, tc.wantErr)
+					}
+				case <-time.After(10 * time.Second):
+					t.Fatal("RunScheduler did not refuse the address")
+				}
+				if logs.String() != "" {
+					t.Errorf("a refused scheduler started: %s", logs)
+				}
+				return
+			}
+			var api string
+			pinktest.Eventually(t, 20*time.Second, func() (bool, string) {
+				select {
+				case err := <-errc:
+					t.Fatalf("RunScheduler ended: %v", err)
+				default:
+				}
+				api = startedAPI(logs.String())
+				return api != "", "no 'scheduler node starting' line yet"
+			})
+			_, port, _ := net.SplitHostPort(strings.TrimPrefix(api, "http://"))
+			resp, err := http.Get("http://127.0.0.1:" + port + "/healthz")
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				t.Errorf("healthz: %d", resp.StatusCode)
+			}
+			cancel()
+			select {
+			case err := <-errc:
+				if err != nil {
+					t.Errorf("RunScheduler after cancel: %v", err)
+				}
+			case <-time.After(20 * time.Second):
+				t.Fatal("RunScheduler did not stop")
+			}
+		})
+	}
+}
+
+// startedAPI returns the API address a scheduler logged when it started.
+func startedAPI(logs string) string {
+	for _, line := range strings.Split(logs, "\n") {
+		var rec struct {
+			Msg string `json:"msg"`
+			API string `json:"api"`
+		}
+		if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "scheduler node starting" {
+			return rec.API
+		}
+	}
+	return ""
+}
+
+// TestHTTPServerTimeouts: every server pink runs (API, worker metrics) has
+// the timeouts docs/security.md lists, so a slow client cannot hold a
+// connection forever.
+func TestHTTPServerTimeouts(t *testing.T) {
+	srv, err := listen("127.0.0.1:0", http.NotFoundHandler(), slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.ln.Close()
+	got := fmt.Sprintf("read header %s, read %s, write %s, idle %s",
+		srv.srv.ReadHeaderTimeout, srv.srv.ReadTimeout, srv.srv.WriteTimeout, srv.srv.IdleTimeout)
+	if want := "read header 10s, read 30s, write 1m0s, idle 2m0s"; got != want {
+		t.Errorf("timeouts: %s, want %s", got, want)
+	}
+}

@@ -1,0 +1,121 @@
+package node
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/pink-scheduler/pink/internal/api"
+	"github.com/pink-scheduler/pink/internal/auth"
+	"github.com/pink-scheduler/pink/internal/scheduler"
+	"github.com/pink-scheduler/pink/internal/store"
+	"github.com/pink-scheduler/pink/internal/telemetry"
+)
+
+// SchedulerConfig configures `pink scheduler`.
+type SchedulerConfig struct {
+	Etcd EtcdConfig
+	// Listen is the API and /metrics address.
+	Listen string
+	// AllowUnauthenticated lets the API listen beyond loopback without
+	// auth. Without it (or a TokensFile) a non-loopback Listen is refused.
+	AllowUnauthenticated bool
+	// TokensFile turns on bearer-token authentication (see internal/auth).
+	TokensFile string
+	// MetricsNeedToken makes /metrics need a viewer token too.
+	MetricsNeedToken bool
+	// TLSCert and TLSKey make the API serve HTTPS.
+	TLSCert, TLSKey  string
+	NodeID           string
+	SessionTTL       time.Duration
+	MisfireThreshold time.Duration
+	HistoryLimit     int
+	HistoryMaxAge    time.Duration
+	// NoJobLabel drops the job label from metrics (very large fleets).
+	NoJobLabel bool
+	Logger     *slog.Logger
+}
+
+// schedulerParts is what a scheduler process consists of once built.
+type schedulerParts struct {
+	sched *scheduler.Scheduler
+	http  *httpServer
+}
+
+func checkListen(listen string, authenticated, allow bool) error {
+	if !isLoopback(listen) && !authenticated && !allow {
+		return fmt.Errorf("refusing to serve the API on %s without authentication: give --api-tokens-file, listen on 127.0.0.1, or pass --insecure-allow-unauthenticated", listen)
+	}
+	return nil
+}
+
+// buildScheduler wires a scheduler node and its API on st.
+func buildScheduler(st *store.Store, reg *telemetry.Registry, tracer trace.Tracer, authn *auth.Authenticator, cfg SchedulerConfig) (*schedulerParts, error) {
+	sched := scheduler.New(scheduler.Config{
+		Store: st, NodeID: cfg.NodeID, Addr: cfg.Listen, Version: Version,
+		SessionTTL: cfg.SessionTTL, MisfireThreshold: cfg.MisfireThreshold,
+		HistoryLimit: cfg.HistoryLimit, HistoryMaxAge: cfg.HistoryMaxAge,
+		Logger: cfg.Logger, Metrics: telemetry.NewScheduler(reg, telemetry.Options{NoJobLabel: cfg.NoJobLabel}),
+		Tracer: tracer,
+	})
+	handler := api.New(api.Config{Store: st, Auth: authn, Metrics: reg.Handler(), MetricsNeedToken: cfg.MetricsNeedToken,
+		Requests: telemetry.NewAPI(reg), Logger: cfg.Logger})
+	srv, err := listen(cfg.Listen, handler, cfg.Logger)
+	if err != nil {
+		return nil, err
+	}
+	if err := srv.withTLS(cfg.TLSCert, cfg.TLSKey); err != nil {
+		srv.ln.Close()
+		return nil, err
+	}
+	return &schedulerParts{sched: sched, http: srv}, nil
+}
+
+// RunScheduler runs a scheduler node until ctx ends.
+func RunScheduler(ctx context.Context, cfg SchedulerConfig) error {
+	if err := checkListen(cfg.Listen, cfg.TokensFile != "", cfg.AllowUnauthenticated); err != nil {
+		return err
+	}
+	authn, err := loadAuth(cfg.TokensFile, cfg.Logger)
+	if err != nil {
+		return err
+	}
+	tracing, flush, err := setupTracing(ctx, "pink-scheduler", cfg.Logger)
+	if err != nil {
+		return err
+	}
+	defer flush()
+	cli, err := connect(ctx, cfg.Etcd)
+	if err != nil {
+		return err
+	}
+	defer cli.Close()
+	reg := telemetry.NewRegistry()
+	st := newStore(cli, cfg.Etcd.Root, reg)
+	sp, err := buildScheduler(st, reg, tracing.Tracer, authn, cfg)
+	if err != nil {
+		return err
+	}
+	cfg.Logger.Info("scheduler node starting", "node", sp.sched.NodeID(), "api", sp.http.URL(),
+		"etcd", cfg.Etcd.Endpoints, "auth", authn != nil, "version", Version)
+	p := newParts(ctx)
+	if authn != nil {
+		p.goStage("tokens", func(ctx context.Context) error { authn.Run(ctx, 2*time.Second); return nil })
+	}
+	p.goStage("scheduler", sp.sched.Run)
+	p.goStage("api", sp.http.serve)
+	err = p.wait()
+	cfg.Logger.Info("scheduler node stopped")
+	return err
+}
+
+// loadAuth reads the tokens file; no file means authentication is off.
+func loadAuth(path string, log *slog.Logger) (*auth.Authenticator, error) {
+	if path == "" {
+		return nil, nil
+	}
+	return auth.Load(path, log)
+}

@@ -1,0 +1,97 @@
+package node
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/pink-scheduler/pink/internal/executor"
+	"github.com/pink-scheduler/pink/pkg/job"
+	"github.com/pink-scheduler/pink/internal/store"
+	"github.com/pink-scheduler/pink/internal/telemetry"
+	"github.com/pink-scheduler/pink/pkg/worker"
+)
+
+// WorkerConfig configures `pink worker`.
+type WorkerConfig struct {
+	Etcd  EtcdConfig
+	Group string
+	// Listen serves /metrics and /healthz.
+	Listen       string
+	Name         string
+	Capacity     int
+	LeaseTTL     time.Duration
+	DrainTimeout time.Duration
+	// AllowShell enables the shell target on this worker.
+	AllowShell bool
+	// NoJobLabel drops the job label from metrics (very large fleets).
+	NoJobLabel bool
+	Logger     *slog.Logger
+}
+
+// buildWorker wires a worker with the built-in targets.
+func buildWorker(st *store.Store, reg *telemetry.Registry, tracer trace.Tracer, cfg WorkerConfig, addr string) *worker.Worker {
+	w := worker.New(worker.Config{
+		Store: st, Group: cfg.Group, Name: cfg.Name, Capacity: cfg.Capacity, LeaseTTL: cfg.LeaseTTL,
+		DrainTimeout: cfg.DrainTimeout, Addr: addr, Version: Version, Logger: cfg.Logger,
+		Metrics: telemetry.NewWorker(reg, telemetry.Options{NoJobLabel: cfg.NoJobLabel}), Tracer: tracer,
+	})
+	w.Handle(job.TargetHTTP, executor.HTTP(nil))
+	if cfg.AllowShell {
+		w.Handle(job.TargetShell, executor.Shell())
+	}
+	return w
+}
+
+// ensureGroup creates the worker's group if it is missing, so a new worker
+// fleet needs no setup step.
+func ensureGroup(ctx context.Context, st *store.Store, group, by string) error {
+	return st.EnsureGroup(ctx, store.Group{Name: group, Description: "created by " + by, CreatedAt: time.Now().UTC().Truncate(time.Millisecond)})
+}
+
+// RunWorker runs a worker process until ctx ends, then drains.
+func RunWorker(ctx context.Context, cfg WorkerConfig) error {
+	if err := job.CheckName("group", cfg.Group); err != nil {
+		return err
+	}
+	tracing, flush, err := setupTracing(ctx, "pink-worker", cfg.Logger)
+	if err != nil {
+		return err
+	}
+	defer flush()
+	cli, err := connect(ctx, cfg.Etcd)
+	if err != nil {
+		return err
+	}
+	defer cli.Close()
+	reg := telemetry.NewRegistry()
+	st := newStore(cli, cfg.Etcd.Root, reg)
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", reg.Handler())
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"status":"ok"}` + "\n"))
+	})
+	srv, err := listen(cfg.Listen, mux, cfg.Logger)
+	if err != nil {
+		return err
+	}
+	ictx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	err = ensureGroup(ictx, st, cfg.Group, "worker "+cfg.Name)
+	cancel()
+	if err != nil {
+		return err
+	}
+	w := buildWorker(st, reg, tracing.Tracer, cfg, srv.Addr())
+	cfg.Logger.Info("worker starting", "group", cfg.Group, "metrics", "http://"+srv.Addr()+"/metrics",
+		"etcd", cfg.Etcd.Endpoints, "shell", cfg.AllowShell, "version", Version)
+	p := newParts(ctx)
+	p.goStage("worker", w.Run)
+	p.goStage("http", srv.serve)
+	err = p.wait()
+	cfg.Logger.Info("worker stopped")
+	return err
+}

@@ -1,0 +1,356 @@
+package scheduler_test
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/pink-scheduler/pink/pkg/job"
+	"github.com/pink-scheduler/pink/pkg/pinktest"
+	"github.com/pink-scheduler/pink/internal/scheduler"
+	"github.com/pink-scheduler/pink/pkg/snapshot"
+	"github.com/pink-scheduler/pink/internal/store"
+	"github.com/pink-scheduler/pink/internal/telemetry"
+	"github.com/pink-scheduler/pink/pkg/worker"
+)
+
+// leaderCounters are the leader-only counters kept in etcd.
+var leaderCounters = []string{"pink_fires_total", "pink_fires_skipped_total", "pink_runs_lost_total", "pink_failovers_total"}
+
+// counterSeries renders every series of the leader-only counters as
+// "name{labels}" -> value.
+func counterSeries(t *testing.T, g prometheus.Gatherer) map[string]float64 {
+	t.Helper()
+	return pinktest.Values(t, g, leaderCounters...)
+}
+
+// node is a scheduler node with its own registry.
+type node struct {
+	s    *scheduler.Scheduler
+	reg  *telemetry.Registry
+	stop func()
+}
+
+func startNode(t *testing.T, st *store.Store, id string, opts ...func(*scheduler.Config)) *node {
+	t.Helper()
+	reg := telemetry.NewRegistry()
+	opts = append([]func(*scheduler.Config){func(c *scheduler.Config) { c.Metrics = telemetry.NewScheduler(reg, telemetry.Options{}) }}, opts...)
+	s, stop := runScheduler(t, st, id, opts...)
+	return &node{s: s, reg: reg, stop: stop}
+}
+
+func waitLeader(t *testing.T, n *node) {
+	t.Helper()
+	pinktest.Eventually(t, 15*time.Second, func() (bool, string) { return n.s.IsLeader(), n.s.NodeID() + " does not lead" })
+}
+
+func metric(t *testing.T, n *node, name string, labels map[string]string) float64 {
+	t.Helper()
+	return pinktest.Metric(t, n.reg.Prometheus(), name, labels)
+}
+
+// pause pauses a job the way the API does: moving its cursor to now, which
+// must keep the counts that ride in the cursor.
+func pause(t *testing.T, st *store.Store, name string) {
+	t.Helper()
+	spec, err := st.GetJob(context.Background(), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec.Paused = true
+	if _, err := st.UpdateJob(context.Background(), spec, spec.Group, spec.Revision, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestCountersSurviveLeaderChange: the leader-only counters come from etcd.
+// Leader A counts cron fires, a manual trigger, forbid skips, a lost run and
+// its failover attempt; after A resigns, B exports exactly the same series
+// with the same values. A follower exports none of them.
+func TestCountersSurviveLeaderChange(t *testing.T) {
+	e := pinktest.StartEtcd(t)
+	st := store.New(e.Client, "")
+	a := startNode(t, st, "a")
+	waitLeader(t, a)
+	b := startNode(t, st, "b")
+
+	ok := func(context.Context, worker.Run) (string, error) { return "ok", nil }
+	block := func(ctx context.Context, _ worker.Run) (string, error) { <-ctx.Done(); return "", ctx.Err() }
+	_, stopW1 := startWorker(t, st, "g", map[string]worker.Handler{"ok": ok, "block": block},
+		func(c *worker.Config) { c.DrainTimeout = 50 * time.Millisecond })
+
+	createJob(t, st, job.Spec{Name: "tick", Group: "g", Schedule: "* * * * * *", Target: "ok"})
+	createJob(t, st, job.Spec{Name: "solo", Group: "g", Schedule: "* * * * * *", Target: "block",
+		Concurrency: job.ConcurrencyForbid, Retries: 1})
+	trigger(t, st, job.Spec{Name: "manual", Group: "g", Target: "ok"})
+
+	waitHistory(t, st, "manual", 1)
+	pinktest.Eventually(t, 20*time.Second, func() (bool, string) {
+		n := len(history(t, st, "tick"))
+		skips := metric(t, a, "pink_fires_skipped_total", map[string]string{"job_name": "solo", "reason": scheduler.SkipForbid})
+		return n >= 2 && skips >= 2, fmt.Sprintf("%d tick runs, %v forbid skips", n, skips)
+	})
+	pause(t, st, "tick")
+	pause(t, st, "solo")
+	// A tick fire written just before the pause must have run, or w1's
+	// drain would move it (a client_draining failover this test does not
+	// expect).
+	pinktest.Eventually(t, 10*time.Second, func() (bool, string) {
+		live, err := st.ListLive(context.Background(), "", "tick")
+		return err == nil && len(live) == 0, fmt.Sprintf("%d tick snapshots live, %v", len(live), err)
+	})
+
+	// solo's run is lost with its worker; its failover attempt runs on w2.
+	stopW1()
+	startWorker(t, st, "g", map[string]worker.Handler{"ok": ok, "block": ok})
+	solo := waitHistory(t, st, "solo", 2)
+	slices.SortFunc(solo, func(x, y snapshot.Run) int { return x.Attempt - y.Attempt })
+	if solo[0].Status != snapshot.StatusLost || solo[1].Trigger != snapshot.TriggerFailover || solo[1].Status != snapshot.StatusSucceeded {
+		t.Fatalf("solo runs: %s, then %s %s", solo[0].Status, solo[1].Trigger, solo[1].Status)
+	}
+
+	var want map[string]float64
+	pinktest.Eventually(t, 10*time.Second, func() (bool, string) {
+		tick := history(t, st, "tick")
+		want = counterSeries(t, a.reg.Prometheus())
+		c := func(name, labels string) float64 { return want[name+"{"+labels+"}"] }
+		got := map[string]float64{
+			"tick cron":     c("pink_fires_total", `group="g",job_name="tick",trigger="cron"`) + c("pink_fires_total", `group="g",job_name="tick",trigger="catchup"`),
+			"manual manual": c("pink_fires_total", `group="g",job_name="manual",trigger="manual"`),
+			"solo cron":     c("pink_fires_total", `group="g",job_name="solo",trigger="cron"`) + c("pink_fires_total", `group="g",job_name="solo",trigger="catchup"`),
+			"solo failover": c("pink_fires_total", `group="g",job_name="solo",trigger="failover"`),
+			"solo lost":     c("pink_runs_lost_total", `group="g",job_name="solo"`),
+			"g client_lost": c("pink_failovers_total", `group="g",reason="client_lost"`),
+			"g draining":    c("pink_failovers_total", `group="g",reason="client_draining"`),
+		}
+		exp := map[string]float64{"tick cron": float64(len(tick)), "manual manual": 1, "solo cron": 1, "solo failover": 1,
+			"solo lost": 1, "g client_lost": 1, "g draining": 0}
+		if !maps.Equal(got, exp) {
+			return false, fmt.Sprintf("leader A counters %v, want %v", got, exp)
+		}
+		return true, ""
+	})
+	if skips := want[`pink_fires_skipped_total{group="g",job_name="solo",reason="concurrency_forbid"}`]; skips < 2 {
+		t.Errorf("forbid skips of solo = %v, want >= 2", skips)
+	}
+	// 3 jobs x (6 triggers + 4 skip reasons + lost) + 3 failover reasons.
+	if len(want) != 3*(len(telemetry.Triggers)+len(telemetry.SkipReasons)+1)+len(telemetry.FailoverReasons) {
+		t.Errorf("leader A exports %d counter series: %v", len(want), want)
+	}
+	if n := len(counterSeries(t, b.reg.Prometheus())); n != 0 {
+		t.Errorf("follower B exports %d leader-only counter series", n)
+	}
+
+	a.stop()
+	waitLeader(t, b)
+	pinktest.Eventually(t, 10*time.Second, func() (bool, string) {
+		got := counterSeries(t, b.reg.Prometheus())
+		if !maps.Equal(got, want) {
+			return false, fmt.Sprintf("new leader B exports\n%v\nwant (as A did)\n%v", got, want)
+		}
+		return true, ""
+	})
+	if n := len(counterSeries(t, a.reg.Prometheus())); n != 0 {
+		t.Errorf("A exports %d leader-only counter series after it stopped leading", n)
+	}
+}
+
+// TestGroupSeriesFollowGroups: a group created with no job or client gets
+// its series at 0 on the leader; deleting it removes them.
+func TestGroupSeriesFollowGroups(t *testing.T) {
+	e := pinktest.StartEtcd(t)
+	st := store.New(e.Client, "")
+	a := startNode(t, st, "a")
+	waitLeader(t, a)
+	ctx := context.Background()
+	if err := st.CreateGroup(ctx, store.Group{Name: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	series := func() map[string]int {
+		out := map[string]int{}
+		for _, name := range []string{"pink_clients", "pink_snapshots_pending", "pink_snapshots_inflight", "pink_failovers_total"} {
+			out[name] = pinktest.Series(t, a.reg.Prometheus(), name, map[string]string{"group": "x"})
+		}
+		return out
+	}
+	want := map[string]int{"pink_clients": 1, "pink_snapshots_pending": 1, "pink_snapshots_inflight": 1, "pink_failovers_total": len(telemetry.FailoverReasons)}
+	pinktest.Eventually(t, 10*time.Second, func() (bool, string) {
+		got := series()
+		return maps.Equal(got, want), fmt.Sprintf("series of new group x: %v, want %v", got, want)
+	})
+	if v := metric(t, a, "pink_failovers_total", map[string]string{"group": "x"}) + metric(t, a, "pink_clients", map[string]string{"group": "x"}); v != 0 {
+		t.Errorf("new group's series sum to %v, want 0", v)
+	}
+	if err := st.DeleteGroup(ctx, "x"); err != nil {
+		t.Fatal(err)
+	}
+	pinktest.Eventually(t, 10*time.Second, func() (bool, string) {
+		got := series()
+		return maps.Equal(got, map[string]int{"pink_clients": 0, "pink_snapshots_pending": 0, "pink_snapshots_inflight": 0, "pink_failovers_total": 0}),
+			fmt.Sprintf("series of deleted group x: %v", got)
+	})
+}
+
+// TestFailoverReasonLeaderChange: a client that dies while no leader
+// watches has its work moved by the next leader as it takes over, counted
+// with reason leader_change (not client_lost).
+func TestFailoverReasonLeaderChange(t *testing.T) {
+	e := pinktest.StartEtcd(t)
+	st := store.New(e.Client, "")
+	a := startNode(t, st, "a")
+	waitLeader(t, a)
+	started := make(chan string, 1)
+	w1, _ := startWorker(t, st, "g", map[string]worker.Handler{"block": func(ctx context.Context, r worker.Run) (string, error) {
+		select {
+		case started <- r.Client:
+		default:
+		}
+		<-ctx.Done()
+		return "", ctx.Err()
+	}})
+	trigger(t, st, job.Spec{Name: "victim", Group: "g", Target: "block", Retries: 1})
+	select {
+	case <-started:
+	case <-time.After(15 * time.Second):
+		t.Fatal("the run did not start")
+	}
+	a.stop()
+	// The client dies while no leader watches.
+	if err := st.EvictClient(context.Background(), "g", w1.ID()); err != nil {
+		t.Fatal(err)
+	}
+	b := startNode(t, st, "b")
+	waitLeader(t, b)
+	runs := waitHistory(t, st, "victim", 1)
+	if runs[0].Status != snapshot.StatusLost {
+		t.Fatalf("victim attempt 1: %s, want lost", runs[0].Status)
+	}
+	pinktest.Eventually(t, 10*time.Second, func() (bool, string) {
+		got := map[string]float64{}
+		for _, r := range telemetry.FailoverReasons {
+			got[r] = metric(t, b, "pink_failovers_total", map[string]string{"group": "g", "reason": r})
+		}
+		want := map[string]float64{"leader_change": 1, "client_lost": 0, "client_draining": 0}
+		return maps.Equal(got, want), fmt.Sprintf("failovers by reason %v, want %v", got, want)
+	})
+	c, _, err := st.ReadGroupCounts(context.Background(), "g")
+	if err != nil || c.Failovers["leader_change"] != 1 {
+		t.Errorf("stored group counts %v (%v), want leader_change 1", c, err)
+	}
+}
+
+// TestCountersCostNoWrites: counting rides in the transactions a run makes
+// anyway: a manual run is still the trigger, the dispatch, the claim and the
+// result (4 requests, 4 etcd revisions), the dispatch writing the count,
+// and nothing reads or writes counters on its own. (A cron run's counts
+// ride in the cursor its fire writes: see TestCountsRideInCursor.)
+func TestCountersCostNoWrites(t *testing.T) {
+	e := pinktest.StartEtcd(t)
+	ops := &opCounter{n: map[string]int{}}
+	st := store.New(e.Client, "", store.WithObserver(ops.observe))
+	a := startNode(t, st, "a")
+	waitLeader(t, a)
+	startWorker(t, st, "g", map[string]worker.Handler{"ok": func(context.Context, worker.Run) (string, error) { return "", nil }})
+	spec := createJob(t, st, job.Spec{Name: "m", Group: "g", Schedule: "@hourly", Target: "ok", Paused: true})
+
+	writes := func() map[string]int {
+		out := map[string]int{}
+		for _, op := range []string{"fire", "fire_batch", "move", "claim", "claim_batch", "complete", "complete_batch", "pending_create", "counts_get"} {
+			if n := ops.get(op); n > 0 {
+				out[op] = n
+			}
+		}
+		return out
+	}
+	before, rev := writes(), e.Revision(t)
+	triggerAgain(t, st, spec)
+	waitHistory(t, st, "m", 1)
+	pinktest.Eventually(t, 10*time.Second, func() (bool, string) {
+		v := metric(t, a, "pink_fires_total", map[string]string{"job_name": "m", "trigger": "manual"})
+		return v == 1, fmt.Sprintf("manual fires %v", v)
+	})
+	got := writes()
+	for op, n := range before {
+		got[op] -= n
+		if got[op] == 0 {
+			delete(got, op)
+		}
+	}
+	if want := map[string]int{"pending_create": 1, "move": 1, "claim": 1, "complete": 1}; !maps.Equal(got, want) {
+		t.Errorf("requests of one manual run: %v, want %v", got, want)
+	}
+	if d := e.Revision(t) - rev; d != 4 {
+		t.Errorf("one manual run took %d etcd revisions, want 4 (trigger, dispatch, claim, result)", d)
+	}
+	if c, _, err := st.ReadJobCounts(context.Background(), "m"); err != nil || c.Fires["manual"] != 1 {
+		t.Errorf("stored counts of m: %+v %v", c, err)
+	}
+}
+
+// TestManualFireCountedOnce: a manual run counts as one fire even when it
+// is dispatched twice: first to a worker that drains before starting it
+// (back to pending, no other worker), then to the worker that runs it.
+func TestManualFireCountedOnce(t *testing.T) {
+	e := pinktest.StartEtcd(t)
+	st := store.New(e.Client, "")
+	a := startNode(t, st, "a")
+	waitLeader(t, a)
+	ok := func(context.Context, worker.Run) (string, error) { return "ok", nil }
+	block := func(ctx context.Context, _ worker.Run) (string, error) { <-ctx.Done(); return "", ctx.Err() }
+	wa, stopA := startWorker(t, st, "g", map[string]worker.Handler{"ok": ok, "block": block},
+		func(c *worker.Config) { c.Name, c.Capacity, c.DrainTimeout = "a", 1, 100*time.Millisecond })
+	trigger(t, st, job.Spec{Name: "busy", Group: "g", Target: "block"})
+	pinktest.Eventually(t, 10*time.Second, func() (bool, string) {
+		live, err := st.ListLive(context.Background(), "", "busy")
+		return err == nil && len(live) == 1 && live[0].State == snapshot.StateRunning, "busy is not running on a"
+	})
+	// a is full: the manual run of m waits on it, dispatched but not started.
+	trigger(t, st, job.Spec{Name: "m", Group: "g", Target: "ok"})
+	pinktest.Eventually(t, 10*time.Second, func() (bool, string) {
+		live, err := st.ListLive(context.Background(), "", "m")
+		return err == nil && len(live) == 1 && live[0].Client == wa.ID() && live[0].State == snapshot.StateDispatched,
+			fmt.Sprintf("m not waiting on a: %+v %v", live, err)
+	})
+	stopA()
+	pinktest.Eventually(t, 10*time.Second, func() (bool, string) {
+		live, err := st.ListLive(context.Background(), "", "m")
+		return err == nil && len(live) == 1 && live[0].State == snapshot.StatePending, "m is not back to pending"
+	})
+	startWorker(t, st, "g", map[string]worker.Handler{"ok": ok, "block": ok}, func(c *worker.Config) { c.Name = "b" })
+	waitHistory(t, st, "m", 1)
+	manual := map[string]string{"job_name": "m", "trigger": "manual"}
+	pinktest.Eventually(t, 5*time.Second, func() (bool, string) {
+		n := metric(t, a, "pink_fires_total", manual)
+		return n == 1, fmt.Sprintf("manual fires of m = %v, want 1", n)
+	})
+}
+
+// TestBadCountersKeyDoesNotStall: a counters key that does not decode
+// (damaged, or from another version) neither blocks the events it would
+// count nor the job: the leader counts on from zero and replaces the key.
+func TestBadCountersKeyDoesNotStall(t *testing.T) {
+	e := pinktest.StartEtcd(t)
+	st := store.New(e.Client, "")
+	a := startNode(t, st, "a")
+	waitLeader(t, a)
+	startWorker(t, st, "g", map[string]worker.Handler{"ok": func(context.Context, worker.Run) (string, error) { return "ok", nil }})
+	spec := createJob(t, st, job.Spec{Name: "m", Group: "g", Schedule: "@hourly", Target: "ok", Paused: true})
+	if _, err := e.Client.Put(context.Background(), st.Root()+"/counters/job/m", "{not json"); err != nil {
+		t.Fatal(err)
+	}
+	triggerAgain(t, st, spec)
+	waitHistory(t, st, "m", 1)
+	pinktest.Eventually(t, 5*time.Second, func() (bool, string) {
+		n := metric(t, a, "pink_fires_total", map[string]string{"job_name": "m", "trigger": "manual"})
+		return n == 1, fmt.Sprintf("manual fires of m = %v, want 1", n)
+	})
+	resp, err := e.Client.Get(context.Background(), st.Root()+"/counters/job/m")
+	if err != nil || len(resp.Kvs) != 1 || string(resp.Kvs[0].Value) != `{"fires":{"manual":1}}` {
+		t.Fatalf("counters key after the run: %v %v", resp, err)
+	}
+}

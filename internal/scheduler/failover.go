@@ -1,0 +1,118 @@
+package scheduler
+
+import (
+	"context"
+	"fmt"
+
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/pink-scheduler/pink/pkg/snapshot"
+	"github.com/pink-scheduler/pink/internal/store"
+	"github.com/pink-scheduler/pink/internal/telemetry"
+)
+
+// Failover reasons (label of pink_failovers_total).
+const (
+	// FailoverClientLost: the client's registration ended while this
+	// leader watched.
+	FailoverClientLost = "client_lost"
+	// FailoverClientDraining: the client is shutting down and handed back
+	// the work it had not started.
+	FailoverClientDraining = "client_draining"
+	// FailoverLeaderChange: the client died while no leader watched (its
+	// registration was already gone when this leader loaded its state), so
+	// the new leader moved its work as it took over.
+	FailoverLeaderChange = "leader_change"
+)
+
+// failover moves the work of clients that are gone or draining (guarantee
+// 3): a snapshot that has not started goes to another client of its group,
+// same attempt (a pinned broadcast snapshot is canceled instead); one that
+// was running on a client that is gone is recorded lost and, with retries
+// left, replaced by its next attempt (trigger failover). A late result of
+// the lost attempt is refused by the worker's fenced Complete.
+func (t *term) failover(ctx context.Context) error {
+	if !t.orphansDirty {
+		return nil
+	}
+	for _, g := range t.groups {
+		var orphans []*store.Live
+		for _, l := range g.assigned {
+			c, live := g.clients[l.Client]
+			if !live || (c.Draining && l.State != snapshot.StateRunning) {
+				orphans = append(orphans, l)
+			}
+		}
+		sortLive(orphans)
+		for _, l := range orphans {
+			if err := t.failoverOne(ctx, g, l); err != nil {
+				return err
+			}
+		}
+	}
+	t.orphansDirty = false
+	return nil
+}
+
+func (t *term) failoverOne(ctx context.Context, g *groupState, l *store.Live) error {
+	now := t.s.cfg.Now()
+	reason := FailoverClientLost
+	if _, live := g.clients[l.Client]; live {
+		reason = FailoverClientDraining
+	} else if t.deadAtElection[l.Client] {
+		reason = FailoverLeaderChange
+	}
+	log := t.log.With("snapshot_id", l.ID, "job", l.Job, "group", g.name, "from_client", l.Client, "attempt", l.Attempt, "reason", reason)
+	lctx := telemetry.WithTraceParent(ctx, l.TraceParent)
+	if l.State != snapshot.StateRunning {
+		var done *snapshot.Run
+		copied := l.Snapshot
+		next := &copied
+		if l.Pinned {
+			run := l.Finish(snapshot.StatusCanceled, "", fmt.Sprintf("client %s left before it started this broadcast run", l.Client), now)
+			done, next = &run, nil
+		}
+		moved, to, err := t.moveLive(ctx, g, l, done, next, countsDelta{failover: reason})
+		if err != nil || !moved {
+			return err
+		}
+		log.WarnContext(lctx, "moved a snapshot its client had not started", "to_client", clientID(to, next == nil))
+		return nil
+	}
+	done := l.Finish(snapshot.StatusLost, "", fmt.Sprintf("client %s stopped while the run was in progress", l.Client), now)
+	next := l.NextAttempt(snapshot.TriggerFailover, now, 0)
+	var span trace.Span
+	if next != nil {
+		// The next attempt starts a new trace that links to the lost one.
+		var fctx context.Context
+		fctx, span = t.startLinked(telemetry.SpanFailover, l.TraceParent, snapAttrs(next)...)
+		next.TraceParent = telemetry.TraceParent(fctx)
+	}
+	d := countsDelta{failover: reason, lost: true}
+	if next != nil {
+		d.fire = snapshot.TriggerFailover
+	}
+	moved, to, err := t.moveLive(ctx, g, l, &done, next, d)
+	if span != nil {
+		endSpan(span, fmt.Sprint(moved), err)
+	}
+	if err != nil || !moved {
+		return err
+	}
+	if next != nil {
+		log.WarnContext(telemetry.WithTraceParent(ctx, next.TraceParent), "client gone while running the snapshot; recorded lost, next attempt scheduled", "to_client", clientID(to, false))
+	} else {
+		log.WarnContext(lctx, "client gone while running the snapshot; recorded lost, no retries left")
+	}
+	return nil
+}
+
+func clientID(c *store.Client, ended bool) string {
+	switch {
+	case ended:
+		return "(canceled)"
+	case c == nil:
+		return "(pending)"
+	}
+	return c.ID
+}

@@ -1,0 +1,180 @@
+// Package scheduler runs a scheduler node: it campaigns for leadership and,
+// while it leads, turns cron schedules into snapshots (the fire loop),
+// dispatches them to clients, and moves the work of clients that died.
+package scheduler
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"os"
+	"sync/atomic"
+	"time"
+
+	"go.etcd.io/etcd/client/v3/concurrency"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/pink-scheduler/pink/internal/store"
+	"github.com/pink-scheduler/pink/internal/telemetry"
+)
+
+// Config configures a scheduler node.
+type Config struct {
+	Store *store.Store
+	// NodeID names this node; unique in the cluster.
+	NodeID string
+	// Addr is the API address other people reach this node at.
+	Addr    string
+	Version string
+	// SessionTTL is the lease TTL of the node's election session: how long
+	// a dead leader keeps its leadership before a follower takes over.
+	SessionTTL time.Duration
+	// MisfireThreshold is how late a fire may be written and still count as
+	// on time; later fires are misfires handled by the job's misfire policy.
+	MisfireThreshold time.Duration
+	// HistoryLimit is how many runs per job history keeps when the job
+	// does not say (default 100); HistoryMaxAge drops older runs (default
+	// 30 days); RetentionInterval is how often a batch of jobs is trimmed.
+	HistoryLimit      int
+	HistoryMaxAge     time.Duration
+	RetentionInterval time.Duration
+	Logger            *slog.Logger
+	Metrics           *telemetry.Scheduler
+	// Tracer records the leader's spans (pink.fire, pink.dispatch,
+	// pink.failover); nil means no tracing.
+	Tracer trace.Tracer
+	// Now replaces time.Now in tests.
+	Now func() time.Time
+}
+
+// Defaults for Config fields left zero.
+const (
+	DefaultSessionTTL       = 5 * time.Second
+	DefaultMisfireThreshold = 5 * time.Second
+	DefaultHistoryLimit     = 100
+	DefaultHistoryMaxAge    = 30 * 24 * time.Hour
+)
+
+// Scheduler is one scheduler node.
+type Scheduler struct {
+	cfg     Config
+	log     *slog.Logger
+	leading atomic.Bool
+}
+
+// New returns a scheduler node; Run starts it.
+func New(cfg Config) *Scheduler {
+	if cfg.SessionTTL <= 0 {
+		cfg.SessionTTL = DefaultSessionTTL
+	}
+	if cfg.MisfireThreshold <= 0 {
+		cfg.MisfireThreshold = DefaultMisfireThreshold
+	}
+	if cfg.HistoryLimit <= 0 {
+		cfg.HistoryLimit = DefaultHistoryLimit
+	}
+	if cfg.HistoryMaxAge <= 0 {
+		cfg.HistoryMaxAge = DefaultHistoryMaxAge
+	}
+	if cfg.RetentionInterval <= 0 {
+		cfg.RetentionInterval = 10 * time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = telemetry.NewScheduler(telemetry.NewRegistry(), telemetry.Options{})
+	}
+	if cfg.Tracer == nil {
+		cfg.Tracer = telemetry.NoopTracer()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.NodeID == "" {
+		host, _ := os.Hostname()
+		cfg.NodeID = fmt.Sprintf("%s-%d", host, os.Getpid())
+	}
+	return &Scheduler{cfg: cfg, log: cfg.Logger.With("node", cfg.NodeID)}
+}
+
+// NodeID returns the node's id.
+func (s *Scheduler) NodeID() string { return s.cfg.NodeID }
+
+// IsLeader reports whether this node leads right now.
+func (s *Scheduler) IsLeader() bool { return s.leading.Load() }
+
+// Run campaigns and leads until ctx ends, then resigns so that a follower
+// takes over at once instead of after the session TTL.
+func (s *Scheduler) Run(ctx context.Context) error {
+	retry := time.Duration(0)
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(retry):
+		}
+		err := s.session(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		s.log.Warn("scheduler session ended; starting a new one", "err", err)
+		retry = min(max(2*retry, 100*time.Millisecond), 2*time.Second)
+	}
+}
+
+// session runs one etcd session: register the node, campaign, lead.
+func (s *Scheduler) session(ctx context.Context) error {
+	cli := s.cfg.Store.Client()
+	ttl := int(math.Ceil(s.cfg.SessionTTL.Seconds()))
+	// The session outlives ctx on purpose: its Close must still be able to
+	// revoke the lease after ctx is canceled.
+	sess, err := concurrency.NewSession(cli, concurrency.WithTTL(ttl), concurrency.WithContext(context.WithoutCancel(ctx)))
+	if err != nil {
+		return fmt.Errorf("new session: %w", err)
+	}
+	defer sess.Close()
+
+	host, _ := os.Hostname()
+	node := store.Node{ID: s.cfg.NodeID, Addr: s.cfg.Addr, Version: s.cfg.Version, Host: host, PID: os.Getpid(), StartedAt: s.cfg.Now().UTC()}
+	if err := s.cfg.Store.RegisterNode(ctx, sess.Lease(), node); err != nil {
+		return err
+	}
+
+	// Everything below ends when the session dies or ctx ends.
+	sctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-sess.Done():
+			cancel()
+		case <-sctx.Done():
+		}
+	}()
+
+	el := concurrency.NewElection(sess, s.cfg.Store.ElectionPrefix())
+	if err := el.Campaign(sctx, s.cfg.NodeID); err != nil {
+		return fmt.Errorf("campaign: %w", err)
+	}
+	fence := store.Fence{Key: el.Key(), Rev: el.Rev()}
+	s.log.Info("became leader", "election_key", fence.Key, "revision", fence.Rev)
+	s.leading.Store(true)
+	s.cfg.Metrics.SetLeader(true)
+	termErr := newTerm(s, fence).run(sctx)
+	s.leading.Store(false)
+	s.cfg.Metrics.SetLeader(false)
+	s.cfg.Metrics.Reset()
+
+	rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+	defer rcancel()
+	if err := el.Resign(rctx); err != nil {
+		s.log.Warn("resign failed; followers take over when the session expires", "err", err)
+	}
+	if errors.Is(termErr, context.Canceled) && ctx.Err() == nil {
+		termErr = errors.New("session lost")
+	}
+	s.log.Info("stopped leading", "reason", termErr)
+	return termErr
+}
