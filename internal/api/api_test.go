@@ -15,8 +15,8 @@ import (
 	"time"
 
 	"github.com/pink-scheduler/pink/internal/api"
-	"github.com/pink-scheduler/pink/pkg/pinktest"
 	"github.com/pink-scheduler/pink/internal/store"
+	"github.com/pink-scheduler/pink/pkg/pinktest"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")

@@ -3,7 +3,7 @@ package api
 import (
 	"net/http"
 
-	"github.com/pink-scheduler/pink/internal/store"
+	"github.com/pink-scheduler/pink/internal/audit"
 )
 
 // listAudit returns the audit log, newest first.
@@ -17,7 +17,7 @@ func (s *Server) listAudit(r *http.Request) (int, any, error) {
 		return 0, nil, err
 	}
 	if page.Entries == nil {
-		page.Entries = []store.AuditEntry{}
+		page.Entries = []audit.Entry{}
 	}
 	return http.StatusOK, map[string]any{"entries": page.Entries, "next_cursor": page.Next}, nil
 }

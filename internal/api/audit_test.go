@@ -12,8 +12,9 @@ import (
 	"time"
 
 	"github.com/pink-scheduler/pink/internal/api"
-	"github.com/pink-scheduler/pink/pkg/pinktest"
+	"github.com/pink-scheduler/pink/internal/audit"
 	"github.com/pink-scheduler/pink/internal/store"
+	"github.com/pink-scheduler/pink/pkg/pinktest"
 )
 
 // TestAuditEveryChange: every mutating route writes exactly one audit entry
@@ -103,14 +104,14 @@ func TestAuditEveryChange(t *testing.T) {
 }
 
 // auditEntries reads the whole audit log, newest first.
-func auditEntries(t *testing.T, a *authEnv) []store.AuditEntry {
+func auditEntries(t *testing.T, a *authEnv) []audit.Entry {
 	t.Helper()
 	status, body := a.do(t, "GET", "/api/v1/audit?limit=1000", tokens["viewer"], "")
 	if status != http.StatusOK {
 		t.Fatalf("audit: %d %s", status, body)
 	}
 	var page struct {
-		Entries []store.AuditEntry `json:"entries"`
+		Entries []audit.Entry `json:"entries"`
 	}
 	if err := json.Unmarshal([]byte(body), &page); err != nil {
 		t.Fatal(err)

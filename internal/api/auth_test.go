@@ -14,9 +14,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/pink-scheduler/pink/internal/api"
+	"github.com/pink-scheduler/pink/internal/audit"
 	"github.com/pink-scheduler/pink/internal/auth"
-	"github.com/pink-scheduler/pink/pkg/pinktest"
 	"github.com/pink-scheduler/pink/internal/store"
+	"github.com/pink-scheduler/pink/pkg/pinktest"
 )
 
 // tokens of the authenticated test server, by role.
@@ -192,7 +193,7 @@ func TestAuditLog(t *testing.T) {
 		t.Fatalf("audit: %d %s", s, b)
 	}
 	var page struct {
-		Entries []store.AuditEntry `json:"entries"`
+		Entries []audit.Entry `json:"entries"`
 	}
 	if err := json.Unmarshal([]byte(b), &page); err != nil {
 		t.Fatal(err)

@@ -6,8 +6,8 @@ import (
 	"errors"
 	"net/http"
 
-	"github.com/pink-scheduler/pink/pkg/job"
 	"github.com/pink-scheduler/pink/internal/store"
+	"github.com/pink-scheduler/pink/pkg/job"
 )
 
 // Error is the API's error: an HTTP status and a body of the form

@@ -7,8 +7,8 @@ import (
 	"testing"
 
 	"github.com/pink-scheduler/pink/internal/api"
-	"github.com/pink-scheduler/pink/pkg/pinktest"
 	"github.com/pink-scheduler/pink/internal/store"
+	"github.com/pink-scheduler/pink/pkg/pinktest"
 )
 
 // FuzzCreateJob posts any body to a real API on a real etcd: never a 5xx,

@@ -9,8 +9,9 @@ import (
 
 	"github.com/gorilla/mux"
 
-	"github.com/pink-scheduler/pink/pkg/job"
+	"github.com/pink-scheduler/pink/internal/cluster"
 	"github.com/pink-scheduler/pink/internal/store"
+	"github.com/pink-scheduler/pink/pkg/job"
 )
 
 // groupInput is the body of POST /api/v1/groups.
@@ -21,7 +22,7 @@ type groupInput struct {
 
 // groupView is a group with its live client count.
 type groupView struct {
-	store.Group
+	cluster.Group
 	Clients int `json:"clients"`
 }
 
@@ -46,7 +47,7 @@ func (s *Server) createGroup(r *http.Request) (int, any, error) {
 	if len(in.Description) > job.MaxDescriptionBytes {
 		return 0, nil, &Error{Status: http.StatusBadRequest, Code: job.CodeInvalidField, Field: "description", Message: "description longer than 1024 bytes"}
 	}
-	g := store.Group{Name: in.Name, Description: in.Description, CreatedAt: s.stamp()}
+	g := cluster.Group{Name: in.Name, Description: in.Description, CreatedAt: s.stamp()}
 	r = withTarget(r, g.Name)
 	if err := s.st.CreateGroup(r.Context(), g); err != nil {
 		return 0, nil, groupError(err)
@@ -90,10 +91,10 @@ func (s *Server) listGroups(r *http.Request) (int, any, error) {
 }
 
 // pathGroup reads the group named in the path and its live clients.
-func (s *Server) pathGroup(r *http.Request) (store.Group, []store.Client, error) {
+func (s *Server) pathGroup(r *http.Request) (cluster.Group, []cluster.Client, error) {
 	name, err := pathName(r, "group")
 	if err != nil {
-		return store.Group{}, nil, err
+		return cluster.Group{}, nil, err
 	}
 	g, err := s.st.GetGroup(r.Context(), name)
 	if err != nil {
@@ -101,7 +102,7 @@ func (s *Server) pathGroup(r *http.Request) (store.Group, []store.Client, error)
 	}
 	clients, err := s.st.ListClients(r.Context(), name)
 	if clients == nil {
-		clients = []store.Client{}
+		clients = []cluster.Client{}
 	}
 	return g, clients, err
 }

@@ -6,10 +6,11 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/pink-scheduler/pink/internal/audit"
 	"github.com/pink-scheduler/pink/internal/auth"
+	"github.com/pink-scheduler/pink/internal/store"
 	"github.com/pink-scheduler/pink/pkg/job"
 	"github.com/pink-scheduler/pink/pkg/snapshot"
-	"github.com/pink-scheduler/pink/internal/store"
 )
 
 // nextFiresShown is how many upcoming fire times a job view lists.
@@ -234,7 +235,7 @@ func (s *Server) pauseJob(r *http.Request) (int, any, error) {
 		if until != nil {
 			detail = " until " + until.Format(time.RFC3339)
 		}
-		r = r.WithContext(store.WithAudit(r.Context(), s.auditEntry(r, "job.pause", in.Reason+detail)))
+		r = r.WithContext(audit.With(r.Context(), s.auditEntry(r, "job.pause", in.Reason+detail)))
 	}
 	return s.setPaused(r, true, func(spec *job.Spec) {
 		spec.PausedBy, spec.PauseReason, spec.PausedUntil = auth.IdentityFrom(r.Context()).Name, in.Reason, until
@@ -313,11 +314,7 @@ func (s *Server) triggerJob(r *http.Request) (int, any, error) {
 		}
 		shards = max(len(clients), 1)
 	}
-	snaps, sharded := snapshot.Shards(snap, shards), (*store.ShardedFire)(nil)
-	if len(snaps) > 1 {
-		sharded = &store.ShardedFire{ID: snap.ID, Job: snap.Job, Group: snap.Group, Trigger: snap.Trigger,
-			ScheduledAt: snap.ScheduledAt, ShardTotal: len(snaps), CreatedAt: now}
-	}
+	snaps, sharded := snapshot.Split(snap, shards, now)
 	err = s.st.CreatePending(r.Context(), snaps, sharded, spec.Concurrency == job.ConcurrencyForbid && !force)
 	if errors.Is(err, store.ErrOverlap) {
 		return 0, nil, errorf(http.StatusConflict, "concurrency_forbid",

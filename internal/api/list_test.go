@@ -12,8 +12,9 @@ import (
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 
-	"github.com/pink-scheduler/pink/pkg/pinktest"
+	"github.com/pink-scheduler/pink/internal/cluster"
 	"github.com/pink-scheduler/pink/internal/store"
+	"github.com/pink-scheduler/pink/pkg/pinktest"
 )
 
 // jobIn returns a job body of the given name and group.
@@ -71,7 +72,7 @@ func pageThrough(t *testing.T, a *pinktest.API, path, key, idKey string, limit i
 
 // registerClient registers a live client of group under its own lease and
 // returns it (with its registration revision) and the lease.
-func registerClient(t *testing.T, cli *clientv3.Client, st *store.Store, group, id string) (store.Client, clientv3.LeaseID) {
+func registerClient(t *testing.T, cli *clientv3.Client, st *store.Store, group, id string) (cluster.Client, clientv3.LeaseID) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -79,7 +80,7 @@ func registerClient(t *testing.T, cli *clientv3.Client, st *store.Store, group, 
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := store.Client{ID: id, Group: group, Capacity: 4, Targets: []string{"noop"}}
+	c := cluster.Client{ID: id, Group: group, Capacity: 4, Targets: []string{"noop"}}
 	if c.CreateRevision, err = st.RegisterClient(ctx, lease.ID, c); err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +97,7 @@ func leaderFence(t *testing.T, cli *clientv3.Client, st *store.Store) store.Fenc
 
 // dispatch assigns the pending snapshot id to client c as the leader does,
 // and with claim also marks it running as c's worker does.
-func dispatch(t *testing.T, st *store.Store, fence store.Fence, c store.Client, id string, claim bool) {
+func dispatch(t *testing.T, st *store.Store, fence store.Fence, c cluster.Client, id string, claim bool) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

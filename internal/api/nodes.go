@@ -3,12 +3,12 @@ package api
 import (
 	"net/http"
 
-	"github.com/pink-scheduler/pink/internal/store"
+	"github.com/pink-scheduler/pink/internal/cluster"
 )
 
 // nodeView is a scheduler node and whether it leads.
 type nodeView struct {
-	store.Node
+	cluster.Node
 	Leader bool `json:"leader"`
 }
 

@@ -8,9 +8,10 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/pink-scheduler/pink/internal/audit"
 	"github.com/pink-scheduler/pink/internal/auth"
 	"github.com/pink-scheduler/pink/pkg/job"
-	"github.com/pink-scheduler/pink/internal/store"
+	"github.com/pink-scheduler/pink/pkg/snapshot"
 )
 
 // Limits of the schedule routes.
@@ -148,11 +149,11 @@ func (s *Server) backfillJob(r *http.Request) (int, any, error) {
 	}
 	var b [6]byte
 	_, _ = rand.Read(b[:])
-	bf := store.Backfill{ID: hex.EncodeToString(b[:]), Job: spec.Name, Fires: fires,
+	bf := snapshot.Backfill{ID: hex.EncodeToString(b[:]), Job: spec.Name, Fires: fires,
 		CreatedBy: auth.IdentityFrom(r.Context()).Name, CreatedAt: now.UTC()}
 	ctx := r.Context()
 	if in.Reason != "" {
-		ctx = store.WithAudit(ctx, s.auditEntry(r, "job.backfill", truncateReason(in.Reason)))
+		ctx = audit.With(ctx, s.auditEntry(r, "job.backfill", truncateReason(in.Reason)))
 	}
 	if err := s.st.CreateBackfill(ctx, bf); err != nil {
 		return 0, nil, jobError(err)

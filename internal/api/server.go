@@ -15,10 +15,11 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"github.com/pink-scheduler/pink/internal/audit"
 	"github.com/pink-scheduler/pink/internal/auth"
-	"github.com/pink-scheduler/pink/pkg/job"
 	"github.com/pink-scheduler/pink/internal/store"
 	"github.com/pink-scheduler/pink/internal/telemetry"
+	"github.com/pink-scheduler/pink/pkg/job"
 )
 
 // MaxBodyBytes bounds every request body.
@@ -182,7 +183,7 @@ func (s *Server) adapt(rt Route) http.Handler {
 		ctx, cancel := context.WithTimeout(r.Context(), storeTimeout)
 		defer cancel()
 		if rt.Action != "" {
-			ctx = store.WithAudit(ctx, s.auditEntry(r, rt.Action, reasonOf(r)))
+			ctx = audit.With(ctx, s.auditEntry(r, rt.Action, reasonOf(r)))
 		}
 		r = r.WithContext(ctx)
 		status, body, err := rt.handler(r)
@@ -195,7 +196,7 @@ func (s *Server) adapt(rt Route) http.Handler {
 }
 
 // auditEntry describes the change a request makes.
-func (s *Server) auditEntry(r *http.Request, action, reason string) store.AuditEntry {
+func (s *Server) auditEntry(r *http.Request, action, reason string) audit.Entry {
 	id := auth.IdentityFrom(r.Context())
 	vars := mux.Vars(r)
 	target := vars["name"]
@@ -204,18 +205,18 @@ func (s *Server) auditEntry(r *http.Request, action, reason string) store.AuditE
 			target = vars[k]
 		}
 	}
-	return store.AuditEntry{At: s.now().UTC(), Who: id.Name, Role: id.Role.String(), Action: action, Target: target, Reason: reason}
+	return audit.Entry{At: s.now().UTC(), Who: id.Name, Role: id.Role.String(), Action: action, Target: target, Reason: reason}
 }
 
 // withTarget names the object a change creates (it is in the body, not the
 // path) in the request's audit entry.
 func withTarget(r *http.Request, target string) *http.Request {
-	e, ok := store.AuditOf(r.Context())
+	e, ok := audit.From(r.Context())
 	if !ok {
 		return r
 	}
 	e.Target = target
-	return r.WithContext(store.WithAudit(r.Context(), e))
+	return r.WithContext(audit.With(r.Context(), e))
 }
 
 // reasonOf reads the optional reason of a change: the Pink-Reason header or

@@ -8,6 +8,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/pink-scheduler/pink/internal/store"
+	"github.com/pink-scheduler/pink/pkg/snapshot"
 )
 
 // idPattern matches snapshot and run ids: a job name, '@', a stamp and
@@ -54,7 +55,7 @@ func (s *Server) listSnapshots(r *http.Request) (int, any, error) {
 		return 0, nil, err
 	}
 	if page.Snapshots == nil {
-		page.Snapshots = []store.Live{}
+		page.Snapshots = []snapshot.Live{}
 	}
 	return http.StatusOK, map[string]any{"snapshots": page.Snapshots, "next_cursor": page.Next}, nil
 }

@@ -10,10 +10,10 @@ import (
 
 	"github.com/pink-scheduler/pink/internal/api"
 	"github.com/pink-scheduler/pink/internal/apply"
+	"github.com/pink-scheduler/pink/internal/store"
 	"github.com/pink-scheduler/pink/pkg/client"
 	"github.com/pink-scheduler/pink/pkg/job"
 	"github.com/pink-scheduler/pink/pkg/pinktest"
-	"github.com/pink-scheduler/pink/internal/store"
 )
 
 func TestMain(m *testing.M) { pinktest.Main(m) }

@@ -9,9 +9,9 @@ import (
 	"testing"
 
 	"github.com/pink-scheduler/pink/internal/api"
+	"github.com/pink-scheduler/pink/internal/store"
 	"github.com/pink-scheduler/pink/pkg/client"
 	"github.com/pink-scheduler/pink/pkg/pinktest"
-	"github.com/pink-scheduler/pink/internal/store"
 )
 
 // FuzzApply applies arbitrary files to a real API on a real etcd holding a

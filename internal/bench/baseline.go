@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/pink-scheduler/pink/pkg/snapshot"
 	"github.com/pink-scheduler/pink/internal/store"
+	"github.com/pink-scheduler/pink/pkg/snapshot"
 )
 
 // pink's own write concurrency, as its code has it (TestPinkConcurrency

@@ -22,10 +22,11 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
 
+	"github.com/pink-scheduler/pink/internal/cluster"
 	"github.com/pink-scheduler/pink/internal/etcdembed"
-	"github.com/pink-scheduler/pink/pkg/job"
 	"github.com/pink-scheduler/pink/internal/profiling"
 	"github.com/pink-scheduler/pink/internal/store"
+	"github.com/pink-scheduler/pink/pkg/job"
 	"github.com/pink-scheduler/pink/pkg/worker"
 )
 
@@ -390,7 +391,7 @@ const idleSchedule = "0 0 0 1 1 *"
 // createJobs creates the run's jobs, the mix's shares in blocks in order
 // (bench-000000 ...), and the idle ones, all created (their cursor) at now.
 func createJobs(ctx context.Context, st *store.Store, cfg Config, now time.Time) error {
-	if err := st.EnsureGroup(ctx, store.Group{Name: "bench", Description: "pink bench"}); err != nil {
+	if err := st.EnsureGroup(ctx, cluster.Group{Name: "bench", Description: "pink bench"}); err != nil {
 		return err
 	}
 	specs := make([]job.Spec, 0, cfg.Jobs+cfg.IdleJobs)

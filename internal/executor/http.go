@@ -14,9 +14,9 @@ import (
 
 	"go.opentelemetry.io/otel/propagation"
 
+	"github.com/pink-scheduler/pink/internal/telemetry"
 	"github.com/pink-scheduler/pink/pkg/job"
 	"github.com/pink-scheduler/pink/pkg/snapshot"
-	"github.com/pink-scheduler/pink/internal/telemetry"
 	"github.com/pink-scheduler/pink/pkg/worker"
 )
 

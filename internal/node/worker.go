@@ -8,10 +8,11 @@ import (
 
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/pink-scheduler/pink/internal/cluster"
 	"github.com/pink-scheduler/pink/internal/executor"
-	"github.com/pink-scheduler/pink/pkg/job"
 	"github.com/pink-scheduler/pink/internal/store"
 	"github.com/pink-scheduler/pink/internal/telemetry"
+	"github.com/pink-scheduler/pink/pkg/job"
 	"github.com/pink-scheduler/pink/pkg/worker"
 )
 
@@ -49,7 +50,7 @@ func buildWorker(st *store.Store, reg *telemetry.Registry, tracer trace.Tracer, 
 // ensureGroup creates the worker's group if it is missing, so a new worker
 // fleet needs no setup step.
 func ensureGroup(ctx context.Context, st *store.Store, group, by string) error {
-	return st.EnsureGroup(ctx, store.Group{Name: group, Description: "created by " + by, CreatedAt: time.Now().UTC().Truncate(time.Millisecond)})
+	return st.EnsureGroup(ctx, cluster.Group{Name: group, Description: "created by " + by, CreatedAt: time.Now().UTC().Truncate(time.Millisecond)})
 }
 
 // RunWorker runs a worker process until ctx ends, then drains.

@@ -6,10 +6,9 @@ import (
 
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/pink-scheduler/pink/internal/telemetry"
 	"github.com/pink-scheduler/pink/pkg/job"
 	"github.com/pink-scheduler/pink/pkg/snapshot"
-	"github.com/pink-scheduler/pink/internal/store"
-	"github.com/pink-scheduler/pink/internal/telemetry"
 )
 
 // backfillChunk bounds the snapshots one backfill step writes, to stay
@@ -52,7 +51,7 @@ func (t *term) runBackfills(ctx context.Context) error {
 		end := min(len(b.Fires), b.Next+per)
 		now := t.s.cfg.Now()
 		var snaps []snapshot.Snapshot
-		var sharded []store.ShardedFire
+		var sharded []snapshot.ShardedFire
 		var spans []trace.Span
 		for _, at := range b.Fires[b.Next:end] {
 			base := snapshot.ForJob(&js.spec, snapshot.BackfillID(b.Job, at, b.ID), snapshot.TriggerBackfill, at, now)
@@ -61,11 +60,10 @@ func (t *term) runBackfills(ctx context.Context) error {
 				trace.WithAttributes(snapAttrs(&base)...))
 			base.TraceParent = telemetry.TraceParent(fctx)
 			spans = append(spans, span)
-			shards := snapshot.Shards(base, js.spec.Shards)
+			shards, fire := snapshot.Split(base, js.spec.Shards, now)
 			snaps = append(snaps, shards...)
-			if len(shards) > 1 {
-				sharded = append(sharded, store.ShardedFire{ID: base.ID, Job: base.Job, Group: base.Group, Trigger: base.Trigger,
-					ScheduledAt: base.ScheduledAt, ShardTotal: len(shards), CreatedAt: now.UTC(), TraceParent: base.TraceParent})
+			if fire != nil {
+				sharded = append(sharded, *fire)
 			}
 		}
 		counts := t.counted(b.Job, js.spec.Group, countsDelta{fire: snapshot.TriggerBackfill, fires: int64(len(snaps))})

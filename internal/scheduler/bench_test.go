@@ -5,9 +5,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pink-scheduler/pink/internal/cluster"
 	"github.com/pink-scheduler/pink/pkg/job"
 	"github.com/pink-scheduler/pink/pkg/snapshot"
-	"github.com/pink-scheduler/pink/internal/store"
 )
 
 // BenchmarkPick is the dispatch choice of each strategy among a group's
@@ -17,7 +17,7 @@ func BenchmarkPick(b *testing.B) {
 		g := newGroupState("g")
 		for i := range clients {
 			id := fmt.Sprintf("w%02d", i)
-			g.clients[id] = &store.Client{ID: id, Group: "g", Targets: []string{"noop"}}
+			g.clients[id] = &cluster.Client{ID: id, Group: "g", Targets: []string{"noop"}}
 			g.perClient[id] = i % 5
 		}
 		for _, s := range []job.Strategy{job.StrategyRoundRobin, job.StrategyRandom, job.StrategyLeastLoaded, job.StrategyHash} {

@@ -6,8 +6,9 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/pink-scheduler/pink/pkg/snapshot"
+	"github.com/pink-scheduler/pink/internal/counts"
 	"github.com/pink-scheduler/pink/internal/store"
+	"github.com/pink-scheduler/pink/pkg/snapshot"
 )
 
 // The leader-only counters are kept in etcd (see store.CountsWrite): the
@@ -18,8 +19,8 @@ import (
 
 // countsEntry is a counters key as the leader knows it.
 type countsEntry struct {
-	job   store.JobCounts
-	group store.GroupCounts
+	job   counts.Job
+	group counts.Group
 	rev   int64
 }
 
@@ -29,7 +30,7 @@ type countsDelta struct {
 	fire     snapshot.Trigger
 	fires    int64
 	lost     bool
-	failover string
+	failover snapshot.FailoverReason
 }
 
 func (d countsDelta) empty() bool { return d.fire == "" && !d.lost && d.failover == "" }
@@ -53,7 +54,7 @@ func (t *term) counted(job, group string, d countsDelta) []store.CountsWrite {
 			w.Rev, w.JobCounts = e.rev, e.job.Clone()
 		}
 		if d.fire != "" {
-			w.JobCounts.AddFire(string(d.fire), max(d.fires, 1))
+			w.JobCounts.AddFire(d.fire, max(d.fires, 1))
 		}
 		if d.lost {
 			w.JobCounts.Lost++
@@ -127,7 +128,7 @@ func (t *term) onCounts(ev store.CountsEvent) {
 		// Count on from zero at the key's revision, so that the next
 		// counted event replaces the key rather than failing on it.
 		t.log.Error("stored counters do not decode; counting on from zero", "job", ev.Job, "group", ev.Group, "err", ev.Err)
-		ev.JobCounts, ev.Counts = store.JobCounts{}, store.GroupCounts{}
+		ev.JobCounts, ev.Counts = counts.Job{}, counts.Group{}
 	}
 	m := t.jobCounts
 	if ev.Job == "" {
@@ -150,7 +151,7 @@ func (t *term) onCounts(ev store.CountsEvent) {
 }
 
 // setCursor records a job's cursor and the counts that ride in it.
-func (t *term) setCursor(job string, at time.Time, counts store.JobCounts) {
+func (t *term) setCursor(job string, at time.Time, counts counts.Job) {
 	t.cursors[job] = at
 	t.curCounts[job] = counts
 	t.exportCounts(job)
@@ -158,9 +159,9 @@ func (t *term) setCursor(job string, at time.Time, counts store.JobCounts) {
 
 // withCounts sets the counts f stores with its cursor: the job's so far,
 // plus f's snapshots as fires of trigger and the fires it skips.
-func (t *term) withCounts(f *store.Fire, trigger snapshot.Trigger, skipped map[string]int) {
+func (t *term) withCounts(f *store.Fire, trigger snapshot.Trigger, skipped map[snapshot.SkipReason]int) {
 	c := t.curCounts[f.Job].Clone()
-	c.AddFire(string(trigger), int64(len(f.Placements)))
+	c.AddFire(trigger, int64(len(f.Placements)))
 	for reason, n := range skipped {
 		c.AddSkipped(reason, int64(n))
 	}

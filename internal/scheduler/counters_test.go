@@ -10,12 +10,13 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/pink-scheduler/pink/pkg/job"
-	"github.com/pink-scheduler/pink/pkg/pinktest"
+	"github.com/pink-scheduler/pink/internal/cluster"
 	"github.com/pink-scheduler/pink/internal/scheduler"
-	"github.com/pink-scheduler/pink/pkg/snapshot"
 	"github.com/pink-scheduler/pink/internal/store"
 	"github.com/pink-scheduler/pink/internal/telemetry"
+	"github.com/pink-scheduler/pink/pkg/job"
+	"github.com/pink-scheduler/pink/pkg/pinktest"
+	"github.com/pink-scheduler/pink/pkg/snapshot"
 	"github.com/pink-scheduler/pink/pkg/worker"
 )
 
@@ -92,7 +93,7 @@ func TestCountersSurviveLeaderChange(t *testing.T) {
 	waitHistory(t, st, "manual", 1)
 	pinktest.Eventually(t, 20*time.Second, func() (bool, string) {
 		n := len(history(t, st, "tick"))
-		skips := metric(t, a, "pink_fires_skipped_total", map[string]string{"job_name": "solo", "reason": scheduler.SkipForbid})
+		skips := metric(t, a, "pink_fires_skipped_total", map[string]string{"job_name": "solo", "reason": string(snapshot.SkipForbid)})
 		return n >= 2 && skips >= 2, fmt.Sprintf("%d tick runs, %v forbid skips", n, skips)
 	})
 	pause(t, st, "tick")
@@ -139,7 +140,7 @@ func TestCountersSurviveLeaderChange(t *testing.T) {
 		t.Errorf("forbid skips of solo = %v, want >= 2", skips)
 	}
 	// 3 jobs x (6 triggers + 4 skip reasons + lost) + 3 failover reasons.
-	if len(want) != 3*(len(telemetry.Triggers)+len(telemetry.SkipReasons)+1)+len(telemetry.FailoverReasons) {
+	if len(want) != 3*(len(snapshot.Triggers())+len(snapshot.SkipReasons())+1)+len(snapshot.FailoverReasons()) {
 		t.Errorf("leader A exports %d counter series: %v", len(want), want)
 	}
 	if n := len(counterSeries(t, b.reg.Prometheus())); n != 0 {
@@ -168,7 +169,7 @@ func TestGroupSeriesFollowGroups(t *testing.T) {
 	a := startNode(t, st, "a")
 	waitLeader(t, a)
 	ctx := context.Background()
-	if err := st.CreateGroup(ctx, store.Group{Name: "x"}); err != nil {
+	if err := st.CreateGroup(ctx, cluster.Group{Name: "x"}); err != nil {
 		t.Fatal(err)
 	}
 	series := func() map[string]int {
@@ -178,7 +179,7 @@ func TestGroupSeriesFollowGroups(t *testing.T) {
 		}
 		return out
 	}
-	want := map[string]int{"pink_clients": 1, "pink_snapshots_pending": 1, "pink_snapshots_inflight": 1, "pink_failovers_total": len(telemetry.FailoverReasons)}
+	want := map[string]int{"pink_clients": 1, "pink_snapshots_pending": 1, "pink_snapshots_inflight": 1, "pink_failovers_total": len(snapshot.FailoverReasons())}
 	pinktest.Eventually(t, 10*time.Second, func() (bool, string) {
 		got := series()
 		return maps.Equal(got, want), fmt.Sprintf("series of new group x: %v, want %v", got, want)
@@ -232,8 +233,8 @@ func TestFailoverReasonLeaderChange(t *testing.T) {
 	}
 	pinktest.Eventually(t, 10*time.Second, func() (bool, string) {
 		got := map[string]float64{}
-		for _, r := range telemetry.FailoverReasons {
-			got[r] = metric(t, b, "pink_failovers_total", map[string]string{"group": "g", "reason": r})
+		for _, r := range snapshot.FailoverReasons() {
+			got[string(r)] = metric(t, b, "pink_failovers_total", map[string]string{"group": "g", "reason": string(r)})
 		}
 		want := map[string]float64{"leader_change": 1, "client_lost": 0, "client_draining": 0}
 		return maps.Equal(got, want), fmt.Sprintf("failovers by reason %v, want %v", got, want)

@@ -11,16 +11,17 @@ import (
 
 	"go.opentelemetry.io/otel/trace"
 
-	"github.com/pink-scheduler/pink/pkg/job"
-	"github.com/pink-scheduler/pink/pkg/snapshot"
+	"github.com/pink-scheduler/pink/internal/cluster"
 	"github.com/pink-scheduler/pink/internal/store"
 	"github.com/pink-scheduler/pink/internal/telemetry"
+	"github.com/pink-scheduler/pink/pkg/job"
+	"github.com/pink-scheduler/pink/pkg/snapshot"
 )
 
 // strategy picks the client that runs a snapshot among candidates (never
 // empty, ordered by id). load returns a client's assigned snapshots.
 type strategy interface {
-	pick(js *jobState, snap *snapshot.Snapshot, candidates []*store.Client, load func(*store.Client) int) *store.Client
+	pick(js *jobState, snap *snapshot.Snapshot, candidates []*cluster.Client, load func(*cluster.Client) int) *cluster.Client
 }
 
 var strategies = map[job.Strategy]strategy{
@@ -36,7 +37,7 @@ var strategies = map[job.Strategy]strategy{
 // roundRobin rotates a job's runs over the clients of its group.
 type roundRobin struct{}
 
-func (roundRobin) pick(js *jobState, _ *snapshot.Snapshot, cs []*store.Client, _ func(*store.Client) int) *store.Client {
+func (roundRobin) pick(js *jobState, _ *snapshot.Snapshot, cs []*cluster.Client, _ func(*cluster.Client) int) *cluster.Client {
 	c := cs[js.rr%uint64(len(cs))]
 	js.rr++
 	return c
@@ -45,7 +46,7 @@ func (roundRobin) pick(js *jobState, _ *snapshot.Snapshot, cs []*store.Client, _
 // random picks uniformly.
 type random struct{}
 
-func (random) pick(_ *jobState, _ *snapshot.Snapshot, cs []*store.Client, _ func(*store.Client) int) *store.Client {
+func (random) pick(_ *jobState, _ *snapshot.Snapshot, cs []*cluster.Client, _ func(*cluster.Client) int) *cluster.Client {
 	return cs[rand.IntN(len(cs))]
 }
 
@@ -53,7 +54,7 @@ func (random) pick(_ *jobState, _ *snapshot.Snapshot, cs []*store.Client, _ func
 // snapshots relative to its advertised capacity; ties go to the lower id.
 type leastLoaded struct{}
 
-func (leastLoaded) pick(_ *jobState, _ *snapshot.Snapshot, cs []*store.Client, load func(*store.Client) int) *store.Client {
+func (leastLoaded) pick(_ *jobState, _ *snapshot.Snapshot, cs []*cluster.Client, load func(*cluster.Client) int) *cluster.Client {
 	best, bestFree := cs[0], -1<<62
 	for _, c := range cs {
 		// Free slots first; among full clients, the least overloaded.
@@ -70,12 +71,12 @@ func (leastLoaded) pick(_ *jobState, _ *snapshot.Snapshot, cs []*store.Client, l
 // client that left move, and a new client takes only its fair share.
 type rendezvous struct{}
 
-func (rendezvous) pick(_ *jobState, snap *snapshot.Snapshot, cs []*store.Client, _ func(*store.Client) int) *store.Client {
+func (rendezvous) pick(_ *jobState, snap *snapshot.Snapshot, cs []*cluster.Client, _ func(*cluster.Client) int) *cluster.Client {
 	key := snap.Job
 	if snap.ShardTotal > 1 {
 		key = fmt.Sprintf("%s#%d", snap.Job, snap.ShardIndex)
 	}
-	var best *store.Client
+	var best *cluster.Client
 	var bestW uint64
 	for _, c := range cs {
 		h := fnv.New64a()
@@ -106,9 +107,9 @@ func mix64(x uint64) uint64 {
 // candidates returns the available clients of g that can run target; if
 // none advertises it, all of them, so the run fails with a clear error
 // instead of waiting for a client that will never come.
-func candidates(g *groupState, target string) []*store.Client {
+func candidates(g *groupState, target string) []*cluster.Client {
 	all := g.available()
-	var able []*store.Client
+	var able []*cluster.Client
 	for _, c := range all {
 		if slices.Contains(c.Targets, target) {
 			able = append(able, c)
@@ -123,13 +124,13 @@ func candidates(g *groupState, target string) []*store.Client {
 // pick chooses a client for snap by its job's strategy among the
 // candidates not in exclude (all candidates if that leaves none), or nil if
 // the group has no available client. js may be nil (the job was deleted).
-func (t *term) pick(js *jobState, g *groupState, snap *snapshot.Snapshot, exclude map[string]bool) *store.Client {
+func (t *term) pick(js *jobState, g *groupState, snap *snapshot.Snapshot, exclude map[string]bool) *cluster.Client {
 	cs := candidates(g, snap.Target)
 	if len(cs) == 0 {
 		return nil
 	}
 	if len(exclude) > 0 {
-		rest := slices.DeleteFunc(slices.Clone(cs), func(c *store.Client) bool { return exclude[c.ID] })
+		rest := slices.DeleteFunc(slices.Clone(cs), func(c *cluster.Client) bool { return exclude[c.ID] })
 		if len(rest) > 0 {
 			cs = rest
 		}
@@ -141,7 +142,7 @@ func (t *term) pick(js *jobState, g *groupState, snap *snapshot.Snapshot, exclud
 	if !ok {
 		st = roundRobin{}
 	}
-	return st.pick(js, snap, cs, func(c *store.Client) int { return g.perClient[c.ID] })
+	return st.pick(js, snap, cs, func(c *cluster.Client) int { return g.perClient[c.ID] })
 }
 
 // place builds the placements of one fire: one snapshot; or one per shard,
@@ -179,18 +180,18 @@ func (t *term) siblingClients(l *snapshot.Snapshot) map[string]bool {
 	if l.ShardTotal <= 1 {
 		return nil
 	}
-	base := l.ID[:strings.LastIndex(l.ID, ".s")]
+	base, _ := snapshot.ShardBase(l.ID)
 	used := map[string]bool{}
 	for id, other := range t.byJob[l.Job] {
-		if id != l.ID && strings.HasPrefix(id, base+".s") && other.Client != "" {
+		if id != l.ID && strings.HasPrefix(id, snapshot.ShardPrefix(base)) && other.Client != "" {
 			used[other.Client] = true
 		}
 	}
 	return used
 }
 
-func sortLive(ls []*store.Live) {
-	slices.SortFunc(ls, func(a, b *store.Live) int {
+func sortLive(ls []*snapshot.Live) {
+	slices.SortFunc(ls, func(a, b *snapshot.Live) int {
 		if c := a.ScheduledAt.Compare(b.ScheduledAt); c != 0 {
 			return c
 		}
@@ -208,7 +209,7 @@ func (t *term) dispatchPending(ctx context.Context) error {
 		if len(g.pending) == 0 || len(g.available()) == 0 {
 			continue
 		}
-		list := make([]*store.Live, 0, len(g.pending))
+		list := make([]*snapshot.Live, 0, len(g.pending))
 		for _, l := range g.pending {
 			list = append(list, l)
 		}
@@ -256,7 +257,7 @@ func (t *term) dispatchPending(ctx context.Context) error {
 // not allow overlap (forbid, replace) must wait: another fire of the job is
 // on a client (a replaced run stopping, or a backfill's previous fire).
 // Shards of one fire run together.
-func (t *term) waitsForOverlap(l *store.Live) bool {
+func (t *term) waitsForOverlap(l *snapshot.Live) bool {
 	js := t.jobs[l.Job]
 	if js == nil || js.spec.Concurrency == job.ConcurrencyAllow {
 		return false
@@ -270,12 +271,11 @@ func (t *term) waitsForOverlap(l *store.Live) bool {
 	return false
 }
 
-// fireOf strips the shard suffix of a snapshot id.
+// fireOf is the id of the fire a snapshot belongs to: its own, or its
+// sharded fire's.
 func fireOf(id string) string {
-	if i := strings.LastIndex(id, ".s"); i > 0 && strings.Contains(id[:i], "@") {
-		return id[:i]
-	}
-	return id
+	base, _ := snapshot.ShardBase(id)
+	return base
 }
 
 // moveLive moves l (pending, or assigned to a dead client) to a live client
@@ -284,12 +284,12 @@ func fireOf(id string) string {
 // adds to the counters, written in the same transaction. It returns whether
 // the move happened and the client the snapshot went to, if any. The local
 // view follows the write at once; the mirrors confirm it later.
-func (t *term) moveLive(ctx context.Context, g *groupState, l *store.Live, done *snapshot.Run, next *snapshot.Snapshot, d countsDelta) (bool, *store.Client, error) {
+func (t *term) moveLive(ctx context.Context, g *groupState, l *snapshot.Live, done *snapshot.Run, next *snapshot.Snapshot, d countsDelta) (bool, *cluster.Client, error) {
 	for range 4 {
 		var to *store.Placement
 		var span trace.Span
 		if next != nil {
-			var c *store.Client
+			var c *cluster.Client
 			if !next.Pinned {
 				c = t.pick(t.jobs[next.Job], g, next, t.siblingClients(next))
 			}

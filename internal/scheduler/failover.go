@@ -6,23 +6,9 @@ import (
 
 	"go.opentelemetry.io/otel/trace"
 
-	"github.com/pink-scheduler/pink/pkg/snapshot"
-	"github.com/pink-scheduler/pink/internal/store"
+	"github.com/pink-scheduler/pink/internal/cluster"
 	"github.com/pink-scheduler/pink/internal/telemetry"
-)
-
-// Failover reasons (label of pink_failovers_total).
-const (
-	// FailoverClientLost: the client's registration ended while this
-	// leader watched.
-	FailoverClientLost = "client_lost"
-	// FailoverClientDraining: the client is shutting down and handed back
-	// the work it had not started.
-	FailoverClientDraining = "client_draining"
-	// FailoverLeaderChange: the client died while no leader watched (its
-	// registration was already gone when this leader loaded its state), so
-	// the new leader moved its work as it took over.
-	FailoverLeaderChange = "leader_change"
+	"github.com/pink-scheduler/pink/pkg/snapshot"
 )
 
 // failover moves the work of clients that are gone or draining (guarantee
@@ -36,7 +22,7 @@ func (t *term) failover(ctx context.Context) error {
 		return nil
 	}
 	for _, g := range t.groups {
-		var orphans []*store.Live
+		var orphans []*snapshot.Live
 		for _, l := range g.assigned {
 			c, live := g.clients[l.Client]
 			if !live || (c.Draining && l.State != snapshot.StateRunning) {
@@ -54,13 +40,13 @@ func (t *term) failover(ctx context.Context) error {
 	return nil
 }
 
-func (t *term) failoverOne(ctx context.Context, g *groupState, l *store.Live) error {
+func (t *term) failoverOne(ctx context.Context, g *groupState, l *snapshot.Live) error {
 	now := t.s.cfg.Now()
-	reason := FailoverClientLost
+	reason := snapshot.FailoverClientLost
 	if _, live := g.clients[l.Client]; live {
-		reason = FailoverClientDraining
+		reason = snapshot.FailoverClientDraining
 	} else if t.deadAtElection[l.Client] {
-		reason = FailoverLeaderChange
+		reason = snapshot.FailoverLeaderChange
 	}
 	log := t.log.With("snapshot_id", l.ID, "job", l.Job, "group", g.name, "from_client", l.Client, "attempt", l.Attempt, "reason", reason)
 	lctx := telemetry.WithTraceParent(ctx, l.TraceParent)
@@ -107,7 +93,7 @@ func (t *term) failoverOne(ctx context.Context, g *groupState, l *store.Live) er
 	return nil
 }
 
-func clientID(c *store.Client, ended bool) string {
+func clientID(c *cluster.Client, ended bool) string {
 	switch {
 	case ended:
 		return "(canceled)"

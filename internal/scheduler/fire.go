@@ -9,10 +9,10 @@ import (
 
 	"go.opentelemetry.io/otel/trace"
 
-	"github.com/pink-scheduler/pink/pkg/job"
-	"github.com/pink-scheduler/pink/pkg/snapshot"
 	"github.com/pink-scheduler/pink/internal/store"
 	"github.com/pink-scheduler/pink/internal/telemetry"
+	"github.com/pink-scheduler/pink/pkg/job"
+	"github.com/pink-scheduler/pink/pkg/snapshot"
 )
 
 // Batching limits: etcd allows 128 compares and 128 operations per
@@ -89,7 +89,7 @@ func (t *term) fireDue(ctx context.Context) error {
 type batchFire struct {
 	js      *jobState
 	pf      plannedFire
-	skipped map[string]int
+	skipped map[snapshot.SkipReason]int
 }
 
 // batchable plans a due job's fires and reports whether the first one is a
@@ -208,7 +208,7 @@ func (t *term) fireJob(ctx context.Context, js *jobState, now time.Time) error {
 	plan := planFires(js.sched, &js.spec, t.cursors[js.spec.Name], now, t.s.cfg.MisfireThreshold)
 	for i, pf := range plan.fires {
 		// The first write of a plan counts the fires the plan skips.
-		var planSkipped map[string]int
+		var planSkipped map[snapshot.SkipReason]int
 		if i == 0 {
 			planSkipped = plan.skipped
 		}
@@ -243,13 +243,13 @@ func (t *term) fireJob(ctx context.Context, js *jobState, now time.Time) error {
 
 // noteSkipped logs the fires a written plan skipped (they are counted in
 // the cursor the write stored).
-func (t *term) noteSkipped(js *jobState, skipped map[string]int) {
+func (t *term) noteSkipped(js *jobState, skipped map[snapshot.SkipReason]int) {
 	if n := total(skipped); n > 0 {
 		t.log.Info("missed fires skipped", "job", js.spec.Name, "skipped", skipped, "policy", js.spec.Misfire)
 	}
 }
 
-func total(m map[string]int) int {
+func total(m map[snapshot.SkipReason]int) int {
 	n := 0
 	for _, v := range m {
 		n += v
@@ -261,7 +261,7 @@ func total(m map[string]int) int {
 // skipped reports a run that became a cursor-only step because another run
 // of the job was live (forbid). planSkipped are the plan's skipped fires,
 // counted with this write.
-func (t *term) writePlanned(ctx context.Context, js *jobState, pf plannedFire, now time.Time, planSkipped map[string]int) (store.FireResult, bool, error) {
+func (t *term) writePlanned(ctx context.Context, js *jobState, pf plannedFire, now time.Time, planSkipped map[snapshot.SkipReason]int) (store.FireResult, bool, error) {
 	if !pf.run {
 		res, err := t.writeFire(ctx, js, pf, now, false, false, planSkipped)
 		return res, false, err
@@ -279,9 +279,9 @@ func (t *term) writePlanned(ctx context.Context, js *jobState, pf plannedFire, n
 		skip.run = false
 		skipped := maps.Clone(planSkipped)
 		if skipped == nil {
-			skipped = map[string]int{}
+			skipped = map[snapshot.SkipReason]int{}
 		}
-		skipped[SkipForbid]++
+		skipped[snapshot.SkipForbid]++
 		res, err := t.writeFire(ctx, js, skip, now, false, false, skipped)
 		return res, true, err
 	case job.ConcurrencyReplace:
@@ -336,8 +336,8 @@ func (t *term) replace(ctx context.Context, js *jobState) (bool, error) {
 }
 
 // liveOf returns a job's live snapshots, oldest nominal time first.
-func (t *term) liveOf(name string) []*store.Live {
-	var out []*store.Live
+func (t *term) liveOf(name string) []*snapshot.Live {
+	var out []*snapshot.Live
 	for _, l := range t.byJob[name] {
 		out = append(out, l)
 	}
@@ -377,7 +377,7 @@ func (t *term) prepareFire(js *jobState, pf plannedFire, forbid, hold bool) (sto
 		spans = append(spans, dspan)
 	}
 	if n := len(f.Placements); n > 1 {
-		f.Sharded = &store.ShardedFire{ID: base.ID, Job: base.Job, Group: base.Group, Trigger: base.Trigger,
+		f.Sharded = &snapshot.ShardedFire{ID: base.ID, Job: base.Job, Group: base.Group, Trigger: base.Trigger,
 			ScheduledAt: base.ScheduledAt, ShardTotal: n, CreatedAt: writeAt.UTC(), TraceParent: base.TraceParent}
 	}
 	return f, spans
@@ -406,7 +406,7 @@ func (t *term) written(ctx context.Context, js *jobState, pf plannedFire, res st
 // writeFire prepares and writes one planned fire, with the fires it skips
 // counted in the cursor. A client that vanished meanwhile is dropped from
 // the view and the placement is redone.
-func (t *term) writeFire(ctx context.Context, js *jobState, pf plannedFire, now time.Time, forbid, hold bool, skipped map[string]int) (store.FireResult, error) {
+func (t *term) writeFire(ctx context.Context, js *jobState, pf plannedFire, now time.Time, forbid, hold bool, skipped map[snapshot.SkipReason]int) (store.FireResult, error) {
 	g := t.group(js.spec.Group)
 	for attempt := 0; ; attempt++ {
 		f, spans := t.prepareFire(js, pf, forbid, hold)

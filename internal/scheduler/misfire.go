@@ -7,14 +7,6 @@ import (
 	"github.com/pink-scheduler/pink/pkg/snapshot"
 )
 
-// Reasons for skipped fires (label of pink_fires_skipped_total).
-const (
-	SkipMisfireRunOnce = "misfire_run_once" // collapsed into a later run
-	SkipMisfire        = "misfire_skip"     // missed, and the policy is skip
-	SkipMisfireWindow  = "misfire_window"   // older than catchup_window
-	SkipForbid         = "concurrency_forbid"
-)
-
 const (
 	// maxMisfireScan bounds how many missed fires are walked one by one; a
 	// cursor further behind jumps to the catch-up window (the count of the
@@ -35,7 +27,7 @@ type plannedFire struct {
 // firePlan is what to write for all fires of a job that are due.
 type firePlan struct {
 	fires   []plannedFire
-	skipped map[string]int // reason → count
+	skipped map[snapshot.SkipReason]int
 }
 
 // planFires decides, for the fires of a job in (cursor, now], which run and
@@ -74,7 +66,7 @@ func planFires(sched *job.Schedule, spec *job.Spec, cursor, now time.Time, thres
 			outside++
 		}
 	}
-	p := firePlan{skipped: map[string]int{}}
+	p := firePlan{skipped: map[snapshot.SkipReason]int{}}
 	if total == 0 {
 		return p
 	}
@@ -89,21 +81,21 @@ func planFires(sched *job.Schedule, spec *job.Spec, cursor, now time.Time, thres
 	case job.MisfireSkip:
 		if onTime(last) {
 			p.fires = []plannedFire{{at: last, trigger: snapshot.TriggerCron, run: true}}
-			p.skipped[SkipMisfire] = total - 1
+			p.skipped[snapshot.SkipMisfire] = total - 1
 		} else {
-			p.skipped[SkipMisfire] = total
+			p.skipped[snapshot.SkipMisfire] = total
 		}
 	case job.MisfireRunAll:
 		for _, x := range inWindow {
 			p.fires = append(p.fires, plannedFire{at: x, trigger: trigger(x), run: true})
 		}
-		p.skipped[SkipMisfireWindow] = outside
+		p.skipped[snapshot.SkipMisfireWindow] = outside
 	default: // run_once
 		if len(inWindow) > 0 {
 			p.fires = []plannedFire{{at: last, trigger: trigger(last), run: true}}
-			p.skipped[SkipMisfireRunOnce] = total - 1 - outside
+			p.skipped[snapshot.SkipMisfireRunOnce] = total - 1 - outside
 		}
-		p.skipped[SkipMisfireWindow] = outside
+		p.skipped[snapshot.SkipMisfireWindow] = outside
 	}
 	if len(p.fires) == 0 {
 		p.fires = []plannedFire{{at: last}}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/pink-scheduler/pink/pkg/job"
+	"github.com/pink-scheduler/pink/pkg/snapshot"
 )
 
 func TestPlanFires(t *testing.T) {
@@ -25,31 +26,31 @@ func TestPlanFires(t *testing.T) {
 		cursor  string
 		now     string
 		fires   string // "time/trigger" or "time/-" for a cursor-only step
-		skipped map[string]int
+		skipped map[snapshot.SkipReason]int
 	}{
-		{"nothing due", "0 * * * * *", job.MisfireRunOnce, time.Hour, "12:00:00", "12:00:30", "[]", map[string]int{}},
+		{"nothing due", "0 * * * * *", job.MisfireRunOnce, time.Hour, "12:00:00", "12:00:30", "[]", map[snapshot.SkipReason]int{}},
 		{"one fire on time", "0 * * * * *", job.MisfireRunOnce, time.Hour, "12:00:00", "12:01:00.003", "[12:01:00/cron]",
-			map[string]int{SkipMisfireRunOnce: 0, SkipMisfireWindow: 0}},
+			map[snapshot.SkipReason]int{snapshot.SkipMisfireRunOnce: 0, snapshot.SkipMisfireWindow: 0}},
 		{"one fire a bit late is still on time", "0 * * * * *", job.MisfireRunOnce, time.Hour, "12:00:00", "12:01:04", "[12:01:00/cron]",
-			map[string]int{SkipMisfireRunOnce: 0, SkipMisfireWindow: 0}},
+			map[snapshot.SkipReason]int{snapshot.SkipMisfireRunOnce: 0, snapshot.SkipMisfireWindow: 0}},
 		{"one fire too late is a catch-up", "0 * * * * *", job.MisfireRunOnce, time.Hour, "12:00:00", "12:01:30", "[12:01:00/catchup]",
-			map[string]int{SkipMisfireRunOnce: 0, SkipMisfireWindow: 0}},
+			map[snapshot.SkipReason]int{snapshot.SkipMisfireRunOnce: 0, snapshot.SkipMisfireWindow: 0}},
 		{"run_once collapses missed fires into the last", "0 * * * * *", job.MisfireRunOnce, time.Hour, "12:00:00", "12:05:30", "[12:05:00/catchup]",
-			map[string]int{SkipMisfireRunOnce: 4, SkipMisfireWindow: 0}},
+			map[snapshot.SkipReason]int{snapshot.SkipMisfireRunOnce: 4, snapshot.SkipMisfireWindow: 0}},
 		{"run_once with the last fire on time", "* * * * * *", job.MisfireRunOnce, time.Hour, "12:00:00", "12:00:10.5", "[12:00:10/cron]",
-			map[string]int{SkipMisfireRunOnce: 9, SkipMisfireWindow: 0}},
+			map[snapshot.SkipReason]int{snapshot.SkipMisfireRunOnce: 9, snapshot.SkipMisfireWindow: 0}},
 		{"run_once outside the window only moves the cursor", "0 * * * * *", job.MisfireRunOnce, 20 * time.Second, "12:00:00", "12:05:30", "[12:05:00/-]",
-			map[string]int{SkipMisfireWindow: 5}},
+			map[snapshot.SkipReason]int{snapshot.SkipMisfireWindow: 5}},
 		{"skip runs nothing late", "0 * * * * *", job.MisfireSkip, time.Hour, "12:00:00", "12:05:30", "[12:05:00/-]",
-			map[string]int{SkipMisfire: 5}},
+			map[snapshot.SkipReason]int{snapshot.SkipMisfire: 5}},
 		{"skip still runs the on-time fire", "0 * * * * *", job.MisfireSkip, time.Hour, "12:00:00", "12:05:02", "[12:05:00/cron]",
-			map[string]int{SkipMisfire: 4}},
+			map[snapshot.SkipReason]int{snapshot.SkipMisfire: 4}},
 		{"run_all runs every missed fire oldest first", "0 * * * * *", job.MisfireRunAll, time.Hour, "12:00:00", "12:03:02",
-			"[12:01:00/catchup 12:02:00/catchup 12:03:00/cron]", map[string]int{SkipMisfireWindow: 0}},
+			"[12:01:00/catchup 12:02:00/catchup 12:03:00/cron]", map[snapshot.SkipReason]int{snapshot.SkipMisfireWindow: 0}},
 		{"run_all is bounded by the window", "0 * * * * *", job.MisfireRunAll, 150 * time.Second, "12:00:00", "12:05:30",
-			"[12:03:00/catchup 12:04:00/catchup 12:05:00/catchup]", map[string]int{SkipMisfireWindow: 2}},
+			"[12:03:00/catchup 12:04:00/catchup 12:05:00/catchup]", map[snapshot.SkipReason]int{snapshot.SkipMisfireWindow: 2}},
 		{"run_all with nothing in the window", "0 * * * * *", job.MisfireRunAll, 10 * time.Second, "12:00:00", "12:05:30",
-			"[12:05:00/-]", map[string]int{SkipMisfireWindow: 5}},
+			"[12:05:00/-]", map[snapshot.SkipReason]int{snapshot.SkipMisfireWindow: 5}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -87,7 +88,7 @@ func TestPlanFiresFarBehind(t *testing.T) {
 	if len(p.fires) != 1 || !p.fires[0].at.Equal(now) || !p.fires[0].run {
 		t.Fatalf("fires = %+v, want one run at %s", p.fires, now)
 	}
-	if p.skipped[SkipMisfireWindow] < maxMisfireScan {
-		t.Errorf("skipped outside window = %d, want at least %d", p.skipped[SkipMisfireWindow], maxMisfireScan)
+	if p.skipped[snapshot.SkipMisfireWindow] < maxMisfireScan {
+		t.Errorf("skipped outside window = %d, want at least %d", p.skipped[snapshot.SkipMisfireWindow], maxMisfireScan)
 	}
 }

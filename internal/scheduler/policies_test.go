@@ -11,12 +11,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pink-scheduler/pink/pkg/job"
-	"github.com/pink-scheduler/pink/pkg/pinktest"
+	"github.com/pink-scheduler/pink/internal/cluster"
 	"github.com/pink-scheduler/pink/internal/scheduler"
-	"github.com/pink-scheduler/pink/pkg/snapshot"
 	"github.com/pink-scheduler/pink/internal/store"
 	"github.com/pink-scheduler/pink/internal/telemetry"
+	"github.com/pink-scheduler/pink/pkg/job"
+	"github.com/pink-scheduler/pink/pkg/pinktest"
+	"github.com/pink-scheduler/pink/pkg/snapshot"
 	"github.com/pink-scheduler/pink/pkg/worker"
 )
 
@@ -108,14 +109,14 @@ func TestUnstartedSnapshotMovesWithItsAttempt(t *testing.T) {
 	ctx := context.Background()
 	startScheduler(t, st, "n1")
 	// A client that registers but never claims anything.
-	if err := st.EnsureGroup(ctx, store.Group{Name: "g"}); err != nil {
+	if err := st.EnsureGroup(ctx, cluster.Group{Name: "g"}); err != nil {
 		t.Fatal(err)
 	}
 	lease, err := e.Client.Grant(ctx, 60)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.RegisterClient(ctx, lease.ID, store.Client{ID: "silent", Group: "g", Capacity: 1, Targets: []string{"work"}}); err != nil {
+	if _, err := st.RegisterClient(ctx, lease.ID, cluster.Client{ID: "silent", Group: "g", Capacity: 1, Targets: []string{"work"}}); err != nil {
 		t.Fatal(err)
 	}
 	spec := trigger(t, st, job.Spec{Name: "work", Group: "g", Target: "work"})
@@ -594,7 +595,7 @@ func TestBackfillRuns(t *testing.T) {
 		concurrency job.Concurrency
 	}{{"loose", job.ConcurrencyAllow}, {"strict", job.ConcurrencyForbid}} {
 		spec := createJob(t, st, job.Spec{Name: c.name, Group: "g", Schedule: "0 * * * *", Target: "slow", Paused: true, Concurrency: c.concurrency})
-		bf := store.Backfill{ID: "b" + c.name, Job: spec.Name, Fires: []time.Time{at(1), at(2), at(3), at(4), at(5)}, CreatedAt: time.Now()}
+		bf := snapshot.Backfill{ID: "b" + c.name, Job: spec.Name, Fires: []time.Time{at(1), at(2), at(3), at(4), at(5)}, CreatedAt: time.Now()}
 		if err := st.CreateBackfill(context.Background(), bf); err != nil {
 			t.Fatal(err)
 		}

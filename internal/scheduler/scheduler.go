@@ -16,6 +16,7 @@ import (
 	"go.etcd.io/etcd/client/v3/concurrency"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/pink-scheduler/pink/internal/cluster"
 	"github.com/pink-scheduler/pink/internal/store"
 	"github.com/pink-scheduler/pink/internal/telemetry"
 )
@@ -138,7 +139,7 @@ func (s *Scheduler) session(ctx context.Context) error {
 	defer sess.Close()
 
 	host, _ := os.Hostname()
-	node := store.Node{ID: s.cfg.NodeID, Addr: s.cfg.Addr, Version: s.cfg.Version, Host: host, PID: os.Getpid(), StartedAt: s.cfg.Now().UTC()}
+	node := cluster.Node{ID: s.cfg.NodeID, Addr: s.cfg.Addr, Version: s.cfg.Version, Host: host, PID: os.Getpid(), StartedAt: s.cfg.Now().UTC()}
 	if err := s.cfg.Store.RegisterNode(ctx, sess.Lease(), node); err != nil {
 		return err
 	}

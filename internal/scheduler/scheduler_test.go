@@ -9,11 +9,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pink-scheduler/pink/internal/cluster"
+	"github.com/pink-scheduler/pink/internal/scheduler"
+	"github.com/pink-scheduler/pink/internal/store"
 	"github.com/pink-scheduler/pink/pkg/job"
 	"github.com/pink-scheduler/pink/pkg/pinktest"
-	"github.com/pink-scheduler/pink/internal/scheduler"
 	"github.com/pink-scheduler/pink/pkg/snapshot"
-	"github.com/pink-scheduler/pink/internal/store"
 	"github.com/pink-scheduler/pink/pkg/worker"
 )
 
@@ -86,7 +87,7 @@ func startWorker(t *testing.T, st *store.Store, group string, handlers map[strin
 func createJob(t *testing.T, st *store.Store, spec job.Spec) job.Spec {
 	t.Helper()
 	ctx := context.Background()
-	if err := st.EnsureGroup(ctx, store.Group{Name: spec.Group}); err != nil {
+	if err := st.EnsureGroup(ctx, cluster.Group{Name: spec.Group}); err != nil {
 		t.Fatal(err)
 	}
 	spec.ApplyDefaults()
@@ -174,7 +175,7 @@ func TestPendingUntilClientRegisters(t *testing.T) {
 	createJob(t, st, job.Spec{Name: "tick", Group: "lonely", Schedule: "* * * * * *", Target: "record", Misfire: job.MisfireRunAll})
 	startScheduler(t, st, "node-1")
 
-	var pending []store.Live
+	var pending []snapshot.Live
 	pinktest.Eventually(t, 20*time.Second, func() (bool, string) {
 		var err error
 		pending, err = st.ListLive(context.Background(), "lonely", "")

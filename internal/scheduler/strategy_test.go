@@ -4,9 +4,9 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/pink-scheduler/pink/internal/cluster"
 	"github.com/pink-scheduler/pink/pkg/job"
 	"github.com/pink-scheduler/pink/pkg/snapshot"
-	"github.com/pink-scheduler/pink/internal/store"
 )
 
 // placeAll picks a client for one run of each of n jobs among the given
@@ -14,7 +14,7 @@ import (
 func placeAll(s job.Strategy, n int, ids ...string) map[string]string {
 	g := newGroupState("g")
 	for _, id := range ids {
-		g.clients[id] = &store.Client{ID: id, Group: "g", Targets: []string{"noop"}, Capacity: 1}
+		g.clients[id] = &cluster.Client{ID: id, Group: "g", Targets: []string{"noop"}, Capacity: 1}
 	}
 	t := &term{}
 	out := map[string]string{}

@@ -11,9 +11,11 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pink-scheduler/pink/internal/cluster"
+	"github.com/pink-scheduler/pink/internal/counts"
+	"github.com/pink-scheduler/pink/internal/store"
 	"github.com/pink-scheduler/pink/pkg/job"
 	"github.com/pink-scheduler/pink/pkg/snapshot"
-	"github.com/pink-scheduler/pink/internal/store"
 )
 
 // errNotLeader ends a term: a fenced write found that this node no longer
@@ -42,29 +44,29 @@ type jobState struct {
 // groupState is the leader's view of one group.
 type groupState struct {
 	name     string
-	clients  map[string]*store.Client
-	sorted   []*store.Client // live, non-draining clients by id; nil when it must be rebuilt
-	pending  map[string]*store.Live
-	assigned map[string]*store.Live // by snapshot id
+	clients  map[string]*cluster.Client
+	sorted   []*cluster.Client // live, non-draining clients by id; nil when it must be rebuilt
+	pending  map[string]*snapshot.Live
+	assigned map[string]*snapshot.Live // by snapshot id
 	// perClient counts assigned snapshots of each client.
 	perClient map[string]int
 }
 
 func newGroupState(name string) *groupState {
-	return &groupState{name: name, clients: map[string]*store.Client{}, pending: map[string]*store.Live{},
-		assigned: map[string]*store.Live{}, perClient: map[string]int{}}
+	return &groupState{name: name, clients: map[string]*cluster.Client{}, pending: map[string]*snapshot.Live{},
+		assigned: map[string]*snapshot.Live{}, perClient: map[string]int{}}
 }
 
 // available returns the clients that take new work, by id.
-func (g *groupState) available() []*store.Client {
+func (g *groupState) available() []*cluster.Client {
 	if g.sorted == nil {
-		g.sorted = make([]*store.Client, 0, len(g.clients))
+		g.sorted = make([]*cluster.Client, 0, len(g.clients))
 		for _, c := range g.clients {
 			if !c.Draining {
 				g.sorted = append(g.sorted, c)
 			}
 		}
-		slices.SortFunc(g.sorted, func(a, b *store.Client) int { return strings.Compare(a.ID, b.ID) })
+		slices.SortFunc(g.sorted, func(a, b *cluster.Client) int { return strings.Compare(a.ID, b.ID) })
 	}
 	return g.sorted
 }
@@ -103,14 +105,14 @@ type term struct {
 	// live holds every pending or assigned snapshot by id; byJob indexes
 	// it by job (overlap policies). Both are fed by the mirrors and by the
 	// leader's own writes, so a fire sees the fires it just wrote.
-	live  map[string]*store.Live
-	byJob map[string]map[string]*store.Live
+	live  map[string]*snapshot.Live
+	byJob map[string]map[string]*snapshot.Live
 	// fires are the sharded fires that wait for their summary run.
-	fires map[string]*store.ShardedFire
+	fires map[string]*snapshot.ShardedFire
 	// last holds each job's last success and failure times.
 	last map[string]*store.JobLast
 	// backfills are the backfill requests not yet turned into snapshots.
-	backfills map[string]*store.Backfill
+	backfills map[string]*snapshot.Backfill
 	// paused counts the paused jobs; resumable holds those with a
 	// paused_until.
 	paused    int
@@ -133,7 +135,7 @@ type term struct {
 
 	// curCounts are the counts that ride in each job's cursor; jobCounts
 	// and groupCounts the counters keys (see counters.go).
-	curCounts   map[string]store.JobCounts
+	curCounts   map[string]counts.Job
 	jobCounts   map[string]*countsEntry
 	groupCounts map[string]*countsEntry
 	// groupKeys are the groups that exist (have a key); groupJobs counts
@@ -155,9 +157,9 @@ func newTerm(s *Scheduler, fence store.Fence) *term {
 	return &term{s: s, st: s.cfg.Store, fence: fence, log: s.log.With("term", fence.Rev),
 		jobs: map[string]*jobState{}, cursors: map[string]time.Time{}, groups: map[string]*groupState{},
 		in: make(chan batch, 64), synced: map[string]bool{},
-		live: map[string]*store.Live{}, byJob: map[string]map[string]*store.Live{}, fires: map[string]*store.ShardedFire{},
-		last: map[string]*store.JobLast{}, backfills: map[string]*store.Backfill{}, intervals: map[string]time.Duration{}, resumable: map[string]*jobState{},
-		curCounts: map[string]store.JobCounts{}, jobCounts: map[string]*countsEntry{}, groupCounts: map[string]*countsEntry{},
+		live: map[string]*snapshot.Live{}, byJob: map[string]map[string]*snapshot.Live{}, fires: map[string]*snapshot.ShardedFire{},
+		last: map[string]*store.JobLast{}, backfills: map[string]*snapshot.Backfill{}, intervals: map[string]time.Duration{}, resumable: map[string]*jobState{},
+		curCounts: map[string]counts.Job{}, jobCounts: map[string]*countsEntry{}, groupCounts: map[string]*countsEntry{},
 		groupKeys: map[string]bool{}, groupJobs: map[string]int{}, deadAtElection: map[string]bool{}, manualFires: map[string]*manualFire{}}
 }
 
@@ -502,7 +504,7 @@ func (t *term) onClient(ev store.ClientEvent) {
 
 // stage says where a live snapshot is stored: "" when pending, else its
 // client.
-func stage(l *store.Live) string {
+func stage(l *snapshot.Live) string {
 	if l.State == snapshot.StatePending {
 		return ""
 	}
@@ -534,7 +536,7 @@ func (t *term) onSnapshot(ev store.SnapshotEvent) {
 }
 
 // putLive records l as the current state of its snapshot.
-func (t *term) putLive(l *store.Live) {
+func (t *term) putLive(l *snapshot.Live) {
 	if old := t.live[l.ID]; old != nil {
 		t.unindex(old)
 	}
@@ -551,14 +553,14 @@ func (t *term) putLive(l *store.Live) {
 	}
 	jl := t.byJob[l.Job]
 	if jl == nil {
-		jl = map[string]*store.Live{}
+		jl = map[string]*snapshot.Live{}
 		t.byJob[l.Job] = jl
 	}
 	jl[l.ID] = l
 }
 
 // dropLive forgets a snapshot that finished, was canceled or moved away.
-func (t *term) dropLive(l *store.Live) {
+func (t *term) dropLive(l *snapshot.Live) {
 	t.unindex(l)
 	delete(t.live, l.ID)
 	if l.ShardTotal > 1 {
@@ -567,7 +569,7 @@ func (t *term) dropLive(l *store.Live) {
 	t.maybeDropGroup(l.Group)
 }
 
-func (t *term) unindex(l *store.Live) {
+func (t *term) unindex(l *snapshot.Live) {
 	g := t.group(l.Group)
 	if l.State == snapshot.StatePending {
 		delete(g.pending, l.ID)

@@ -6,43 +6,16 @@ import (
 	"encoding/hex"
 	"time"
 
+	"github.com/pink-scheduler/pink/internal/audit"
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
 
-// AuditEntry records one change made through the API: who, what, when, why.
-type AuditEntry struct {
-	ID     string    `json:"id"`
-	At     time.Time `json:"at"`
-	Who    string    `json:"who"`
-	Role   string    `json:"role"`
-	Action string    `json:"action"`
-	Target string    `json:"target"`
-	Reason string    `json:"reason,omitempty"`
-	// Detail holds action-specific facts (a revision, snapshot ids).
-	Detail map[string]any `json:"detail,omitempty"`
-}
-
-type auditKey struct{}
-
-// WithAudit returns ctx carrying an audit entry: the store's mutating
-// methods write it in the same transaction as the change, so a change is
-// never made without its record, nor recorded without being made.
-func WithAudit(ctx context.Context, e AuditEntry) context.Context {
-	return context.WithValue(ctx, auditKey{}, &e)
-}
-
-// AuditOf returns a copy of ctx's audit entry, if it has one.
-func AuditOf(ctx context.Context) (AuditEntry, bool) {
-	if e := auditEntry(ctx); e != nil {
-		return *e, true
+// auditEntry returns the audit entry ctx carries, if any.
+func auditEntry(ctx context.Context) *audit.Entry {
+	if e, ok := audit.From(ctx); ok {
+		return &e
 	}
-	return AuditEntry{}, false
-}
-
-// auditEntry returns the entry of ctx, if any.
-func auditEntry(ctx context.Context) *AuditEntry {
-	e, _ := ctx.Value(auditKey{}).(*AuditEntry)
-	return e
+	return nil
 }
 
 // auditOps is the put of ctx's audit entry (none without one). The entry's
@@ -69,7 +42,7 @@ func (s *Store) auditOps(ctx context.Context, detail map[string]any) []clientv3.
 
 // AuditPage is one page of the audit log, newest first.
 type AuditPage struct {
-	Entries []AuditEntry
+	Entries []audit.Entry
 	Next    string
 }
 
@@ -88,7 +61,7 @@ func (s *Store) ListAudit(ctx context.Context, limit int, cursor string) (page A
 		return page, wrap("list audit", err)
 	}
 	for _, kv := range resp.Kvs {
-		var e AuditEntry
+		var e audit.Entry
 		if err := decode(string(kv.Key), kv.Value, &e); err != nil {
 			return page, err
 		}

@@ -9,25 +9,9 @@ import (
 	"github.com/pink-scheduler/pink/pkg/snapshot"
 )
 
-// Backfill is a request to run a job's past fires. It is written in one
-// transaction; the leader then turns it into snapshots a chunk at a time
-// (one at a time for jobs that forbid overlap), so a request of any size is
-// all-or-nothing and survives leader changes.
-type Backfill struct {
-	ID    string      `json:"id"`
-	Job   string      `json:"job"`
-	Fires []time.Time `json:"fires"`
-	// Next is the index of the first fire not yet turned into a snapshot.
-	Next      int       `json:"next"`
-	CreatedBy string    `json:"created_by"`
-	CreatedAt time.Time `json:"created_at"`
-
-	ModRevision int64 `json:"-"`
-}
-
 // CreateBackfill stores a backfill request for an existing job (ErrNotFound
 // otherwise), with its audit entry.
-func (s *Store) CreateBackfill(ctx context.Context, b Backfill) (err error) {
+func (s *Store) CreateBackfill(ctx context.Context, b snapshot.Backfill) (err error) {
 	defer s.track("backfill_create", time.Now(), &err)
 	jkey := s.k.job(b.Job)
 	resp, err := s.c.Txn(ctx).
@@ -49,7 +33,7 @@ func (s *Store) CreateBackfill(ctx context.Context, b Backfill) (err error) {
 // request's revision; with forbid, only if no snapshot of the job is live.
 // It returns the snapshots as written (nil if it did not write). counts are
 // the job's counters with these fires, written in the same transaction.
-func (s *Store) BackfillStep(ctx context.Context, fence Fence, b Backfill, snaps []snapshot.Snapshot, sharded []ShardedFire, next int, forbid bool, counts ...CountsWrite) (written []Live, err error) {
+func (s *Store) BackfillStep(ctx context.Context, fence Fence, b snapshot.Backfill, snaps []snapshot.Snapshot, sharded []snapshot.ShardedFire, next int, forbid bool, counts ...CountsWrite) (written []snapshot.Live, err error) {
 	defer s.track("backfill_step", time.Now(), &err)
 	bkey := s.k.backfill(b.ID)
 	cmps := []clientv3.Cmp{fence.cmp(), clientv3.Compare(clientv3.ModRevision(bkey), "=", b.ModRevision)}
@@ -61,7 +45,7 @@ func (s *Store) BackfillStep(ctx context.Context, fence Fence, b Backfill, snaps
 		snap.State = snapshot.StatePending
 		cmps = append(cmps, clientv3.Compare(clientv3.CreateRevision(s.k.active(snap.Job, snap.ID)), "=", 0))
 		ops = append(ops, clientv3.OpPut(s.k.pending(snap.ID), encode(snap)), clientv3.OpPut(s.k.active(snap.Job, snap.ID), snap.Group))
-		written = append(written, Live{Snapshot: snap})
+		written = append(written, snapshot.Live{Snapshot: snap})
 	}
 	for _, f := range sharded {
 		ops = append(ops, clientv3.OpPut(s.k.fire(f.Job, f.ID), encode(f)))
@@ -90,7 +74,7 @@ func (s *Store) BackfillStep(ctx context.Context, fence Fence, b Backfill, snaps
 // DropOrphanBackfill deletes a backfill request whose job is gone. It
 // reports false, and deletes nothing, if the job exists after all (its watch
 // event is late) or the request changed.
-func (s *Store) DropOrphanBackfill(ctx context.Context, fence Fence, b Backfill) (dropped bool, err error) {
+func (s *Store) DropOrphanBackfill(ctx context.Context, fence Fence, b snapshot.Backfill) (dropped bool, err error) {
 	defer s.track("backfill_drop", time.Now(), &err)
 	resp, err := s.c.Txn(ctx).If(fence.cmp(), clientv3.Compare(clientv3.ModRevision(s.k.backfill(b.ID)), "=", b.ModRevision),
 		clientv3.Compare(clientv3.CreateRevision(s.k.job(b.Job)), "=", 0)).
@@ -105,7 +89,7 @@ func (s *Store) DropOrphanBackfill(ctx context.Context, fence Fence, b Backfill)
 // finished (nil).
 type BackfillEvent struct {
 	ID       string
-	Backfill *Backfill
+	Backfill *snapshot.Backfill
 	Err      error
 }
 
@@ -116,7 +100,7 @@ func (s *Store) MirrorBackfills(ctx context.Context, fn func([]BackfillEvent, bo
 		for _, ev := range raw {
 			be := BackfillEvent{ID: lastSegment(ev.Key)}
 			if !ev.Deleted {
-				var b Backfill
+				var b snapshot.Backfill
 				if err := decode(ev.Key, ev.Value, &b); err != nil {
 					be.Err = err
 				} else {

@@ -6,9 +6,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pink-scheduler/pink/internal/cursor"
+	"github.com/pink-scheduler/pink/internal/store"
 	"github.com/pink-scheduler/pink/pkg/job"
 	"github.com/pink-scheduler/pink/pkg/snapshot"
-	"github.com/pink-scheduler/pink/internal/store"
 )
 
 // TestBatchesAreAllOrNothing: the batched fire, claim and result writes
@@ -112,7 +113,7 @@ func TestBatchesAreAllOrNothing(t *testing.T) {
 		if err != nil || len(resp.Kvs) != 1 {
 			t.Fatalf("get %s: %v", key, err)
 		}
-		if got, err := snapshot.ParseCursor(string(resp.Kvs[0].Value)); err != nil || !got.Equal(want) {
+		if got, err := cursor.ParseStamp(string(resp.Kvs[0].Value)); err != nil || !got.Equal(want) {
 			t.Fatalf("%s = %s %v, want %s (the latest finish)", key, got, err, want)
 		}
 	}
@@ -124,7 +125,7 @@ func TestDropOrphanBackfill(t *testing.T) {
 	e, st, spec := setup(t)
 	ctx := context.Background()
 	_, fence := campaign(t, e.Client, st, "node-a")
-	b := store.Backfill{ID: "b1", Job: spec.Name, Fires: []time.Time{t0}, CreatedAt: t0}
+	b := snapshot.Backfill{ID: "b1", Job: spec.Name, Fires: []time.Time{t0}, CreatedAt: t0}
 	if err := st.CreateBackfill(ctx, b); err != nil {
 		t.Fatal(err)
 	}

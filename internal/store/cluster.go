@@ -4,48 +4,12 @@ import (
 	"context"
 	"time"
 
+	"github.com/pink-scheduler/pink/internal/cluster"
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
 
-// Group is a named pool of clients; every job runs in one group.
-type Group struct {
-	Name        string    `json:"name"`
-	Description string    `json:"description"`
-	CreatedAt   time.Time `json:"created_at"`
-}
-
-// Client is a live worker process, registered under its group with a lease.
-type Client struct {
-	ID        string    `json:"id"`
-	Group     string    `json:"group"`
-	Host      string    `json:"host"`
-	PID       int       `json:"pid"`
-	Capacity  int       `json:"capacity"`
-	Targets   []string  `json:"targets"`
-	Version   string    `json:"version"`
-	Addr      string    `json:"addr,omitempty"`
-	StartedAt time.Time `json:"started_at"`
-	// Draining is set by a worker that is shutting down: it takes no new
-	// work, and the leader moves its unstarted work elsewhere.
-	Draining bool `json:"draining,omitempty"`
-
-	// CreateRevision identifies this registration: a client that re-registers
-	// after its lease expired is a new registration. Not stored in the value.
-	CreateRevision int64 `json:"-"`
-}
-
-// Node is a scheduler node, registered with its session's lease.
-type Node struct {
-	ID        string    `json:"id"`
-	Addr      string    `json:"addr"`
-	Version   string    `json:"version"`
-	Host      string    `json:"host"`
-	PID       int       `json:"pid"`
-	StartedAt time.Time `json:"started_at"`
-}
-
 // CreateGroup stores a new group; ErrExists if the name is taken.
-func (s *Store) CreateGroup(ctx context.Context, g Group) (err error) {
+func (s *Store) CreateGroup(ctx context.Context, g cluster.Group) (err error) {
 	defer s.track("group_create", time.Now(), &err)
 	key := s.k.group(g.Name)
 	resp, err := s.c.Txn(ctx).
@@ -62,7 +26,7 @@ func (s *Store) CreateGroup(ctx context.Context, g Group) (err error) {
 }
 
 // EnsureGroup creates the group if it does not exist yet.
-func (s *Store) EnsureGroup(ctx context.Context, g Group) error {
+func (s *Store) EnsureGroup(ctx context.Context, g cluster.Group) error {
 	err := s.CreateGroup(ctx, g)
 	if err == ErrExists {
 		return nil
@@ -72,7 +36,7 @@ func (s *Store) EnsureGroup(ctx context.Context, g Group) error {
 
 // UpdateGroup replaces an existing group's description; ErrNotFound if it
 // does not exist.
-func (s *Store) UpdateGroup(ctx context.Context, g Group) (err error) {
+func (s *Store) UpdateGroup(ctx context.Context, g cluster.Group) (err error) {
 	defer s.track("group_update", time.Now(), &err)
 	key := s.k.group(g.Name)
 	resp, err := s.c.Txn(ctx).
@@ -113,7 +77,7 @@ func (s *Store) DeleteGroup(ctx context.Context, name string) (err error) {
 }
 
 // GetGroup reads one group.
-func (s *Store) GetGroup(ctx context.Context, name string) (g Group, err error) {
+func (s *Store) GetGroup(ctx context.Context, name string) (g cluster.Group, err error) {
 	defer s.track("group_get", time.Now(), &err)
 	resp, err := s.c.Get(ctx, s.k.group(name))
 	if err != nil {
@@ -126,10 +90,10 @@ func (s *Store) GetGroup(ctx context.Context, name string) (g Group, err error) 
 }
 
 // ListGroups returns all groups ordered by name.
-func (s *Store) ListGroups(ctx context.Context) (gs []Group, err error) {
+func (s *Store) ListGroups(ctx context.Context) (gs []cluster.Group, err error) {
 	defer s.track("group_list", time.Now(), &err)
 	_, err = s.listPrefix(ctx, s.k.groupPrefix(), func(key string, v []byte, _, _ int64) error {
-		var g Group
+		var g cluster.Group
 		if err := decode(key, v, &g); err != nil {
 			return err
 		}
@@ -141,7 +105,7 @@ func (s *Store) ListGroups(ctx context.Context) (gs []Group, err error) {
 
 // RegisterClient writes c under its group, bound to lease. It returns the
 // registration's create revision, which the client's claims compare on.
-func (s *Store) RegisterClient(ctx context.Context, lease clientv3.LeaseID, c Client) (rev int64, err error) {
+func (s *Store) RegisterClient(ctx context.Context, lease clientv3.LeaseID, c cluster.Client) (rev int64, err error) {
 	defer s.track("client_register", time.Now(), &err)
 	resp, err := s.c.Put(ctx, s.k.client(c.Group, c.ID), encode(c), clientv3.WithLease(lease))
 	if err != nil {
@@ -151,7 +115,7 @@ func (s *Store) RegisterClient(ctx context.Context, lease clientv3.LeaseID, c Cl
 }
 
 // ListClients returns the live clients of group ("" for all groups).
-func (s *Store) ListClients(ctx context.Context, group string) (cs []Client, err error) {
+func (s *Store) ListClients(ctx context.Context, group string) (cs []cluster.Client, err error) {
 	defer s.track("client_list", time.Now(), &err)
 	prefix := s.k.clientsPrefix()
 	if group != "" {
@@ -172,8 +136,8 @@ func (s *Store) ListClients(ctx context.Context, group string) (cs []Client, err
 }
 
 // DecodeClient decodes a client registration value.
-func DecodeClient(key string, v []byte, createRev int64) (Client, error) {
-	var c Client
+func DecodeClient(key string, v []byte, createRev int64) (cluster.Client, error) {
+	var c cluster.Client
 	if err := decode(key, v, &c); err != nil {
 		return c, err
 	}
@@ -182,7 +146,7 @@ func DecodeClient(key string, v []byte, createRev int64) (Client, error) {
 }
 
 // RegisterNode writes n bound to lease (the node's election session).
-func (s *Store) RegisterNode(ctx context.Context, lease clientv3.LeaseID, n Node) (err error) {
+func (s *Store) RegisterNode(ctx context.Context, lease clientv3.LeaseID, n cluster.Node) (err error) {
 	defer s.track("node_register", time.Now(), &err)
 	_, err = s.c.Put(ctx, s.k.node(n.ID), encode(n), clientv3.WithLease(lease))
 	return wrap("register node", err)
@@ -190,10 +154,10 @@ func (s *Store) RegisterNode(ctx context.Context, lease clientv3.LeaseID, n Node
 
 // ListNodes returns the live scheduler nodes and the id of the leader ("" if
 // there is none right now).
-func (s *Store) ListNodes(ctx context.Context) (nodes []Node, leader string, err error) {
+func (s *Store) ListNodes(ctx context.Context) (nodes []cluster.Node, leader string, err error) {
 	defer s.track("node_list", time.Now(), &err)
 	_, err = s.listPrefix(ctx, s.k.nodePrefix(), func(key string, v []byte, _, _ int64) error {
-		var n Node
+		var n cluster.Node
 		if err := decode(key, v, &n); err != nil {
 			return err
 		}

@@ -4,15 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
-	"slices"
-	"strconv"
 	"strings"
 	"time"
 
+	"github.com/pink-scheduler/pink/internal/counts"
+	"github.com/pink-scheduler/pink/internal/cursor"
 	clientv3 "go.etcd.io/etcd/client/v3"
-
-	"github.com/pink-scheduler/pink/pkg/snapshot"
 )
 
 // The leader-only counters (pink_fires_total, pink_fires_skipped_total,
@@ -34,119 +31,6 @@ func (k keys) countersPrefix() string            { return k.root + "/counters/" 
 func (k keys) jobCounters(job string) string     { return k.countersPrefix() + "job/" + job }
 func (k keys) groupCounters(group string) string { return k.countersPrefix() + "group/" + group }
 
-// JobCounts are a job's event counts: fires by trigger, skipped fires by
-// reason, and runs lost with their worker.
-type JobCounts struct {
-	Fires   map[string]int64 `json:"fires,omitempty"`
-	Skipped map[string]int64 `json:"skipped,omitempty"`
-	Lost    int64            `json:"lost,omitempty"`
-}
-
-// AddFire counts n fires with trigger.
-func (c *JobCounts) AddFire(trigger string, n int64) {
-	if n <= 0 {
-		return
-	}
-	if c.Fires == nil {
-		c.Fires = map[string]int64{}
-	}
-	c.Fires[trigger] += n
-}
-
-// AddSkipped counts n skipped fires with reason.
-func (c *JobCounts) AddSkipped(reason string, n int64) {
-	if n <= 0 {
-		return
-	}
-	if c.Skipped == nil {
-		c.Skipped = map[string]int64{}
-	}
-	c.Skipped[reason] += n
-}
-
-// Clone returns a deep copy.
-func (c JobCounts) Clone() JobCounts {
-	return JobCounts{Fires: maps.Clone(c.Fires), Skipped: maps.Clone(c.Skipped), Lost: c.Lost}
-}
-
-// Plus returns the sum of c and o.
-func (c JobCounts) Plus(o JobCounts) JobCounts {
-	out := c.Clone()
-	for k, v := range o.Fires {
-		out.AddFire(k, v)
-	}
-	for k, v := range o.Skipped {
-		out.AddSkipped(k, v)
-	}
-	out.Lost += o.Lost
-	return out
-}
-
-// GroupCounts are a group's event counts: failovers by reason.
-type GroupCounts struct {
-	Failovers map[string]int64 `json:"failovers,omitempty"`
-}
-
-// Clone returns a deep copy.
-func (c GroupCounts) Clone() GroupCounts { return GroupCounts{Failovers: maps.Clone(c.Failovers)} }
-
-// AddFailover counts one failover with reason.
-func (c *GroupCounts) AddFailover(reason string) {
-	if c.Failovers == nil {
-		c.Failovers = map[string]int64{}
-	}
-	c.Failovers[reason]++
-}
-
-// FormatCursorValue encodes a schedule cursor with the counts that ride in
-// it. The time comes first in FormatCursor's fixed width, so a transaction
-// that compares the stored value with a bare FormatCursor(t) still compares
-// times: a stored cursor at t with counts is greater than FormatCursor(t).
-func FormatCursorValue(at time.Time, c JobCounts) string {
-	var b strings.Builder
-	b.WriteString(snapshot.FormatCursor(at))
-	for _, k := range slices.Sorted(maps.Keys(c.Fires)) {
-		if v := c.Fires[k]; v > 0 {
-			fmt.Fprintf(&b, " f.%s=%d", k, v)
-		}
-	}
-	for _, k := range slices.Sorted(maps.Keys(c.Skipped)) {
-		if v := c.Skipped[k]; v > 0 {
-			fmt.Fprintf(&b, " s.%s=%d", k, v)
-		}
-	}
-	return b.String()
-}
-
-// ParseCursorValue decodes a stored cursor: FormatCursorValue's output, or
-// a bare FormatCursor time as written before counts rode in the cursor
-// (its counts are zero). Only the time must be valid: a count field this
-// version does not understand (written by a newer one, or damaged) is
-// skipped, so that it can never stop the job from firing; the next fire
-// rewrites the value without it.
-func ParseCursorValue(v string) (time.Time, JobCounts, error) {
-	var c JobCounts
-	ts, rest, _ := strings.Cut(v, " ")
-	at, err := snapshot.ParseCursor(ts)
-	if err != nil {
-		return at, c, err
-	}
-	for _, field := range strings.Fields(rest) {
-		name, num, ok := strings.Cut(field, "=")
-		n, err := strconv.ParseInt(num, 10, 64)
-		if !ok || err != nil || n < 0 {
-			continue
-		}
-		switch {
-		case strings.HasPrefix(name, "f."):
-			c.AddFire(name[2:], n)
-		case strings.HasPrefix(name, "s."):
-			c.AddSkipped(name[2:], n)
-		}
-	}
-	return at, c, nil
-}
-
 // CountsWrite replaces a job's (Job set) or a group's (Group set, Job empty)
 // counters inside a leader transaction. The transaction holds only if the
 // key's mod revision is still Rev (0: the key does not exist), so no count
@@ -155,8 +39,8 @@ func ParseCursorValue(v string) (time.Time, JobCounts, error) {
 type CountsWrite struct {
 	Job, Group string
 	Rev        int64
-	JobCounts  JobCounts
-	Counts     GroupCounts
+	JobCounts  counts.Job
+	Counts     counts.Group
 }
 
 func (s *Store) countsKey(w CountsWrite) (key, owner string) {
@@ -203,8 +87,8 @@ func countsChanged(resp *clientv3.TxnResponse, first int, ws []CountsWrite) bool
 type CountsEvent struct {
 	// Job or Group names whose counts these are; one is empty.
 	Job, Group  string
-	JobCounts   JobCounts
-	Counts      GroupCounts
+	JobCounts   counts.Job
+	Counts      counts.Group
 	ModRevision int64
 	Deleted     bool
 	Err         error
@@ -247,14 +131,14 @@ var ErrBadCounts = errors.New("stored counters do not decode")
 // ReadJobCounts reads a job's counters key and its mod revision (0 and zero
 // counts if it does not exist; ErrBadCounts with zero counts and the
 // revision if it does not decode).
-func (s *Store) ReadJobCounts(ctx context.Context, job string) (JobCounts, int64, error) {
-	return readCounts[JobCounts](ctx, s, s.k.jobCounters(job))
+func (s *Store) ReadJobCounts(ctx context.Context, job string) (counts.Job, int64, error) {
+	return readCounts[counts.Job](ctx, s, s.k.jobCounters(job))
 }
 
 // ReadGroupCounts reads a group's counters key and its mod revision, like
 // ReadJobCounts.
-func (s *Store) ReadGroupCounts(ctx context.Context, group string) (GroupCounts, int64, error) {
-	return readCounts[GroupCounts](ctx, s, s.k.groupCounters(group))
+func (s *Store) ReadGroupCounts(ctx context.Context, group string) (counts.Group, int64, error) {
+	return readCounts[counts.Group](ctx, s, s.k.groupCounters(group))
 }
 
 func readCounts[C any](ctx context.Context, s *Store, key string) (c C, rev int64, err error) {
@@ -290,14 +174,14 @@ func (s *Store) cursorAdvance(ctx context.Context, name string, t time.Time) (cm
 	if rev == 0 {
 		return cmp, 0, nil, nil
 	}
-	at, counts, err := ParseCursorValue(string(resp.Kvs[0].Value))
+	at, counts, err := cursor.Parse(string(resp.Kvs[0].Value))
 	if err != nil {
 		return cmp, rev, nil, fmt.Errorf("decode cursor of %s: %w", name, err)
 	}
 	if !at.Before(t) {
 		return cmp, rev, nil, nil
 	}
-	return cmp, rev, []clientv3.Op{clientv3.OpPut(key, FormatCursorValue(t, counts))}, nil
+	return cmp, rev, []clientv3.Op{clientv3.OpPut(key, cursor.Format(t, counts))}, nil
 }
 
 // cursorMoved reports whether the cursor of name is no longer at rev, from
@@ -311,7 +195,7 @@ func cursorMoved(r *clientv3.GetResponse, rev int64) bool {
 }
 
 // CursorCounts reads a job's schedule cursor and the counts that ride in it.
-func (s *Store) CursorCounts(ctx context.Context, name string) (t time.Time, c JobCounts, err error) {
+func (s *Store) CursorCounts(ctx context.Context, name string) (t time.Time, c counts.Job, err error) {
 	defer s.track("cursor_get", time.Now(), &err)
 	resp, err := s.c.Get(ctx, s.k.cursor(name))
 	if err != nil {
@@ -320,7 +204,7 @@ func (s *Store) CursorCounts(ctx context.Context, name string) (t time.Time, c J
 	if len(resp.Kvs) == 0 {
 		return t, c, ErrNotFound
 	}
-	return ParseCursorValue(string(resp.Kvs[0].Value))
+	return cursor.Parse(string(resp.Kvs[0].Value))
 }
 
 // GroupEvent is a group that was created or changed, or deleted.

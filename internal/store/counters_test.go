@@ -2,49 +2,14 @@ package store_test
 
 import (
 	"context"
-	"reflect"
 	"testing"
 	"time"
 
-	"github.com/pink-scheduler/pink/pkg/snapshot"
+	"github.com/pink-scheduler/pink/internal/counts"
+	"github.com/pink-scheduler/pink/internal/cursor"
 	"github.com/pink-scheduler/pink/internal/store"
+	"github.com/pink-scheduler/pink/pkg/snapshot"
 )
-
-// TestCursorValueEncoding: counts ride after the cursor's fixed-width time;
-// a bare time (the format before counts) still loads, with zero counts;
-// only a bad time is an error.
-func TestCursorValueEncoding(t *testing.T) {
-	counts := store.JobCounts{Fires: map[string]int64{"cron": 3, "catchup": 1}, Skipped: map[string]int64{"misfire_skip": 2}}
-	tests := []struct {
-		name   string
-		value  string
-		counts store.JobCounts
-	}{
-		{"old format", snapshot.FormatCursor(t0), store.JobCounts{}},
-		{"with counts", store.FormatCursorValue(t0, counts), counts},
-		{"zero counts", store.FormatCursorValue(t0, store.JobCounts{Fires: map[string]int64{"cron": 0}}), store.JobCounts{}},
-		// Fields this version does not understand are skipped, never a
-		// reason not to fire the job.
-		{"unknown kind", snapshot.FormatCursor(t0) + " x.new=1 f.cron=3", store.JobCounts{Fires: map[string]int64{"cron": 3}}},
-		{"damaged counts", snapshot.FormatCursor(t0) + " f.cron=-1 f.manual s.misfire_skip=2", store.JobCounts{Skipped: map[string]int64{"misfire_skip": 2}}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			at, c, err := store.ParseCursorValue(tt.value)
-			if err != nil || !at.Equal(t0) || !reflect.DeepEqual(c, tt.counts) {
-				t.Fatalf("ParseCursorValue(%q) = %v %+v %v, want %v %+v", tt.value, at, c, err, t0, tt.counts)
-			}
-		})
-	}
-	if v := store.FormatCursorValue(t0, counts); v != snapshot.FormatCursor(t0)+" f.catchup=1 f.cron=3 s.misfire_skip=2" {
-		t.Errorf("encoding %q", v)
-	}
-	for _, bad := range []string{"yesterday", "", "2026-11-26 f.cron=1"} {
-		if _, _, err := store.ParseCursorValue(bad); err == nil {
-			t.Errorf("ParseCursorValue(%q) accepted", bad)
-		}
-	}
-}
 
 // TestCountsRideInCursor: the fire transaction stores the counts with the
 // cursor and still compares times only: a fire at the stored time is
@@ -57,17 +22,17 @@ func TestCountsRideInCursor(t *testing.T) {
 	_, fence := campaign(t, e.Client, st, "node-a")
 	// The job's cursor is in the old format (written by CreateJob as a
 	// bare time, as before counts existed).
-	if v := e.Keys(t, "/pink/schedule/cursor/")["/pink/schedule/cursor/tick"]; v != snapshot.FormatCursor(t0) {
+	if v := e.Keys(t, "/pink/schedule/cursor/")["/pink/schedule/cursor/tick"]; v != cursor.Stamp(t0) {
 		t.Fatalf("cursor of a new job %q", v)
 	}
 	t1 := t0.Add(time.Second)
 	f := fireAt(spec, t1, nil)
-	f.Counts = store.JobCounts{Fires: map[string]int64{"cron": 1}}
+	f.Counts = counts.Job{Fires: map[string]int64{"cron": 1}}
 	if res, err := st.WriteFire(ctx, fence, f, t1); err != nil || res.Outcome != store.FireWritten {
 		t.Fatalf("fire over an old-format cursor: %v %v", res.Outcome, err)
 	}
 	again := fireAt(spec, t1, nil)
-	again.Counts = store.JobCounts{Fires: map[string]int64{"cron": 9}}
+	again.Counts = counts.Job{Fires: map[string]int64{"cron": 9}}
 	again.Placements[0].Snapshot.ID += "-other"
 	res, err := st.WriteFire(ctx, fence, again, t1)
 	if err != nil || res.Outcome != store.FireCursorAhead || !res.Cursor.Equal(t1) || res.CursorCounts.Fires["cron"] != 1 {
@@ -89,7 +54,7 @@ func TestCountsRideInCursor(t *testing.T) {
 	}
 
 	// Deleting the job deletes its counters with it.
-	w := store.CountsWrite{Job: "tick", JobCounts: store.JobCounts{Lost: 1}}
+	w := store.CountsWrite{Job: "tick", JobCounts: counts.Job{Lost: 1}}
 	pending, err := st.ListLive(ctx, "", "tick")
 	if err != nil || len(pending) != 1 {
 		t.Fatalf("live snapshots %v %v", pending, err)

@@ -4,7 +4,11 @@ import (
 	"context"
 	"time"
 
+	"github.com/pink-scheduler/pink/internal/cluster"
+	"github.com/pink-scheduler/pink/internal/counts"
+	"github.com/pink-scheduler/pink/internal/cursor"
 	"github.com/pink-scheduler/pink/pkg/job"
+	"github.com/pink-scheduler/pink/pkg/snapshot"
 )
 
 // JobEvent is a job that was created or changed (Spec set) or deleted (nil).
@@ -41,7 +45,7 @@ type CursorEvent struct {
 	Job    string
 	Cursor time.Time
 	// Counts are the leader's counts that ride in the cursor.
-	Counts  JobCounts
+	Counts  counts.Job
 	Deleted bool
 	Err     error
 }
@@ -53,7 +57,7 @@ func (s *Store) MirrorCursors(ctx context.Context, fn func([]CursorEvent, bool))
 		for _, ev := range raw {
 			ce := CursorEvent{Job: lastSegment(ev.Key), Deleted: ev.Deleted}
 			if !ev.Deleted {
-				ce.Cursor, ce.Counts, ce.Err = ParseCursorValue(string(ev.Value))
+				ce.Cursor, ce.Counts, ce.Err = cursor.Parse(string(ev.Value))
 			}
 			out = append(out, ce)
 		}
@@ -66,7 +70,7 @@ func (s *Store) MirrorCursors(ctx context.Context, fn func([]CursorEvent, bool))
 type ClientEvent struct {
 	Group  string
 	ID     string
-	Client *Client
+	Client *cluster.Client
 	Err    error
 }
 
@@ -102,7 +106,7 @@ type SnapshotEvent struct {
 	Pending bool
 	Group   string
 	Client  string
-	Snap    *Live
+	Snap    *snapshot.Live
 	// ModRevision is the revision of the change (of the deletion for a
 	// delete), so a receiver can drop events older than what it knows.
 	ModRevision int64
@@ -127,7 +131,7 @@ func (s *Store) snapshotEvents(raw []RawEvent, pending bool) []SnapshotEvent {
 			if err != nil {
 				se.Err = err
 			} else {
-				se.Snap = &Live{Snapshot: snap, ModRevision: ev.ModRevision}
+				se.Snap = &snapshot.Live{Snapshot: snap, ModRevision: ev.ModRevision}
 			}
 		}
 		out = append(out, se)

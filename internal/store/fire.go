@@ -7,6 +7,9 @@ import (
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 
+	"github.com/pink-scheduler/pink/internal/cluster"
+	"github.com/pink-scheduler/pink/internal/counts"
+	"github.com/pink-scheduler/pink/internal/cursor"
 	"github.com/pink-scheduler/pink/pkg/snapshot"
 )
 
@@ -26,7 +29,7 @@ func (f Fence) cmp() clientv3.Cmp {
 // Client leaves the snapshot pending until a client of its group appears.
 type Placement struct {
 	Snapshot snapshot.Snapshot
-	Client   *Client
+	Client   *cluster.Client
 }
 
 // Fire is what the leader writes for one nominal fire of a job: the cursor
@@ -41,24 +44,10 @@ type Fire struct {
 	// anywhere (overlap policy forbid), checked inside the transaction.
 	Forbid bool
 	// Sharded records a fire of several shards until its summary is written.
-	Sharded *ShardedFire
+	Sharded *snapshot.ShardedFire
 	// Counts are the job's cursor counts after this fire (the leader's
 	// counts so far plus this fire's): they are stored with the cursor.
-	Counts JobCounts
-}
-
-// ShardedFire is a fire that made several snapshots (shards); the leader
-// writes one summary run for it once every shard has finished.
-type ShardedFire struct {
-	ID          string           `json:"id"`
-	Job         string           `json:"job"`
-	Group       string           `json:"group"`
-	Trigger     snapshot.Trigger `json:"trigger"`
-	ScheduledAt time.Time        `json:"scheduled_at"`
-	ShardTotal  int              `json:"shard_total"`
-	CreatedAt   time.Time        `json:"created_at"`
-	// TraceParent is the fire's pink.fire span, for the summary's log line.
-	TraceParent string `json:"traceparent,omitempty"`
+	Counts counts.Job
 }
 
 // FireOutcome says whether a Fire was written and, if not, why.
@@ -87,11 +76,11 @@ type FireResult struct {
 	// Cursor is the stored cursor when Outcome is FireCursorAhead, and
 	// CursorCounts the counts stored with it.
 	Cursor       time.Time
-	CursorCounts JobCounts
+	CursorCounts counts.Job
 	// GoneClients lists chosen clients that are no longer registered.
 	GoneClients []string
 	// Written are the snapshots as stored, when written.
-	Written []Live
+	Written []snapshot.Live
 }
 
 // WriteFire writes one fire in a single transaction that holds only if this
@@ -105,9 +94,9 @@ func (s *Store) WriteFire(ctx context.Context, fence Fence, f Fire, now time.Tim
 	cmps := []clientv3.Cmp{
 		fence.cmp(),
 		clientv3.Compare(clientv3.ModRevision(jobKey), "=", f.JobRevision),
-		clientv3.Compare(clientv3.Value(curKey), "<", snapshot.FormatCursor(f.Cursor)),
+		clientv3.Compare(clientv3.Value(curKey), "<", cursor.Stamp(f.Cursor)),
 	}
-	ops := []clientv3.Op{clientv3.OpPut(curKey, FormatCursorValue(f.Cursor, f.Counts))}
+	ops := []clientv3.Op{clientv3.OpPut(curKey, cursor.Format(f.Cursor, f.Counts))}
 	elseOps := []clientv3.Op{
 		clientv3.OpGet(fence.Key, clientv3.WithKeysOnly()),
 		clientv3.OpGet(jobKey, clientv3.WithKeysOnly()),
@@ -122,7 +111,7 @@ func (s *Store) WriteFire(ctx context.Context, fence Fence, f Fire, now time.Tim
 	}
 	seen := map[string]bool{}
 	var clientKeys []string
-	var written []Live
+	var written []snapshot.Live
 	for _, p := range f.Placements {
 		snap := p.Snapshot
 		ops = append(ops, clientv3.OpPut(s.k.active(snap.Job, snap.ID), snap.Group))
@@ -130,7 +119,7 @@ func (s *Store) WriteFire(ctx context.Context, fence Fence, f Fire, now time.Tim
 		if p.Client == nil {
 			snap.State, snap.Client, snap.DispatchedAt = snapshot.StatePending, "", nil
 			ops = append(ops, clientv3.OpPut(s.k.pending(snap.ID), encode(snap)))
-			written = append(written, Live{Snapshot: snap})
+			written = append(written, snapshot.Live{Snapshot: snap})
 			continue
 		}
 		ck := s.k.client(p.Client.Group, p.Client.ID)
@@ -142,7 +131,7 @@ func (s *Store) WriteFire(ctx context.Context, fence Fence, f Fire, now time.Tim
 		}
 		assignTo(&snap, p.Client, now)
 		ops = append(ops, clientv3.OpPut(s.k.assign(snap.Group, p.Client.ID, snap.ID), encode(snap)))
-		written = append(written, Live{Snapshot: snap})
+		written = append(written, snapshot.Live{Snapshot: snap})
 	}
 	resp, err := s.c.Txn(ctx).If(cmps...).Then(ops...).Else(elseOps...).Commit()
 	if err != nil {
@@ -165,8 +154,8 @@ func (s *Store) WriteFire(ctx context.Context, fence Fence, f Fire, now time.Tim
 	}
 	if kvs := rr(2).Kvs; len(kvs) == 0 {
 		return FireResult{Outcome: FireJobChanged}, nil
-	} else if cur := string(kvs[0].Value); cur >= snapshot.FormatCursor(f.Cursor) {
-		t, counts, perr := ParseCursorValue(cur)
+	} else if cur := string(kvs[0].Value); cur >= cursor.Stamp(f.Cursor) {
+		t, counts, perr := cursor.Parse(cur)
 		if perr != nil {
 			return res, fmt.Errorf("decode cursor of %s: %w", f.Job, perr)
 		}
@@ -207,7 +196,7 @@ func sameRegistration(createRev int64, clientKey string, f Fire) bool {
 	return false
 }
 
-func assignTo(snap *snapshot.Snapshot, c *Client, now time.Time) {
+func assignTo(snap *snapshot.Snapshot, c *cluster.Client, now time.Time) {
 	at := now.UTC()
 	snap.State = snapshot.StateDispatched
 	snap.Client = c.ID
@@ -224,15 +213,15 @@ func (s *Store) WriteFires(ctx context.Context, fence Fence, fires []Fire, now t
 	cmps := []clientv3.Cmp{fence.cmp()}
 	var ops []clientv3.Op
 	seen := map[string]bool{}
-	written := make([][]Live, len(fires))
+	written := make([][]snapshot.Live, len(fires))
 	for i, f := range fires {
 		jobKey, curKey := s.k.job(f.Job), s.k.cursor(f.Job)
 		cmps = append(cmps, clientv3.Compare(clientv3.ModRevision(jobKey), "=", f.JobRevision),
-			clientv3.Compare(clientv3.Value(curKey), "<", snapshot.FormatCursor(f.Cursor)))
+			clientv3.Compare(clientv3.Value(curKey), "<", cursor.Stamp(f.Cursor)))
 		if f.Forbid {
 			cmps = append(cmps, s.noneActive(f.Job))
 		}
-		ops = append(ops, clientv3.OpPut(curKey, FormatCursorValue(f.Cursor, f.Counts)))
+		ops = append(ops, clientv3.OpPut(curKey, cursor.Format(f.Cursor, f.Counts)))
 		if f.Sharded != nil {
 			ops = append(ops, clientv3.OpPut(s.k.fire(f.Job, f.Sharded.ID), encode(*f.Sharded)))
 		}
@@ -252,7 +241,7 @@ func (s *Store) WriteFires(ctx context.Context, fence Fence, fires []Fire, now t
 				assignTo(&snap, p.Client, now)
 				ops = append(ops, clientv3.OpPut(s.k.assign(snap.Group, p.Client.ID, snap.ID), encode(snap)))
 			}
-			written[i] = append(written[i], Live{Snapshot: snap})
+			written[i] = append(written[i], snapshot.Live{Snapshot: snap})
 		}
 	}
 	resp, err := s.c.Txn(ctx).If(cmps...).Then(ops...).Commit()

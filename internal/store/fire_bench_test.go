@@ -6,9 +6,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pink-scheduler/pink/internal/cluster"
+	"github.com/pink-scheduler/pink/internal/store"
 	"github.com/pink-scheduler/pink/pkg/job"
 	"github.com/pink-scheduler/pink/pkg/pinktest"
-	"github.com/pink-scheduler/pink/internal/store"
 )
 
 // BenchmarkWriteFires is the etcd cost of a fire written alone and in
@@ -20,7 +21,7 @@ func BenchmarkWriteFires(b *testing.B) {
 			e := pinktest.StartEtcd(b)
 			st := store.New(e.Client, "/pink")
 			ctx := context.Background()
-			if err := st.CreateGroup(ctx, store.Group{Name: "g"}); err != nil {
+			if err := st.CreateGroup(ctx, cluster.Group{Name: "g"}); err != nil {
 				b.Fatal(err)
 			}
 			specs := make([]job.Spec, batch)

@@ -11,10 +11,11 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.etcd.io/etcd/client/v3/concurrency"
 
+	"github.com/pink-scheduler/pink/internal/cluster"
+	"github.com/pink-scheduler/pink/internal/store"
 	"github.com/pink-scheduler/pink/pkg/job"
 	"github.com/pink-scheduler/pink/pkg/pinktest"
 	"github.com/pink-scheduler/pink/pkg/snapshot"
-	"github.com/pink-scheduler/pink/internal/store"
 )
 
 func TestMain(m *testing.M) { pinktest.Main(m) }
@@ -27,7 +28,7 @@ func setup(t *testing.T) (*pinktest.Etcd, *store.Store, job.Spec) {
 	e := pinktest.StartEtcd(t)
 	st := store.New(e.Client, "/pink")
 	ctx := context.Background()
-	if err := st.CreateGroup(ctx, store.Group{Name: "g"}); err != nil {
+	if err := st.CreateGroup(ctx, cluster.Group{Name: "g"}); err != nil {
 		t.Fatal(err)
 	}
 	spec := job.Spec{Name: "tick", Group: "g", Schedule: "* * * * * *", Target: "noop", CreatedAt: t0}
@@ -46,21 +47,21 @@ func campaign(t testing.TB, cli *clientv3.Client, st *store.Store, id string) (*
 }
 
 // register registers client id of group g under a fresh lease.
-func register(t testing.TB, e *pinktest.Etcd, st *store.Store, id string) store.Client {
+func register(t testing.TB, e *pinktest.Etcd, st *store.Store, id string) cluster.Client {
 	t.Helper()
 	ctx := context.Background()
 	lease, err := e.Client.Grant(ctx, 60)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := store.Client{ID: id, Group: "g", Capacity: 8}
+	c := cluster.Client{ID: id, Group: "g", Capacity: 8}
 	if c.CreateRevision, err = st.RegisterClient(ctx, lease.ID, c); err != nil {
 		t.Fatal(err)
 	}
 	return c
 }
 
-func fireAt(spec job.Spec, at time.Time, c *store.Client) store.Fire {
+func fireAt(spec job.Spec, at time.Time, c *cluster.Client) store.Fire {
 	snap := snapshot.Snapshot{ID: snapshot.CronID(spec.Name, at), Job: spec.Name, Group: spec.Group, Target: spec.Target,
 		Trigger: snapshot.TriggerCron, Attempt: 1, ShardTotal: 1, ScheduledAt: at, CreatedAt: at}
 	return store.Fire{Job: spec.Name, JobRevision: spec.Revision, Cursor: at, Placements: []store.Placement{{Snapshot: snap, Client: c}}}
@@ -199,7 +200,7 @@ func TestFireRefusedOnChangedJobOrGoneClient(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := store.Client{ID: "w1", Group: "g", Capacity: 1}
+	c := cluster.Client{ID: "w1", Group: "g", Capacity: 1}
 	c.CreateRevision, err = st.RegisterClient(ctx, lease.ID, c)
 	if err != nil {
 		t.Fatal(err)

@@ -8,6 +8,8 @@ import (
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 
+	"github.com/pink-scheduler/pink/internal/audit"
+	"github.com/pink-scheduler/pink/internal/cursor"
 	"github.com/pink-scheduler/pink/pkg/job"
 	"github.com/pink-scheduler/pink/pkg/snapshot"
 )
@@ -24,7 +26,7 @@ func (s *Store) CreateJob(ctx context.Context, spec job.Spec) (out job.Spec, err
 		If(clientv3.Compare(clientv3.CreateRevision(key), "=", 0),
 			clientv3.Compare(clientv3.CreateRevision(gkey), ">", 0)).
 		Then(append([]clientv3.Op{clientv3.OpPut(key, encode(spec)),
-			clientv3.OpPut(s.k.cursor(spec.Name), snapshot.FormatCursor(spec.CreatedAt)),
+			clientv3.OpPut(s.k.cursor(spec.Name), cursor.Stamp(spec.CreatedAt)),
 			clientv3.OpPut(s.k.groupJob(spec.Group, spec.Name), "")}, s.auditOps(ctx, nil)...)...).
 		Else(clientv3.OpGet(gkey, clientv3.WithCountOnly())).
 		Commit()
@@ -212,10 +214,10 @@ func (s *Store) DeleteJob(ctx context.Context, name string, now time.Time) (err 
 		if err != nil {
 			return err
 		}
-		var pending []Live
+		var pending []snapshot.Live
 		rev, err := s.listPrefix(ctx, pprefix, func(k string, v []byte, modRev, _ int64) error {
 			snap, err := DecodeSnapshot(k, v)
-			pending = append(pending, Live{Snapshot: snap, ModRevision: modRev})
+			pending = append(pending, snapshot.Live{Snapshot: snap, ModRevision: modRev})
 			return err
 		})
 		if err != nil {
@@ -261,7 +263,7 @@ func (s *Store) Cursor(ctx context.Context, name string) (t time.Time, err error
 	if len(resp.Kvs) == 0 {
 		return t, ErrNotFound
 	}
-	t, _, err = ParseCursorValue(string(resp.Kvs[0].Value))
+	t, _, err = cursor.Parse(string(resp.Kvs[0].Value))
 	return t, err
 }
 
@@ -275,7 +277,7 @@ func (s *Store) AutoResume(ctx context.Context, fence Fence, spec job.Spec, now 
 	spec.Paused, spec.PausedBy, spec.PauseReason, spec.PausedUntil = false, "", "", nil
 	spec.UpdatedAt = now.UTC().Truncate(time.Millisecond)
 	spec.Revision = 0
-	actx := WithAudit(ctx, AuditEntry{At: now.UTC(), Who: "pink", Role: "leader", Action: "job.resume", Target: spec.Name,
+	actx := audit.With(ctx, audit.Entry{At: now.UTC(), Who: "pink", Role: "leader", Action: "job.resume", Target: spec.Name,
 		Reason: "pause expired (paused_until)"})
 	// The cursor carries the leader's counts: the advance keeps them, and is
 	// read again if it moved meanwhile.
@@ -319,7 +321,7 @@ func (s *Store) CreateJobs(ctx context.Context, specs []job.Spec) (created int, 
 				cmps = append(cmps, clientv3.Compare(clientv3.CreateRevision(s.k.group(spec.Group)), ">", 0))
 			}
 			ops = append(ops, clientv3.OpPut(key, encode(spec)),
-				clientv3.OpPut(s.k.cursor(spec.Name), snapshot.FormatCursor(spec.CreatedAt)),
+				clientv3.OpPut(s.k.cursor(spec.Name), cursor.Stamp(spec.CreatedAt)),
 				clientv3.OpPut(s.k.groupJob(spec.Group, spec.Name), ""))
 		}
 		resp, err := s.c.Txn(ctx).If(cmps...).Then(ops...).Commit()

@@ -7,6 +7,7 @@ import (
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 
+	"github.com/pink-scheduler/pink/internal/cursor"
 	"github.com/pink-scheduler/pink/pkg/snapshot"
 )
 
@@ -41,7 +42,7 @@ func (s *Store) lastWrite(run snapshot.Run) (key, v string, ok bool) {
 	default:
 		return "", "", false
 	}
-	return s.k.last(run.Job, outcome), snapshot.FormatCursor(run.FinishedAt), true
+	return s.k.last(run.Job, outcome), cursor.Stamp(run.FinishedAt), true
 }
 
 // lastOp sets key to v unless it holds a later time already. A missing key
@@ -87,7 +88,7 @@ func (s *Store) MirrorJobLast(ctx context.Context, fn func([]LastEvent, bool)) e
 			}
 			le := LastEvent{Job: job, Outcome: outcome, Deleted: ev.Deleted}
 			if !ev.Deleted {
-				le.At, le.Err = snapshot.ParseCursor(string(ev.Value))
+				le.At, le.Err = cursor.ParseStamp(string(ev.Value))
 			}
 			out = append(out, le)
 		}

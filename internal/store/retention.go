@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pink-scheduler/pink/pkg/snapshot"
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
 
@@ -58,7 +59,7 @@ func (s *Store) TrimHistory(ctx context.Context, fence Fence, job string, keep i
 		key := string(kv.Key)
 		if keep > 0 && i >= keep {
 			doomed = append(doomed, key)
-		} else if at, ok := stampOf(lastSegment(key)); ok && at.Before(cutoff) {
+		} else if at, ok := snapshot.ScheduledAtOf(lastSegment(key)); ok && at.Before(cutoff) {
 			old = append(old, key)
 		}
 	}
@@ -85,14 +86,4 @@ func (s *Store) TrimHistory(ctx context.Context, fence Fence, job string, keep i
 		old = old[n:]
 	}
 	return s.deleteFenced(ctx, fence, doomed)
-}
-
-// stampOf reads the nominal time out of a snapshot or run id.
-func stampOf(id string) (time.Time, bool) {
-	_, rest, ok := strings.Cut(id, "@")
-	if !ok || len(rest) < 16 {
-		return time.Time{}, false
-	}
-	t, err := time.Parse("20060102T150405Z", rest[:16])
-	return t, err == nil
 }

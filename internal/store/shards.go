@@ -11,9 +11,9 @@ import (
 
 // ShardRuns returns the history rows of every attempt of every shard of a
 // sharded fire.
-func (s *Store) ShardRuns(ctx context.Context, f ShardedFire) (runs []snapshot.Run, err error) {
+func (s *Store) ShardRuns(ctx context.Context, f snapshot.ShardedFire) (runs []snapshot.Run, err error) {
 	defer s.track("shard_runs", time.Now(), &err)
-	_, err = s.listPrefix(ctx, s.k.history(f.Job, f.ID+".s"), func(key string, v []byte, _, _ int64) error {
+	_, err = s.listPrefix(ctx, s.k.history(f.Job, snapshot.ShardPrefix(f.ID)), func(key string, v []byte, _, _ int64) error {
 		var r snapshot.Run
 		if err := decode(key, v, &r); err != nil {
 			return err
@@ -28,13 +28,13 @@ func (s *Store) ShardRuns(ctx context.Context, f ShardedFire) (runs []snapshot.R
 // fire's record, if this node leads, the record exists, and no shard of the
 // fire is live any more (checked inside the transaction). It reports
 // whether it wrote.
-func (s *Store) WriteSummary(ctx context.Context, fence Fence, f ShardedFire, run snapshot.Run) (written bool, err error) {
+func (s *Store) WriteSummary(ctx context.Context, fence Fence, f snapshot.ShardedFire, run snapshot.Run) (written bool, err error) {
 	defer s.track("summary", time.Now(), &err)
 	fkey := s.k.fire(f.Job, f.ID)
 	resp, err := s.c.Txn(ctx).
 		If(fence.cmp(),
 			clientv3.Compare(clientv3.CreateRevision(fkey), ">", 0),
-			clientv3.Compare(clientv3.CreateRevision(s.k.active(f.Job, f.ID+".s")), "=", 0).WithPrefix()).
+			clientv3.Compare(clientv3.CreateRevision(s.k.active(f.Job, snapshot.ShardPrefix(f.ID))), "=", 0).WithPrefix()).
 		Then(append([]clientv3.Op{clientv3.OpPut(s.k.history(f.Job, run.ID), encode(run)), clientv3.OpDelete(fkey)}, s.lastOps(run)...)...).
 		Commit()
 	if err != nil {
@@ -48,7 +48,7 @@ func (s *Store) WriteSummary(ctx context.Context, fence Fence, f ShardedFire, ru
 type FireEvent struct {
 	Job  string
 	ID   string
-	Fire *ShardedFire
+	Fire *snapshot.ShardedFire
 	Err  error
 }
 
@@ -59,7 +59,7 @@ func (s *Store) MirrorFires(ctx context.Context, fn func([]FireEvent, bool)) err
 		for _, ev := range raw {
 			fe := FireEvent{ID: lastSegment(ev.Key)}
 			if !ev.Deleted {
-				var f ShardedFire
+				var f snapshot.ShardedFire
 				if err := decode(ev.Key, ev.Value, &f); err != nil {
 					fe.Err = err
 				} else {

@@ -9,15 +9,9 @@ import (
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 
+	"github.com/pink-scheduler/pink/internal/cluster"
 	"github.com/pink-scheduler/pink/pkg/snapshot"
 )
-
-// Live is a snapshot that has not finished, with the revision of its key:
-// every transition compares on it, so two actors cannot move one snapshot.
-type Live struct {
-	snapshot.Snapshot
-	ModRevision int64 `json:"-"`
-}
 
 // DecodeSnapshot decodes a stored snapshot value.
 func DecodeSnapshot(key string, v []byte) (snapshot.Snapshot, error) {
@@ -47,7 +41,7 @@ func (o MoveOutcome) String() string {
 }
 
 // liveKey is where l is stored: pending, or assigned to its client.
-func (s *Store) liveKey(l Live) string {
+func (s *Store) liveKey(l snapshot.Live) string {
 	if l.State == snapshot.StatePending {
 		return s.k.pending(l.ID)
 	}
@@ -61,7 +55,7 @@ func (s *Store) liveKey(l Live) string {
 // client, and replaces a lost attempt with the next one, all fenced by
 // leadership. counts are the counters the move changes (a fire, a lost run,
 // a failover), written in the same transaction (see CountsWrite).
-func (s *Store) Move(ctx context.Context, fence Fence, from Live, done *snapshot.Run, to *Placement, now time.Time, counts ...CountsWrite) (res MoveResult, err error) {
+func (s *Store) Move(ctx context.Context, fence Fence, from snapshot.Live, done *snapshot.Run, to *Placement, now time.Time, counts ...CountsWrite) (res MoveResult, err error) {
 	defer s.track("move", time.Now(), &err)
 	fromKey := s.liveKey(from)
 	cmps := []clientv3.Cmp{fence.cmp(), clientv3.Compare(clientv3.ModRevision(fromKey), "=", from.ModRevision)}
@@ -74,7 +68,7 @@ func (s *Store) Move(ctx context.Context, fence Fence, from Live, done *snapshot
 		// The snapshot's life ends here.
 		ops = append(ops, clientv3.OpDelete(s.k.active(from.Job, from.ID)))
 	}
-	var moved *Live
+	var moved *snapshot.Live
 	if to != nil {
 		snap := to.Snapshot
 		if to.Client == nil {
@@ -87,7 +81,7 @@ func (s *Store) Move(ctx context.Context, fence Fence, from Live, done *snapshot
 			assignTo(&snap, to.Client, now)
 			ops = append(ops, clientv3.OpPut(s.k.assign(snap.Group, to.Client.ID, snap.ID), encode(snap)))
 		}
-		moved = &Live{Snapshot: snap}
+		moved = &snapshot.Live{Snapshot: snap}
 	}
 	ccmps, cops, cgets := s.countsTxn(counts)
 	cmps, ops = append(cmps, ccmps...), append(ops, cops...)
@@ -113,10 +107,10 @@ func (s *Store) Move(ctx context.Context, fence Fence, from Live, done *snapshot
 type MoveResult struct {
 	Outcome  MoveOutcome
 	Revision int64
-	Live     *Live
+	Live     *snapshot.Live
 }
 
-func (s *Store) moveOutcome(resp *clientv3.TxnResponse, fence Fence, from Live) MoveOutcome {
+func (s *Store) moveOutcome(resp *clientv3.TxnResponse, fence Fence, from snapshot.Live) MoveOutcome {
 	if resp.Succeeded {
 		return Moved
 	}
@@ -131,7 +125,7 @@ func (s *Store) moveOutcome(resp *clientv3.TxnResponse, fence Fence, from Live) 
 
 // RequestCancel marks a running snapshot so that its client stops it
 // (overlap policy replace). The run then ends as canceled.
-func (s *Store) RequestCancel(ctx context.Context, fence Fence, l Live) (res MoveResult, err error) {
+func (s *Store) RequestCancel(ctx context.Context, fence Fence, l snapshot.Live) (res MoveResult, err error) {
 	defer s.track("cancel_request", time.Now(), &err)
 	key := s.liveKey(l)
 	snap := l.Snapshot
@@ -146,14 +140,14 @@ func (s *Store) RequestCancel(ctx context.Context, fence Fence, l Live) (res Mov
 	}
 	res = MoveResult{Outcome: s.moveOutcome(resp, fence, l), Revision: resp.Header.Revision}
 	if res.Outcome == Moved {
-		res.Live = &Live{Snapshot: snap, ModRevision: resp.Header.Revision}
+		res.Live = &snapshot.Live{Snapshot: snap, ModRevision: resp.Header.Revision}
 	}
 	return res, nil
 }
 
 // GetAssignment reads the snapshot assigned to a client; ErrNotFound if
 // it is no longer there.
-func (s *Store) GetAssignment(ctx context.Context, group, clientID, id string) (l Live, err error) {
+func (s *Store) GetAssignment(ctx context.Context, group, clientID, id string) (l snapshot.Live, err error) {
 	defer s.track("assignment_get", time.Now(), &err)
 	key := s.k.assign(group, clientID, id)
 	resp, err := s.c.Get(ctx, key)
@@ -164,14 +158,14 @@ func (s *Store) GetAssignment(ctx context.Context, group, clientID, id string) (
 		return l, ErrNotFound
 	}
 	snap, err := DecodeSnapshot(key, resp.Kvs[0].Value)
-	return Live{Snapshot: snap, ModRevision: resp.Kvs[0].ModRevision}, err
+	return snapshot.Live{Snapshot: snap, ModRevision: resp.Kvs[0].ModRevision}, err
 }
 
 // CreatePending writes snapshots that wait for the leader to dispatch them
 // (a manual trigger: one, or one per shard with the sharded fire's record).
 // The job must exist (ErrNotFound otherwise); with forbid, no snapshot of
 // the job may be live (ErrOverlap otherwise).
-func (s *Store) CreatePending(ctx context.Context, snaps []snapshot.Snapshot, sharded *ShardedFire, forbid bool) (err error) {
+func (s *Store) CreatePending(ctx context.Context, snaps []snapshot.Snapshot, sharded *snapshot.ShardedFire, forbid bool) (err error) {
 	defer s.track("pending_create", time.Now(), &err)
 	if len(snaps) == 0 {
 		return nil
@@ -219,7 +213,7 @@ func (s *Store) CreatePending(ctx context.Context, snaps []snapshot.Snapshot, sh
 // and the client's registration is the one given (a client whose lease
 // expired cannot start work that is being failed over). It returns the new
 // revision of the assignment, which Complete compares on.
-func (s *Store) Claim(ctx context.Context, c Client, l Live, now time.Time) (newRev int64, err error) {
+func (s *Store) Claim(ctx context.Context, c cluster.Client, l snapshot.Live, now time.Time) (newRev int64, err error) {
 	defer s.track("claim", time.Now(), &err)
 	akey := s.k.assign(l.Group, c.ID, l.ID)
 	snap := l.Snapshot
@@ -270,7 +264,7 @@ func (s *Store) Complete(ctx context.Context, clientID string, claimRev int64, r
 
 // ListLive returns the pending and assigned snapshots, optionally only those
 // of one group and/or one job, pending ones first.
-func (s *Store) ListLive(ctx context.Context, group, jobName string) (out []Live, err error) {
+func (s *Store) ListLive(ctx context.Context, group, jobName string) (out []snapshot.Live, err error) {
 	defer s.track("live_list", time.Now(), &err)
 	pprefix := s.k.pendingPrefix()
 	if jobName != "" {
@@ -282,7 +276,7 @@ func (s *Store) ListLive(ctx context.Context, group, jobName string) (out []Live
 			return err
 		}
 		if (group == "" || snap.Group == group) && (jobName == "" || snap.Job == jobName) {
-			out = append(out, Live{Snapshot: snap, ModRevision: modRev})
+			out = append(out, snapshot.Live{Snapshot: snap, ModRevision: modRev})
 		}
 		return nil
 	}
@@ -305,7 +299,7 @@ var ErrBadCursor = errors.New("not a cursor of this list")
 
 // LivePage is one page of live snapshots.
 type LivePage struct {
-	Snapshots []Live
+	Snapshots []snapshot.Live
 	// Next is the opaque cursor of the following page, "" on the last page.
 	Next string
 }
@@ -379,7 +373,7 @@ func (s *Store) ListLivePage(ctx context.Context, group, jobName string, limit i
 					page.Next = lastCursor
 					return page, nil
 				}
-				page.Snapshots = append(page.Snapshots, Live{Snapshot: snap, ModRevision: kv.ModRevision})
+				page.Snapshots = append(page.Snapshots, snapshot.Live{Snapshot: snap, ModRevision: kv.ModRevision})
 				lastCursor = liveCursor(rg.tag, strings.TrimPrefix(string(kv.Key), rg.base))
 			}
 			if !resp.More || len(resp.Kvs) == 0 {
@@ -411,7 +405,7 @@ func parseLiveCursor(cursor string) (tag, key string, err error) {
 
 // GetLive finds a pending or assigned snapshot by id; ErrNotFound if it has
 // finished or never existed.
-func (s *Store) GetLive(ctx context.Context, id string) (l Live, err error) {
+func (s *Store) GetLive(ctx context.Context, id string) (l snapshot.Live, err error) {
 	defer s.track("live_get", time.Now(), &err)
 	resp, err := s.c.Get(ctx, s.k.pending(id))
 	if err != nil {
@@ -419,7 +413,7 @@ func (s *Store) GetLive(ctx context.Context, id string) (l Live, err error) {
 	}
 	if len(resp.Kvs) > 0 {
 		snap, err := DecodeSnapshot(id, resp.Kvs[0].Value)
-		return Live{Snapshot: snap, ModRevision: resp.Kvs[0].ModRevision}, err
+		return snapshot.Live{Snapshot: snap, ModRevision: resp.Kvs[0].ModRevision}, err
 	}
 	// Assigned snapshots are keyed by group and client; look in the job's
 	// group first, then everywhere (the job may be gone).
@@ -440,7 +434,7 @@ func (s *Store) GetLive(ctx context.Context, id string) (l Live, err error) {
 			if err != nil {
 				return err
 			}
-			l, found = Live{Snapshot: snap, ModRevision: modRev}, true
+			l, found = snapshot.Live{Snapshot: snap, ModRevision: modRev}, true
 			return nil
 		})
 		if err != nil {
@@ -456,7 +450,7 @@ func (s *Store) GetLive(ctx context.Context, id string) (l Live, err error) {
 // CancelLive removes a snapshot that has not started and records it in
 // history as canceled. ErrRunning if it started, ErrConflict if it changed
 // since it was read.
-func (s *Store) CancelLive(ctx context.Context, l Live, reason string, now time.Time) (err error) {
+func (s *Store) CancelLive(ctx context.Context, l snapshot.Live, reason string, now time.Time) (err error) {
 	defer s.track("cancel", time.Now(), &err)
 	if l.State == snapshot.StateRunning {
 		return ErrRunning
@@ -481,7 +475,7 @@ func (s *Store) CancelLive(ctx context.Context, l Live, reason string, now time.
 // or nothing: ErrConflict if any of them changed (claim them one by one
 // then). It returns the revision of the claims, which Complete compares on.
 // A batch must stay within etcd's --max-txn-ops (128 by default).
-func (s *Store) ClaimMany(ctx context.Context, c Client, ls []Live, now time.Time) (rev int64, err error) {
+func (s *Store) ClaimMany(ctx context.Context, c cluster.Client, ls []snapshot.Live, now time.Time) (rev int64, err error) {
 	defer s.track("claim_batch", time.Now(), &err)
 	at := now.UTC()
 	cmps := []clientv3.Cmp{clientv3.Compare(clientv3.CreateRevision(s.k.client(c.Group, c.ID)), "=", c.CreateRevision)}

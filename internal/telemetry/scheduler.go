@@ -5,6 +5,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pink-scheduler/pink/pkg/snapshot"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -12,18 +13,22 @@ import (
 // milliseconds of its nominal time; a failover makes it seconds late.
 var lagBuckets = []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60}
 
-// Label values every job's series are created with, so that each exists
-// (at 0) as soon as the job does.
+// Label values every job's and group's counter series are created with, so
+// that each exists (at 0) as soon as the job or group does. They come from
+// the enums of package snapshot, which own them.
 var (
-	Triggers    = []string{"cron", "manual", "catchup", "retry", "failover", "backfill"}
-	SkipReasons = []string{"misfire_run_once", "misfire_skip", "misfire_window", "concurrency_forbid"}
-	// FailoverReasons label pink_failovers_total: client_lost (a client
-	// died while this leader watched), client_draining (a client shutting
-	// down handed back its unstarted work), leader_change (a client died
-	// while no leader watched; the new leader moved its work when it took
-	// over).
-	FailoverReasons = []string{"client_lost", "client_draining", "leader_change"}
+	triggers        = labelValues(snapshot.Triggers())
+	skipReasons     = labelValues(snapshot.SkipReasons())
+	failoverReasons = labelValues(snapshot.FailoverReasons())
 )
+
+func labelValues[S ~string](vs []S) []string {
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		out[i] = string(v)
+	}
+	return out
+}
 
 // Options shape the metric sets of a process.
 type Options struct {
@@ -306,16 +311,16 @@ func (c *leaderCounts) Collect(ch chan<- prometheus.Metric) {
 		}
 	}
 	for k, v := range jobs {
-		for _, t := range Triggers {
+		for _, t := range triggers {
 			ch <- prometheus.MustNewConstMetric(c.fires, prometheus.CounterValue, float64(v.fires[t]), k[0], k[1], t)
 		}
-		for _, r := range SkipReasons {
+		for _, r := range skipReasons {
 			ch <- prometheus.MustNewConstMetric(c.skipped, prometheus.CounterValue, float64(v.skipped[r]), k[0], k[1], r)
 		}
 		ch <- prometheus.MustNewConstMetric(c.lost, prometheus.CounterValue, float64(v.lost), k[0], k[1])
 	}
 	for g, f := range c.groups {
-		for _, r := range FailoverReasons {
+		for _, r := range failoverReasons {
 			ch <- prometheus.MustNewConstMetric(c.failover, prometheus.CounterValue, float64(f[r]), g, r)
 		}
 	}

@@ -34,11 +34,6 @@ func BackfillID(job string, t time.Time, backfill string) string {
 	return job + "@" + t.UTC().Format(stampLayout) + "-b" + backfill
 }
 
-// ShardID is the id of shard index of a multi-shard snapshot.
-func ShardID(base string, index int) string {
-	return fmt.Sprintf("%s.s%03d", base, index)
-}
-
 // RunID is the history id of one attempt of a snapshot. The attempt is
 // zero-padded so a job's history keys sort by snapshot, then attempt.
 func RunID(snapshotID string, attempt int) string {
@@ -54,6 +49,17 @@ func JobOf(id string) (string, bool) {
 	return job, true
 }
 
+// ScheduledAtOf reads the nominal fire time out of a snapshot or run id
+// (to the second, as ids hold it).
+func ScheduledAtOf(id string) (time.Time, bool) {
+	_, rest, ok := strings.Cut(id, "@")
+	if !ok || len(rest) < len(stampLayout) {
+		return time.Time{}, false
+	}
+	t, err := time.Parse(stampLayout, rest[:len(stampLayout)])
+	return t, err == nil
+}
+
 // SplitRunID splits a run id into its snapshot id and attempt.
 func SplitRunID(id string) (snapshotID string, attempt int, ok bool) {
 	i := strings.LastIndexByte(id, '.')
@@ -65,15 +71,4 @@ func SplitRunID(id string) (snapshotID string, attempt int, ok bool) {
 		return "", 0, false
 	}
 	return id[:i], n, true
-}
-
-// FormatCursor encodes a fire time so that byte order is time order, which
-// lets an etcd transaction compare cursors as values.
-func FormatCursor(t time.Time) string {
-	return t.UTC().Format("2006-01-02T15:04:05.000000000Z")
-}
-
-// ParseCursor decodes FormatCursor's output.
-func ParseCursor(s string) (time.Time, error) {
-	return time.Parse("2006-01-02T15:04:05.000000000Z", s)
 }

@@ -44,19 +44,6 @@ func (s *Snapshot) Final(st Status) bool {
 	return true
 }
 
-// Trigger says why a snapshot exists.
-type Trigger string
-
-// Triggers.
-const (
-	TriggerCron     Trigger = "cron"     // a fire at its nominal time
-	TriggerManual   Trigger = "manual"   // POST .../trigger
-	TriggerCatchup  Trigger = "catchup"  // a fire made up after no leader could write it
-	TriggerRetry    Trigger = "retry"    // a new attempt after a failure
-	TriggerFailover Trigger = "failover" // a new attempt after its client died
-	TriggerBackfill Trigger = "backfill" // a past fire run on request (POST .../backfill)
-)
-
 // Snapshot is one fire of a job on its way to a result. It carries
 // everything the worker needs, so later edits of the job do not change a run
 // that is already scheduled.
@@ -202,21 +189,6 @@ func ForJob(spec *job.Spec, id string, trigger Trigger, scheduledAt, now time.Ti
 		Trigger: trigger, Attempt: 1, ShardIndex: 0, ShardTotal: 1,
 		ScheduledAt: scheduledAt.UTC(), CreatedAt: now.UTC(), JobRevision: spec.Revision,
 	}
-}
-
-// Shards splits base into n shard snapshots (ids base.s000 ...), or returns
-// base alone when n <= 1.
-func Shards(base Snapshot, n int) []Snapshot {
-	if n <= 1 {
-		return []Snapshot{base}
-	}
-	out := make([]Snapshot, n)
-	for i := range out {
-		s := base
-		s.ID, s.ShardIndex, s.ShardTotal = ShardID(base.ID, i), i, n
-		out[i] = s
-	}
-	return out
 }
 
 // TraceIDOf returns the trace id of a W3C traceparent

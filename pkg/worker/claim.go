@@ -6,9 +6,10 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/pink-scheduler/pink/pkg/snapshot"
+	"github.com/pink-scheduler/pink/internal/cluster"
 	"github.com/pink-scheduler/pink/internal/store"
 	"github.com/pink-scheduler/pink/internal/telemetry"
+	"github.com/pink-scheduler/pink/pkg/snapshot"
 )
 
 // Claim batching limits: etcd allows 128 compares per transaction and 1.5
@@ -34,7 +35,7 @@ type starter struct {
 // start claims the snapshots of batch, several in one transaction, and runs
 // each claimed one in its own goroutine. Every snapshot of batch holds one
 // count of w.tasks and one execution slot.
-func (w *Worker) start(runCtx context.Context, log *slog.Logger, me store.Client, batch []*store.Live, st starter) {
+func (w *Worker) start(runCtx context.Context, log *slog.Logger, me cluster.Client, batch []*snapshot.Live, st starter) {
 	defer st.claimed()
 	for _, chunk := range claimChunks(batch) {
 		revs := w.claim(runCtx, log, me, chunk)
@@ -55,8 +56,8 @@ func (w *Worker) start(runCtx context.Context, log *slog.Logger, me store.Client
 }
 
 // claimChunks splits batch into claim transactions within etcd's limits.
-func claimChunks(batch []*store.Live) [][]*store.Live {
-	var chunks [][]*store.Live
+func claimChunks(batch []*snapshot.Live) [][]*snapshot.Live {
+	var chunks [][]*snapshot.Live
 	start, size := 0, 0
 	for i, l := range batch {
 		n := len(l.Params) + 1024
@@ -76,11 +77,11 @@ func claimChunks(batch []*store.Live) [][]*store.Live {
 // nothing changed since they were assigned, else one by one. It returns
 // each one's claim revision, 0 for one that was not claimed: it was moved or
 // canceled before it started, or etcd could not be reached before ctx ended.
-func (w *Worker) claim(ctx context.Context, log *slog.Logger, me store.Client, ls []*store.Live) []int64 {
+func (w *Worker) claim(ctx context.Context, log *slog.Logger, me cluster.Client, ls []*snapshot.Live) []int64 {
 	revs := make([]int64, len(ls))
 	at := w.cfg.Now().UTC()
 	if len(ls) > 1 {
-		lives := make([]store.Live, len(ls))
+		lives := make([]snapshot.Live, len(ls))
 		for i, l := range ls {
 			lives[i] = *l
 		}
@@ -111,7 +112,7 @@ func (w *Worker) claim(ctx context.Context, log *slog.Logger, me store.Client, l
 // claimOne claims l at time at; see claim. A claim whose reply was lost
 // conflicts with itself when retried, so a conflict re-reads the assignment:
 // running here since at, it is ours.
-func (w *Worker) claimOne(ctx context.Context, log *slog.Logger, me store.Client, l *store.Live, at time.Time) int64 {
+func (w *Worker) claimOne(ctx context.Context, log *slog.Logger, me cluster.Client, l *snapshot.Live, at time.Time) int64 {
 	var rev int64
 	err := w.retry(ctx, func(rctx context.Context) error {
 		var err error

@@ -14,9 +14,10 @@ import (
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
 
-	"github.com/pink-scheduler/pink/pkg/snapshot"
+	"github.com/pink-scheduler/pink/internal/cluster"
 	"github.com/pink-scheduler/pink/internal/store"
 	"github.com/pink-scheduler/pink/internal/telemetry"
+	"github.com/pink-scheduler/pink/pkg/snapshot"
 )
 
 // reportTimeout bounds one attempt to write a claim or a result; failed
@@ -27,7 +28,7 @@ const reportTimeout = 5 * time.Second
 // and reports the result, all inside the pink.execute span, which continues
 // the trace of the snapshot's fire. It calls freeSlot when the handler has
 // returned: the slot bounds handlers, not results being written.
-func (w *Worker) execute(runCtx context.Context, log *slog.Logger, me store.Client, l *store.Live, claimRev int64, freeSlot func()) {
+func (w *Worker) execute(runCtx context.Context, log *slog.Logger, me cluster.Client, l *snapshot.Live, claimRev int64, freeSlot func()) {
 	log = log.With("snapshot_id", l.ID, "job", l.Job, "attempt", l.Attempt)
 	ctx, span := w.cfg.Tracer.Start(telemetry.WithTraceParent(runCtx, l.TraceParent), telemetry.SpanExecute,
 		trace.WithSpanKind(trace.SpanKindConsumer), trace.WithAttributes(
@@ -105,7 +106,7 @@ func (w *Worker) execute(runCtx context.Context, log *slog.Logger, me store.Clie
 
 // invoke runs the handler under the snapshot's timeout and turns its outcome
 // into a status. A panicking handler fails its run, not the worker.
-func (w *Worker) invoke(runCtx context.Context, me store.Client, snap *snapshot.Snapshot) (output string, status snapshot.Status, errText string) {
+func (w *Worker) invoke(runCtx context.Context, me cluster.Client, snap *snapshot.Snapshot) (output string, status snapshot.Status, errText string) {
 	h, ok := w.handler(snap.Target)
 	if !ok {
 		return "", snapshot.StatusFailed, fmt.Sprintf("no handler for target %q on client %s (it runs: %s)",

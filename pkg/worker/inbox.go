@@ -5,15 +5,15 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/pink-scheduler/pink/pkg/snapshot"
 	"github.com/pink-scheduler/pink/internal/store"
+	"github.com/pink-scheduler/pink/pkg/snapshot"
 )
 
 // inbox holds the snapshots assigned to this client that have not started,
 // fed by the mirror of the client's assignment prefix.
 type inbox struct {
 	mu      sync.Mutex
-	waiting map[string]*store.Live
+	waiting map[string]*snapshot.Live
 	taken   map[string]bool // handed to execute, not finished
 	ready   chan struct{}   // signaled when there may be work to start
 	// cancel is called for a running snapshot the leader asked to stop.
@@ -21,7 +21,7 @@ type inbox struct {
 }
 
 func newInbox(cancel func(id string)) *inbox {
-	return &inbox{waiting: map[string]*store.Live{}, taken: map[string]bool{}, ready: make(chan struct{}, 1), cancel: cancel}
+	return &inbox{waiting: map[string]*snapshot.Live{}, taken: map[string]bool{}, ready: make(chan struct{}, 1), cancel: cancel}
 }
 
 func (ib *inbox) signal() {
@@ -53,17 +53,17 @@ func (ib *inbox) update(evs []store.SnapshotEvent, _ bool) {
 
 // takeOldest hands up to n waiting snapshots to execute, the oldest
 // nominal times first.
-func (ib *inbox) takeOldest(n int) []*store.Live {
+func (ib *inbox) takeOldest(n int) []*snapshot.Live {
 	ib.mu.Lock()
 	defer ib.mu.Unlock()
 	if n <= 0 || len(ib.waiting) == 0 {
 		return nil
 	}
-	all := make([]*store.Live, 0, len(ib.waiting))
+	all := make([]*snapshot.Live, 0, len(ib.waiting))
 	for _, l := range ib.waiting {
 		all = append(all, l)
 	}
-	slices.SortFunc(all, func(a, b *store.Live) int {
+	slices.SortFunc(all, func(a, b *snapshot.Live) int {
 		if c := a.ScheduledAt.Compare(b.ScheduledAt); c != 0 {
 			return c
 		}

@@ -15,19 +15,20 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
-	"github.com/pink-scheduler/pink/pkg/job"
-	"github.com/pink-scheduler/pink/pkg/pinktest"
+	"github.com/pink-scheduler/pink/internal/cluster"
 	"github.com/pink-scheduler/pink/internal/scheduler"
-	"github.com/pink-scheduler/pink/pkg/snapshot"
 	"github.com/pink-scheduler/pink/internal/store"
 	"github.com/pink-scheduler/pink/internal/telemetry"
+	"github.com/pink-scheduler/pink/pkg/job"
+	"github.com/pink-scheduler/pink/pkg/pinktest"
+	"github.com/pink-scheduler/pink/pkg/snapshot"
 	"github.com/pink-scheduler/pink/pkg/worker"
 )
 
 func createIn(t *testing.T, st *store.Store, name, group string) job.Spec {
 	t.Helper()
 	ctx := context.Background()
-	if err := st.EnsureGroup(ctx, store.Group{Name: group}); err != nil {
+	if err := st.EnsureGroup(ctx, cluster.Group{Name: group}); err != nil {
 		t.Fatal(err)
 	}
 	spec := job.Spec{Name: name, Group: group, Schedule: "@hourly", Target: "ok", Paused: true}

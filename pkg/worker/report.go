@@ -5,8 +5,9 @@ import (
 	"errors"
 	"sync"
 
-	"github.com/pink-scheduler/pink/pkg/snapshot"
+	"github.com/pink-scheduler/pink/internal/cluster"
 	"github.com/pink-scheduler/pink/internal/store"
+	"github.com/pink-scheduler/pink/pkg/snapshot"
 )
 
 // Result batching: results that finish while a result transaction is in
@@ -20,14 +21,14 @@ const (
 
 // report is one result waiting to be recorded.
 type report struct {
-	me   store.Client
+	me   cluster.Client
 	c    store.Completion
 	done chan error
 }
 
 // record writes a run's result (and its retry, if any) and returns nil, or
 // store.ErrConflict if the run was moved or canceled while it ran.
-func (w *Worker) record(ctx context.Context, me store.Client, c store.Completion) error {
+func (w *Worker) record(ctx context.Context, me cluster.Client, c store.Completion) error {
 	r := &report{me: me, c: c, done: make(chan error, 1)}
 	select {
 	case w.reports <- r:

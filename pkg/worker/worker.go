@@ -30,6 +30,7 @@ import (
 	"go.etcd.io/etcd/client/v3/concurrency"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/pink-scheduler/pink/internal/cluster"
 	"github.com/pink-scheduler/pink/internal/store"
 	"github.com/pink-scheduler/pink/internal/telemetry"
 )
@@ -219,7 +220,7 @@ func (w *Worker) session(ctx, runCtx context.Context, cancelRuns context.CancelF
 	}
 	defer sess.Close()
 	host, _ := os.Hostname()
-	me := store.Client{
+	me := cluster.Client{
 		ID: newClientID(w.cfg.Name), Group: w.cfg.Group, Host: host, PID: os.Getpid(), Capacity: w.cfg.Capacity,
 		Targets: w.targets(), Version: w.cfg.Version, Addr: w.cfg.Addr, StartedAt: w.cfg.Now().UTC(),
 	}

@@ -10,27 +10,28 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pink-scheduler/pink/internal/cluster"
+	"github.com/pink-scheduler/pink/internal/scheduler"
+	"github.com/pink-scheduler/pink/internal/store"
 	"github.com/pink-scheduler/pink/pkg/job"
 	"github.com/pink-scheduler/pink/pkg/pinktest"
-	"github.com/pink-scheduler/pink/internal/scheduler"
 	"github.com/pink-scheduler/pink/pkg/snapshot"
-	"github.com/pink-scheduler/pink/internal/store"
 	"github.com/pink-scheduler/pink/pkg/worker"
 )
 
 func TestMain(m *testing.M) { pinktest.Main(m) }
 
-type cluster struct {
+type testCluster struct {
 	st *store.Store
 }
 
 // newCluster starts etcd, a scheduler and one worker of group "g" with the
 // given handlers.
-func newCluster(t *testing.T, handlers map[string]worker.Handler) *cluster {
+func newCluster(t *testing.T, handlers map[string]worker.Handler) *testCluster {
 	t.Helper()
 	e := pinktest.StartEtcd(t)
 	st := store.New(e.Client, "")
-	if err := st.EnsureGroup(context.Background(), store.Group{Name: "g"}); err != nil {
+	if err := st.EnsureGroup(context.Background(), cluster.Group{Name: "g"}); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -44,12 +45,12 @@ func newCluster(t *testing.T, handlers map[string]worker.Handler) *cluster {
 	wg.Add(2)
 	go func() { defer wg.Done(); _ = s.Run(ctx) }()
 	go func() { defer wg.Done(); _ = w.Run(ctx) }()
-	return &cluster{st: st}
+	return &testCluster{st: st}
 }
 
 // trigger creates the job (paused, so only the manual run happens) and
 // triggers it once.
-func (c *cluster) trigger(t *testing.T, spec job.Spec) snapshot.Snapshot {
+func (c *testCluster) trigger(t *testing.T, spec job.Spec) snapshot.Snapshot {
 	t.Helper()
 	ctx := context.Background()
 	spec.Group, spec.Schedule, spec.Paused = "g", "@hourly", true
@@ -72,7 +73,7 @@ func (c *cluster) trigger(t *testing.T, spec job.Spec) snapshot.Snapshot {
 
 // runs waits until the job's history holds n runs and returns them, oldest
 // attempt first.
-func (c *cluster) runs(t *testing.T, jobName string, n int) []snapshot.Run {
+func (c *testCluster) runs(t *testing.T, jobName string, n int) []snapshot.Run {
 	t.Helper()
 	var runs []snapshot.Run
 	pinktest.Eventually(t, 20*time.Second, func() (bool, string) {

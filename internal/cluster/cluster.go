@@ -1,0 +1,64 @@
+// Package cluster defines the records of a pink cluster's members, as they
+// are registered in etcd: scheduler nodes, groups, and the clients
+// (workers) of each group, with the ids they go by.
+package cluster
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"time"
+)
+
+// Group is a named pool of clients; every job runs in one group.
+type Group struct {
+	Name        string    `json:"name"`
+	Description string    `json:"description"`
+	CreatedAt   time.Time `json:"created_at"`
+}
+
+// Client is a live worker process, registered under its group with a lease.
+type Client struct {
+	ID        string    `json:"id"`
+	Group     string    `json:"group"`
+	Host      string    `json:"host"`
+	PID       int       `json:"pid"`
+	Capacity  int       `json:"capacity"`
+	Targets   []string  `json:"targets"`
+	Version   string    `json:"version"`
+	Addr      string    `json:"addr,omitempty"`
+	StartedAt time.Time `json:"started_at"`
+	// Draining is set by a worker that is shutting down: it takes no new
+	// work, and the leader moves its unstarted work elsewhere.
+	Draining bool `json:"draining,omitempty"`
+
+	// CreateRevision identifies this registration: a client that re-registers
+	// after its lease expired is a new registration. Not stored in the value.
+	CreateRevision int64 `json:"-"`
+}
+
+// Node is a scheduler node, registered with its session's lease.
+type Node struct {
+	ID        string    `json:"id"`
+	Addr      string    `json:"addr"`
+	Version   string    `json:"version"`
+	Host      string    `json:"host"`
+	PID       int       `json:"pid"`
+	StartedAt time.Time `json:"started_at"`
+}
+
+// ProcessName is the default name of a node or a worker: host-pid, which
+// tells an operator where the process runs.
+func ProcessName() string {
+	host, _ := os.Hostname()
+	return fmt.Sprintf("%s-%d", host, os.Getpid())
+}
+
+// NewClientID is a fresh id for one registration of the worker name: two
+// registrations of one process (after its lease was lost) are two clients.
+func NewClientID(name string) string {
+	var b [3]byte
+	_, _ = rand.Read(b[:])
+	return name + "-" + hex.EncodeToString(b[:])
+}
