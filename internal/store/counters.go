@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/pink-scheduler/pink/internal/counts"
@@ -50,77 +49,33 @@ func (s *Store) countsKey(w CountsWrite) (key, owner string) {
 	return s.k.groupCounters(w.Group), s.k.group(w.Group)
 }
 
-// countsTxn returns the compares and operations of ws, and gets that tell
-// which compare failed.
-func (s *Store) countsTxn(ws []CountsWrite) (cmps []clientv3.Cmp, ops, gets []clientv3.Op) {
+// writeCounts adds the counters writes ws to t, and reads of their keys
+// for when a compare fails; it returns the index of the first read.
+func (s *Store) writeCounts(t *txn, ws []CountsWrite) int {
+	first := len(t.reads)
 	for _, w := range ws {
 		key, owner := s.countsKey(w)
 		v := encode(w.Counts)
 		if w.Job != "" {
 			v = encode(w.JobCounts)
 		}
-		cmps = append(cmps, clientv3.Compare(clientv3.ModRevision(key), "=", w.Rev))
-		ops = append(ops, clientv3.OpTxn([]clientv3.Cmp{clientv3.Compare(clientv3.CreateRevision(owner), ">", 0)},
+		t.when(clientv3.Compare(clientv3.ModRevision(key), "=", w.Rev))
+		t.then(clientv3.OpTxn([]clientv3.Cmp{clientv3.Compare(clientv3.CreateRevision(owner), ">", 0)},
 			[]clientv3.Op{clientv3.OpPut(key, v)}, nil))
-		gets = append(gets, clientv3.OpGet(key, clientv3.WithKeysOnly()))
+		t.orRead(clientv3.OpGet(key, clientv3.WithKeysOnly()))
 	}
-	return cmps, ops, gets
+	return first
 }
 
 // countsChanged reports whether one of ws found its key at another revision
-// than expected, from the gets of countsTxn (responses from index first).
+// than expected, from the reads writeCounts added (from index first).
 func countsChanged(resp *clientv3.TxnResponse, first int, ws []CountsWrite) bool {
 	for i, w := range ws {
-		rev := int64(0)
-		if kvs := resp.Responses[first+i].GetResponseRange().Kvs; len(kvs) > 0 {
-			rev = kvs[0].ModRevision
-		}
-		if rev != w.Rev {
+		if modRevOf(read(resp, first+i)) != w.Rev {
 			return true
 		}
 	}
 	return false
-}
-
-// CountsEvent is a job's or a group's counters key that changed (Job or
-// Group counts set) or was deleted with its job or group.
-type CountsEvent struct {
-	// Job or Group names whose counts these are; one is empty.
-	Job, Group  string
-	JobCounts   counts.Job
-	Counts      counts.Group
-	ModRevision int64
-	Deleted     bool
-	Err         error
-}
-
-// MirrorCounts mirrors the counters keys of all jobs and groups.
-func (s *Store) MirrorCounts(ctx context.Context, fn func([]CountsEvent, bool)) error {
-	prefix := s.k.countersPrefix()
-	return s.Mirror(ctx, prefix, func(raw []RawEvent, synced bool) {
-		out := make([]CountsEvent, 0, len(raw))
-		for _, ev := range raw {
-			kind, name, ok := strings.Cut(strings.TrimPrefix(ev.Key, prefix), "/")
-			if !ok || (kind != "job" && kind != "group") {
-				continue
-			}
-			ce := CountsEvent{ModRevision: ev.ModRevision, Deleted: ev.Deleted}
-			if kind == "job" {
-				ce.Job = name
-			} else {
-				ce.Group = name
-			}
-			if !ev.Deleted {
-				if kind == "job" {
-					ce.Err = decode(ev.Key, ev.Value, &ce.JobCounts)
-				} else {
-					ce.Err = decode(ev.Key, ev.Value, &ce.Counts)
-				}
-			}
-			out = append(out, ce)
-		}
-		fn(out, synced)
-	})
 }
 
 // ErrBadCounts says a stored counters key does not decode. The read still
@@ -205,40 +160,4 @@ func (s *Store) CursorCounts(ctx context.Context, name string) (t time.Time, c c
 		return t, c, ErrNotFound
 	}
 	return cursor.Parse(string(resp.Kvs[0].Value))
-}
-
-// GroupEvent is a group that was created or changed, or deleted.
-type GroupEvent struct {
-	Name    string
-	Deleted bool
-}
-
-// MirrorGroups mirrors the group keys (see Mirror).
-func (s *Store) MirrorGroups(ctx context.Context, fn func([]GroupEvent, bool)) error {
-	return s.Mirror(ctx, s.k.groupPrefix(), func(raw []RawEvent, synced bool) {
-		out := make([]GroupEvent, 0, len(raw))
-		for _, ev := range raw {
-			out = append(out, GroupEvent{Name: lastSegment(ev.Key), Deleted: ev.Deleted})
-		}
-		fn(out, synced)
-	})
-}
-
-// GroupJobEvent is a job that joined a group (created in it, or moved to it)
-// or left it (deleted, or moved away).
-type GroupJobEvent struct {
-	Job     string
-	Deleted bool
-}
-
-// MirrorGroupJobs mirrors the names of the jobs of one group (the
-// group/jobs/ index): a worker follows the jobs it may run.
-func (s *Store) MirrorGroupJobs(ctx context.Context, group string, fn func([]GroupJobEvent, bool)) error {
-	return s.Mirror(ctx, s.k.groupJobs(group), func(raw []RawEvent, synced bool) {
-		out := make([]GroupJobEvent, 0, len(raw))
-		for _, ev := range raw {
-			out = append(out, GroupJobEvent{Job: lastSegment(ev.Key), Deleted: ev.Deleted})
-		}
-		fn(out, synced)
-	})
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -83,6 +84,26 @@ type FireResult struct {
 	Written []snapshot.Live
 }
 
+// fire adds one fire to t: it holds only if the job is unchanged, its
+// cursor is older than the fire and (Forbid) no snapshot of the job is
+// live; it moves the cursor, with the counts that ride in it, and creates
+// the fire's snapshots. It returns them as they will be stored.
+func (s *Store) fire(t *txn, f Fire, now time.Time) []snapshot.Live {
+	jobKey, curKey := s.k.job(f.Job), s.k.cursor(f.Job)
+	t.when(clientv3.Compare(clientv3.ModRevision(jobKey), "=", f.JobRevision),
+		clientv3.Compare(clientv3.Value(curKey), "<", cursor.Stamp(f.Cursor)))
+	if f.Forbid {
+		t.when(s.noneActive(f.Job))
+	}
+	t.then(clientv3.OpPut(curKey, cursor.Format(f.Cursor, f.Counts)))
+	s.recordShardedFire(t, f.Sharded)
+	written := make([]snapshot.Live, 0, len(f.Placements))
+	for _, p := range f.Placements {
+		written = append(written, s.createLive(t, p.Snapshot, p.Client, now))
+	}
+	return written
+}
+
 // WriteFire writes one fire in a single transaction that holds only if this
 // node still leads (fence), the job is unchanged, the job's cursor is older
 // than the fire, no snapshot with the same id exists, and every chosen client
@@ -90,89 +111,58 @@ type FireResult struct {
 // most once, and only by the current leader.
 func (s *Store) WriteFire(ctx context.Context, fence Fence, f Fire, now time.Time) (res FireResult, err error) {
 	defer s.track("fire", time.Now(), &err)
-	jobKey, curKey := s.k.job(f.Job), s.k.cursor(f.Job)
-	cmps := []clientv3.Cmp{
-		fence.cmp(),
-		clientv3.Compare(clientv3.ModRevision(jobKey), "=", f.JobRevision),
-		clientv3.Compare(clientv3.Value(curKey), "<", cursor.Stamp(f.Cursor)),
-	}
-	ops := []clientv3.Op{clientv3.OpPut(curKey, cursor.Format(f.Cursor, f.Counts))}
-	elseOps := []clientv3.Op{
-		clientv3.OpGet(fence.Key, clientv3.WithKeysOnly()),
-		clientv3.OpGet(jobKey, clientv3.WithKeysOnly()),
-		clientv3.OpGet(curKey),
-	}
+	t := &txn{}
+	t.when(fence.cmp())
+	fenceRead := t.orRead(clientv3.OpGet(fence.Key, clientv3.WithKeysOnly()))
+	jobRead := t.orRead(clientv3.OpGet(s.k.job(f.Job), clientv3.WithKeysOnly()))
+	curRead := t.orRead(clientv3.OpGet(s.k.cursor(f.Job)))
+	activeRead := -1
 	if f.Forbid {
-		cmps = append(cmps, s.noneActive(f.Job))
-		elseOps = append(elseOps, clientv3.OpGet(s.k.activeOfJob(f.Job), clientv3.WithPrefix(), clientv3.WithCountOnly()))
+		activeRead = t.orRead(clientv3.OpGet(s.k.activeOfJob(f.Job), clientv3.WithPrefix(), clientv3.WithCountOnly()))
 	}
-	if f.Sharded != nil {
-		ops = append(ops, clientv3.OpPut(s.k.fire(f.Job, f.Sharded.ID), encode(*f.Sharded)))
-	}
-	seen := map[string]bool{}
-	var clientKeys []string
-	var written []snapshot.Live
+	clientReads := map[string]int{}
 	for _, p := range f.Placements {
-		snap := p.Snapshot
-		ops = append(ops, clientv3.OpPut(s.k.active(snap.Job, snap.ID), snap.Group))
-		cmps = append(cmps, clientv3.Compare(clientv3.CreateRevision(s.k.active(snap.Job, snap.ID)), "=", 0))
-		if p.Client == nil {
-			snap.State, snap.Client, snap.DispatchedAt = snapshot.StatePending, "", nil
-			ops = append(ops, clientv3.OpPut(s.k.pending(snap.ID), encode(snap)))
-			written = append(written, snapshot.Live{Snapshot: snap})
-			continue
+		if c := p.Client; c != nil {
+			if _, seen := clientReads[c.ID]; !seen {
+				clientReads[c.ID] = t.orRead(clientv3.OpGet(s.k.client(c.Group, c.ID), clientv3.WithKeysOnly()))
+			}
 		}
-		ck := s.k.client(p.Client.Group, p.Client.ID)
-		if !seen[ck] {
-			seen[ck] = true
-			clientKeys = append(clientKeys, ck)
-			cmps = append(cmps, clientv3.Compare(clientv3.CreateRevision(ck), "=", p.Client.CreateRevision))
-			elseOps = append(elseOps, clientv3.OpGet(ck, clientv3.WithKeysOnly()))
-		}
-		assignTo(&snap, p.Client, now)
-		ops = append(ops, clientv3.OpPut(s.k.assign(snap.Group, p.Client.ID, snap.ID), encode(snap)))
-		written = append(written, snapshot.Live{Snapshot: snap})
 	}
-	resp, err := s.c.Txn(ctx).If(cmps...).Then(ops...).Else(elseOps...).Commit()
+	written := s.fire(t, f, now)
+	resp, err := t.commit(ctx, s.c)
 	if err != nil {
 		return res, wrap("write fire", err)
 	}
 	if resp.Succeeded {
-		for i := range written {
-			written[i].ModRevision = resp.Header.Revision
-		}
+		setRevision(written, resp.Header.Revision)
 		return FireResult{Outcome: FireWritten, Revision: resp.Header.Revision, Written: written}, nil
 	}
-	rr := func(i int) *clientv3.GetResponse {
-		return (*clientv3.GetResponse)(resp.Responses[i].GetResponseRange())
-	}
-	if kvs := rr(0).Kvs; len(kvs) == 0 || kvs[0].CreateRevision != fence.Rev {
+	if kvs := read(resp, fenceRead).Kvs; len(kvs) == 0 || kvs[0].CreateRevision != fence.Rev {
 		return FireResult{Outcome: FireNotLeader}, nil
 	}
-	if kvs := rr(1).Kvs; len(kvs) == 0 || kvs[0].ModRevision != f.JobRevision {
+	if modRevOf(read(resp, jobRead)) != f.JobRevision {
 		return FireResult{Outcome: FireJobChanged}, nil
 	}
-	if kvs := rr(2).Kvs; len(kvs) == 0 {
+	if kvs := read(resp, curRead).Kvs; len(kvs) == 0 {
 		return FireResult{Outcome: FireJobChanged}, nil
 	} else if cur := string(kvs[0].Value); cur >= cursor.Stamp(f.Cursor) {
-		t, counts, perr := cursor.Parse(cur)
+		at, c, perr := cursor.Parse(cur)
 		if perr != nil {
 			return res, fmt.Errorf("decode cursor of %s: %w", f.Job, perr)
 		}
-		return FireResult{Outcome: FireCursorAhead, Cursor: t, CursorCounts: counts}, nil
+		return FireResult{Outcome: FireCursorAhead, Cursor: at, CursorCounts: c}, nil
 	}
-	next := 3
-	if f.Forbid {
-		if rr(next).Count > 0 {
-			return FireResult{Outcome: FireOverlap}, nil
-		}
-		next++
+	if f.Forbid && read(resp, activeRead).Count > 0 {
+		return FireResult{Outcome: FireOverlap}, nil
 	}
 	var gone []string
-	for i, ck := range clientKeys {
-		if kvs := rr(next + i).Kvs; len(kvs) == 0 || !sameRegistration(kvs[0].CreateRevision, ck, f) {
-			_, id, _ := s.k.parseClient(ck)
-			gone = append(gone, id)
+	for _, p := range f.Placements {
+		c := p.Client
+		if c == nil || slices.Contains(gone, c.ID) {
+			continue
+		}
+		if kvs := read(resp, clientReads[c.ID]).Kvs; len(kvs) == 0 || kvs[0].CreateRevision != c.CreateRevision {
+			gone = append(gone, c.ID)
 		}
 	}
 	if len(gone) > 0 {
@@ -181,70 +171,19 @@ func (s *Store) WriteFire(ctx context.Context, fence Fence, f Fire, now time.Tim
 	return FireResult{Outcome: FireDuplicate}, nil
 }
 
-// noneActive holds if no snapshot of job is live: every key in the job's
-// active prefix must have create revision 0, which only an empty range has.
-func (s *Store) noneActive(job string) clientv3.Cmp {
-	return clientv3.Compare(clientv3.CreateRevision(s.k.activeOfJob(job)), "=", 0).WithPrefix()
-}
-
-func sameRegistration(createRev int64, clientKey string, f Fire) bool {
-	for _, p := range f.Placements {
-		if p.Client != nil && lastSegment(clientKey) == p.Client.ID {
-			return p.Client.CreateRevision == createRev
-		}
-	}
-	return false
-}
-
-func assignTo(snap *snapshot.Snapshot, c *cluster.Client, now time.Time) {
-	at := now.UTC()
-	snap.State = snapshot.StateDispatched
-	snap.Client = c.ID
-	snap.DispatchedAt = &at
-	snap.StartedAt = nil
-}
-
 // WriteFires writes several fires in one transaction, each with the same
 // compares as WriteFire (and the fence once). It is all or nothing: if any
 // compare fails it writes nothing and returns nil results, and the caller
 // writes the fires one by one to learn which failed and why.
 func (s *Store) WriteFires(ctx context.Context, fence Fence, fires []Fire, now time.Time) (results []FireResult, err error) {
 	defer s.track("fire_batch", time.Now(), &err)
-	cmps := []clientv3.Cmp{fence.cmp()}
-	var ops []clientv3.Op
-	seen := map[string]bool{}
+	t := &txn{}
+	t.when(fence.cmp())
 	written := make([][]snapshot.Live, len(fires))
 	for i, f := range fires {
-		jobKey, curKey := s.k.job(f.Job), s.k.cursor(f.Job)
-		cmps = append(cmps, clientv3.Compare(clientv3.ModRevision(jobKey), "=", f.JobRevision),
-			clientv3.Compare(clientv3.Value(curKey), "<", cursor.Stamp(f.Cursor)))
-		if f.Forbid {
-			cmps = append(cmps, s.noneActive(f.Job))
-		}
-		ops = append(ops, clientv3.OpPut(curKey, cursor.Format(f.Cursor, f.Counts)))
-		if f.Sharded != nil {
-			ops = append(ops, clientv3.OpPut(s.k.fire(f.Job, f.Sharded.ID), encode(*f.Sharded)))
-		}
-		for _, p := range f.Placements {
-			snap := p.Snapshot
-			cmps = append(cmps, clientv3.Compare(clientv3.CreateRevision(s.k.active(snap.Job, snap.ID)), "=", 0))
-			ops = append(ops, clientv3.OpPut(s.k.active(snap.Job, snap.ID), snap.Group))
-			if p.Client == nil {
-				snap.State, snap.Client, snap.DispatchedAt = snapshot.StatePending, "", nil
-				ops = append(ops, clientv3.OpPut(s.k.pending(snap.ID), encode(snap)))
-			} else {
-				ck := s.k.client(p.Client.Group, p.Client.ID)
-				if !seen[ck] {
-					seen[ck] = true
-					cmps = append(cmps, clientv3.Compare(clientv3.CreateRevision(ck), "=", p.Client.CreateRevision))
-				}
-				assignTo(&snap, p.Client, now)
-				ops = append(ops, clientv3.OpPut(s.k.assign(snap.Group, p.Client.ID, snap.ID), encode(snap)))
-			}
-			written[i] = append(written[i], snapshot.Live{Snapshot: snap})
-		}
+		written[i] = s.fire(t, f, now)
 	}
-	resp, err := s.c.Txn(ctx).If(cmps...).Then(ops...).Commit()
+	resp, err := t.commit(ctx, s.c)
 	if err != nil {
 		return nil, wrap("write fires", err)
 	}
@@ -253,10 +192,21 @@ func (s *Store) WriteFires(ctx context.Context, fence Fence, fires []Fire, now t
 	}
 	results = make([]FireResult, len(fires))
 	for i := range fires {
-		for j := range written[i] {
-			written[i][j].ModRevision = resp.Header.Revision
-		}
+		setRevision(written[i], resp.Header.Revision)
 		results[i] = FireResult{Outcome: FireWritten, Revision: resp.Header.Revision, Written: written[i]}
 	}
 	return results, nil
+}
+
+// noneActive holds if no snapshot of job is live: every key in the job's
+// active prefix must have create revision 0, which only an empty range has.
+func (s *Store) noneActive(job string) clientv3.Cmp {
+	return clientv3.Compare(clientv3.CreateRevision(s.k.activeOfJob(job)), "=", 0).WithPrefix()
+}
+
+// setRevision gives snapshots written at rev their revision.
+func setRevision(ls []snapshot.Live, rev int64) {
+	for i := range ls {
+		ls[i].ModRevision = rev
+	}
 }

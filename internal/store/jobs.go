@@ -25,9 +25,7 @@ func (s *Store) CreateJob(ctx context.Context, spec job.Spec) (out job.Spec, err
 	resp, err := s.c.Txn(ctx).
 		If(clientv3.Compare(clientv3.CreateRevision(key), "=", 0),
 			clientv3.Compare(clientv3.CreateRevision(gkey), ">", 0)).
-		Then(append([]clientv3.Op{clientv3.OpPut(key, encode(spec)),
-			clientv3.OpPut(s.k.cursor(spec.Name), cursor.Stamp(spec.CreatedAt)),
-			clientv3.OpPut(s.k.groupJob(spec.Group, spec.Name), "")}, s.auditOps(ctx, nil)...)...).
+		Then(append(s.createJobOps(spec), s.auditOps(ctx, nil)...)...).
 		Else(clientv3.OpGet(gkey, clientv3.WithCountOnly())).
 		Commit()
 	if err != nil {
@@ -41,6 +39,15 @@ func (s *Store) CreateJob(ctx context.Context, spec job.Spec) (out job.Spec, err
 	}
 	spec.Revision = resp.Header.Revision
 	return spec, nil
+}
+
+// createJobOps are the writes that create a job (Revision zero): its spec,
+// its schedule cursor at its creation time (fires before the job existed
+// are not missed fires) and its entry in its group's index.
+func (s *Store) createJobOps(spec job.Spec) []clientv3.Op {
+	return []clientv3.Op{clientv3.OpPut(s.k.job(spec.Name), encode(spec)),
+		clientv3.OpPut(s.k.cursor(spec.Name), cursor.Stamp(spec.CreatedAt)),
+		clientv3.OpPut(s.k.groupJob(spec.Group, spec.Name), "")}
 }
 
 // UpdateJob replaces a job whose stored group is prevGroup. With expectRev >
@@ -225,27 +232,24 @@ func (s *Store) DeleteJob(ctx context.Context, name string, now time.Time) (err 
 		}
 		// The transaction deletes exactly the pending snapshots read above:
 		// each unchanged, and none created since.
-		cmps := []clientv3.Cmp{
-			clientv3.Compare(clientv3.ModRevision(key), "=", spec.Revision),
-			clientv3.Compare(clientv3.CreateRevision(pprefix), "<", rev+1).WithPrefix(),
-		}
-		ops := []clientv3.Op{clientv3.OpDelete(key), clientv3.OpDelete(s.k.cursor(name)), clientv3.OpDelete(s.k.jobCounters(name)),
-			clientv3.OpDelete(s.k.lastOfJob(name), clientv3.WithPrefix()), clientv3.OpDelete(s.k.groupJob(spec.Group, name))}
-		ops = append(ops, s.auditOps(ctx, nil)...)
+		t := &txn{}
+		t.when(clientv3.Compare(clientv3.ModRevision(key), "=", spec.Revision),
+			clientv3.Compare(clientv3.CreateRevision(pprefix), "<", rev+1).WithPrefix())
+		jobRead := t.orRead(clientv3.OpGet(key, clientv3.WithCountOnly()))
+		t.then(clientv3.OpDelete(key), clientv3.OpDelete(s.k.cursor(name)), clientv3.OpDelete(s.k.jobCounters(name)),
+			clientv3.OpDelete(s.k.lastOfJob(name), clientv3.WithPrefix()), clientv3.OpDelete(s.k.groupJob(spec.Group, name)))
+		t.then(s.auditOps(ctx, nil)...)
 		for _, l := range pending {
-			run := l.Finish(snapshot.StatusCanceled, "", "the job was deleted", now)
-			cmps = append(cmps, clientv3.Compare(clientv3.ModRevision(s.k.pending(l.ID)), "=", l.ModRevision))
-			ops = append(ops, clientv3.OpDelete(s.k.pending(l.ID)), clientv3.OpDelete(s.k.active(name, l.ID)),
-				clientv3.OpPut(s.k.history(name, run.ID), encode(run)))
+			s.cancel(t, l, "the job was deleted", now)
 		}
-		resp, err := s.c.Txn(ctx).If(cmps...).Then(ops...).Else(clientv3.OpGet(key, clientv3.WithCountOnly())).Commit()
+		resp, err := t.commit(ctx, s.c)
 		if err != nil {
 			return wrap("delete job", err)
 		}
 		if resp.Succeeded {
 			return nil
 		}
-		if resp.Responses[0].GetResponseRange().Count == 0 {
+		if read(resp, jobRead).Count == 0 {
 			return ErrNotFound
 		}
 	}
@@ -320,9 +324,7 @@ func (s *Store) CreateJobs(ctx context.Context, specs []job.Spec) (created int, 
 				groups[spec.Group] = true
 				cmps = append(cmps, clientv3.Compare(clientv3.CreateRevision(s.k.group(spec.Group)), ">", 0))
 			}
-			ops = append(ops, clientv3.OpPut(key, encode(spec)),
-				clientv3.OpPut(s.k.cursor(spec.Name), cursor.Stamp(spec.CreatedAt)),
-				clientv3.OpPut(s.k.groupJob(spec.Group, spec.Name), ""))
+			ops = append(ops, s.createJobOps(spec)...)
 		}
 		resp, err := s.c.Txn(ctx).If(cmps...).Then(ops...).Commit()
 		if err != nil {

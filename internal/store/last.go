@@ -1,8 +1,6 @@
 package store
 
 import (
-	"context"
-	"strings"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -17,18 +15,9 @@ const (
 	lastFailure = "failure"
 )
 
-// lastOps moves the job's last-success or last-failure time forward to the
-// run's finish, inside the caller's transaction. Shard runs do not count:
-// their fire's summary does. Canceled runs count as neither.
-func (s *Store) lastOps(run snapshot.Run) []clientv3.Op {
-	key, v, ok := s.lastWrite(run)
-	if !ok {
-		return nil
-	}
-	return []clientv3.Op{lastOp(key, v)}
-}
-
-// lastWrite is the key and value lastOps writes for run, if any.
+// lastWrite is where a finished run moves its job's last-success or
+// last-failure time: the key and the value, if any. Shard runs do not
+// count: their fire's summary does. Canceled runs count as neither.
 func (s *Store) lastWrite(run snapshot.Run) (key, v string, ok bool) {
 	if run.ShardTotal > 1 && run.Attempt > 0 {
 		return "", "", false
@@ -64,34 +53,4 @@ type JobLast struct {
 	Job     string
 	Success time.Time
 	Failure time.Time
-}
-
-// LastEvent is a change of a job's last-success or last-failure time; a
-// deleted job gives an event with Deleted set.
-type LastEvent struct {
-	Job     string
-	Outcome string // "success" or "failure"
-	At      time.Time
-	Deleted bool
-	Err     error
-}
-
-// MirrorJobLast mirrors every job's last-success and last-failure times.
-func (s *Store) MirrorJobLast(ctx context.Context, fn func([]LastEvent, bool)) error {
-	return s.Mirror(ctx, s.k.lastPrefix(), func(raw []RawEvent, synced bool) {
-		out := make([]LastEvent, 0, len(raw))
-		for _, ev := range raw {
-			rest := strings.TrimPrefix(ev.Key, s.k.lastPrefix())
-			job, outcome, ok := strings.Cut(rest, "/")
-			if !ok {
-				continue
-			}
-			le := LastEvent{Job: job, Outcome: outcome, Deleted: ev.Deleted}
-			if !ev.Deleted {
-				le.At, le.Err = cursor.ParseStamp(string(ev.Value))
-			}
-			out = append(out, le)
-		}
-		fn(out, synced)
-	})
 }
