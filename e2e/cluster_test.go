@@ -30,30 +30,6 @@ type nodeList struct {
 	Leader string `json:"leader"`
 }
 
-func startScheduler(t *testing.T, endpoints []string, id string, env ...string) (*pinktest.Process, *pinktest.API) {
-	addr := pinktest.FreeAddr(t)
-	p := pinktest.StartProcess(t, "scheduler "+id, env, "scheduler",
-		"--etcd-endpoints", strings.Join(endpoints, ","), "--listen", addr, "--node-id", id,
-		"--session-ttl", "2s", "--log-level", "debug")
-	api := pinktest.NewAPI(addr)
-	pinktest.Eventually(t, 30*time.Second, func() (bool, string) {
-		status, _, err := api.TryDo("GET", "/readyz", nil)
-		return err == nil && status == 200, fmt.Sprintf("scheduler %s not ready: %v", id, err)
-	})
-	return p, api
-}
-
-// startWorker starts a worker of group default and returns it with the
-// address of its /metrics.
-func startWorker(t *testing.T, endpoints []string, name string, env ...string) (*pinktest.Process, string) {
-	addr := pinktest.FreeAddr(t)
-	p := pinktest.StartProcess(t, "worker "+name, env, "worker", "--group", "default", "--allow-shell",
-		"--etcd-endpoints", strings.Join(endpoints, ","), "--listen", addr, "--name", name,
-		"--lease-ttl", "2s", "--log-level", "debug")
-	p.WaitOutput("worker registered", 30*time.Second)
-	return p, addr
-}
-
 // leaderAsSeenBy returns the leader node id reported by api, checking that
 // exactly one node is marked leader.
 func leaderAsSeenBy(t *testing.T, api *pinktest.API) (string, error) {
@@ -110,8 +86,8 @@ func checkHistory(t *testing.T, runs []snapshot.Run) []time.Time {
 // other takes over without losing or doubling a fire.
 func TestTwoSchedulersOneLeader(t *testing.T) {
 	etcd := pinktest.StartEtcd(t)
-	procA, apiA := startScheduler(t, etcd.Endpoints, "node-a")
-	procB, apiB := startScheduler(t, etcd.Endpoints, "node-b")
+	procA, apiA := pinktest.StartSchedulerProcess(t, etcd.Endpoints, "node-a")
+	procB, apiB := pinktest.StartSchedulerProcess(t, etcd.Endpoints, "node-b")
 	// The worker finds etcd through PINK_ETCD_ENDPOINTS instead of the flag,
 	// and answers its own /healthz.
 	workerAddr := pinktest.FreeAddr(t)

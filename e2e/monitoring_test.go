@@ -195,8 +195,8 @@ func TestMonitoringStack(t *testing.T) {
 	svc := &flakyService{}
 	srv := httptest.NewServer(svc)
 	defer srv.Close()
-	schedProc, api := startScheduler(t, etcd.Endpoints, "s1", otlp.env()...)
-	_, workerAddr := startWorker(t, etcd.Endpoints, "w1", otlp.env()...)
+	schedProc, api := pinktest.StartSchedulerProcess(t, etcd.Endpoints, "s1", otlp.env()...)
+	_, workerAddr := pinktest.StartWorkerProcess(t, etcd.Endpoints, "w1", otlp.env()...)
 	_ = schedProc
 	schedAddr := strings.TrimPrefix(api.Base, "http://")
 

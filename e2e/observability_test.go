@@ -116,10 +116,10 @@ func TestMetrics(t *testing.T) {
 	var procs []*pinktest.Process
 	var apis []*pinktest.API
 	for _, id := range ids {
-		p, api := startScheduler(t, etcd.Endpoints, id, otlp.env()...)
+		p, api := pinktest.StartSchedulerProcess(t, etcd.Endpoints, id, otlp.env()...)
 		procs, apis = append(procs, p), append(apis, api)
 	}
-	_, workerAddr := startWorker(t, etcd.Endpoints, "w1", otlp.env()...)
+	_, workerAddr := pinktest.StartWorkerProcess(t, etcd.Endpoints, "w1", otlp.env()...)
 	api := apis[0]
 
 	api.JSON(t, "POST", "/api/v1/groups", `{"name":"empty"}`, http.StatusCreated, nil)
@@ -348,8 +348,8 @@ func TestTraces(t *testing.T) {
 	svc := newObsService()
 	srv := httptest.NewServer(svc)
 	defer srv.Close()
-	_, api := startScheduler(t, etcd.Endpoints, "s1", otlp.env()...)
-	w1, _ := startWorker(t, etcd.Endpoints, "w1", otlp.env()...)
+	_, api := pinktest.StartSchedulerProcess(t, etcd.Endpoints, "s1", otlp.env()...)
+	w1, _ := pinktest.StartWorkerProcess(t, etcd.Endpoints, "w1", otlp.env()...)
 
 	api.JSON(t, "POST", "/api/v1/jobs", strings.Replace(httpJob("traced", "default", srv.URL+"/ok", ""),
 		`"paused":true`, `"paused":false`, 1), http.StatusCreated, nil)
@@ -436,7 +436,7 @@ func TestTraces(t *testing.T) {
 	api.JSON(t, "POST", "/api/v1/jobs", httpJob("victim", "default", srv.URL+"/lose-first", `,"retries":1`), http.StatusCreated, nil)
 	api.JSON(t, "POST", "/api/v1/jobs/victim/trigger", nil, http.StatusAccepted, nil)
 	pinktest.Eventually(t, 20*time.Second, func() (bool, string) { return svc.seen("/lose-first") == 1, "attempt 1 not started" })
-	startWorker(t, etcd.Endpoints, "w2", otlp.env()...)
+	pinktest.StartWorkerProcess(t, etcd.Endpoints, "w2", otlp.env()...)
 	w1.Kill()
 	runs := waitRunsOf(t, api, "victim", 2)
 	var lost, second snapshot.Run

@@ -114,9 +114,9 @@ func TestPinkConcurrency(t *testing.T) {
 		file, name string
 		want       int
 	}{
-		{"../scheduler/fire.go", "batchesInFlight", fireBatchesInFlight},
-		{"../worker/claim.go", "claimers", workerClaimers},
-		{"../worker/report.go", "reporters", workerReporters},
+		{"../scheduler/batch.go", "batchesInFlight", fireBatchesInFlight},
+		{"../../pkg/worker/claim.go", "claimers", workerClaimers},
+		{"../../pkg/worker/report.go", "reporters", workerReporters},
 	} {
 		if got := sourceConst(t, c.file, c.name); got != c.want {
 			t.Errorf("%s: %s = %d; internal/bench assumes %d: update it and docs/benchmarks.md", c.file, c.name, got, c.want)

@@ -15,7 +15,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/pink-scheduler/pink/internal/store"
 	"github.com/pink-scheduler/pink/internal/telemetry"
 	"github.com/pink-scheduler/pink/pkg/worker"
 )
@@ -258,11 +257,11 @@ func (f *fleet) start() error {
 	if err != nil {
 		return err
 	}
-	w := worker.New(worker.Config{Store: store.New(cli, f.root), Group: "bench", Capacity: f.cfg.WorkerCapacity,
+	w := worker.New(worker.Config{Client: cli, Root: f.root, Group: "bench", Capacity: f.cfg.WorkerCapacity,
 		Logger: slog.New(atLeast{f.cfg.Logger.Handler(), slog.LevelWarn}), Name: fmt.Sprintf("bench-w%d", len(f.members)), DrainTimeout: 5 * time.Second, LeaseTTL: f.cfg.SessionTTL,
 		// Like `pink worker --metrics-job-label`: with per-job series a
 		// worker follows the jobs of its group, which it reads at start.
-		Metrics: telemetry.NewWorker(telemetry.NewRegistry(), telemetry.Options{NoJobLabel: f.cfg.NoJobLabel})})
+		Registerer: telemetry.NewRegistry(), NoJobLabel: f.cfg.NoJobLabel})
 	w.Handle("noop", f.rec.handle)
 	ctx, cancel := context.WithCancel(f.ctx)
 	// A killed worker's connection goes first: cli.Close alone stops the

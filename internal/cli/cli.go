@@ -1,6 +1,9 @@
-// Package cli implements pink's command-line client: each command calls the
-// API through pkg/client and prints a table for people or JSON for scripts
-// (-o json), with exit codes scripts can branch on.
+// Package cli is pink's command line: the commands that run the parts of a
+// cluster (dev, scheduler, worker: flags mapped onto the configs of the
+// composition root, internal/node), pink bench, and the API client
+// commands, which call the API through pkg/client and print a table for
+// people or JSON for scripts (-o json), with exit codes scripts can branch
+// on. cmd/pink only calls Main.
 package cli
 
 import (

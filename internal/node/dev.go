@@ -80,7 +80,7 @@ func RunDev(ctx context.Context, cfg DevConfig) error {
 	if err != nil {
 		return err
 	}
-	w := buildWorker(st, reg, tracing.Tracer, WorkerConfig{Group: DefaultGroup, Name: "dev", Capacity: cfg.Capacity,
+	w := buildWorker(cli, cfg.Root, reg, tracing.Provider, WorkerConfig{Group: DefaultGroup, Name: "dev", Capacity: cfg.Capacity,
 		LeaseTTL: cfg.SessionTTL, DrainTimeout: 10 * time.Second, AllowShell: cfg.AllowShell, NoJobLabel: cfg.NoJobLabel,
 		Logger: cfg.Logger}, sp.http.Addr())
 

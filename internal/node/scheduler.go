@@ -10,6 +10,7 @@ import (
 
 	"github.com/pink-scheduler/pink/internal/api"
 	"github.com/pink-scheduler/pink/internal/auth"
+	"github.com/pink-scheduler/pink/internal/profiling"
 	"github.com/pink-scheduler/pink/internal/scheduler"
 	"github.com/pink-scheduler/pink/internal/store"
 	"github.com/pink-scheduler/pink/internal/telemetry"
@@ -36,7 +37,10 @@ type SchedulerConfig struct {
 	HistoryMaxAge    time.Duration
 	// NoJobLabel drops the job label from metrics (very large fleets).
 	NoJobLabel bool
-	Logger     *slog.Logger
+	// CPUProfile, if set, receives a CPU profile of the whole run;
+	// MemProfile a heap profile on each SIGUSR1.
+	CPUProfile, MemProfile string
+	Logger                 *slog.Logger
 }
 
 // schedulerParts is what a scheduler process consists of once built.
@@ -83,6 +87,16 @@ func RunScheduler(ctx context.Context, cfg SchedulerConfig) error {
 	if err != nil {
 		return err
 	}
+	stopProfile, err := profiling.StartCPU(cfg.CPUProfile)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if perr := stopProfile(); perr != nil {
+			cfg.Logger.Error("could not write the CPU profile", "err", perr)
+		}
+	}()
+	profiling.HeapOnSignal(ctx, cfg.MemProfile, cfg.Logger)
 	tracing, flush, err := setupTracing(ctx, "pink-scheduler", cfg.Logger)
 	if err != nil {
 		return err

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"time"
 
+	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/pink-scheduler/pink/internal/cluster"
@@ -33,12 +34,14 @@ type WorkerConfig struct {
 	Logger     *slog.Logger
 }
 
-// buildWorker wires a worker with the built-in targets.
-func buildWorker(st *store.Store, reg *telemetry.Registry, tracer trace.Tracer, cfg WorkerConfig, addr string) *worker.Worker {
+// buildWorker wires a worker with the built-in targets, as any Go SDK
+// worker is built: from the etcd client, the process's registry and tracer
+// provider.
+func buildWorker(cli *clientv3.Client, root string, reg *telemetry.Registry, tp trace.TracerProvider, cfg WorkerConfig, addr string) *worker.Worker {
 	w := worker.New(worker.Config{
-		Store: st, Group: cfg.Group, Name: cfg.Name, Capacity: cfg.Capacity, LeaseTTL: cfg.LeaseTTL,
+		Client: cli, Root: root, Group: cfg.Group, Name: cfg.Name, Capacity: cfg.Capacity, LeaseTTL: cfg.LeaseTTL,
 		DrainTimeout: cfg.DrainTimeout, Addr: addr, Version: Version, Logger: cfg.Logger,
-		Metrics: telemetry.NewWorker(reg, telemetry.Options{NoJobLabel: cfg.NoJobLabel}), Tracer: tracer,
+		Registerer: reg, NoJobLabel: cfg.NoJobLabel, TracerProvider: tp,
 	})
 	w.Handle(job.TargetHTTP, executor.HTTP(nil))
 	if cfg.AllowShell {
@@ -86,7 +89,7 @@ func RunWorker(ctx context.Context, cfg WorkerConfig) error {
 	if err != nil {
 		return err
 	}
-	w := buildWorker(st, reg, tracing.Tracer, cfg, srv.Addr())
+	w := buildWorker(cli, cfg.Etcd.Root, reg, tracing.Provider, cfg, srv.Addr())
 	cfg.Logger.Info("worker starting", "group", cfg.Group, "metrics", "http://"+srv.Addr()+"/metrics",
 		"etcd", cfg.Etcd.Endpoints, "shell", cfg.AllowShell, "version", Version)
 	p := newParts(ctx)

@@ -2,35 +2,37 @@ package scheduler_test
 
 import (
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/pink-scheduler/pink/internal/store"
+	"github.com/pink-scheduler/pink/internal/telemetry"
 	"github.com/pink-scheduler/pink/pkg/job"
 	"github.com/pink-scheduler/pink/pkg/pinktest"
 	"github.com/pink-scheduler/pink/pkg/worker"
 )
 
-// opCounter counts the store's etcd requests by operation.
+// opCounter counts the successful etcd requests, by operation, of every
+// store that reports to its registry: the test's, the scheduler's and the
+// workers'.
 type opCounter struct {
-	mu sync.Mutex
-	n  map[string]int
+	t   *testing.T
+	reg *telemetry.Registry
 }
 
-func (c *opCounter) observe(op string, _ time.Duration, err error) {
-	if err != nil {
-		return
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.n[op]++
+func newOpCounter(t *testing.T) *opCounter {
+	return &opCounter{t: t, reg: telemetry.NewRegistry()}
+}
+
+// store is a store of c that reports its requests to the counter.
+func (c *opCounter) store(cl *pinktest.Cluster) *store.Store {
+	return store.New(cl.Etcd.Client, cl.Root, store.WithObserver(telemetry.NewEtcd(c.reg).Observe))
 }
 
 func (c *opCounter) get(op string) int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.n[op]
+	labels := map[string]string{"op": op}
+	return int(pinktest.Metric(c.t, c.reg, "pink_etcd_request_duration_seconds", labels) -
+		pinktest.Metric(c.t, c.reg, "pink_etcd_request_errors_total", labels))
 }
 
 // TestManyJobsFireTogether: fires of one instant go to etcd in batches,
@@ -38,20 +40,19 @@ func (c *opCounter) get(op string) int {
 // once a second, with no gap and no duplicate.
 func TestManyJobsFireTogether(t *testing.T) {
 	const jobs = 150
-	e := pinktest.StartEtcd(t)
-	ops := &opCounter{n: map[string]int{}}
-	st := store.New(e.Client, "", store.WithObserver(ops.observe))
+	c := pinktest.NewCluster(t)
+	ops := newOpCounter(t)
 	for i := range jobs {
-		createJob(t, st, job.Spec{Name: fmt.Sprintf("j%03d", i), Group: "g", Schedule: "* * * * * *", Target: "record"})
+		c.CreateJob(t, job.Spec{Name: fmt.Sprintf("j%03d", i), Group: "g", Schedule: "* * * * * *", Target: "record"})
 	}
 	rec := &recorder{}
-	withCapacity := func(c *worker.Config) { c.Capacity = 2 * jobs }
-	_, stop1 := startWorker(t, st, "g", map[string]worker.Handler{"record": rec.handle}, withCapacity)
-	_, stop2 := startWorker(t, st, "g", map[string]worker.Handler{"record": rec.handle}, withCapacity)
-	stopScheduler := startScheduler(t, st, "node-1")
+	withCapacity := func(c *worker.Config) { c.Capacity, c.Registerer = 2*jobs, ops.reg }
+	stop1 := c.StartWorker(t, "g", map[string]worker.Handler{"record": rec.handle}, withCapacity).Stop
+	stop2 := c.StartWorker(t, "g", map[string]worker.Handler{"record": rec.handle}, withCapacity).Stop
+	stopScheduler := c.StartScheduler(t, "node-1", func(o *pinktest.SchedulerOptions) { o.Registerer = ops.reg }).Stop
 
 	pinktest.Eventually(t, 30*time.Second, func() (bool, string) {
-		n := len(history(t, st, fmt.Sprintf("j%03d", jobs-1)))
+		n := len(c.Runs(t, fmt.Sprintf("j%03d", jobs-1)))
 		return n >= 4, fmt.Sprintf("%d runs of the last job", n)
 	})
 	stopScheduler()
@@ -59,7 +60,7 @@ func TestManyJobsFireTogether(t *testing.T) {
 	stop2()
 	total := 0
 	for i := range jobs {
-		runs := history(t, st, fmt.Sprintf("j%03d", i))
+		runs := c.Runs(t, fmt.Sprintf("j%03d", i))
 		checkConsecutive(t, runs)
 		total += len(runs)
 	}

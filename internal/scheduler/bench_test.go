@@ -22,11 +22,10 @@ func BenchmarkPick(b *testing.B) {
 		}
 		for _, s := range []job.Strategy{job.StrategyRoundRobin, job.StrategyRandom, job.StrategyLeastLoaded, job.StrategyHash} {
 			b.Run(fmt.Sprintf("%s/clients=%d", s, clients), func(b *testing.B) {
-				t := &term{}
 				js := &jobState{spec: job.Spec{Name: "j", Strategy: s}}
 				snap := &snapshot.Snapshot{ID: "j@20261126T120000Z", Target: "noop"}
 				for b.Loop() {
-					if t.pick(js, g, snap, nil) == nil {
+					if pick(js, g, snap, nil) == nil {
 						b.Fatal("no client picked")
 					}
 				}

@@ -4,28 +4,50 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/pink-scheduler/pink/internal/counts"
 	"github.com/pink-scheduler/pink/internal/store"
 	"github.com/pink-scheduler/pink/pkg/snapshot"
 )
 
-// The leader-only counters are kept in etcd (see store.CountsWrite): the
-// fire loop's counts ride in each job's cursor, the rare events' counts in
-// counters keys, each written by the transaction of the event it counts.
-// The term holds what etcd holds (mirrored, plus its own writes) and
-// exports exactly that, so a new leader exports the same values.
+// The leader-only counters (pink_fires_total, pink_fires_skipped_total,
+// pink_runs_lost_total, pink_failovers_total) are kept in etcd, so that a
+// new leader exports exactly the values the old one did. Each count is
+// written by the transaction of the event it counts, never by a write of
+// its own: the fire loop's counts ride in each job's cursor (package
+// cursor), the rare events' counts in counters keys (store.CountsWrite).
+// counters is the one place that knows this scheme: what etcd holds
+// (mirrored, plus the leader's own writes), what each action adds, and what
+// is exported. The actions only say what happened (a countsDelta, or the
+// fires and skips of a cursor step).
 
-// countsEntry is a counters key as the leader knows it.
-type countsEntry struct {
+// counters owns the counts of one term.
+type counters struct {
+	v    *view
+	read countsReader
+	// cursor holds the counts that ride in each job's cursor; jobs and
+	// groups the counters keys.
+	cursor map[string]counts.Job
+	jobs   map[string]*countsKey
+	groups map[string]*countsKey
+}
+
+// countsReader reads counters keys again when a transaction found them
+// changed (the view was behind).
+type countsReader interface {
+	ReadJobCounts(ctx context.Context, job string) (counts.Job, int64, error)
+	ReadGroupCounts(ctx context.Context, group string) (counts.Group, int64, error)
+}
+
+// countsKey is a counters key as the leader knows it.
+type countsKey struct {
 	job   counts.Job
 	group counts.Group
 	rev   int64
 }
 
-// countsDelta is what one move adds to the counters: a fire of trigger, a
-// lost run, a failover with reason.
+// countsDelta is what one move or backfill step adds to the counters: fires
+// of a trigger, a lost run, a failover with its reason.
 type countsDelta struct {
 	fire     snapshot.Trigger
 	fires    int64
@@ -35,10 +57,58 @@ type countsDelta struct {
 
 func (d countsDelta) empty() bool { return d.fire == "" && !d.lost && d.failover == "" }
 
-// counted returns the counters writes of delta for a snapshot of job in
-// group g: the job's only while the job is known, the group's only while
-// its key exists.
-func (t *term) counted(job, group string, d countsDelta) []store.CountsWrite {
+func newCounters(v *view, read countsReader) *counters {
+	return &counters{v: v, read: read, cursor: map[string]counts.Job{}, jobs: map[string]*countsKey{}, groups: map[string]*countsKey{}}
+}
+
+// forCursor returns the counts a fire of job stores with its cursor: the
+// job's so far, plus its snapshots as fires of trigger and the fires the
+// cursor step skips.
+func (c *counters) forCursor(job string, trigger snapshot.Trigger, snapshots int, skipped map[snapshot.SkipReason]int) counts.Job {
+	out := c.cursor[job].Clone()
+	out.AddFire(trigger, int64(snapshots))
+	for reason, n := range skipped {
+		out.AddSkipped(reason, int64(n))
+	}
+	return out
+}
+
+// setCursor records the counts stored with a job's cursor (the leader's own
+// fire, or a mirrored cursor).
+func (c *counters) setCursor(job string, cc counts.Job) {
+	c.cursor[job] = cc
+	c.exportJob(job)
+}
+
+// forgetCursor drops the counts of a deleted cursor.
+func (c *counters) forgetCursor(job string) { delete(c.cursor, job) }
+
+// countedWrite is a leader transaction that also writes the counters writes
+// ws: it reports the revision it wrote at and whether ws landed, or whether
+// a counters key was not at the revision given (stale).
+type countedWrite func(ws []store.CountsWrite) (rev int64, landed, stale bool, err error)
+
+// count runs write with the counters writes of d for a snapshot of job in
+// group, and folds them into what the leader knows once they landed. When
+// the keys were stale it reads them again and reports stale: the caller
+// tries again with fresh counts.
+func (c *counters) count(ctx context.Context, job, group string, d countsDelta, write countedWrite) (stale bool, err error) {
+	ws := c.writes(job, group, d)
+	rev, landed, stale, err := write(ws)
+	switch {
+	case err != nil:
+		return false, err
+	case landed:
+		c.landed(ws, rev)
+	case stale:
+		return true, c.refresh(ctx, ws)
+	}
+	return false, nil
+}
+
+// writes returns the counters writes of d for a snapshot of job in group:
+// the group's only while its key exists.
+func (c *counters) writes(job, group string, d countsDelta) []store.CountsWrite {
 	if d.empty() {
 		return nil
 	}
@@ -48,9 +118,8 @@ func (t *term) counted(job, group string, d countsDelta) []store.CountsWrite {
 	// dispatched before the job's own event arrives): the write holds only
 	// while the job exists in etcd.
 	if d.fire != "" || d.lost {
-		e := t.jobCounts[job]
 		w := store.CountsWrite{Job: job}
-		if e != nil {
+		if e := c.jobs[job]; e != nil {
 			w.Rev, w.JobCounts = e.rev, e.job.Clone()
 		}
 		if d.fire != "" {
@@ -61,10 +130,9 @@ func (t *term) counted(job, group string, d countsDelta) []store.CountsWrite {
 		}
 		out = append(out, w)
 	}
-	if d.failover != "" && t.groupKeys[group] {
-		e := t.groupCounts[group]
+	if d.failover != "" && c.v.groupKeys[group] {
 		w := store.CountsWrite{Group: group}
-		if e != nil {
+		if e := c.groups[group]; e != nil {
 			w.Rev, w.Counts = e.rev, e.group.Clone()
 		}
 		w.Counts.AddFailover(d.failover)
@@ -73,153 +141,114 @@ func (t *term) counted(job, group string, d countsDelta) []store.CountsWrite {
 	return out
 }
 
-// countsWritten folds counters writes that etcd took at rev into the view.
-// The write of a job the view does not know is not folded: it landed only
-// if the job exists, and then its key's event brings it.
-func (t *term) countsWritten(ws []store.CountsWrite, rev int64) {
+// landed folds counters writes that etcd took at rev into what the leader
+// knows. The write of a job the view does not know is not folded: it landed
+// only if the job exists, and then its key's event brings it.
+func (c *counters) landed(ws []store.CountsWrite, rev int64) {
 	for _, w := range ws {
-		if w.Job != "" && t.jobs[w.Job] == nil {
-			continue
-		}
-		if w.Job != "" {
-			t.jobCounts[w.Job] = &countsEntry{job: w.JobCounts, rev: rev}
-			t.exportCounts(w.Job)
-		} else {
-			t.groupCounts[w.Group] = &countsEntry{group: w.Counts, rev: rev}
-			t.exportGroupCounts(w.Group)
+		switch {
+		case w.Job == "":
+			c.groups[w.Group] = &countsKey{group: w.Counts, rev: rev}
+			c.exportGroup(w.Group)
+		case c.v.jobs[w.Job] != nil:
+			c.jobs[w.Job] = &countsKey{job: w.JobCounts, rev: rev}
+			c.exportJob(w.Job)
 		}
 	}
 }
 
-// refreshCounts reads the counters keys of ws again after a transaction
-// found them changed (the view was behind).
-func (t *term) refreshCounts(ctx context.Context, ws []store.CountsWrite) error {
+// refresh reads the counters keys of ws again.
+func (c *counters) refresh(ctx context.Context, ws []store.CountsWrite) error {
 	for _, w := range ws {
 		rctx, cancel := context.WithTimeout(ctx, requestTimeout)
 		var err error
-		e := &countsEntry{}
+		e := &countsKey{}
 		if w.Job != "" {
-			e.job, e.rev, err = t.st.ReadJobCounts(rctx, w.Job)
+			e.job, e.rev, err = c.read.ReadJobCounts(rctx, w.Job)
 		} else {
-			e.group, e.rev, err = t.st.ReadGroupCounts(rctx, w.Group)
+			e.group, e.rev, err = c.read.ReadGroupCounts(rctx, w.Group)
 		}
 		cancel()
 		if errors.Is(err, store.ErrBadCounts) {
 			// Count on from zero at its revision: the next write replaces it.
-			t.log.Error("stored counters do not decode; counting on from zero", "job", w.Job, "group", w.Group, "err", err)
+			c.v.log.Error("stored counters do not decode; counting on from zero", "job", w.Job, "group", w.Group, "err", err)
 		} else if err != nil {
 			return fmt.Errorf("read counters: %w", err)
 		}
 		if w.Job != "" {
-			t.jobCounts[w.Job] = e
-			t.exportCounts(w.Job)
+			c.jobs[w.Job] = e
+			c.exportJob(w.Job)
 		} else {
-			t.groupCounts[w.Group] = e
-			t.exportGroupCounts(w.Group)
+			c.groups[w.Group] = e
+			c.exportGroup(w.Group)
 		}
 	}
 	return nil
 }
 
-// onCounts folds a mirrored counters key into the view, unless the view
-// holds a newer write of the leader's own.
-func (t *term) onCounts(ev store.CountsEvent) {
+// onEvent folds a mirrored counters key into what the leader knows, unless
+// it holds a newer write of its own.
+func (c *counters) onEvent(ev store.CountsEvent) {
 	if ev.Err != nil {
 		// Count on from zero at the key's revision, so that the next
 		// counted event replaces the key rather than failing on it.
-		t.log.Error("stored counters do not decode; counting on from zero", "job", ev.Job, "group", ev.Group, "err", ev.Err)
+		c.v.log.Error("stored counters do not decode; counting on from zero", "job", ev.Job, "group", ev.Group, "err", ev.Err)
 		ev.JobCounts, ev.Counts = counts.Job{}, counts.Group{}
 	}
-	m := t.jobCounts
+	m, name := c.jobs, ev.Job
 	if ev.Job == "" {
-		m = t.groupCounts
+		m, name = c.groups, ev.Group
 	}
-	name := ev.Job + ev.Group
 	if cur := m[name]; cur != nil && cur.rev > ev.ModRevision {
 		return
 	}
 	if ev.Deleted {
 		delete(m, name)
 	} else {
-		m[name] = &countsEntry{job: ev.JobCounts, group: ev.Counts, rev: ev.ModRevision}
+		m[name] = &countsKey{job: ev.JobCounts, group: ev.Counts, rev: ev.ModRevision}
 	}
 	if ev.Job != "" {
-		t.exportCounts(ev.Job)
+		c.exportJob(ev.Job)
 	} else {
-		t.exportGroupCounts(ev.Group)
+		c.exportGroup(ev.Group)
 	}
 }
 
-// setCursor records a job's cursor and the counts that ride in it.
-func (t *term) setCursor(job string, at time.Time, counts counts.Job) {
-	t.cursors[job] = at
-	t.curCounts[job] = counts
-	t.exportCounts(job)
+// forgetJob drops a deleted job's counts: its counters went with it in
+// etcd, and a count written while the view was behind did not land.
+func (c *counters) forgetJob(job string) {
+	delete(c.jobs, job)
+	delete(c.cursor, job)
 }
 
-// withCounts sets the counts f stores with its cursor: the job's so far,
-// plus f's snapshots as fires of trigger and the fires it skips.
-func (t *term) withCounts(f *store.Fire, trigger snapshot.Trigger, skipped map[snapshot.SkipReason]int) {
-	c := t.curCounts[f.Job].Clone()
-	c.AddFire(trigger, int64(len(f.Placements)))
-	for reason, n := range skipped {
-		c.AddSkipped(reason, int64(n))
-	}
-	f.Counts = c
+// forgetGroup drops a deleted group's counts, as forgetJob does a job's.
+func (c *counters) forgetGroup(group string) {
+	delete(c.groups, group)
+	c.exportGroup(group)
 }
 
-// exportCounts sets a known job's counters: its cursor's counts plus its
+// exportJob sets a known job's counters: its cursor's counts plus its
 // counters key's.
-func (t *term) exportCounts(job string) {
-	js := t.jobs[job]
+func (c *counters) exportJob(job string) {
+	js := c.v.jobs[job]
 	if js == nil {
 		return
 	}
-	c := t.curCounts[job]
-	if e := t.jobCounts[job]; e != nil {
-		c = c.Plus(e.job)
+	cc := c.cursor[job]
+	if e := c.jobs[job]; e != nil {
+		cc = cc.Plus(e.job)
 	}
-	t.s.cfg.Metrics.SetJobCounts(job, js.spec.Group, c.Fires, c.Skipped, c.Lost)
+	c.v.metrics.SetJobCounts(job, js.spec.Group, cc.Fires, cc.Skipped, cc.Lost)
 }
 
-// exportGroupCounts sets a known group's failover counters.
-func (t *term) exportGroupCounts(group string) {
-	if _, ok := t.groups[group]; !ok {
+// exportGroup sets a known group's failover counters.
+func (c *counters) exportGroup(group string) {
+	if _, ok := c.v.groups[group]; !ok {
 		return
 	}
 	var f map[string]int64
-	if e := t.groupCounts[group]; e != nil {
+	if e := c.groups[group]; e != nil {
 		f = e.group.Failovers
 	}
-	t.s.cfg.Metrics.SetGroupFailovers(group, f)
-}
-
-// onGroup follows the group keys: a created group gets its series at 0, a
-// deleted one loses them (once no client or snapshot of it is left).
-func (t *term) onGroup(ev store.GroupEvent) {
-	if ev.Deleted {
-		delete(t.groupKeys, ev.Name)
-		// As for a deleted job: its counters key is gone, and a count
-		// written while the view was behind did not land.
-		delete(t.groupCounts, ev.Name)
-		t.exportGroupCounts(ev.Name)
-		t.maybeDropGroup(ev.Name)
-		return
-	}
-	t.groupKeys[ev.Name] = true
-	t.group(ev.Name)
-	t.exportGroupCounts(ev.Name)
-}
-
-// maybeDropGroup forgets a group that has no key, no job, no client and no
-// live snapshot, and drops its series.
-func (t *term) maybeDropGroup(name string) {
-	g := t.groups[name]
-	if !t.ready || g == nil || t.groupKeys[name] || t.groupJobs[name] > 0 ||
-		len(g.clients) > 0 || len(g.pending) > 0 || len(g.assigned) > 0 {
-		return
-	}
-	delete(t.groups, name)
-	delete(t.groupCounts, name)
-	t.s.cfg.Metrics.DeleteGroup(name)
+	c.v.metrics.SetGroupFailovers(group, f)
 }

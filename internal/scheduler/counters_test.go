@@ -11,7 +11,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/pink-scheduler/pink/internal/cluster"
-	"github.com/pink-scheduler/pink/internal/scheduler"
 	"github.com/pink-scheduler/pink/internal/store"
 	"github.com/pink-scheduler/pink/internal/telemetry"
 	"github.com/pink-scheduler/pink/pkg/job"
@@ -32,17 +31,17 @@ func counterSeries(t *testing.T, g prometheus.Gatherer) map[string]float64 {
 
 // node is a scheduler node with its own registry.
 type node struct {
-	s    *scheduler.Scheduler
+	s    *pinktest.Scheduler
 	reg  *telemetry.Registry
 	stop func()
 }
 
-func startNode(t *testing.T, st *store.Store, id string, opts ...func(*scheduler.Config)) *node {
+func startNode(t *testing.T, c *pinktest.Cluster, id string, opts ...func(*pinktest.SchedulerOptions)) *node {
 	t.Helper()
 	reg := telemetry.NewRegistry()
-	opts = append([]func(*scheduler.Config){func(c *scheduler.Config) { c.Metrics = telemetry.NewScheduler(reg, telemetry.Options{}) }}, opts...)
-	s, stop := runScheduler(t, st, id, opts...)
-	return &node{s: s, reg: reg, stop: stop}
+	opts = append([]func(*pinktest.SchedulerOptions){func(o *pinktest.SchedulerOptions) { o.Registerer = reg }}, opts...)
+	s := c.StartScheduler(t, id, opts...)
+	return &node{s: s, reg: reg, stop: s.Stop}
 }
 
 func waitLeader(t *testing.T, n *node) {
@@ -74,25 +73,26 @@ func pause(t *testing.T, st *store.Store, name string) {
 // its failover attempt; after A resigns, B exports exactly the same series
 // with the same values. A follower exports none of them.
 func TestCountersSurviveLeaderChange(t *testing.T) {
-	e := pinktest.StartEtcd(t)
+	c := pinktest.NewCluster(t)
+	e := c.Etcd
 	st := store.New(e.Client, "")
-	a := startNode(t, st, "a")
+	a := startNode(t, c, "a")
 	waitLeader(t, a)
-	b := startNode(t, st, "b")
+	b := startNode(t, c, "b")
 
 	ok := func(context.Context, worker.Run) (string, error) { return "ok", nil }
 	block := func(ctx context.Context, _ worker.Run) (string, error) { <-ctx.Done(); return "", ctx.Err() }
-	_, stopW1 := startWorker(t, st, "g", map[string]worker.Handler{"ok": ok, "block": block},
-		func(c *worker.Config) { c.DrainTimeout = 50 * time.Millisecond })
+	stopW1 := c.StartWorker(t, "g", map[string]worker.Handler{"ok": ok, "block": block},
+		func(c *worker.Config) { c.DrainTimeout = 50 * time.Millisecond }).Stop
 
-	createJob(t, st, job.Spec{Name: "tick", Group: "g", Schedule: "* * * * * *", Target: "ok"})
-	createJob(t, st, job.Spec{Name: "solo", Group: "g", Schedule: "* * * * * *", Target: "block",
+	c.CreateJob(t, job.Spec{Name: "tick", Group: "g", Schedule: "* * * * * *", Target: "ok"})
+	c.CreateJob(t, job.Spec{Name: "solo", Group: "g", Schedule: "* * * * * *", Target: "block",
 		Concurrency: job.ConcurrencyForbid, Retries: 1})
-	trigger(t, st, job.Spec{Name: "manual", Group: "g", Target: "ok"})
+	trigger(t, c, job.Spec{Name: "manual", Group: "g", Target: "ok"})
 
-	waitHistory(t, st, "manual", 1)
+	waitHistory(t, c, "manual", 1)
 	pinktest.Eventually(t, 20*time.Second, func() (bool, string) {
-		n := len(history(t, st, "tick"))
+		n := len(c.Runs(t, "tick"))
 		skips := metric(t, a, "pink_fires_skipped_total", map[string]string{"job_name": "solo", "reason": string(snapshot.SkipForbid)})
 		return n >= 2 && skips >= 2, fmt.Sprintf("%d tick runs, %v forbid skips", n, skips)
 	})
@@ -108,8 +108,8 @@ func TestCountersSurviveLeaderChange(t *testing.T) {
 
 	// solo's run is lost with its worker; its failover attempt runs on w2.
 	stopW1()
-	startWorker(t, st, "g", map[string]worker.Handler{"ok": ok, "block": ok})
-	solo := waitHistory(t, st, "solo", 2)
+	c.StartWorker(t, "g", map[string]worker.Handler{"ok": ok, "block": ok})
+	solo := waitHistory(t, c, "solo", 2)
 	slices.SortFunc(solo, func(x, y snapshot.Run) int { return x.Attempt - y.Attempt })
 	if solo[0].Status != snapshot.StatusLost || solo[1].Trigger != snapshot.TriggerFailover || solo[1].Status != snapshot.StatusSucceeded {
 		t.Fatalf("solo runs: %s, then %s %s", solo[0].Status, solo[1].Trigger, solo[1].Status)
@@ -117,7 +117,7 @@ func TestCountersSurviveLeaderChange(t *testing.T) {
 
 	var want map[string]float64
 	pinktest.Eventually(t, 10*time.Second, func() (bool, string) {
-		tick := history(t, st, "tick")
+		tick := c.Runs(t, "tick")
 		want = counterSeries(t, a.reg.Prometheus())
 		c := func(name, labels string) float64 { return want[name+"{"+labels+"}"] }
 		got := map[string]float64{
@@ -164,9 +164,10 @@ func TestCountersSurviveLeaderChange(t *testing.T) {
 // TestGroupSeriesFollowGroups: a group created with no job or client gets
 // its series at 0 on the leader; deleting it removes them.
 func TestGroupSeriesFollowGroups(t *testing.T) {
-	e := pinktest.StartEtcd(t)
+	c := pinktest.NewCluster(t)
+	e := c.Etcd
 	st := store.New(e.Client, "")
-	a := startNode(t, st, "a")
+	a := startNode(t, c, "a")
 	waitLeader(t, a)
 	ctx := context.Background()
 	if err := st.CreateGroup(ctx, cluster.Group{Name: "x"}); err != nil {
@@ -201,12 +202,13 @@ func TestGroupSeriesFollowGroups(t *testing.T) {
 // watches has its work moved by the next leader as it takes over, counted
 // with reason leader_change (not client_lost).
 func TestFailoverReasonLeaderChange(t *testing.T) {
-	e := pinktest.StartEtcd(t)
+	c := pinktest.NewCluster(t)
+	e := c.Etcd
 	st := store.New(e.Client, "")
-	a := startNode(t, st, "a")
+	a := startNode(t, c, "a")
 	waitLeader(t, a)
 	started := make(chan string, 1)
-	w1, _ := startWorker(t, st, "g", map[string]worker.Handler{"block": func(ctx context.Context, r worker.Run) (string, error) {
+	w1 := c.StartWorker(t, "g", map[string]worker.Handler{"block": func(ctx context.Context, r worker.Run) (string, error) {
 		select {
 		case started <- r.Client:
 		default:
@@ -214,7 +216,7 @@ func TestFailoverReasonLeaderChange(t *testing.T) {
 		<-ctx.Done()
 		return "", ctx.Err()
 	}})
-	trigger(t, st, job.Spec{Name: "victim", Group: "g", Target: "block", Retries: 1})
+	trigger(t, c, job.Spec{Name: "victim", Group: "g", Target: "block", Retries: 1})
 	select {
 	case <-started:
 	case <-time.After(15 * time.Second):
@@ -225,9 +227,9 @@ func TestFailoverReasonLeaderChange(t *testing.T) {
 	if err := st.EvictClient(context.Background(), "g", w1.ID()); err != nil {
 		t.Fatal(err)
 	}
-	b := startNode(t, st, "b")
+	b := startNode(t, c, "b")
 	waitLeader(t, b)
-	runs := waitHistory(t, st, "victim", 1)
+	runs := waitHistory(t, c, "victim", 1)
 	if runs[0].Status != snapshot.StatusLost {
 		t.Fatalf("victim attempt 1: %s, want lost", runs[0].Status)
 	}
@@ -239,9 +241,9 @@ func TestFailoverReasonLeaderChange(t *testing.T) {
 		want := map[string]float64{"leader_change": 1, "client_lost": 0, "client_draining": 0}
 		return maps.Equal(got, want), fmt.Sprintf("failovers by reason %v, want %v", got, want)
 	})
-	c, _, err := st.ReadGroupCounts(context.Background(), "g")
-	if err != nil || c.Failovers["leader_change"] != 1 {
-		t.Errorf("stored group counts %v (%v), want leader_change 1", c, err)
+	gc, _, err := st.ReadGroupCounts(context.Background(), "g")
+	if err != nil || gc.Failovers["leader_change"] != 1 {
+		t.Errorf("stored group counts %v (%v), want leader_change 1", gc, err)
 	}
 }
 
@@ -251,13 +253,15 @@ func TestFailoverReasonLeaderChange(t *testing.T) {
 // and nothing reads or writes counters on its own. (A cron run's counts
 // ride in the cursor its fire writes: see TestCountsRideInCursor.)
 func TestCountersCostNoWrites(t *testing.T) {
-	e := pinktest.StartEtcd(t)
-	ops := &opCounter{n: map[string]int{}}
-	st := store.New(e.Client, "", store.WithObserver(ops.observe))
-	a := startNode(t, st, "a")
+	c := pinktest.NewCluster(t)
+	e := c.Etcd
+	a := startNode(t, c, "a")
+	ops := &opCounter{t: t, reg: a.reg}
+	st := ops.store(c)
 	waitLeader(t, a)
-	startWorker(t, st, "g", map[string]worker.Handler{"ok": func(context.Context, worker.Run) (string, error) { return "", nil }})
-	spec := createJob(t, st, job.Spec{Name: "m", Group: "g", Schedule: "@hourly", Target: "ok", Paused: true})
+	c.StartWorker(t, "g", map[string]worker.Handler{"ok": func(context.Context, worker.Run) (string, error) { return "", nil }},
+		func(c *worker.Config) { c.Registerer = ops.reg })
+	spec := c.CreateJob(t, job.Spec{Name: "m", Group: "g", Schedule: "@hourly", Target: "ok", Paused: true})
 
 	writes := func() map[string]int {
 		out := map[string]int{}
@@ -269,8 +273,13 @@ func TestCountersCostNoWrites(t *testing.T) {
 		return out
 	}
 	before, rev := writes(), e.Revision(t)
-	triggerAgain(t, st, spec)
-	waitHistory(t, st, "m", 1)
+	// The trigger goes through the observed store, as the API's does.
+	now := time.Now()
+	if err := st.CreatePending(context.Background(), []snapshot.Snapshot{snapshot.ForJob(&spec, snapshot.ManualID(spec.Name, now),
+		snapshot.TriggerManual, now, now)}, nil, false); err != nil {
+		t.Fatal(err)
+	}
+	waitHistory(t, c, "m", 1)
 	pinktest.Eventually(t, 10*time.Second, func() (bool, string) {
 		v := metric(t, a, "pink_fires_total", map[string]string{"job_name": "m", "trigger": "manual"})
 		return v == 1, fmt.Sprintf("manual fires %v", v)
@@ -297,33 +306,34 @@ func TestCountersCostNoWrites(t *testing.T) {
 // is dispatched twice: first to a worker that drains before starting it
 // (back to pending, no other worker), then to the worker that runs it.
 func TestManualFireCountedOnce(t *testing.T) {
-	e := pinktest.StartEtcd(t)
+	c := pinktest.NewCluster(t)
+	e := c.Etcd
 	st := store.New(e.Client, "")
-	a := startNode(t, st, "a")
+	a := startNode(t, c, "a")
 	waitLeader(t, a)
 	ok := func(context.Context, worker.Run) (string, error) { return "ok", nil }
 	block := func(ctx context.Context, _ worker.Run) (string, error) { <-ctx.Done(); return "", ctx.Err() }
-	wa, stopA := startWorker(t, st, "g", map[string]worker.Handler{"ok": ok, "block": block},
+	wa := c.StartWorker(t, "g", map[string]worker.Handler{"ok": ok, "block": block},
 		func(c *worker.Config) { c.Name, c.Capacity, c.DrainTimeout = "a", 1, 100*time.Millisecond })
-	trigger(t, st, job.Spec{Name: "busy", Group: "g", Target: "block"})
+	trigger(t, c, job.Spec{Name: "busy", Group: "g", Target: "block"})
 	pinktest.Eventually(t, 10*time.Second, func() (bool, string) {
 		live, err := st.ListLive(context.Background(), "", "busy")
 		return err == nil && len(live) == 1 && live[0].State == snapshot.StateRunning, "busy is not running on a"
 	})
 	// a is full: the manual run of m waits on it, dispatched but not started.
-	trigger(t, st, job.Spec{Name: "m", Group: "g", Target: "ok"})
+	trigger(t, c, job.Spec{Name: "m", Group: "g", Target: "ok"})
 	pinktest.Eventually(t, 10*time.Second, func() (bool, string) {
 		live, err := st.ListLive(context.Background(), "", "m")
 		return err == nil && len(live) == 1 && live[0].Client == wa.ID() && live[0].State == snapshot.StateDispatched,
 			fmt.Sprintf("m not waiting on a: %+v %v", live, err)
 	})
-	stopA()
+	wa.Stop()
 	pinktest.Eventually(t, 10*time.Second, func() (bool, string) {
 		live, err := st.ListLive(context.Background(), "", "m")
 		return err == nil && len(live) == 1 && live[0].State == snapshot.StatePending, "m is not back to pending"
 	})
-	startWorker(t, st, "g", map[string]worker.Handler{"ok": ok, "block": ok}, func(c *worker.Config) { c.Name = "b" })
-	waitHistory(t, st, "m", 1)
+	c.StartWorker(t, "g", map[string]worker.Handler{"ok": ok, "block": ok}, func(c *worker.Config) { c.Name = "b" })
+	waitHistory(t, c, "m", 1)
 	manual := map[string]string{"job_name": "m", "trigger": "manual"}
 	pinktest.Eventually(t, 5*time.Second, func() (bool, string) {
 		n := metric(t, a, "pink_fires_total", manual)
@@ -335,17 +345,18 @@ func TestManualFireCountedOnce(t *testing.T) {
 // (damaged, or from another version) neither blocks the events it would
 // count nor the job: the leader counts on from zero and replaces the key.
 func TestBadCountersKeyDoesNotStall(t *testing.T) {
-	e := pinktest.StartEtcd(t)
+	c := pinktest.NewCluster(t)
+	e := c.Etcd
 	st := store.New(e.Client, "")
-	a := startNode(t, st, "a")
+	a := startNode(t, c, "a")
 	waitLeader(t, a)
-	startWorker(t, st, "g", map[string]worker.Handler{"ok": func(context.Context, worker.Run) (string, error) { return "ok", nil }})
-	spec := createJob(t, st, job.Spec{Name: "m", Group: "g", Schedule: "@hourly", Target: "ok", Paused: true})
+	c.StartWorker(t, "g", map[string]worker.Handler{"ok": func(context.Context, worker.Run) (string, error) { return "ok", nil }})
+	spec := c.CreateJob(t, job.Spec{Name: "m", Group: "g", Schedule: "@hourly", Target: "ok", Paused: true})
 	if _, err := e.Client.Put(context.Background(), st.Root()+"/counters/job/m", "{not json"); err != nil {
 		t.Fatal(err)
 	}
-	triggerAgain(t, st, spec)
-	waitHistory(t, st, "m", 1)
+	c.Trigger(t, spec)
+	waitHistory(t, c, "m", 1)
 	pinktest.Eventually(t, 5*time.Second, func() (bool, string) {
 		n := metric(t, a, "pink_fires_total", map[string]string{"job_name": "m", "trigger": "manual"})
 		return n == 1, fmt.Sprintf("manual fires of m = %v, want 1", n)

@@ -18,10 +18,10 @@ import (
 // left, replaced by its next attempt (trigger failover). A late result of
 // the lost attempt is refused by the worker's fenced Complete.
 func (t *term) failover(ctx context.Context) error {
-	if !t.orphansDirty {
+	if !t.view.todo.orphans {
 		return nil
 	}
-	for _, g := range t.groups {
+	for _, g := range t.view.groups {
 		var orphans []*snapshot.Live
 		for _, l := range g.assigned {
 			c, live := g.clients[l.Client]
@@ -36,16 +36,16 @@ func (t *term) failover(ctx context.Context) error {
 			}
 		}
 	}
-	t.orphansDirty = false
+	t.view.todo.orphans = false
 	return nil
 }
 
 func (t *term) failoverOne(ctx context.Context, g *groupState, l *snapshot.Live) error {
-	now := t.s.cfg.Now()
+	now := t.cfg.Now()
 	reason := snapshot.FailoverClientLost
 	if _, live := g.clients[l.Client]; live {
 		reason = snapshot.FailoverClientDraining
-	} else if t.deadAtElection[l.Client] {
+	} else if t.view.deadAtElection[l.Client] {
 		reason = snapshot.FailoverLeaderChange
 	}
 	log := t.log.With("snapshot_id", l.ID, "job", l.Job, "group", g.name, "from_client", l.Client, "attempt", l.Attempt, "reason", reason)

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/pink-scheduler/pink/internal/cluster"
-	"github.com/pink-scheduler/pink/internal/scheduler"
 	"github.com/pink-scheduler/pink/internal/store"
 	"github.com/pink-scheduler/pink/internal/telemetry"
 	"github.com/pink-scheduler/pink/pkg/job"
@@ -22,25 +21,15 @@ import (
 )
 
 // trigger creates a paused job (so only manual runs happen) and triggers it.
-func trigger(t *testing.T, st *store.Store, spec job.Spec) job.Spec {
+func trigger(t *testing.T, c *pinktest.Cluster, spec job.Spec) job.Spec {
 	t.Helper()
 	spec.Paused = true
 	if spec.Schedule == "" {
 		spec.Schedule = "@hourly"
 	}
-	spec = createJob(t, st, spec)
-	triggerAgain(t, st, spec)
+	spec = c.CreateJob(t, spec)
+	c.Trigger(t, spec)
 	return spec
-}
-
-func triggerAgain(t *testing.T, st *store.Store, spec job.Spec) snapshot.Snapshot {
-	t.Helper()
-	now := time.Now()
-	snap := snapshot.ForJob(&spec, snapshot.ManualID(spec.Name, now), snapshot.TriggerManual, now, now)
-	if err := st.CreatePending(context.Background(), []snapshot.Snapshot{snap}, nil, false); err != nil {
-		t.Fatal(err)
-	}
-	return snap
 }
 
 // describe renders runs oldest first as "attempt trigger status client".
@@ -54,11 +43,11 @@ func describe(runs []snapshot.Run, clients map[string]string) []string {
 	return out
 }
 
-func waitHistory(t *testing.T, st *store.Store, name string, n int) []snapshot.Run {
+func waitHistory(t *testing.T, c *pinktest.Cluster, name string, n int) []snapshot.Run {
 	t.Helper()
 	var runs []snapshot.Run
 	pinktest.Eventually(t, 30*time.Second, func() (bool, string) {
-		runs = history(t, st, name)
+		runs = c.Runs(t, name)
 		return len(runs) >= n, fmt.Sprintf("%d runs of %s", len(runs), name)
 	})
 	return runs
@@ -68,32 +57,33 @@ func waitHistory(t *testing.T, st *store.Store, name string, n int) []snapshot.R
 // mid-run, its attempt is recorded lost, the next attempt runs on another
 // client, and the dead attempt's late result is refused.
 func TestRunningSnapshotOfDeadClientIsLostAndRetried(t *testing.T) {
-	e := pinktest.StartEtcd(t)
+	c := pinktest.NewCluster(t)
+	e := c.Etcd
 	st := store.New(e.Client, "")
-	startScheduler(t, st, "n1")
+	c.StartScheduler(t, "n1")
 	started, release := make(chan struct{}, 1), make(chan struct{})
 	zombieLog := &pinktest.Buffer{}
-	a, _ := startWorker(t, st, "g", map[string]worker.Handler{"work": func(context.Context, worker.Run) (string, error) {
+	a := c.StartWorker(t, "g", map[string]worker.Handler{"work": func(context.Context, worker.Run) (string, error) {
 		started <- struct{}{}
 		<-release // ignores its context: a process that does not know it is dead
 		return "late", nil
 	}}, func(c *worker.Config) { c.Name = "a"; c.Logger = slog.New(slog.NewTextHandler(zombieLog, nil)) })
 	aID := a.ID()
-	spec := trigger(t, st, job.Spec{Name: "work", Group: "g", Target: "work", Retries: 1})
+	spec := trigger(t, c, job.Spec{Name: "work", Group: "g", Target: "work", Retries: 1})
 	<-started
 
-	b, _ := startWorker(t, st, "g", map[string]worker.Handler{"work": func(_ context.Context, r worker.Run) (string, error) {
+	b := c.StartWorker(t, "g", map[string]worker.Handler{"work": func(_ context.Context, r worker.Run) (string, error) {
 		return fmt.Sprintf("attempt %d", r.Attempt), nil
 	}}, func(c *worker.Config) { c.Name = "b" })
 	if err := st.EvictClient(context.Background(), "g", aID); err != nil {
 		t.Fatal(err)
 	}
-	runs := waitHistory(t, st, spec.Name, 2)
+	runs := waitHistory(t, c, spec.Name, 2)
 	close(release)
 	pinktest.Eventually(t, 10*time.Second, func() (bool, string) {
 		return strings.Contains(zombieLog.String(), "result refused"), "the zombie's result was not refused"
 	})
-	runs = history(t, st, spec.Name)
+	runs = c.Runs(t, spec.Name)
 	got := describe(runs, map[string]string{aID: "a", b.ID(): "b"})
 	want := []string{"1 manual lost a", "2 failover succeeded b"}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
@@ -104,10 +94,11 @@ func TestRunningSnapshotOfDeadClientIsLostAndRetried(t *testing.T) {
 // TestUnstartedSnapshotMovesWithItsAttempt: work a dead client had not
 // started moves to a live client as the same attempt; nothing is lost.
 func TestUnstartedSnapshotMovesWithItsAttempt(t *testing.T) {
-	e := pinktest.StartEtcd(t)
+	c := pinktest.NewCluster(t)
+	e := c.Etcd
 	st := store.New(e.Client, "")
 	ctx := context.Background()
-	startScheduler(t, st, "n1")
+	c.StartScheduler(t, "n1")
 	// A client that registers but never claims anything.
 	if err := st.EnsureGroup(ctx, cluster.Group{Name: "g"}); err != nil {
 		t.Fatal(err)
@@ -119,17 +110,17 @@ func TestUnstartedSnapshotMovesWithItsAttempt(t *testing.T) {
 	if _, err := st.RegisterClient(ctx, lease.ID, cluster.Client{ID: "silent", Group: "g", Capacity: 1, Targets: []string{"work"}}); err != nil {
 		t.Fatal(err)
 	}
-	spec := trigger(t, st, job.Spec{Name: "work", Group: "g", Target: "work"})
+	spec := trigger(t, c, job.Spec{Name: "work", Group: "g", Target: "work"})
 	pinktest.Eventually(t, 10*time.Second, func() (bool, string) {
 		live, _ := st.ListLive(ctx, "g", "")
 		return len(live) == 1 && live[0].Client == "silent", fmt.Sprintf("live %+v", live)
 	})
-	w, _ := startWorker(t, st, "g", map[string]worker.Handler{"work": func(context.Context, worker.Run) (string, error) { return "ok", nil }},
+	w := c.StartWorker(t, "g", map[string]worker.Handler{"work": func(context.Context, worker.Run) (string, error) { return "ok", nil }},
 		func(c *worker.Config) { c.Name = "w" })
 	if _, err := e.Client.Revoke(ctx, lease.ID); err != nil {
 		t.Fatal(err)
 	}
-	runs := waitHistory(t, st, spec.Name, 1)
+	runs := waitHistory(t, c, spec.Name, 1)
 	if got := describe(runs, map[string]string{w.ID(): "w"}); fmt.Sprint(got) != "[1 manual succeeded w]" {
 		t.Errorf("history = %q", got)
 	}
@@ -138,24 +129,25 @@ func TestUnstartedSnapshotMovesWithItsAttempt(t *testing.T) {
 // TestGracefulDrain: a worker that is stopped finishes its running run,
 // takes no new work meanwhile, and nothing is lost.
 func TestGracefulDrain(t *testing.T) {
-	e := pinktest.StartEtcd(t)
+	c := pinktest.NewCluster(t)
+	e := c.Etcd
 	st := store.New(e.Client, "")
 	ctx := context.Background()
-	startScheduler(t, st, "n1")
+	c.StartScheduler(t, "n1")
 	started, release := make(chan struct{}, 1), make(chan struct{})
-	a, stopA := startWorker(t, st, "g", map[string]worker.Handler{"work": func(context.Context, worker.Run) (string, error) {
+	a := c.StartWorker(t, "g", map[string]worker.Handler{"work": func(context.Context, worker.Run) (string, error) {
 		started <- struct{}{}
 		<-release
 		return "a", nil
 	}}, func(c *worker.Config) { c.Name = "a"; c.DrainTimeout = 30 * time.Second })
 	aID := a.ID()
-	spec := trigger(t, st, job.Spec{Name: "work", Group: "g", Target: "work"})
+	spec := trigger(t, c, job.Spec{Name: "work", Group: "g", Target: "work"})
 	<-started
-	b, _ := startWorker(t, st, "g", map[string]worker.Handler{"work": func(context.Context, worker.Run) (string, error) { return "b", nil }},
+	b := c.StartWorker(t, "g", map[string]worker.Handler{"work": func(context.Context, worker.Run) (string, error) { return "b", nil }},
 		func(c *worker.Config) { c.Name = "b" })
 
 	stopped := make(chan struct{})
-	go func() { stopA(); close(stopped) }()
+	go func() { a.Stop(); close(stopped) }()
 	pinktest.Eventually(t, 10*time.Second, func() (bool, string) {
 		cs, _ := st.ListClients(ctx, "g")
 		for _, c := range cs {
@@ -165,11 +157,11 @@ func TestGracefulDrain(t *testing.T) {
 		}
 		return false, "a is not draining"
 	})
-	triggerAgain(t, st, spec)
-	waitHistory(t, st, spec.Name, 1) // the second run, on b
+	c.Trigger(t, spec)
+	waitHistory(t, c, spec.Name, 1) // the second run, on b
 	close(release)
 	<-stopped
-	runs := waitHistory(t, st, spec.Name, 2)
+	runs := waitHistory(t, c, spec.Name, 2)
 	got := describe(runs, map[string]string{aID: "a", b.ID(): "b"})
 	sort.Strings(got)
 	if fmt.Sprint(got) != "[1 manual succeeded a 1 manual succeeded b]" {
@@ -190,31 +182,32 @@ func TestDrainDeadline(t *testing.T) {
 		{1, "[1 manual lost a 2 failover succeeded b]"},
 	} {
 		t.Run(fmt.Sprintf("retries=%d", tt.retries), func(t *testing.T) {
-			e := pinktest.StartEtcd(t)
+			c := pinktest.NewCluster(t)
+			e := c.Etcd
 			st := store.New(e.Client, "")
-			startScheduler(t, st, "n1")
+			c.StartScheduler(t, "n1")
 			started, canceled := make(chan struct{}, 1), make(chan error, 1)
-			a, stopA := startWorker(t, st, "g", map[string]worker.Handler{"work": func(ctx context.Context, _ worker.Run) (string, error) {
+			a := c.StartWorker(t, "g", map[string]worker.Handler{"work": func(ctx context.Context, _ worker.Run) (string, error) {
 				started <- struct{}{}
 				<-ctx.Done()
 				canceled <- ctx.Err()
 				return "", ctx.Err()
 			}}, func(c *worker.Config) { c.Name = "a"; c.DrainTimeout = 300 * time.Millisecond })
 			aID := a.ID()
-			spec := trigger(t, st, job.Spec{Name: "work", Group: "g", Target: "work", Retries: tt.retries})
+			spec := trigger(t, c, job.Spec{Name: "work", Group: "g", Target: "work", Retries: tt.retries})
 			<-started
-			b, _ := startWorker(t, st, "g", map[string]worker.Handler{"work": func(context.Context, worker.Run) (string, error) { return "b", nil }},
+			b := c.StartWorker(t, "g", map[string]worker.Handler{"work": func(context.Context, worker.Run) (string, error) { return "b", nil }},
 				func(c *worker.Config) { c.Name = "b" })
-			stopA()
+			a.Stop()
 			if err := <-canceled; err == nil {
 				t.Fatal("the handler was not canceled at the drain deadline")
 			}
-			waitHistory(t, st, spec.Name, 1+tt.retries)
+			waitHistory(t, c, spec.Name, 1+tt.retries)
 			pinktest.Eventually(t, 10*time.Second, func() (bool, string) {
 				live, err := st.ListLive(context.Background(), "", spec.Name)
 				return err == nil && len(live) == 0, fmt.Sprintf("%d snapshots live, %v", len(live), err)
 			})
-			runs := history(t, st, spec.Name)
+			runs := c.Runs(t, spec.Name)
 			if got := fmt.Sprint(describe(runs, map[string]string{aID: "a", b.ID(): "b"})); got != tt.want {
 				t.Errorf("history = %s, want %s", got, tt.want)
 			}
@@ -226,19 +219,18 @@ func TestDrainDeadline(t *testing.T) {
 // run_all makes up every missed fire, run_once makes up one, skip none;
 // every fire not run is counted.
 func TestMisfirePoliciesAfterDowntime(t *testing.T) {
-	e := pinktest.StartEtcd(t)
-	st := store.New(e.Client, "")
-	withThreshold := func(c *scheduler.Config) { c.MisfireThreshold = 300 * time.Millisecond }
+	c := pinktest.NewCluster(t)
+	withThreshold := func(o *pinktest.SchedulerOptions) { o.MisfireThreshold = 300 * time.Millisecond }
 	for _, m := range []job.Misfire{job.MisfireRunAll, job.MisfireRunOnce, job.MisfireSkip} {
-		createJob(t, st, job.Spec{Name: string(m), Group: "g", Schedule: "* * * * * *", Target: "noop", Misfire: m})
+		c.CreateJob(t, job.Spec{Name: string(m), Group: "g", Schedule: "* * * * * *", Target: "noop", Misfire: m})
 	}
-	createJob(t, st, job.Spec{Name: "run_all_window", Group: "g", Schedule: "* * * * * *", Target: "noop",
+	c.CreateJob(t, job.Spec{Name: "run_all_window", Group: "g", Schedule: "* * * * * *", Target: "noop",
 		Misfire: job.MisfireRunAll, CatchupWindow: job.Duration(2 * time.Second)})
 	policies := []string{"run_all", "run_all_window", "run_once", "skip"}
-	startWorker(t, st, "g", map[string]worker.Handler{"noop": func(context.Context, worker.Run) (string, error) { return "", nil }})
-	stop1 := startScheduler(t, st, "n1", withThreshold)
+	c.StartWorker(t, "g", map[string]worker.Handler{"noop": func(context.Context, worker.Run) (string, error) { return "", nil }})
+	stop1 := c.StartScheduler(t, "n1", withThreshold).Stop
 	for _, m := range policies {
-		waitHistory(t, st, m, 2)
+		waitHistory(t, c, m, 2)
 	}
 	stop1()
 	// A deliberate outage with no leader, ending 400 ms into a second: the
@@ -248,15 +240,15 @@ func TestMisfirePoliciesAfterDowntime(t *testing.T) {
 	time.Sleep(outage)
 	reg := telemetry.NewRegistry()
 	restart := time.Now()
-	startScheduler(t, st, "n2", withThreshold, func(c *scheduler.Config) { c.Metrics = telemetry.NewScheduler(reg, telemetry.Options{}) })
+	c.StartScheduler(t, "n2", withThreshold, func(o *pinktest.SchedulerOptions) { o.Registerer = reg })
 	for _, m := range policies {
 		pinktest.Eventually(t, 20*time.Second, func() (bool, string) {
-			runs := history(t, st, m)
+			runs := c.Runs(t, m)
 			return len(runs) > 0 && runs[0].ScheduledAt.After(restart.Add(2*time.Second)), "no run after the outage yet"
 		})
 	}
 	for _, m := range policies {
-		runs := history(t, st, m)
+		runs := c.Runs(t, m)
 		sort.Slice(runs, func(i, j int) bool { return runs[i].ScheduledAt.Before(runs[j].ScheduledAt) })
 		var gaps []time.Duration
 		catchups := 0
@@ -353,15 +345,16 @@ func (iv *intervals) overlaps() []string {
 // TestConcurrencyForbid: fires while a run is live are skipped and counted,
 // manual triggers are refused; runs never overlap.
 func TestConcurrencyForbid(t *testing.T) {
-	e := pinktest.StartEtcd(t)
+	c := pinktest.NewCluster(t)
+	e := c.Etcd
 	st := store.New(e.Client, "")
 	reg := telemetry.NewRegistry()
-	startScheduler(t, st, "n1", func(c *scheduler.Config) { c.Metrics = telemetry.NewScheduler(reg, telemetry.Options{}) })
+	c.StartScheduler(t, "n1", func(o *pinktest.SchedulerOptions) { o.Registerer = reg })
 	iv := &intervals{}
-	startWorker(t, st, "g", map[string]worker.Handler{"slow": iv.handler(2200 * time.Millisecond)})
-	startWorker(t, st, "g", map[string]worker.Handler{"slow": iv.handler(2200 * time.Millisecond)})
-	spec := createJob(t, st, job.Spec{Name: "slow", Group: "g", Schedule: "* * * * * *", Target: "slow", Concurrency: job.ConcurrencyForbid})
-	runs := waitHistory(t, st, "slow", 3)
+	c.StartWorker(t, "g", map[string]worker.Handler{"slow": iv.handler(2200 * time.Millisecond)})
+	c.StartWorker(t, "g", map[string]worker.Handler{"slow": iv.handler(2200 * time.Millisecond)})
+	spec := c.CreateJob(t, job.Spec{Name: "slow", Group: "g", Schedule: "* * * * * *", Target: "slow", Concurrency: job.ConcurrencyForbid})
+	runs := waitHistory(t, c, "slow", 3)
 	now := time.Now()
 	snap := snapshot.ForJob(&spec, snapshot.ManualID(spec.Name, now), snapshot.TriggerManual, now, now)
 	pinktest.Eventually(t, 10*time.Second, func() (bool, string) {
@@ -375,7 +368,7 @@ func TestConcurrencyForbid(t *testing.T) {
 		t.Fatal(err)
 	}
 	pinktest.Eventually(t, 20*time.Second, func() (bool, string) {
-		for _, r := range history(t, st, "slow") {
+		for _, r := range c.Runs(t, "slow") {
 			if r.SnapshotID == forced.ID {
 				return r.Status == snapshot.StatusSucceeded, fmt.Sprintf("forced run ended %s", r.Status)
 			}
@@ -394,14 +387,13 @@ func TestConcurrencyForbid(t *testing.T) {
 // TestConcurrencyAllow: with allow (the default) a fire runs while the
 // previous run of the job is still running.
 func TestConcurrencyAllow(t *testing.T) {
-	e := pinktest.StartEtcd(t)
-	st := store.New(e.Client, "")
-	startScheduler(t, st, "n1")
+	c := pinktest.NewCluster(t)
+	c.StartScheduler(t, "n1")
 	iv := &intervals{}
-	startWorker(t, st, "g", map[string]worker.Handler{"slow": iv.handler(1500 * time.Millisecond)})
-	startWorker(t, st, "g", map[string]worker.Handler{"slow": iv.handler(1500 * time.Millisecond)})
-	createJob(t, st, job.Spec{Name: "slow", Group: "g", Schedule: "* * * * * *", Target: "slow"})
-	runs := waitHistory(t, st, "slow", 3)
+	c.StartWorker(t, "g", map[string]worker.Handler{"slow": iv.handler(1500 * time.Millisecond)})
+	c.StartWorker(t, "g", map[string]worker.Handler{"slow": iv.handler(1500 * time.Millisecond)})
+	c.CreateJob(t, job.Spec{Name: "slow", Group: "g", Schedule: "* * * * * *", Target: "slow"})
+	runs := waitHistory(t, c, "slow", 3)
 	checkConsecutive(t, runs)
 	if o := iv.overlaps(); len(o) == 0 {
 		t.Errorf("runs of 1.5 s at 1/s never overlapped under allow")
@@ -411,15 +403,14 @@ func TestConcurrencyAllow(t *testing.T) {
 // TestConcurrencyReplace: a new fire cancels the running run, which ends
 // as canceled, and starts only after it stopped.
 func TestConcurrencyReplace(t *testing.T) {
-	e := pinktest.StartEtcd(t)
-	st := store.New(e.Client, "")
-	startScheduler(t, st, "n1")
+	c := pinktest.NewCluster(t)
+	c.StartScheduler(t, "n1")
 	iv := &intervals{}
 	short := func(c *worker.Config) { c.DrainTimeout = 100 * time.Millisecond }
-	startWorker(t, st, "g", map[string]worker.Handler{"long": iv.handler(time.Hour)}, short)
-	startWorker(t, st, "g", map[string]worker.Handler{"long": iv.handler(time.Hour)}, short)
-	createJob(t, st, job.Spec{Name: "long", Group: "g", Schedule: "*/2 * * * * *", Target: "long", Concurrency: job.ConcurrencyReplace})
-	runs := waitHistory(t, st, "long", 3)
+	c.StartWorker(t, "g", map[string]worker.Handler{"long": iv.handler(time.Hour)}, short)
+	c.StartWorker(t, "g", map[string]worker.Handler{"long": iv.handler(time.Hour)}, short)
+	c.CreateJob(t, job.Spec{Name: "long", Group: "g", Schedule: "*/2 * * * * *", Target: "long", Concurrency: job.ConcurrencyReplace})
+	runs := waitHistory(t, c, "long", 3)
 	for _, r := range runs {
 		if r.Status != snapshot.StatusCanceled || r.Error != "replaced by a newer run of the job" {
 			t.Errorf("run %s: %s %q, want canceled by replacement", r.ID, r.Status, r.Error)
@@ -434,9 +425,8 @@ func TestConcurrencyReplace(t *testing.T) {
 // clients and succeeds only if every shard does; broadcast runs once per
 // client.
 func TestShardsAndBroadcast(t *testing.T) {
-	e := pinktest.StartEtcd(t)
-	st := store.New(e.Client, "")
-	startScheduler(t, st, "n1")
+	c := pinktest.NewCluster(t)
+	c.StartScheduler(t, "n1")
 	var mu sync.Mutex
 	ranOn := map[string][]string{} // snapshot id -> clients
 	h := func(_ context.Context, r worker.Run) (string, error) {
@@ -449,18 +439,18 @@ func TestShardsAndBroadcast(t *testing.T) {
 		return fmt.Sprintf("shard %d/%d", r.ShardIndex, r.ShardTotal), nil
 	}
 	for _, name := range []string{"w1", "w2", "w3"} {
-		startWorker(t, st, "g", map[string]worker.Handler{"part": h}, func(c *worker.Config) { c.Name = name })
+		c.StartWorker(t, "g", map[string]worker.Handler{"part": h}, func(c *worker.Config) { c.Name = name })
 	}
 	for _, spec := range []job.Spec{
 		{Name: "sharded", Shards: 3}, {Name: "half-broken", Shards: 3}, {Name: "everywhere", Strategy: job.StrategyBroadcast},
 	} {
 		spec.Group, spec.Schedule, spec.Target = "g", "*/2 * * * * *", "part"
-		createJob(t, st, spec)
+		c.CreateJob(t, spec)
 	}
 	summary := func(name string) snapshot.Run {
 		var sum snapshot.Run
 		pinktest.Eventually(t, 30*time.Second, func() (bool, string) {
-			for _, r := range history(t, st, name) {
+			for _, r := range c.Runs(t, name) {
 				if r.Attempt == 0 {
 					sum = r
 					return true, ""
@@ -499,9 +489,10 @@ func TestShardsAndBroadcast(t *testing.T) {
 // TestStrategies: round_robin alternates, hash sticks to one client,
 // least_loaded fills clients by free capacity.
 func TestStrategies(t *testing.T) {
-	e := pinktest.StartEtcd(t)
+	c := pinktest.NewCluster(t)
+	e := c.Etcd
 	st := store.New(e.Client, "")
-	startScheduler(t, st, "n1")
+	c.StartScheduler(t, "n1")
 	release := make(chan struct{})
 	defer close(release)
 	h := func(ctx context.Context, r worker.Run) (string, error) {
@@ -510,15 +501,15 @@ func TestStrategies(t *testing.T) {
 		}
 		return "", nil
 	}
-	a, _ := startWorker(t, st, "g", map[string]worker.Handler{"x": h}, func(c *worker.Config) { c.Name = "a"; c.Capacity = 1 })
-	b, _ := startWorker(t, st, "g", map[string]worker.Handler{"x": h}, func(c *worker.Config) { c.Name = "b"; c.Capacity = 3 })
+	a := c.StartWorker(t, "g", map[string]worker.Handler{"x": h}, func(c *worker.Config) { c.Name = "a"; c.Capacity = 1 })
+	b := c.StartWorker(t, "g", map[string]worker.Handler{"x": h}, func(c *worker.Config) { c.Name = "b"; c.Capacity = 3 })
 	names := map[string]string{a.ID(): "a", b.ID(): "b"}
 	for _, spec := range []job.Spec{{Name: "rr"}, {Name: "sticky", Strategy: job.StrategyHash}} {
 		spec.Group, spec.Schedule, spec.Target = "g", "* * * * * *", "x"
-		createJob(t, st, spec)
+		c.CreateJob(t, spec)
 	}
-	rr := waitHistory(t, st, "rr", 4)
-	sticky := waitHistory(t, st, "sticky", 4)
+	rr := waitHistory(t, c, "rr", 4)
+	sticky := waitHistory(t, c, "sticky", 4)
 	sort.Slice(rr, func(i, j int) bool { return rr[i].ScheduledAt.Before(rr[j].ScheduledAt) })
 	for i := 1; i < len(rr); i++ {
 		if rr[i].Client == rr[i-1].Client {
@@ -531,9 +522,9 @@ func TestStrategies(t *testing.T) {
 		}
 	}
 
-	spec := createJob(t, st, job.Spec{Name: "loaded", Group: "g", Schedule: "@hourly", Target: "x", Paused: true, Strategy: job.StrategyLeastLoaded})
+	spec := c.CreateJob(t, job.Spec{Name: "loaded", Group: "g", Schedule: "@hourly", Target: "x", Paused: true, Strategy: job.StrategyLeastLoaded})
 	for range 4 {
-		triggerAgain(t, st, spec)
+		c.Trigger(t, spec)
 	}
 	pinktest.Eventually(t, 10*time.Second, func() (bool, string) {
 		live, _ := st.ListLive(context.Background(), "", "loaded")
@@ -547,21 +538,20 @@ func TestStrategies(t *testing.T) {
 
 // TestHistoryRetention: history keeps a job's newest history_limit runs.
 func TestHistoryRetention(t *testing.T) {
-	e := pinktest.StartEtcd(t)
-	st := store.New(e.Client, "")
+	c := pinktest.NewCluster(t)
 	const maxAge = 2 * time.Second
-	startScheduler(t, st, "n1", func(c *scheduler.Config) {
-		c.RetentionInterval, c.HistoryMaxAge = 100*time.Millisecond, maxAge
+	c.StartScheduler(t, "n1", func(o *pinktest.SchedulerOptions) {
+		o.RetentionInterval, o.HistoryMaxAge = 100*time.Millisecond, maxAge
 	})
 	rec := &recorder{}
-	startWorker(t, st, "g", map[string]worker.Handler{"record": rec.handle, "noop": func(context.Context, worker.Run) (string, error) { return "", nil }})
-	createJob(t, st, job.Spec{Name: "tick", Group: "g", Schedule: "* * * * * *", Target: "record", HistoryLimit: 3})
-	createJob(t, st, job.Spec{Name: "aged", Group: "g", Schedule: "* * * * * *", Target: "noop", HistoryLimit: 100})
+	c.StartWorker(t, "g", map[string]worker.Handler{"record": rec.handle, "noop": func(context.Context, worker.Run) (string, error) { return "", nil }})
+	c.CreateJob(t, job.Spec{Name: "tick", Group: "g", Schedule: "* * * * * *", Target: "record", HistoryLimit: 3})
+	c.CreateJob(t, job.Spec{Name: "aged", Group: "g", Schedule: "* * * * * *", Target: "noop", HistoryLimit: 100})
 	// The max age: once "aged" has run for a while, only its runs of the
 	// last maxAge (plus a retention tick or two) are kept.
 	start := time.Now()
 	pinktest.Eventually(t, 30*time.Second, func() (bool, string) {
-		runs := history(t, st, "aged")
+		runs := c.Runs(t, "aged")
 		if time.Since(start) < 3*maxAge || len(runs) == 0 {
 			return false, fmt.Sprintf("%d runs of aged", len(runs))
 		}
@@ -570,7 +560,7 @@ func TestHistoryRetention(t *testing.T) {
 	})
 	pinktest.Eventually(t, 30*time.Second, func() (bool, string) {
 		calls := rec.get()
-		runs := history(t, st, "tick")
+		runs := c.Runs(t, "tick")
 		if len(calls) < 6 || len(runs) != 3 {
 			return false, fmt.Sprintf("%d calls, %d runs kept", len(calls), len(runs))
 		}
@@ -583,25 +573,26 @@ func TestHistoryRetention(t *testing.T) {
 // TestBackfillRuns: a backfill runs each requested fire once, with trigger
 // backfill; for a forbid job one at a time.
 func TestBackfillRuns(t *testing.T) {
-	e := pinktest.StartEtcd(t)
+	c := pinktest.NewCluster(t)
+	e := c.Etcd
 	st := store.New(e.Client, "")
-	startScheduler(t, st, "n1")
+	c.StartScheduler(t, "n1")
 	iv := &intervals{}
-	startWorker(t, st, "g", map[string]worker.Handler{"slow": iv.handler(300 * time.Millisecond)})
-	startWorker(t, st, "g", map[string]worker.Handler{"slow": iv.handler(300 * time.Millisecond)})
+	c.StartWorker(t, "g", map[string]worker.Handler{"slow": iv.handler(300 * time.Millisecond)})
+	c.StartWorker(t, "g", map[string]worker.Handler{"slow": iv.handler(300 * time.Millisecond)})
 	at := func(h int) time.Time { return time.Date(2026, 1, 1, h, 0, 0, 0, time.UTC) }
-	for _, c := range []struct {
+	for _, tc := range []struct {
 		name        string
 		concurrency job.Concurrency
 	}{{"loose", job.ConcurrencyAllow}, {"strict", job.ConcurrencyForbid}} {
-		spec := createJob(t, st, job.Spec{Name: c.name, Group: "g", Schedule: "0 * * * *", Target: "slow", Paused: true, Concurrency: c.concurrency})
-		bf := snapshot.Backfill{ID: "b" + c.name, Job: spec.Name, Fires: []time.Time{at(1), at(2), at(3), at(4), at(5)}, CreatedAt: time.Now()}
+		spec := c.CreateJob(t, job.Spec{Name: tc.name, Group: "g", Schedule: "0 * * * *", Target: "slow", Paused: true, Concurrency: tc.concurrency})
+		bf := snapshot.Backfill{ID: "b" + tc.name, Job: spec.Name, Fires: []time.Time{at(1), at(2), at(3), at(4), at(5)}, CreatedAt: time.Now()}
 		if err := st.CreateBackfill(context.Background(), bf); err != nil {
 			t.Fatal(err)
 		}
 	}
 	for _, name := range []string{"loose", "strict"} {
-		runs := waitHistory(t, st, name, 5)
+		runs := waitHistory(t, c, name, 5)
 		var got []string
 		for _, r := range runs {
 			if r.Trigger != snapshot.TriggerBackfill || r.Status != snapshot.StatusSucceeded || r.Attempt != 1 {
@@ -634,13 +625,14 @@ func TestBackfillRuns(t *testing.T) {
 // TestAutoResume: a job paused until a time is resumed by the leader then,
 // and the resume is in the audit log.
 func TestAutoResume(t *testing.T) {
-	e := pinktest.StartEtcd(t)
+	c := pinktest.NewCluster(t)
+	e := c.Etcd
 	st := store.New(e.Client, "")
-	startScheduler(t, st, "n1")
+	c.StartScheduler(t, "n1")
 	until := time.Now().Add(time.Second)
 	spec := job.Spec{Name: "napping", Group: "g", Schedule: "@hourly", Target: "x", Paused: true,
 		PausedBy: "ops", PauseReason: "short nap", PausedUntil: &until}
-	createJob(t, st, spec)
+	c.CreateJob(t, spec)
 	pinktest.Eventually(t, 15*time.Second, func() (bool, string) {
 		got, err := st.GetJob(context.Background(), "napping")
 		return err == nil && !got.Paused && got.PausedBy == "" && got.PausedUntil == nil, fmt.Sprintf("job %+v %v", got, err)

@@ -20,7 +20,7 @@ const auditKeep = 10_000
 // than --history-max-age, deleted jobs included. It walks the jobs a batch
 // per tick, so it never competes with the fire loop for long.
 func (t *term) retention(ctx context.Context) {
-	tick := time.NewTicker(t.s.cfg.RetentionInterval)
+	tick := time.NewTicker(t.cfg.RetentionInterval)
 	defer tick.Stop()
 	after := ""
 	for {
@@ -45,7 +45,7 @@ func (t *term) retention(ctx context.Context) {
 func (t *term) trimBatch(ctx context.Context, after string) (string, error) {
 	rctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
-	cutoff := t.s.cfg.Now().Add(-t.s.cfg.HistoryMaxAge)
+	cutoff := t.cfg.Now().Add(-t.cfg.HistoryMaxAge)
 	if after == "" {
 		// Each pass over the jobs starts with the audit log.
 		if _, err := t.st.TrimAudit(rctx, t.fence, auditKeep, cutoff); err != nil {
@@ -57,7 +57,7 @@ func (t *term) trimBatch(ctx context.Context, after string) (string, error) {
 		return after, err
 	}
 	for _, name := range names {
-		limit := t.s.cfg.HistoryLimit
+		limit := t.cfg.HistoryLimit
 		spec, err := t.st.GetJob(rctx, name)
 		switch {
 		case err == nil && spec.HistoryLimit > 0:

@@ -163,7 +163,7 @@ func (s *Scheduler) session(ctx context.Context) error {
 	s.log.Info("became leader", "election_key", fence.Key, "revision", fence.Rev)
 	s.leading.Store(true)
 	s.cfg.Metrics.SetLeader(true)
-	termErr := newTerm(s, fence).run(sctx)
+	termErr := newTerm(&s.cfg, s.log, fence).run(sctx)
 	s.leading.Store(false)
 	s.cfg.Metrics.SetLeader(false)
 	s.cfg.Metrics.Reset()

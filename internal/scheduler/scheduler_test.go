@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pink-scheduler/pink/internal/cluster"
-	"github.com/pink-scheduler/pink/internal/scheduler"
 	"github.com/pink-scheduler/pink/internal/store"
 	"github.com/pink-scheduler/pink/pkg/job"
 	"github.com/pink-scheduler/pink/pkg/pinktest"
@@ -39,78 +37,6 @@ func (r *recorder) get() []time.Time {
 	return slices.Clone(r.calls)
 }
 
-// startScheduler runs a scheduler node until the returned stop is called
-// or the test ends.
-func startScheduler(t *testing.T, st *store.Store, id string, opts ...func(*scheduler.Config)) func() {
-	t.Helper()
-	_, stop := runScheduler(t, st, id, opts...)
-	return stop
-}
-
-// runScheduler is startScheduler that also returns the node.
-func runScheduler(t *testing.T, st *store.Store, id string, opts ...func(*scheduler.Config)) (*scheduler.Scheduler, func()) {
-	t.Helper()
-	cfg := scheduler.Config{Store: st, NodeID: id, SessionTTL: 2 * time.Second}
-	for _, o := range opts {
-		o(&cfg)
-	}
-	s := scheduler.New(cfg)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); _ = s.Run(ctx) }()
-	stop := sync.OnceFunc(func() { cancel(); <-done })
-	t.Cleanup(stop)
-	return s, stop
-}
-
-// startWorker runs a worker until the returned stop is called (a graceful
-// drain) or the test ends.
-func startWorker(t *testing.T, st *store.Store, group string, handlers map[string]worker.Handler, opts ...func(*worker.Config)) (*worker.Worker, func()) {
-	t.Helper()
-	cfg := worker.Config{Store: st, Group: group, LeaseTTL: 2 * time.Second}
-	for _, o := range opts {
-		o(&cfg)
-	}
-	w := worker.New(cfg)
-	for name, h := range handlers {
-		w.Handle(name, h)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); _ = w.Run(ctx) }()
-	stop := sync.OnceFunc(func() { cancel(); <-done })
-	t.Cleanup(stop)
-	pinktest.Eventually(t, 10*time.Second, func() (bool, string) { return w.ID() != "", "worker not registered" })
-	return w, stop
-}
-
-func createJob(t *testing.T, st *store.Store, spec job.Spec) job.Spec {
-	t.Helper()
-	ctx := context.Background()
-	if err := st.EnsureGroup(ctx, cluster.Group{Name: spec.Group}); err != nil {
-		t.Fatal(err)
-	}
-	spec.ApplyDefaults()
-	if err := spec.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	spec.CreatedAt = time.Now().UTC()
-	out, err := st.CreateJob(ctx, spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
-func history(t *testing.T, st *store.Store, jobName string) []snapshot.Run {
-	t.Helper()
-	page, err := st.ListRuns(context.Background(), jobName, "", 1000, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return page.Runs
-}
-
 // checkConsecutive asserts that runs hold exactly one succeeded run per
 // second, with no gap and no duplicate, and returns their nominal times.
 func checkConsecutive(t *testing.T, runs []snapshot.Run) []time.Time {
@@ -135,15 +61,14 @@ func checkConsecutive(t *testing.T, runs []snapshot.Run) []time.Time {
 // second, on time, with no duplicate — checked both in history and in the
 // handler's own record of calls.
 func TestEverySecondJob(t *testing.T) {
-	e := pinktest.StartEtcd(t)
-	st := store.New(e.Client, "")
+	c := pinktest.NewCluster(t)
 	rec := &recorder{}
-	createJob(t, st, job.Spec{Name: "tick", Group: "g", Schedule: "* * * * * *", Target: "record"})
-	startScheduler(t, st, "node-1")
-	_, stopWorker := startWorker(t, st, "g", map[string]worker.Handler{"record": rec.handle})
+	c.CreateJob(t, job.Spec{Name: "tick", Group: "g", Schedule: "* * * * * *", Target: "record"})
+	c.StartScheduler(t, "node-1")
+	stopWorker := c.StartWorker(t, "g", map[string]worker.Handler{"record": rec.handle}).Stop
 
 	pinktest.Eventually(t, 20*time.Second, func() (bool, string) {
-		n := len(history(t, st, "tick"))
+		n := len(c.Runs(t, "tick"))
 		return n >= 4, fmt.Sprintf("%d runs in history", n)
 	})
 	// Runs in flight when the worker stops are finished by its drain, so
@@ -151,7 +76,7 @@ func TestEverySecondJob(t *testing.T) {
 	stopWorker()
 	calls := rec.get()
 	sort.Slice(calls, func(i, j int) bool { return calls[i].Before(calls[j]) })
-	runs := history(t, st, "tick")
+	runs := c.Runs(t, "tick")
 	at := checkConsecutive(t, runs)
 	if !slices.EqualFunc(at, calls, time.Time.Equal) {
 		t.Errorf("handler calls %v differ from history %v", calls, at)
@@ -169,11 +94,12 @@ func TestEverySecondJob(t *testing.T) {
 // TestPendingUntilClientRegisters: with no live client the fires stay
 // pending, and they run as soon as a client of the group registers.
 func TestPendingUntilClientRegisters(t *testing.T) {
-	e := pinktest.StartEtcd(t)
+	c := pinktest.NewCluster(t)
+	e := c.Etcd
 	st := store.New(e.Client, "")
 	rec := &recorder{}
-	createJob(t, st, job.Spec{Name: "tick", Group: "lonely", Schedule: "* * * * * *", Target: "record", Misfire: job.MisfireRunAll})
-	startScheduler(t, st, "node-1")
+	c.CreateJob(t, job.Spec{Name: "tick", Group: "lonely", Schedule: "* * * * * *", Target: "record", Misfire: job.MisfireRunAll})
+	c.StartScheduler(t, "node-1")
 
 	var pending []snapshot.Live
 	pinktest.Eventually(t, 20*time.Second, func() (bool, string) {
@@ -190,7 +116,7 @@ func TestPendingUntilClientRegisters(t *testing.T) {
 		}
 	}
 
-	startWorker(t, st, "lonely", map[string]worker.Handler{"record": rec.handle})
+	c.StartWorker(t, "lonely", map[string]worker.Handler{"record": rec.handle})
 	pinktest.Eventually(t, 20*time.Second, func() (bool, string) {
 		for _, l := range pending {
 			r, err := st.GetRun(context.Background(), snapshot.RunID(l.ID, 1))

@@ -21,14 +21,15 @@ import (
 // being told, campaigns again with a new session, and the job's runs go on
 // with no nominal second missing or doubled.
 func TestLeaderStopsWhenSessionEnds(t *testing.T) {
-	e := pinktest.StartEtcd(t)
+	c := pinktest.NewCluster(t)
+	e := c.Etcd
 	st := store.New(e.Client, "")
 	ctx := context.Background()
-	s, _ := runScheduler(t, st, "n1")
+	s := c.StartScheduler(t, "n1")
 	rec := &recorder{}
-	startWorker(t, st, "g", map[string]worker.Handler{"record": rec.handle})
-	createJob(t, st, job.Spec{Name: "tick", Group: "g", Schedule: "* * * * * *", Target: "record", Misfire: job.MisfireRunAll})
-	waitHistory(t, st, "tick", 2)
+	c.StartWorker(t, "g", map[string]worker.Handler{"record": rec.handle})
+	c.CreateJob(t, job.Spec{Name: "tick", Group: "g", Schedule: "* * * * * *", Target: "record", Misfire: job.MisfireRunAll})
+	waitHistory(t, c, "tick", 2)
 
 	// The leader's lease is the last segment of its election key.
 	resp, err := e.Client.Get(ctx, st.ElectionPrefix()+"/", clientv3.WithPrefix())
@@ -55,9 +56,9 @@ func TestLeaderStopsWhenSessionEnds(t *testing.T) {
 	})
 	resumed := time.Now()
 	pinktest.Eventually(t, 20*time.Second, func() (bool, string) {
-		runs := history(t, st, "tick")
+		runs := c.Runs(t, "tick")
 		return len(runs) > 0 && runs[0].ScheduledAt.After(resumed.Add(time.Second)), "no run after the new term yet"
 	})
-	checkConsecutive(t, history(t, st, "tick"))
+	checkConsecutive(t, c.Runs(t, "tick"))
 	t.Logf("stopped leading %s after the revoke", stoppedAfter.Round(time.Millisecond))
 }

@@ -16,13 +16,12 @@ func placeAll(s job.Strategy, n int, ids ...string) map[string]string {
 	for _, id := range ids {
 		g.clients[id] = &cluster.Client{ID: id, Group: "g", Targets: []string{"noop"}, Capacity: 1}
 	}
-	t := &term{}
 	out := map[string]string{}
 	for i := range n {
 		name := fmt.Sprintf("job-%04d", i)
 		js := newJobState(name)
 		js.spec = job.Spec{Name: name, Strategy: s}
-		out[name] = t.pick(js, g, &snapshot.Snapshot{ID: name + "@20261126T120000Z", Job: name, Target: "noop", ShardTotal: 1}, nil).ID
+		out[name] = pick(js, g, &snapshot.Snapshot{ID: name + "@20261126T120000Z", Job: name, Target: "noop", ShardTotal: 1}, nil).ID
 	}
 	return out
 }

@@ -13,20 +13,20 @@ import (
 // all finished: succeeded only if every shard's final attempt succeeded.
 // The write is fenced and re-checks inside etcd that no shard is live.
 func (t *term) summarize(ctx context.Context) error {
-	if !t.summariesDirty {
+	if !t.view.todo.summaries {
 		return nil
 	}
-	for id, f := range t.fires {
-		if t.shardsLive(f) {
+	for id, f := range t.view.fires {
+		if t.view.shardsLive(f) {
 			continue
 		}
 		rctx, cancel := context.WithTimeout(ctx, requestTimeout)
 		runs, err := t.st.ShardRuns(rctx, *f)
 		if err == nil {
-			run := f.Summary(runs, t.s.cfg.Now())
+			run := f.Summary(runs, t.cfg.Now())
 			var written bool
 			if written, err = t.st.WriteSummary(rctx, t.fence, *f, run); err == nil && written {
-				delete(t.fires, id)
+				delete(t.view.fires, id)
 				t.log.InfoContext(telemetry.WithTraceParent(ctx, f.TraceParent), "sharded fire finished",
 					"snapshot_id", id, "job", f.Job, "status", run.Status, "summary", run.Output)
 			}
@@ -36,13 +36,13 @@ func (t *term) summarize(ctx context.Context) error {
 			return fmt.Errorf("summarize %s: %w", id, err)
 		}
 	}
-	t.summariesDirty = false
+	t.view.todo.summaries = false
 	return nil
 }
 
 // shardsLive reports whether a shard of f is still pending or assigned.
 func (t *term) shardsLive(f *snapshot.ShardedFire) bool {
-	for id := range t.byJob[f.Job] {
+	for id := range t.view.byJob[f.Job] {
 		if strings.HasPrefix(id, snapshot.ShardPrefix(f.ID)) {
 			return true
 		}

@@ -24,7 +24,7 @@ func snapAttrs(s *snapshot.Snapshot) []attribute.KeyValue {
 // empty).
 func (t *term) startChild(name, tp string, attrs ...attribute.KeyValue) (context.Context, trace.Span) {
 	ctx := telemetry.WithTraceParent(context.Background(), tp)
-	return t.s.cfg.Tracer.Start(ctx, name, trace.WithAttributes(attrs...))
+	return t.cfg.Tracer.Start(ctx, name, trace.WithAttributes(attrs...))
 }
 
 // startLinked starts a new trace whose first span links to the attempt
@@ -35,7 +35,7 @@ func (t *term) startLinked(name, prev string, attrs ...attribute.KeyValue) (cont
 		opts = append(opts, trace.WithLinks(trace.Link{SpanContext: sc,
 			Attributes: []attribute.KeyValue{attribute.String("pink.link", "previous_attempt")}}))
 	}
-	return t.s.cfg.Tracer.Start(context.Background(), name, opts...)
+	return t.cfg.Tracer.Start(context.Background(), name, opts...)
 }
 
 // endSpan ends a span with the outcome of the write it covered.
@@ -77,7 +77,7 @@ func (t *term) startManualFire(snap *snapshot.Snapshot) trace.Span {
 		base.ID, base.ShardIndex, base.ShardTotal = id, 0, 1
 		attrs = snapAttrs(&base)
 	}
-	ctx, span := t.s.cfg.Tracer.Start(context.Background(), telemetry.SpanFire, trace.WithNewRoot(),
+	ctx, span := t.cfg.Tracer.Start(context.Background(), telemetry.SpanFire, trace.WithNewRoot(),
 		trace.WithTimestamp(snap.CreatedAt), trace.WithAttributes(attrs...))
 	snap.TraceParent = telemetry.TraceParent(ctx)
 	if snap.ShardTotal > 1 && snap.TraceParent != "" {

@@ -14,7 +14,7 @@ type API struct {
 }
 
 // NewAPI registers the API metrics on r.
-func NewAPI(r *Registry) *API {
+func NewAPI(r prometheus.Registerer) *API {
 	m := &API{
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "pink_api_requests_total", Help: "API requests, by route, method and status code."},
@@ -24,7 +24,7 @@ func NewAPI(r *Registry) *API {
 			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}},
 			[]string{"route", "method"}),
 	}
-	r.reg.MustRegister(m.requests, m.duration)
+	r.MustRegister(m.requests, m.duration)
 	return m
 }
 

@@ -4,6 +4,8 @@
 package telemetry
 
 import (
+	"errors"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -12,26 +14,46 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// Registry is one process's metrics registry. Each part of the process
-// (scheduler, worker) registers its own metric set on it.
+// Registry is one process's metrics registry, with the Go runtime and
+// process collectors. Each part of the process (scheduler, worker, API)
+// registers its own metric set on it; the metric sets take any
+// prometheus.Registerer, so the Go SDK's worker can register on its
+// user's.
 type Registry struct {
-	reg *prometheus.Registry
+	*prometheus.Registry
 }
 
 // NewRegistry returns a registry with the Go runtime and process collectors.
 func NewRegistry() *Registry {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	return &Registry{reg: reg}
+	return &Registry{Registry: reg}
 }
 
 // Prometheus exposes the underlying registry (for tests and extra collectors).
-func (r *Registry) Prometheus() *prometheus.Registry { return r.reg }
+func (r *Registry) Prometheus() *prometheus.Registry { return r.Registry }
 
 // Handler serves /metrics, in OpenMetrics format when the scraper asks for
 // it (exemplars need OpenMetrics).
 func (r *Registry) Handler() http.Handler {
-	return promhttp.HandlerFor(r.reg, promhttp.HandlerOpts{EnableOpenMetrics: true, Registry: r.reg})
+	return promhttp.HandlerFor(r.Registry, promhttp.HandlerOpts{EnableOpenMetrics: true, Registry: r.Registry})
+}
+
+// shared registers c on r, or returns the equal collector registered
+// already: metric sets that several parts of one process make (the etcd
+// request metrics of a scheduler and a worker in one process) are made
+// once.
+func shared[C prometheus.Collector](r prometheus.Registerer, c C) C {
+	if err := r.Register(c); err != nil {
+		var are prometheus.AlreadyRegisteredError
+		if errors.As(err, &are) {
+			if existing, ok := are.ExistingCollector.(C); ok {
+				return existing
+			}
+		}
+		panic(fmt.Sprintf("telemetry: register %T: %v", c, err))
+	}
+	return c
 }
 
 // Etcd records the latency and errors of the etcd requests a process makes.
@@ -40,8 +62,9 @@ type Etcd struct {
 	errors   *prometheus.CounterVec
 }
 
-// NewEtcd registers the etcd client metrics.
-func NewEtcd(r *Registry) *Etcd {
+// NewEtcd registers the etcd client metrics on r, or shares those
+// registered there already.
+func NewEtcd(r prometheus.Registerer) *Etcd {
 	e := &Etcd{
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "pink_etcd_request_duration_seconds",
@@ -53,7 +76,7 @@ func NewEtcd(r *Registry) *Etcd {
 			Help: "etcd requests made by pink that failed, by operation.",
 		}, []string{"op"}),
 	}
-	r.reg.MustRegister(e.duration, e.errors)
+	e.duration, e.errors = shared(r, e.duration), shared(r, e.errors)
 	return e
 }
 

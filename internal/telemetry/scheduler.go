@@ -59,7 +59,7 @@ type Scheduler struct {
 }
 
 // NewScheduler registers the scheduler metrics on r.
-func NewScheduler(r *Registry, opts Options) *Scheduler {
+func NewScheduler(r prometheus.Registerer, opts Options) *Scheduler {
 	jg := []string{"job_name", "group"}
 	m := &Scheduler{
 		opts: opts,
@@ -91,7 +91,7 @@ func NewScheduler(r *Registry, opts Options) *Scheduler {
 		updated: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "pink_job_updated_timestamp_seconds", Help: "When the job was created or last changed, paused or resumed (unix seconds). Leader only."}, jg),
 	}
-	r.reg.MustRegister(m.leader, m.leaderChanges, m.jobs, m.counts, m.scheduleLag, m.dispatchLag,
+	r.MustRegister(m.leader, m.leaderChanges, m.jobs, m.counts, m.scheduleLag, m.dispatchLag,
 		m.pending, m.inflight, m.clients, m.nextFire, m.lastSuccess, m.lastFailure, m.interval, m.updated)
 	return m
 }

@@ -64,10 +64,14 @@ func SnapshotAttrs(job, group, id string, attempt int, trigger string, scheduled
 // instrumentation names the tracer.
 const instrumentation = "github.com/pink-scheduler/pink"
 
+// Tracer is pink's tracer of tp.
+func Tracer(tp trace.TracerProvider) trace.Tracer { return tp.Tracer(instrumentation) }
+
 // Tracing is a process's tracer, set up from the OpenTelemetry environment
 // variables.
 type Tracing struct {
 	Tracer   trace.Tracer
+	Provider trace.TracerProvider
 	provider *sdktrace.TracerProvider
 }
 
@@ -82,7 +86,8 @@ func SetupTracing(ctx context.Context, service, version string) (*Tracing, error
 	endpoint := os.Getenv("OTEL_EXPORTER_OTLP_ENDPOINT") + os.Getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
 	switch {
 	case exporter == "none", exporter == "" && endpoint == "":
-		return &Tracing{Tracer: noop.NewTracerProvider().Tracer(instrumentation)}, nil
+		tp := noop.NewTracerProvider()
+		return &Tracing{Tracer: Tracer(tp), Provider: tp}, nil
 	case exporter != "" && exporter != "otlp":
 		return nil, fmt.Errorf("OTEL_TRACES_EXPORTER=%q is not supported: use otlp or none", exporter)
 	}
@@ -111,7 +116,7 @@ func SetupTracing(ctx context.Context, service, version string) (*Tracing, error
 		return nil, fmt.Errorf("trace resource: %w", err)
 	}
 	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(exp), sdktrace.WithResource(res))
-	return &Tracing{Tracer: tp.Tracer(instrumentation), provider: tp}, nil
+	return &Tracing{Tracer: Tracer(tp), Provider: tp, provider: tp}, nil
 }
 
 // Shutdown flushes spans not yet exported.

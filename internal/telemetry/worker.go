@@ -30,8 +30,9 @@ type Worker struct {
 	gone map[[2]string]bool
 }
 
-// NewWorker registers the worker metrics on r.
-func NewWorker(r *Registry, opts Options) *Worker {
+// NewWorker registers the worker metrics on r, or shares those of another
+// worker registered there already.
+func NewWorker(r prometheus.Registerer, opts Options) *Worker {
 	m := &Worker{
 		opts: opts, gone: map[[2]string]bool{},
 		runs: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -50,7 +51,10 @@ func NewWorker(r *Registry, opts Options) *Worker {
 			Name: "pink_worker_results_refused_total", Help: "Results refused because the run was moved or canceled meanwhile (a fenced zombie)."},
 			[]string{"group"}),
 	}
-	r.reg.MustRegister(m.runs, m.duration, m.queue, m.running, m.capacity, m.refused)
+	// Workers of several groups may share one process and registerer:
+	// their series differ by group.
+	m.runs, m.duration, m.queue = shared(r, m.runs), shared(r, m.duration), shared(r, m.queue)
+	m.running, m.capacity, m.refused = shared(r, m.running), shared(r, m.capacity), shared(r, m.refused)
 	return m
 }
 

@@ -15,12 +15,14 @@ import (
 	"github.com/pink-scheduler/pink/internal/etcdembed"
 )
 
-// Etcd is an embedded etcd server started for one test.
+// Etcd is a real etcd server embedded in the test process, started for one
+// test, with a client of it.
 type Etcd struct {
-	Server    *etcdembed.Server
 	Endpoints []string
 	Client    *clientv3.Client
-	Dir       string
+	// Dir holds its data; StartEtcdIn on the same Dir starts it again.
+	Dir    string
+	server *etcdembed.Server
 }
 
 // StartEtcd starts a fresh single-member etcd on free loopback ports with
@@ -51,7 +53,7 @@ func StartEtcdAt(t testing.TB, dir, addr string) *Etcd {
 		srv.Close()
 		t.Fatalf("etcd client: %v", err)
 	}
-	e := &Etcd{Server: srv, Endpoints: srv.Endpoints(), Client: cli, Dir: dir}
+	e := &Etcd{server: srv, Endpoints: srv.Endpoints(), Client: cli, Dir: dir}
 	t.Cleanup(e.Close)
 	return e
 }
@@ -62,9 +64,9 @@ func (e *Etcd) Close() {
 		e.Client.Close()
 		e.Client = nil
 	}
-	if e.Server != nil {
-		e.Server.Close()
-		e.Server = nil
+	if e.server != nil {
+		e.server.Close()
+		e.server = nil
 	}
 }
 

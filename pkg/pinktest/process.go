@@ -193,3 +193,33 @@ func (b *Buffer) String() string {
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
+
+// StartSchedulerProcess starts `pink scheduler` named id on endpoints, with
+// its API on a free loopback port and a short session TTL, and waits until
+// it is ready. It returns the process and a client of its API.
+func StartSchedulerProcess(t testing.TB, endpoints []string, id string, env ...string) (*Process, *API) {
+	t.Helper()
+	addr := FreeAddr(t)
+	p := StartProcess(t, "scheduler "+id, env, "scheduler",
+		"--etcd-endpoints", strings.Join(endpoints, ","), "--listen", addr, "--node-id", id,
+		"--session-ttl", "2s", "--log-level", "debug")
+	api := NewAPI(addr)
+	Eventually(t, 30*time.Second, func() (bool, string) {
+		status, _, err := api.TryDo("GET", "/readyz", nil)
+		return err == nil && status == 200, fmt.Sprintf("scheduler %s not ready: %v", id, err)
+	})
+	return p, api
+}
+
+// StartWorkerProcess starts `pink worker` of group default with the shell
+// target, named name, on endpoints, and waits until it has registered. It
+// returns the process and the address of its /metrics.
+func StartWorkerProcess(t testing.TB, endpoints []string, name string, env ...string) (*Process, string) {
+	t.Helper()
+	addr := FreeAddr(t)
+	p := StartProcess(t, "worker "+name, env, "worker", "--group", "default", "--allow-shell",
+		"--etcd-endpoints", strings.Join(endpoints, ","), "--listen", addr, "--name", name,
+		"--lease-ttl", "2s", "--log-level", "debug")
+	p.WaitOutput("worker registered", 30*time.Second)
+	return p, addr
+}

@@ -79,7 +79,7 @@ func claimChunks(batch []*snapshot.Live) [][]*snapshot.Live {
 // canceled before it started, or etcd could not be reached before ctx ended.
 func (w *Worker) claim(ctx context.Context, log *slog.Logger, me cluster.Client, ls []*snapshot.Live) []int64 {
 	revs := make([]int64, len(ls))
-	at := w.cfg.Now().UTC()
+	at := time.Now().UTC()
 	if len(ls) > 1 {
 		lives := make([]snapshot.Live, len(ls))
 		for i, l := range ls {
@@ -88,7 +88,7 @@ func (w *Worker) claim(ctx context.Context, log *slog.Logger, me cluster.Client,
 		var rev int64
 		err := w.retry(ctx, func(rctx context.Context) error {
 			var err error
-			rev, err = w.cfg.Store.ClaimMany(rctx, me, lives, at)
+			rev, err = w.st.ClaimMany(rctx, me, lives, at)
 			return err
 		})
 		switch {
@@ -116,11 +116,11 @@ func (w *Worker) claimOne(ctx context.Context, log *slog.Logger, me cluster.Clie
 	var rev int64
 	err := w.retry(ctx, func(rctx context.Context) error {
 		var err error
-		rev, err = w.cfg.Store.Claim(rctx, me, *l, at)
+		rev, err = w.st.Claim(rctx, me, *l, at)
 		if !errors.Is(err, store.ErrConflict) {
 			return err
 		}
-		cur, gerr := w.cfg.Store.GetAssignment(rctx, me.Group, me.ID, l.ID)
+		cur, gerr := w.st.GetAssignment(rctx, me.Group, me.ID, l.ID)
 		switch {
 		case errors.Is(gerr, store.ErrNotFound):
 			return err

@@ -30,18 +30,18 @@ const reportTimeout = 5 * time.Second
 // returned: the slot bounds handlers, not results being written.
 func (w *Worker) execute(runCtx context.Context, log *slog.Logger, me cluster.Client, l *snapshot.Live, claimRev int64, freeSlot func()) {
 	log = log.With("snapshot_id", l.ID, "job", l.Job, "attempt", l.Attempt)
-	ctx, span := w.cfg.Tracer.Start(telemetry.WithTraceParent(runCtx, l.TraceParent), telemetry.SpanExecute,
+	ctx, span := w.tracer.Start(telemetry.WithTraceParent(runCtx, l.TraceParent), telemetry.SpanExecute,
 		trace.WithSpanKind(trace.SpanKindConsumer), trace.WithAttributes(
 			telemetry.AttrJob.String(l.Job), telemetry.AttrGroup.String(l.Group), telemetry.AttrSnapshotID.String(l.ID),
 			telemetry.AttrAttempt.Int(l.Attempt), telemetry.AttrClient.String(me.ID), telemetry.AttrTrigger.String(string(l.Trigger)),
 			telemetry.AttrScheduledAt.String(l.ScheduledAt.Format(time.RFC3339)), telemetry.AttrTarget.String(l.Target),
 			telemetry.AttrShardIndex.Int(l.ShardIndex), telemetry.AttrShardTotal.Int(l.ShardTotal)))
 	defer span.End()
-	started := w.cfg.Now()
+	started := time.Now()
 	snap := l.Snapshot
 	snap.State, snap.StartedAt = snapshot.StateRunning, &started
 	if snap.DispatchedAt != nil {
-		w.cfg.Metrics.Started(started.Sub(*snap.DispatchedAt))
+		w.metrics.Started(started.Sub(*snap.DispatchedAt))
 	}
 	taskCtx, cancelTask := context.WithCancelCause(ctx)
 	w.mu.Lock()
@@ -66,7 +66,7 @@ func (w *Worker) execute(runCtx context.Context, log *slog.Logger, me cluster.Cl
 	if status != snapshot.StatusSucceeded {
 		span.SetStatus(codes.Error, errText)
 	}
-	finished := w.cfg.Now()
+	finished := time.Now()
 	run := snap.Finish(status, output, errText, finished)
 	var next *snapshot.Snapshot
 	if status == snapshot.StatusFailed || status == snapshot.StatusTimedOut {
@@ -74,7 +74,7 @@ func (w *Worker) execute(runCtx context.Context, log *slog.Logger, me cluster.Cl
 	}
 	if next != nil {
 		// The retry starts a new trace that links to this attempt.
-		rctx, rspan := w.cfg.Tracer.Start(context.Background(), telemetry.SpanRetry, trace.WithNewRoot(),
+		rctx, rspan := w.tracer.Start(context.Background(), telemetry.SpanRetry, trace.WithNewRoot(),
 			trace.WithLinks(trace.Link{SpanContext: span.SpanContext(),
 				Attributes: []attribute.KeyValue{attribute.String("pink.link", "previous_attempt")}}),
 			trace.WithAttributes(telemetry.SnapshotAttrs(next.Job, next.Group, next.ID, next.Attempt, string(next.Trigger),
@@ -82,16 +82,16 @@ func (w *Worker) execute(runCtx context.Context, log *slog.Logger, me cluster.Cl
 		next.TraceParent = telemetry.TraceParent(rctx)
 		rspan.End()
 	}
-	_, report := w.cfg.Tracer.Start(ctx, telemetry.SpanReport)
+	_, report := w.tracer.Start(ctx, telemetry.SpanReport)
 	err := w.record(runCtx, me, store.Completion{ClaimRev: claimRev, Run: run, Retry: next})
 	traceID := ""
 	if sc := span.SpanContext(); sc.IsValid() {
 		traceID = sc.TraceID().String()
 	}
-	w.cfg.Metrics.Finished(snap.Job, snap.Group, string(status), finished.Sub(started), traceID)
+	w.metrics.Finished(snap.Job, snap.Group, string(status), finished.Sub(started), traceID)
 	switch {
 	case errors.Is(err, store.ErrConflict):
-		w.cfg.Metrics.Refused(snap.Group)
+		w.metrics.Refused(snap.Group)
 		report.SetAttributes(attribute.String("pink.outcome", "refused"))
 		log.WarnContext(ctx, "result refused: the run was moved or canceled while it ran", "status", status)
 	case err != nil:
@@ -152,7 +152,7 @@ func (w *Worker) setRunning(delta int) {
 	w.running += delta
 	n := w.running
 	w.mu.Unlock()
-	w.cfg.Metrics.SetRunning(w.cfg.Group, n)
+	w.metrics.SetRunning(w.cfg.Group, n)
 }
 
 // retry calls f until it succeeds, returns ErrConflict, or ctx ends.

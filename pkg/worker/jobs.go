@@ -13,7 +13,7 @@ import (
 // like every mirror. With the job label off it does nothing. The returned
 // func stops it and waits for it.
 func (w *Worker) watchJobs(ctx context.Context) (stop func()) {
-	if !w.cfg.Metrics.PerJob() {
+	if !w.metrics.PerJob() {
 		return func() {}
 	}
 	ctx, cancel := context.WithCancel(ctx)
@@ -22,12 +22,12 @@ func (w *Worker) watchJobs(ctx context.Context) (stop func()) {
 	go func() {
 		defer wg.Done()
 		group := w.cfg.Group
-		err := w.cfg.Store.MirrorGroupJobs(ctx, group, func(evs []store.GroupJobEvent, _ bool) {
+		err := w.st.MirrorGroupJobs(ctx, group, func(evs []store.GroupJobEvent, _ bool) {
 			for _, ev := range evs {
 				if ev.Deleted {
-					w.cfg.Metrics.DeleteJob(ev.Job, group)
+					w.metrics.DeleteJob(ev.Job, group)
 				} else {
-					w.cfg.Metrics.AddJob(ev.Job, group)
+					w.metrics.AddJob(ev.Job, group)
 				}
 			}
 		})

@@ -15,8 +15,6 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
-	"github.com/pink-scheduler/pink/internal/cluster"
-	"github.com/pink-scheduler/pink/internal/scheduler"
 	"github.com/pink-scheduler/pink/internal/store"
 	"github.com/pink-scheduler/pink/internal/telemetry"
 	"github.com/pink-scheduler/pink/pkg/job"
@@ -25,48 +23,26 @@ import (
 	"github.com/pink-scheduler/pink/pkg/worker"
 )
 
-func createIn(t *testing.T, st *store.Store, name, group string) job.Spec {
+func createIn(t *testing.T, c *pinktest.Cluster, name, group string) job.Spec {
 	t.Helper()
-	ctx := context.Background()
-	if err := st.EnsureGroup(ctx, cluster.Group{Name: group}); err != nil {
-		t.Fatal(err)
-	}
-	spec := job.Spec{Name: name, Group: group, Schedule: "@hourly", Target: "ok", Paused: true}
-	spec.ApplyDefaults()
-	if err := spec.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	spec.CreatedAt = time.Now()
-	spec, err := st.CreateJob(ctx, spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return spec
+	return c.CreateJob(t, job.Spec{Name: name, Group: group, Schedule: "@hourly", Target: "ok", Paused: true})
 }
 
-func runWorker(t *testing.T, cfg worker.Config) {
-	t.Helper()
-	w := worker.New(cfg)
-	w.Handle("ok", func(context.Context, worker.Run) (string, error) { return "", nil })
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); _ = w.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
-}
+var ok = map[string]worker.Handler{"ok": func(context.Context, worker.Run) (string, error) { return "", nil }}
 
 // TestWorkerJobSeries: a worker's per-job run counters exist at 0 for every
 // job of its group and every final status, and disappear when the job is deleted
 // or moves to another group; without the job label there are none per job.
 func TestWorkerJobSeries(t *testing.T) {
-	e := pinktest.StartEtcd(t)
-	st := store.New(e.Client, "")
+	c := pinktest.NewCluster(t)
+	st := store.New(c.Etcd.Client, "")
 	ctx := context.Background()
-	createIn(t, st, "a", "g")
-	moving := createIn(t, st, "moving", "g")
-	createIn(t, st, "elsewhere", "other")
+	createIn(t, c, "a", "g")
+	moving := createIn(t, c, "moving", "g")
+	createIn(t, c, "elsewhere", "other")
 	reg, regNoJob := telemetry.NewRegistry(), telemetry.NewRegistry()
-	runWorker(t, worker.Config{Store: st, Group: "g", LeaseTTL: 2 * time.Second, Metrics: telemetry.NewWorker(reg, telemetry.Options{})})
-	runWorker(t, worker.Config{Store: st, Group: "g", LeaseTTL: 2 * time.Second, Metrics: telemetry.NewWorker(regNoJob, telemetry.Options{NoJobLabel: true})})
+	c.StartWorker(t, "g", ok, func(cfg *worker.Config) { cfg.Registerer = reg })
+	c.StartWorker(t, "g", ok, func(cfg *worker.Config) { cfg.Registerer, cfg.NoJobLabel = regNoJob, true })
 
 	series := func(r *telemetry.Registry) map[string]int {
 		out := map[string]int{}
@@ -93,7 +69,7 @@ func TestWorkerJobSeries(t *testing.T) {
 	if v := pinktest.Metric(t, reg.Prometheus(), "pink_worker_runs_total", nil); v != 0 {
 		t.Errorf("runs before any run: %v", v)
 	}
-	createIn(t, st, "late", "g")
+	createIn(t, c, "late", "g")
 	await(reg, map[string]int{"pink_worker_runs_total a": n, "pink_worker_runs_total moving": n, "pink_worker_runs_total late": n})
 
 	if err := st.DeleteJob(ctx, "a", time.Now()); err != nil {
@@ -127,40 +103,32 @@ func logLines(t *testing.T, b *pinktest.LogBuffer) []map[string]any {
 // the snapshot's attribute set; every log line about a snapshot, of the
 // scheduler and the worker, carries snapshot_id, job and trace_id.
 func TestRetrySpanAndSnapshotLogs(t *testing.T) {
-	e := pinktest.StartEtcd(t)
-	st := store.New(e.Client, "")
+	c := pinktest.NewCluster(t)
+	st := store.New(c.Etcd.Client, "")
 	rec := tracetest.NewSpanRecorder()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
 	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
-	tracer := tp.Tracer("test")
 	var logs pinktest.LogBuffer
 	logger, err := telemetry.NewLogger(&logs, "json", "debug")
 	if err != nil {
 		t.Fatal(err)
 	}
-	spec := createIn(t, st, "flaky", "g")
+	spec := createIn(t, c, "flaky", "g")
 	spec.Retries, spec.RetryBackoff, spec.Paused = 1, job.Duration(10*time.Millisecond), true
 	spec, err = st.UpdateJob(context.Background(), spec, "g", spec.Revision, time.Time{})
 	if err != nil {
 		t.Fatal(err)
 	}
 
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	t.Cleanup(func() { cancel(); wg.Wait() })
-	s := scheduler.New(scheduler.Config{Store: st, NodeID: "n1", SessionTTL: 2 * time.Second, Tracer: tracer, Logger: logger})
-	w := worker.New(worker.Config{Store: st, Group: "g", LeaseTTL: 2 * time.Second, Tracer: tracer, Logger: logger})
+	c.StartScheduler(t, "n1", func(o *pinktest.SchedulerOptions) { o.TracerProvider, o.Logger = tp, logger })
 	var calls sync.Map
-	w.Handle("ok", func(_ context.Context, r worker.Run) (string, error) {
+	c.StartWorker(t, "g", map[string]worker.Handler{"ok": func(_ context.Context, r worker.Run) (string, error) {
 		calls.Store(r.Attempt, true)
 		if r.Attempt == 1 {
 			return "", errors.New("first attempt fails")
 		}
 		return "", nil
-	})
-	wg.Add(2)
-	go func() { defer wg.Done(); _ = s.Run(ctx) }()
-	go func() { defer wg.Done(); _ = w.Run(ctx) }()
+	}}, func(cfg *worker.Config) { cfg.TracerProvider, cfg.Logger = tp, logger })
 
 	now := time.Now()
 	snap := snapshot.ForJob(&spec, snapshot.ManualID(spec.Name, now), snapshot.TriggerManual, now, now)

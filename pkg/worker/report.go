@@ -88,7 +88,7 @@ func (w *Worker) writeReports(ctx context.Context, batch []*report) {
 			for i, r := range rs {
 				cs[i] = r.c
 			}
-			err := w.retry(ctx, func(rctx context.Context) error { return w.cfg.Store.CompleteMany(rctx, id, cs) })
+			err := w.retry(ctx, func(rctx context.Context) error { return w.st.CompleteMany(rctx, id, cs) })
 			if !errors.Is(err, store.ErrConflict) {
 				for _, r := range rs {
 					r.done <- err
@@ -109,13 +109,13 @@ func (w *Worker) writeReports(ctx context.Context, batch []*report) {
 func (w *Worker) writeReport(ctx context.Context, r *report) error {
 	run := r.c.Run
 	return w.retry(ctx, func(rctx context.Context) error {
-		err := w.cfg.Store.Complete(rctx, r.me.ID, r.c.ClaimRev, run, r.c.Retry)
+		err := w.st.Complete(rctx, r.me.ID, r.c.ClaimRev, run, r.c.Retry)
 		if !errors.Is(err, store.ErrConflict) {
 			return err
 		}
-		cur, gerr := w.cfg.Store.GetAssignment(rctx, r.me.Group, r.me.ID, run.SnapshotID)
+		cur, gerr := w.st.GetAssignment(rctx, r.me.Group, r.me.ID, run.SnapshotID)
 		if errors.Is(gerr, store.ErrNotFound) {
-			got, herr := w.cfg.Store.GetRun(rctx, run.ID)
+			got, herr := w.st.GetRun(rctx, run.ID)
 			switch {
 			case errors.Is(herr, store.ErrNotFound):
 				return err
@@ -133,6 +133,6 @@ func (w *Worker) writeReport(ctx context.Context, r *report) error {
 			return err
 		}
 		r.c.ClaimRev = cur.ModRevision
-		return w.cfg.Store.Complete(rctx, r.me.ID, r.c.ClaimRev, run, r.c.Retry)
+		return w.st.Complete(rctx, r.me.ID, r.c.ClaimRev, run, r.c.Retry)
 	})
 }

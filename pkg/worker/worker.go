@@ -2,11 +2,15 @@
 // client of a group, receives the snapshots the leader assigns to it, runs
 // each with the handler registered for its target, and reports the result.
 //
-//	w := worker.New(worker.Config{Store: store.New(etcdClient, ""), Group: "billing"})
+//	w := worker.New(worker.Config{Client: etcdClient, Group: "billing"})
 //	w.Handle("send-invoices", func(ctx context.Context, r worker.Run) (string, error) {
 //		return "", sendInvoices(ctx, r.ScheduledAt)
 //	})
 //	err := w.Run(ctx) // until ctx ends; then drains
+//
+// A worker needs only an etcd client of the pink cluster; it registers its
+// metrics on the Registerer it is given and traces with the TracerProvider
+// it is given (the global one by default).
 //
 // Execution is at-least-once: a run whose worker dies is retried elsewhere
 // (as attempt+1), and a handler should be idempotent on Run.SnapshotID.
@@ -14,8 +18,6 @@ package worker
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -27,7 +29,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.etcd.io/etcd/client/v3/concurrency"
+	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/pink-scheduler/pink/internal/cluster"
@@ -62,9 +67,13 @@ type Run struct {
 // output (at most 64 KiB are kept) and the error go to the run's history.
 type Handler func(ctx context.Context, run Run) (output string, err error)
 
-// Config configures a Worker.
+// Config configures a Worker. Only Client and Group are required.
 type Config struct {
-	Store *store.Store
+	// Client is an etcd client of the pink cluster; Root is the cluster's
+	// key prefix ("" for the default, /pink).
+	Client *clientv3.Client
+	Root   string
+	// Group is the group whose jobs this worker runs.
 	Group string
 	// Name prefixes the client id (default host-pid); every registration
 	// gets a unique id from it.
@@ -80,16 +89,33 @@ type Config struct {
 	Addr    string
 	Version string
 	Logger  *slog.Logger
-	Metrics *telemetry.Worker
-	// Tracer records pink.execute and pink.report spans; nil: no tracing.
-	Tracer trace.Tracer
-	Now    func() time.Time
+	// Registerer receives the worker's metrics (pink_worker_*, and
+	// pink_etcd_request_* of its etcd requests); nil keeps them unexported.
+	Registerer prometheus.Registerer
+	// NoJobLabel drops the job label from the worker's metrics, for fleets
+	// with very many jobs.
+	NoJobLabel bool
+	// TracerProvider makes the pink.execute, pink.report and pink.retry
+	// spans, which continue the trace of each run's fire; nil uses the
+	// global provider (otel.GetTracerProvider).
+	TracerProvider trace.TracerProvider
 }
+
+// Defaults for Config fields left zero.
+const (
+	DefaultCapacity     = 8
+	DefaultLeaseTTL     = 5 * time.Second
+	DefaultDrainTimeout = 30 * time.Second
+)
 
 // Worker is one client process of a group.
 type Worker struct {
-	cfg      Config
-	log      *slog.Logger
+	cfg     Config
+	st      *store.Store
+	metrics *telemetry.Worker
+	tracer  trace.Tracer
+	log     *slog.Logger
+
 	mu       sync.Mutex
 	handlers map[string]Handler
 	id       string // current registration's client id
@@ -101,42 +127,37 @@ type Worker struct {
 	reports chan *report
 }
 
-// Defaults for Config fields left zero.
-const (
-	DefaultCapacity     = 8
-	DefaultLeaseTTL     = 5 * time.Second
-	DefaultDrainTimeout = 30 * time.Second
-)
-
 // New returns a worker; register handlers with Handle, then call Run.
 func New(cfg Config) *Worker {
-	if cfg.Capacity <= 0 {
-		cfg.Capacity = DefaultCapacity
-	}
-	if cfg.LeaseTTL <= 0 {
-		cfg.LeaseTTL = DefaultLeaseTTL
-	}
-	if cfg.DrainTimeout <= 0 {
-		cfg.DrainTimeout = DefaultDrainTimeout
+	cfg.Capacity = positive(cfg.Capacity, DefaultCapacity)
+	cfg.LeaseTTL = positive(cfg.LeaseTTL, DefaultLeaseTTL)
+	cfg.DrainTimeout = positive(cfg.DrainTimeout, DefaultDrainTimeout)
+	if cfg.Name == "" {
+		cfg.Name = cluster.ProcessName()
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	if cfg.Metrics == nil {
-		cfg.Metrics = telemetry.NewWorker(telemetry.NewRegistry(), telemetry.Options{})
+	reg := cfg.Registerer
+	if reg == nil {
+		reg = prometheus.NewRegistry()
 	}
-	if cfg.Tracer == nil {
-		cfg.Tracer = telemetry.NoopTracer()
+	tp := cfg.TracerProvider
+	if tp == nil {
+		tp = otel.GetTracerProvider()
 	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
+	return &Worker{cfg: cfg, log: cfg.Logger.With("group", cfg.Group),
+		st:      store.New(cfg.Client, cfg.Root, store.WithObserver(telemetry.NewEtcd(reg).Observe)),
+		metrics: telemetry.NewWorker(reg, telemetry.Options{NoJobLabel: cfg.NoJobLabel}), tracer: telemetry.Tracer(tp),
+		handlers: map[string]Handler{}, cancels: map[string]runCancel{}, reports: make(chan *report)}
+}
+
+// positive is v, or def when v is not positive.
+func positive[T int | time.Duration](v, def T) T {
+	if v <= 0 {
+		return def
 	}
-	if cfg.Name == "" {
-		host, _ := os.Hostname()
-		cfg.Name = fmt.Sprintf("%s-%d", host, os.Getpid())
-	}
-	return &Worker{cfg: cfg, log: cfg.Logger.With("group", cfg.Group), handlers: map[string]Handler{},
-		cancels: map[string]runCancel{}, reports: make(chan *report)}
+	return v
 }
 
 // Handle registers h for target. Call it before Run.
@@ -173,7 +194,7 @@ func (w *Worker) handler(target string) (Handler, bool) {
 // releases its registration so unstarted work moves to other clients at
 // once.
 func (w *Worker) Run(ctx context.Context) error {
-	w.cfg.Metrics.SetGroup(w.cfg.Group, w.cfg.Capacity)
+	w.metrics.SetGroup(w.cfg.Group, w.cfg.Capacity)
 	stopJobs := w.watchJobs(ctx)
 	defer stopJobs()
 	// Handlers run under runCtx, which outlives ctx by the drain timeout.
@@ -204,15 +225,9 @@ func (w *Worker) Run(ctx context.Context) error {
 	}
 }
 
-func newClientID(name string) string {
-	var b [3]byte
-	_, _ = rand.Read(b[:])
-	return name + "-" + hex.EncodeToString(b[:])
-}
-
 // session is one registration: its lease, its inbox, its claims.
 func (w *Worker) session(ctx, runCtx context.Context, cancelRuns context.CancelFunc, slots chan struct{}) error {
-	cli := w.cfg.Store.Client()
+	cli := w.st.Client()
 	ttl := int(math.Ceil(w.cfg.LeaseTTL.Seconds()))
 	sess, err := concurrency.NewSession(cli, concurrency.WithTTL(ttl), concurrency.WithContext(context.WithoutCancel(ctx)))
 	if err != nil {
@@ -221,10 +236,10 @@ func (w *Worker) session(ctx, runCtx context.Context, cancelRuns context.CancelF
 	defer sess.Close()
 	host, _ := os.Hostname()
 	me := cluster.Client{
-		ID: newClientID(w.cfg.Name), Group: w.cfg.Group, Host: host, PID: os.Getpid(), Capacity: w.cfg.Capacity,
-		Targets: w.targets(), Version: w.cfg.Version, Addr: w.cfg.Addr, StartedAt: w.cfg.Now().UTC(),
+		ID: cluster.NewClientID(w.cfg.Name), Group: w.cfg.Group, Host: host, PID: os.Getpid(), Capacity: w.cfg.Capacity,
+		Targets: w.targets(), Version: w.cfg.Version, Addr: w.cfg.Addr, StartedAt: time.Now().UTC(),
 	}
-	rev, err := w.cfg.Store.RegisterClient(ctx, sess.Lease(), me)
+	rev, err := w.st.RegisterClient(ctx, sess.Lease(), me)
 	if err != nil {
 		return err
 	}
@@ -242,7 +257,7 @@ func (w *Worker) session(ctx, runCtx context.Context, cancelRuns context.CancelF
 	mirrorDone := make(chan struct{})
 	go func() {
 		defer close(mirrorDone)
-		if err := w.cfg.Store.MirrorClientAssignments(sctx, me.Group, me.ID, ib.update); err != nil && sctx.Err() == nil {
+		if err := w.st.MirrorClientAssignments(sctx, me.Group, me.ID, ib.update); err != nil && sctx.Err() == nil {
 			log.Error("assignment watch stopped", "err", err)
 		}
 	}()
@@ -260,7 +275,7 @@ func (w *Worker) session(ctx, runCtx context.Context, cancelRuns context.CancelF
 			<-mirrorDone
 			me.Draining = true
 			dctx, dcancel := context.WithTimeout(context.WithoutCancel(ctx), reportTimeout)
-			if _, err := w.cfg.Store.RegisterClient(dctx, sess.Lease(), me); err != nil {
+			if _, err := w.st.RegisterClient(dctx, sess.Lease(), me); err != nil {
 				log.Warn("could not mark the registration draining", "err", err)
 			}
 			dcancel()

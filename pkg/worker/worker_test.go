@@ -5,13 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/pink-scheduler/pink/internal/cluster"
-	"github.com/pink-scheduler/pink/internal/scheduler"
 	"github.com/pink-scheduler/pink/internal/store"
 	"github.com/pink-scheduler/pink/pkg/job"
 	"github.com/pink-scheduler/pink/pkg/pinktest"
@@ -21,73 +18,22 @@ import (
 
 func TestMain(m *testing.M) { pinktest.Main(m) }
 
-type testCluster struct {
-	st *store.Store
-}
-
 // newCluster starts etcd, a scheduler and one worker of group "g" with the
 // given handlers.
-func newCluster(t *testing.T, handlers map[string]worker.Handler) *testCluster {
+func newCluster(t *testing.T, handlers map[string]worker.Handler) *pinktest.Cluster {
 	t.Helper()
-	e := pinktest.StartEtcd(t)
-	st := store.New(e.Client, "")
-	if err := st.EnsureGroup(context.Background(), cluster.Group{Name: "g"}); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	t.Cleanup(func() { cancel(); wg.Wait() })
-	s := scheduler.New(scheduler.Config{Store: st, NodeID: "n1", SessionTTL: 2 * time.Second})
-	w := worker.New(worker.Config{Store: st, Group: "g", LeaseTTL: 2 * time.Second, Capacity: 4})
-	for name, h := range handlers {
-		w.Handle(name, h)
-	}
-	wg.Add(2)
-	go func() { defer wg.Done(); _ = s.Run(ctx) }()
-	go func() { defer wg.Done(); _ = w.Run(ctx) }()
-	return &testCluster{st: st}
+	c := pinktest.NewCluster(t)
+	c.StartScheduler(t, "n1")
+	c.StartWorker(t, "g", handlers, func(cfg *worker.Config) { cfg.Capacity = 4 })
+	return c
 }
 
-// trigger creates the job (paused, so only the manual run happens) and
-// triggers it once.
-func (c *testCluster) trigger(t *testing.T, spec job.Spec) snapshot.Snapshot {
+// trigger creates the job in group g (paused, so only the manual run
+// happens) and triggers it once.
+func trigger(t *testing.T, c *pinktest.Cluster, spec job.Spec) snapshot.Snapshot {
 	t.Helper()
-	ctx := context.Background()
 	spec.Group, spec.Schedule, spec.Paused = "g", "@hourly", true
-	spec.ApplyDefaults()
-	if err := spec.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	spec.CreatedAt = time.Now()
-	spec, err := c.st.CreateJob(ctx, spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	now := time.Now()
-	snap := snapshot.ForJob(&spec, snapshot.ManualID(spec.Name, now), snapshot.TriggerManual, now, now)
-	if err := c.st.CreatePending(ctx, []snapshot.Snapshot{snap}, nil, false); err != nil {
-		t.Fatal(err)
-	}
-	return snap
-}
-
-// runs waits until the job's history holds n runs and returns them, oldest
-// attempt first.
-func (c *testCluster) runs(t *testing.T, jobName string, n int) []snapshot.Run {
-	t.Helper()
-	var runs []snapshot.Run
-	pinktest.Eventually(t, 20*time.Second, func() (bool, string) {
-		page, err := c.st.ListRuns(context.Background(), jobName, "", 100, "")
-		if err != nil {
-			return false, err.Error()
-		}
-		runs = page.Runs
-		return len(runs) >= n, fmt.Sprintf("%d runs", len(runs))
-	})
-	for i, j := 0, len(runs)-1; i < j; i, j = i+1, j-1 {
-		runs[i], runs[j] = runs[j], runs[i]
-	}
-	return runs
+	return c.Trigger(t, c.CreateJob(t, spec))
 }
 
 func TestRunOutcomes(t *testing.T) {
@@ -111,8 +57,8 @@ func TestRunOutcomes(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			snap := c.trigger(t, job.Spec{Name: tc.name, Target: tc.target, Timeout: job.Duration(tc.timeout)})
-			r := c.runs(t, tc.name, 1)[0]
+			snap := trigger(t, c, job.Spec{Name: tc.name, Target: tc.target, Timeout: job.Duration(tc.timeout)})
+			r := pinktest.RequireRuns(t, c, tc.name, 1, "")[0]
 			if r.SnapshotID != snap.ID || r.Status != tc.status || r.Output != tc.output || !strings.Contains(r.Error, tc.err) {
 				t.Errorf("run = {%s %s output %q error %q}, want {%s %s output %q error containing %q}",
 					r.SnapshotID, r.Status, r.Output, r.Error, snap.ID, tc.status, tc.output, tc.err)
@@ -138,8 +84,8 @@ func TestRetries(t *testing.T) {
 		},
 		"broken": func(_ context.Context, r worker.Run) (string, error) { return "", errors.New("always") },
 	})
-	c.trigger(t, job.Spec{Name: "flaky", Target: "flaky", Retries: 5, RetryBackoff: job.Duration(100 * time.Millisecond)})
-	runs := c.runs(t, "flaky", 3)
+	trigger(t, c, job.Spec{Name: "flaky", Target: "flaky", Retries: 5, RetryBackoff: job.Duration(100 * time.Millisecond)})
+	runs := pinktest.RequireRuns(t, c, "flaky", 3, "")
 	want := []string{"1 manual failed", "2 retry failed", "3 retry succeeded"}
 	for i, r := range runs {
 		if got := fmt.Sprintf("%d %s %s", r.Attempt, r.Trigger, r.Status); i >= len(want) || got != want[i] {
@@ -150,14 +96,14 @@ func TestRetries(t *testing.T) {
 		t.Errorf("attempt 2 dispatched %s after attempt 1 failed: backoff not applied", runs[1].DispatchedAt.Sub(runs[0].FinishedAt))
 	}
 
-	c.trigger(t, job.Spec{Name: "broken", Target: "broken", Retries: 1, RetryBackoff: job.Duration(50 * time.Millisecond)})
-	runs = c.runs(t, "broken", 2)
+	trigger(t, c, job.Spec{Name: "broken", Target: "broken", Retries: 1, RetryBackoff: job.Duration(50 * time.Millisecond)})
+	runs = pinktest.RequireRuns(t, c, "broken", 2, "")
 	if len(runs) != 2 || runs[1].Attempt != 2 || runs[1].Status != snapshot.StatusFailed {
 		t.Fatalf("broken runs = %+v", runs)
 	}
 	// No third attempt: nothing stays live for the job.
 	pinktest.Eventually(t, 10*time.Second, func() (bool, string) {
-		live, err := c.st.ListLive(context.Background(), "", "broken")
+		live, err := store.New(c.Etcd.Client, c.Root).ListLive(context.Background(), "", "broken")
 		return err == nil && len(live) == 0, fmt.Sprintf("%d live snapshots", len(live))
 	})
 }

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -14,7 +14,6 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/pink-scheduler/pink/internal/cli"
 	"github.com/pink-scheduler/pink/pkg/client"
 )
 
@@ -64,10 +63,10 @@ func addClientFlags(f *flags) clientFlags {
 	}
 }
 
-func (c clientFlags) env(stdout io.Writer) (cli.Env, error) {
+func (c clientFlags) env(stdout io.Writer) (Env, error) {
 	cfg, err := loadClientConfig()
 	if err != nil {
-		return cli.Env{}, err
+		return Env{}, err
 	}
 	pick := func(vals ...string) string {
 		for _, v := range vals {
@@ -83,12 +82,12 @@ func (c clientFlags) env(stdout io.Writer) (cli.Env, error) {
 		CACert: pick(*c.caCert, cfg.CACert),
 	})
 	if err != nil {
-		return cli.Env{}, fmt.Errorf("%w: %v", cli.ErrUsage, err)
+		return Env{}, fmt.Errorf("%w: %v", ErrUsage, err)
 	}
 	if *c.output != "table" && *c.output != "json" {
-		return cli.Env{}, fmt.Errorf("%w: --output must be table or json", cli.ErrUsage)
+		return Env{}, fmt.Errorf("%w: --output must be table or json", ErrUsage)
 	}
-	return cli.Env{Client: cl, Out: stdout, JSON: *c.output == "json", Reason: *c.reason}, nil
+	return Env{Client: cl, Out: stdout, JSON: *c.output == "json", Reason: *c.reason}, nil
 }
 
 // apiCommand is a command of the API client: `pink <noun> <verb> [args]`.
@@ -96,103 +95,103 @@ type apiCommand struct {
 	usage string
 	// args is how many positional arguments it takes.
 	args  int
-	flags func(f *flags) func(ctx context.Context, e cli.Env, args []string) error
+	flags func(f *flags) func(ctx context.Context, e Env, args []string) error
 }
 
 // apiCommands maps "noun verb" to its command.
 var apiCommands = map[string]apiCommand{
-	"jobs list": {"[--group G]", 0, func(f *flags) func(context.Context, cli.Env, []string) error {
+	"jobs list": {"[--group G]", 0, func(f *flags) func(context.Context, Env, []string) error {
 		group := f.string("group", "", "only jobs of this group")
-		return func(ctx context.Context, e cli.Env, _ []string) error { return e.JobsList(ctx, *group) }
+		return func(ctx context.Context, e Env, _ []string) error { return e.JobsList(ctx, *group) }
 	}},
-	"jobs get": {"NAME", 1, func(*flags) func(context.Context, cli.Env, []string) error {
-		return func(ctx context.Context, e cli.Env, a []string) error { return e.JobGet(ctx, a[0]) }
+	"jobs get": {"NAME", 1, func(*flags) func(context.Context, Env, []string) error {
+		return func(ctx context.Context, e Env, a []string) error { return e.JobGet(ctx, a[0]) }
 	}},
-	"jobs delete": {"NAME", 1, func(*flags) func(context.Context, cli.Env, []string) error {
-		return func(ctx context.Context, e cli.Env, a []string) error { return e.JobDelete(ctx, a[0]) }
+	"jobs delete": {"NAME", 1, func(*flags) func(context.Context, Env, []string) error {
+		return func(ctx context.Context, e Env, a []string) error { return e.JobDelete(ctx, a[0]) }
 	}},
-	"jobs pause": {"NAME [--until TIME|DURATION] [--reason R]", 1, func(f *flags) func(context.Context, cli.Env, []string) error {
+	"jobs pause": {"NAME [--until TIME|DURATION] [--reason R]", 1, func(f *flags) func(context.Context, Env, []string) error {
 		until := f.string("until", "", "resume automatically at this RFC 3339 time or after this duration (2h)")
-		return func(ctx context.Context, e cli.Env, a []string) error { return e.JobPause(ctx, a[0], *until) }
+		return func(ctx context.Context, e Env, a []string) error { return e.JobPause(ctx, a[0], *until) }
 	}},
-	"jobs resume": {"NAME", 1, func(*flags) func(context.Context, cli.Env, []string) error {
-		return func(ctx context.Context, e cli.Env, a []string) error { return e.JobResume(ctx, a[0]) }
+	"jobs resume": {"NAME", 1, func(*flags) func(context.Context, Env, []string) error {
+		return func(ctx context.Context, e Env, a []string) error { return e.JobResume(ctx, a[0]) }
 	}},
-	"jobs trigger": {"NAME [--force]", 1, func(f *flags) func(context.Context, cli.Env, []string) error {
+	"jobs trigger": {"NAME [--force]", 1, func(f *flags) func(context.Context, Env, []string) error {
 		force := f.bool("force", false, "run even if the job forbids overlap and a run is in progress")
-		return func(ctx context.Context, e cli.Env, a []string) error { return e.JobTrigger(ctx, a[0], *force) }
+		return func(ctx context.Context, e Env, a []string) error { return e.JobTrigger(ctx, a[0], *force) }
 	}},
-	"jobs backfill": {"NAME --from TIME --to TIME", 1, func(f *flags) func(context.Context, cli.Env, []string) error {
+	"jobs backfill": {"NAME --from TIME --to TIME", 1, func(f *flags) func(context.Context, Env, []string) error {
 		from := f.string("from", "", "first nominal time (RFC 3339)")
 		to := f.string("to", "", "last nominal time (RFC 3339)")
-		return func(ctx context.Context, e cli.Env, a []string) error {
+		return func(ctx context.Context, e Env, a []string) error {
 			ft, err1 := time.Parse(time.RFC3339, *from)
 			tt, err2 := time.Parse(time.RFC3339, *to)
 			if err1 != nil || err2 != nil {
-				return fmt.Errorf("%w: --from and --to must be RFC 3339 times, e.g. 2026-11-01T00:00:00Z", cli.ErrUsage)
+				return fmt.Errorf("%w: --from and --to must be RFC 3339 times, e.g. 2026-11-01T00:00:00Z", ErrUsage)
 			}
 			return e.JobBackfill(ctx, a[0], ft, tt)
 		}
 	}},
-	"jobs preview": {"NAME [-n N]", 1, func(f *flags) func(context.Context, cli.Env, []string) error {
+	"jobs preview": {"NAME [-n N]", 1, func(f *flags) func(context.Context, Env, []string) error {
 		n := f.int("n", 10, "how many fires")
-		return func(ctx context.Context, e cli.Env, a []string) error { return e.JobPreview(ctx, a[0], *n) }
+		return func(ctx context.Context, e Env, a []string) error { return e.JobPreview(ctx, a[0], *n) }
 	}},
-	"groups list": {"", 0, func(*flags) func(context.Context, cli.Env, []string) error {
-		return func(ctx context.Context, e cli.Env, _ []string) error { return e.GroupsList(ctx) }
+	"groups list": {"", 0, func(*flags) func(context.Context, Env, []string) error {
+		return func(ctx context.Context, e Env, _ []string) error { return e.GroupsList(ctx) }
 	}},
-	"groups create": {"NAME [--description D]", 1, func(f *flags) func(context.Context, cli.Env, []string) error {
+	"groups create": {"NAME [--description D]", 1, func(f *flags) func(context.Context, Env, []string) error {
 		desc := f.string("description", "", "what the group is for")
-		return func(ctx context.Context, e cli.Env, a []string) error { return e.GroupCreate(ctx, a[0], *desc) }
+		return func(ctx context.Context, e Env, a []string) error { return e.GroupCreate(ctx, a[0], *desc) }
 	}},
-	"groups delete": {"NAME", 1, func(*flags) func(context.Context, cli.Env, []string) error {
-		return func(ctx context.Context, e cli.Env, a []string) error { return e.GroupDelete(ctx, a[0]) }
+	"groups delete": {"NAME", 1, func(*flags) func(context.Context, Env, []string) error {
+		return func(ctx context.Context, e Env, a []string) error { return e.GroupDelete(ctx, a[0]) }
 	}},
-	"runs list": {"--job NAME [--status S] [--limit N]", 0, func(f *flags) func(context.Context, cli.Env, []string) error {
+	"runs list": {"--job NAME [--status S] [--limit N]", 0, func(f *flags) func(context.Context, Env, []string) error {
 		job := f.string("job", "", "the job (required)")
 		status := f.string("status", "", "only runs with this status")
 		limit := f.int("limit", 20, "how many runs (1-1000)")
-		return func(ctx context.Context, e cli.Env, _ []string) error {
+		return func(ctx context.Context, e Env, _ []string) error {
 			if *job == "" {
-				return fmt.Errorf("%w: --job is required", cli.ErrUsage)
+				return fmt.Errorf("%w: --job is required", ErrUsage)
 			}
 			return e.RunsList(ctx, *job, *status, *limit)
 		}
 	}},
-	"runs get": {"ID", 1, func(*flags) func(context.Context, cli.Env, []string) error {
-		return func(ctx context.Context, e cli.Env, a []string) error { return e.RunGet(ctx, a[0]) }
+	"runs get": {"ID", 1, func(*flags) func(context.Context, Env, []string) error {
+		return func(ctx context.Context, e Env, a []string) error { return e.RunGet(ctx, a[0]) }
 	}},
-	"snapshots list": {"[--group G] [--job NAME]", 0, func(f *flags) func(context.Context, cli.Env, []string) error {
+	"snapshots list": {"[--group G] [--job NAME]", 0, func(f *flags) func(context.Context, Env, []string) error {
 		group := f.string("group", "", "only this group")
 		job := f.string("job", "", "only this job")
-		return func(ctx context.Context, e cli.Env, _ []string) error { return e.SnapshotsList(ctx, *group, *job) }
+		return func(ctx context.Context, e Env, _ []string) error { return e.SnapshotsList(ctx, *group, *job) }
 	}},
-	"snapshots delete": {"ID", 1, func(*flags) func(context.Context, cli.Env, []string) error {
-		return func(ctx context.Context, e cli.Env, a []string) error { return e.SnapshotCancel(ctx, a[0]) }
+	"snapshots delete": {"ID", 1, func(*flags) func(context.Context, Env, []string) error {
+		return func(ctx context.Context, e Env, a []string) error { return e.SnapshotCancel(ctx, a[0]) }
 	}},
-	"nodes list": {"", 0, func(*flags) func(context.Context, cli.Env, []string) error {
-		return func(ctx context.Context, e cli.Env, _ []string) error { return e.NodesList(ctx) }
+	"nodes list": {"", 0, func(*flags) func(context.Context, Env, []string) error {
+		return func(ctx context.Context, e Env, _ []string) error { return e.NodesList(ctx) }
 	}},
-	"audit list": {"[--limit N]", 0, func(f *flags) func(context.Context, cli.Env, []string) error {
+	"audit list": {"[--limit N]", 0, func(f *flags) func(context.Context, Env, []string) error {
 		limit := f.int("limit", 50, "how many entries (1-1000)")
-		return func(ctx context.Context, e cli.Env, _ []string) error { return e.AuditList(ctx, *limit) }
+		return func(ctx context.Context, e Env, _ []string) error { return e.AuditList(ctx, *limit) }
 	}},
-	"schedule validate": {"EXPR [--timezone TZ] [-n N]", 1, func(f *flags) func(context.Context, cli.Env, []string) error {
+	"schedule validate": {"EXPR [--timezone TZ] [-n N]", 1, func(f *flags) func(context.Context, Env, []string) error {
 		tz := f.string("timezone", "", "IANA time zone (default UTC)")
 		n := f.int("n", 10, "how many fires to show")
-		return func(ctx context.Context, e cli.Env, a []string) error { return e.ValidateSchedule(ctx, a[0], *tz, *n) }
+		return func(ctx context.Context, e Env, a []string) error { return e.ValidateSchedule(ctx, a[0], *tz, *n) }
 	}},
 }
 
 // applyCommand is `pink apply -f FILE [--prune] [--dry-run]`.
-var applyCommand = apiCommand{"-f FILE [--prune] [--dry-run]", 0, func(f *flags) func(context.Context, cli.Env, []string) error {
+var applyCommand = apiCommand{"-f FILE [--prune] [--dry-run]", 0, func(f *flags) func(context.Context, Env, []string) error {
 	file := f.string("file", "", "apply file, YAML or JSON ('-' for stdin; also -f)")
 	f.fs.StringVar(file, "f", "", "apply file (shorthand)")
 	prune := f.bool("prune", false, "delete jobs of the file's groups that the file does not list")
 	dry := f.bool("dry-run", false, "print what would change, change nothing")
-	return func(ctx context.Context, e cli.Env, _ []string) error {
+	return func(ctx context.Context, e Env, _ []string) error {
 		if *file == "" {
-			return fmt.Errorf("%w: -f FILE is required", cli.ErrUsage)
+			return fmt.Errorf("%w: -f FILE is required", ErrUsage)
 		}
 		return e.Apply(ctx, *file, *prune, *dry)
 	}
@@ -204,14 +203,14 @@ func runAPI(ctx context.Context, noun string, args []string, stdout, stderr io.W
 	if noun != "apply" {
 		if len(args) == 0 {
 			fmt.Fprintf(stderr, "pink %s: which one? %s\n", noun, verbsOf(noun))
-			return cli.ExitUsage
+			return ExitUsage
 		}
 		var ok bool
 		name = noun + " " + args[0]
 		cmd, ok = apiCommands[name]
 		if !ok {
 			fmt.Fprintf(stderr, "pink %s: unknown command %q; try %s\n", noun, args[0], verbsOf(noun))
-			return cli.ExitUsage
+			return ExitUsage
 		}
 		rest = args[1:]
 	}
@@ -230,14 +229,14 @@ func runAPI(ctx context.Context, noun string, args []string, stdout, stderr io.W
 	}
 	if err := f.fs.Parse(rest); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			return cli.ExitOK
+			return ExitOK
 		}
-		return cli.ExitUsage
+		return ExitUsage
 	}
 	pos = append(pos, f.fs.Args()...)
 	if len(pos) != cmd.args {
 		fmt.Fprintf(stderr, "Usage: pink %s %s\n", name, cmd.usage)
-		return cli.ExitUsage
+		return ExitUsage
 	}
 	e, err := cf.env(stdout)
 	if err == nil {
@@ -246,7 +245,7 @@ func runAPI(ctx context.Context, noun string, args []string, stdout, stderr io.W
 	if err != nil {
 		fmt.Fprintf(stderr, "pink %s: %v\n", name, err)
 	}
-	return cli.ExitCode(err)
+	return ExitCode(err)
 }
 
 func verbsOf(noun string) string {

@@ -1,4 +1,4 @@
-package store
+package store_test
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pink-scheduler/pink/internal/store"
 	"github.com/pink-scheduler/pink/pkg/pinktest"
 )
 
@@ -16,7 +17,7 @@ type recorder struct {
 	events []string
 }
 
-func (r *recorder) fn(evs []RawEvent, synced bool) {
+func (r *recorder) fn(evs []store.RawEvent, synced bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, ev := range evs {
@@ -49,7 +50,7 @@ func (r *recorder) waitFor(t *testing.T, want []string) {
 // compacted away re-lists and delivers exactly the difference.
 func TestMirrorRelistsAfterCompaction(t *testing.T) {
 	e := pinktest.StartEtcd(t)
-	st := New(e.Client, "/pink")
+	st := store.New(e.Client, "/pink")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	put := func(k, v string) int64 {
@@ -63,8 +64,8 @@ func TestMirrorRelistsAfterCompaction(t *testing.T) {
 	put("/x/b", "1")
 	put("/y/ignored", "1")
 	r := &recorder{}
-	m := &mirror{s: st, prefix: "/x/", known: map[string]int64{}, fn: r.fn}
-	if err := m.list(ctx); err != nil {
+	m := store.NewTestMirror(st, "/x/", r.fn)
+	if err := m.List(ctx); err != nil {
 		t.Fatal(err)
 	}
 	r.waitFor(t, []string{"put /x/a=1", "put /x/b=1", "synced"})
@@ -79,7 +80,7 @@ func TestMirrorRelistsAfterCompaction(t *testing.T) {
 		t.Fatal(err)
 	}
 	done := make(chan error, 1)
-	go func() { done <- m.run(ctx) }()
+	go func() { done <- m.Run(ctx) }()
 	r.waitFor(t, []string{"put /x/a=1", "put /x/b=1", "synced", "put /x/b=2", "put /x/c=1", "del /x/a", "synced"})
 
 	// And it keeps watching after the re-list.
@@ -98,7 +99,7 @@ func TestMirrorSurvivesEtcdRestart(t *testing.T) {
 	addr := pinktest.FreeAddr(t)
 	e := pinktest.StartEtcdAt(t, dir, addr)
 	client := pinktest.StartEtcdClient(t, e.Endpoints)
-	st := New(client, "/pink")
+	st := store.New(client, "/pink")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	if _, err := client.Put(ctx, "/x/a", "1"); err != nil {

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"flag"
@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/pink-scheduler/pink/internal/node"
-	"github.com/pink-scheduler/pink/internal/telemetry"
 )
 
 // flags wraps a FlagSet whose connection flags fall back to an environment
@@ -136,7 +135,7 @@ func addLogFlags(f *flags) logFlags {
 }
 
 func (l logFlags) logger(w io.Writer) (*slog.Logger, error) {
-	log, err := telemetry.NewLogger(w, *l.format, *l.level)
+	log, err := node.NewLogger(w, *l.format, *l.level)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", errUsage, err)
 	}

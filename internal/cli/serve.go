@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -6,9 +6,6 @@ import (
 	"io"
 
 	"github.com/pink-scheduler/pink/internal/node"
-	"github.com/pink-scheduler/pink/internal/profiling"
-	"github.com/pink-scheduler/pink/internal/scheduler"
-	"github.com/pink-scheduler/pink/pkg/worker"
 )
 
 func runDev(ctx context.Context, args []string, _, stderr io.Writer) error {
@@ -17,8 +14,8 @@ func runDev(ctx context.Context, args []string, _, stderr io.Writer) error {
 	listen := f.string("listen", "127.0.0.1:8080", "address of the JSON API and /metrics (loopback only)")
 	etcdListen := f.string("etcd-listen", "127.0.0.1:2379", "client address of the embedded etcd, for extra workers to join")
 	root := f.string("root", "/pink", "etcd key prefix")
-	ttl := f.duration("session-ttl", scheduler.DefaultSessionTTL, "lease TTL of the scheduler session and the worker registration")
-	capacity := f.int("capacity", worker.DefaultCapacity, "runs the built-in worker executes at once")
+	ttl := f.duration("session-ttl", node.DefaultSessionTTL, "lease TTL of the scheduler session and the worker registration")
+	capacity := f.int("capacity", node.DefaultCapacity, "runs the built-in worker executes at once")
 	noShell := f.bool("no-shell", false, "disable the shell target (enabled by default in dev mode)")
 	jobLabel := f.bool("metrics-job-label", true, "label metrics by job (set false for very many jobs)")
 	lf := addLogFlags(f)
@@ -45,10 +42,10 @@ func runScheduler(ctx context.Context, args []string, _, stderr io.Writer) error
 	tlsCert := f.string("tls-cert", "", "certificate (PEM) to serve the API over HTTPS")
 	tlsKey := f.string("tls-key", "", "key (PEM) of --tls-cert")
 	nodeID := f.string("node-id", "", "unique id of this node (default host-pid)")
-	ttl := f.duration("session-ttl", scheduler.DefaultSessionTTL, "lease TTL of the election session: how fast a dead leader is replaced")
-	misfire := f.duration("misfire-threshold", scheduler.DefaultMisfireThreshold, "how late a fire may be and still count as on time")
-	historyLimit := f.int("history-limit", scheduler.DefaultHistoryLimit, "runs kept per job unless the job sets history_limit")
-	historyAge := f.duration("history-max-age", scheduler.DefaultHistoryMaxAge, "runs older than this are deleted")
+	ttl := f.duration("session-ttl", node.DefaultSessionTTL, "lease TTL of the election session: how fast a dead leader is replaced")
+	misfire := f.duration("misfire-threshold", node.DefaultMisfireThreshold, "how late a fire may be and still count as on time")
+	historyLimit := f.int("history-limit", node.DefaultHistoryLimit, "runs kept per job unless the job sets history_limit")
+	historyAge := f.duration("history-max-age", node.DefaultHistoryMaxAge, "runs older than this are deleted")
 	jobLabel := f.bool("metrics-job-label", true, "label metrics by job (set false for very many jobs)")
 	profile := f.string("cpu-profile", "", "write a CPU profile of the whole run to this file")
 	memProfile := f.string("mem-profile", "", "write a heap profile to this file on each SIGUSR1")
@@ -63,21 +60,11 @@ func runScheduler(ctx context.Context, args []string, _, stderr io.Writer) error
 	if *ttl < 1e9 {
 		return fmt.Errorf("%w: --session-ttl must be at least 1s", errUsage)
 	}
-	stopProfile, err := profiling.StartCPU(*profile)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if perr := stopProfile(); perr != nil {
-			log.Error("could not write the CPU profile", "err", perr)
-		}
-	}()
-	profiling.HeapOnSignal(ctx, *memProfile, log)
 	return node.RunScheduler(ctx, node.SchedulerConfig{
 		Etcd: ef.config(), Listen: *listen, AllowUnauthenticated: *insecure, TokensFile: *tokens,
 		MetricsNeedToken: *metricsToken, TLSCert: *tlsCert, TLSKey: *tlsKey, NodeID: *nodeID,
 		SessionTTL: *ttl, MisfireThreshold: *misfire, HistoryLimit: *historyLimit, HistoryMaxAge: *historyAge,
-		NoJobLabel: !*jobLabel, Logger: log,
+		NoJobLabel: !*jobLabel, CPUProfile: *profile, MemProfile: *memProfile, Logger: log,
 	})
 }
 
@@ -87,9 +74,9 @@ func runWorker(ctx context.Context, args []string, _, stderr io.Writer) error {
 	group := f.string("group", "", "group this worker serves (created if missing)")
 	listen := f.string("listen", "127.0.0.1:9090", "address of /metrics and /healthz")
 	name := f.string("name", "", "client id prefix (default host-pid); each registration adds a random suffix")
-	capacity := f.int("capacity", worker.DefaultCapacity, "runs executed at once")
-	ttl := f.duration("lease-ttl", worker.DefaultLeaseTTL, "registration lease TTL: how fast the leader notices a dead worker")
-	drain := f.duration("drain-timeout", worker.DefaultDrainTimeout, "on SIGTERM, how long running handlers may finish before they are canceled")
+	capacity := f.int("capacity", node.DefaultCapacity, "runs executed at once")
+	ttl := f.duration("lease-ttl", node.DefaultLeaseTTL, "registration lease TTL: how fast the leader notices a dead worker")
+	drain := f.duration("drain-timeout", node.DefaultDrainTimeout, "on SIGTERM, how long running handlers may finish before they are canceled")
 	shell := f.bool("allow-shell", false, "enable the shell target (runs commands from job params on this host)")
 	jobLabel := f.bool("metrics-job-label", true, "label metrics by job (set false for very many jobs)")
 	lf := addLogFlags(f)

@@ -1,0 +1,29 @@
+package node
+
+import (
+	"io"
+	"log/slog"
+
+	"github.com/pink-scheduler/pink/internal/scheduler"
+	"github.com/pink-scheduler/pink/internal/telemetry"
+	"github.com/pink-scheduler/pink/pkg/worker"
+)
+
+// Defaults of the configs in this package: the flags that fill them show
+// these, and a zero field means the same.
+const (
+	DefaultSessionTTL       = scheduler.DefaultSessionTTL
+	DefaultMisfireThreshold = scheduler.DefaultMisfireThreshold
+	DefaultHistoryLimit     = scheduler.DefaultHistoryLimit
+	DefaultHistoryMaxAge    = scheduler.DefaultHistoryMaxAge
+	DefaultCapacity         = worker.DefaultCapacity
+	DefaultLeaseTTL         = worker.DefaultLeaseTTL
+	DefaultDrainTimeout     = worker.DefaultDrainTimeout
+)
+
+// NewLogger returns a process's logger: format text or json, level debug,
+// info, warn or error; every line carries the trace and snapshot ids of its
+// context.
+func NewLogger(w io.Writer, format, level string) (*slog.Logger, error) {
+	return telemetry.NewLogger(w, format, level)
+}
