@@ -125,7 +125,7 @@ func auditEntries(t *testing.T, a *authEnv) []audit.Entry {
 func TestServerErrorsHideEtcd(t *testing.T) {
 	e := pinktest.StartEtcd(t)
 	cli := pinktest.StartEtcdClient(t, e.Endpoints)
-	var logs pinktest.LogBuffer
+	var logs pinktest.Buffer
 	st := store.New(cli, "")
 	srv := httptest.NewServer(api.New(api.Config{Store: st, Now: func() time.Time { return now },
 		Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}))

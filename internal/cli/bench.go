@@ -44,11 +44,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	asJSON := f.bool("json", false, "print the result as JSON")
 	profile := f.string("cpu-profile", "", "write a CPU profile of the measured window (workers and embedded etcd) to this file")
 	memProfile := f.string("mem-profile", "", "have each scheduler write a heap profile at the window's end to this file + .bench-s<i>")
-	lf := addLogFlags(f)
-	if err := f.parse(args); err != nil {
-		return err
-	}
-	log, err := lf.logger(stderr)
+	log, err := f.parseLogged(args, addLogFlags(f), stderr)
 	if err != nil {
 		return err
 	}
@@ -58,26 +54,8 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		KillLeaderEvery: *killLeader, StopLeaderEvery: *stopLeader, KillWorkerEvery: *killWorker, BaselineConcurrency: *conc, BaselineValueBytes: *valueBytes,
 		BaselineDuration: *baselineFor, CPUProfile: *profile, MemProfile: *memProfile, Logger: log,
 	}
-	for name, v := range map[string]int{"runs": *runs, "jobs": *jobs, "schedulers": *schedulers, "workers": *workers,
-		"capacity": *capacity} {
-		if v < 1 {
-			return fmt.Errorf("%w: --%s must be at least 1", errUsage, name)
-		}
-	}
-	for name, v := range map[string]int{"idle-jobs": *idle, "baseline-concurrency": *conc, "baseline-value-bytes": *valueBytes} {
-		if v < 0 {
-			return fmt.Errorf("%w: --%s must not be negative", errUsage, name)
-		}
-	}
-	if len(schedules.shares) > 0 {
-		if _, err := bench.AssignSchedules(schedules.shares, *jobs); err != nil {
-			return fmt.Errorf("%w: %v", errUsage, err)
-		}
-	}
-	for name, d := range map[string]time.Duration{"duration": *duration, "warmup": *warmup, "baseline-duration": *baselineFor, "session-ttl": *ttl} {
-		if d <= 0 {
-			return fmt.Errorf("%w: --%s must be positive", errUsage, name)
-		}
+	if err := checkBench(cfg, *runs); err != nil {
+		return err
 	}
 	var results []*bench.Result
 	for i := range *runs {
@@ -96,6 +74,32 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	_, err = fmt.Fprint(stdout, res.Table())
 	return err
+}
+
+// checkBench refuses a benchmark config no run can measure.
+func checkBench(cfg bench.Config, runs int) error {
+	for name, v := range map[string]int{"runs": runs, "jobs": cfg.Jobs, "schedulers": cfg.Schedulers, "workers": cfg.Workers,
+		"capacity": cfg.WorkerCapacity} {
+		if v < 1 {
+			return fmt.Errorf("%w: --%s must be at least 1", errUsage, name)
+		}
+	}
+	for name, v := range map[string]int{"idle-jobs": cfg.IdleJobs, "baseline-concurrency": cfg.BaselineConcurrency, "baseline-value-bytes": cfg.BaselineValueBytes} {
+		if v < 0 {
+			return fmt.Errorf("%w: --%s must not be negative", errUsage, name)
+		}
+	}
+	if len(cfg.Schedules) > 0 {
+		if _, err := bench.AssignSchedules(cfg.Schedules, cfg.Jobs); err != nil {
+			return fmt.Errorf("%w: %v", errUsage, err)
+		}
+	}
+	for name, d := range map[string]time.Duration{"duration": cfg.Duration, "warmup": cfg.Warmup, "baseline-duration": cfg.BaselineDuration, "session-ttl": cfg.SessionTTL} {
+		if d <= 0 {
+			return fmt.Errorf("%w: --%s must be positive", errUsage, name)
+		}
+	}
+	return nil
 }
 
 // scheduleFlag is the repeatable --schedule: each value is a schedule or

@@ -8,57 +8,18 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"os"
-	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/pink-scheduler/pink/internal/apply"
 	"github.com/pink-scheduler/pink/pkg/client"
 	"github.com/pink-scheduler/pink/pkg/snapshot"
 )
-
-// Exit codes. Scripts can tell "not there" from "refused" from "broken".
-const (
-	ExitOK        = 0
-	ExitFailure   = 1 // network trouble, server error, or a failed apply
-	ExitUsage     = 2 // bad command line
-	ExitNotFound  = 3 // 404
-	ExitConflict  = 4 // 409: exists, changed meanwhile, running, forbidden overlap
-	ExitDenied    = 5 // 401, 403
-	ExitBadInput  = 6 // 400, 413, 415: the server refused the input
-	ExitCancelled = 130
-)
-
-// ExitCode maps an error of a command to its exit code.
-func ExitCode(err error) int {
-	if err == nil {
-		return ExitOK
-	}
-	if errors.Is(err, context.Canceled) {
-		return ExitCancelled
-	}
-	if errors.Is(err, ErrUsage) {
-		return ExitUsage
-	}
-	switch s := client.StatusOf(err); {
-	case s == http.StatusNotFound:
-		return ExitNotFound
-	case s == http.StatusConflict:
-		return ExitConflict
-	case s == http.StatusUnauthorized || s == http.StatusForbidden:
-		return ExitDenied
-	case s >= 400 && s < 500:
-		return ExitBadInput
-	}
-	return ExitFailure
-}
 
 // Env is what every command needs.
 type Env struct {
@@ -68,51 +29,6 @@ type Env struct {
 	JSON bool
 	// Reason is sent with changes, for the audit log.
 	Reason string
-}
-
-func (e Env) printJSON(v any) error {
-	enc := json.NewEncoder(e.Out)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
-}
-
-func (e Env) table(header []string, rows [][]string) error {
-	w := tabwriter.NewWriter(e.Out, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(w, strings.Join(header, "\t"))
-	for _, r := range rows {
-		fmt.Fprintln(w, strings.Join(r, "\t"))
-	}
-	return w.Flush()
-}
-
-// show prints v as JSON, or as a table built by rows.
-func (e Env) show(v any, header []string, rows func() [][]string) error {
-	if e.JSON {
-		return e.printJSON(v)
-	}
-	return e.table(header, rows())
-}
-
-func ts(t time.Time) string {
-	if t.IsZero() {
-		return "-"
-	}
-	return t.Format(time.RFC3339)
-}
-
-func tsp(t *time.Time) string {
-	if t == nil {
-		return "-"
-	}
-	return ts(*t)
-}
-
-func cut(s string, n int) string {
-	s = strings.ReplaceAll(strings.TrimSpace(s), "\n", " ")
-	if len(s) > n {
-		return s[:n-3] + "..."
-	}
-	return s
 }
 
 func (e Env) reason() map[string]string {

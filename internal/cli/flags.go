@@ -122,6 +122,15 @@ func (f *flags) parse(args []string) error {
 	return nil
 }
 
+// parseLogged parses args, then builds the logger of the logging flags lf,
+// which writes to w.
+func (f *flags) parseLogged(args []string, lf logFlags, w io.Writer) (*slog.Logger, error) {
+	if err := f.parse(args); err != nil {
+		return nil, err
+	}
+	return lf.logger(w)
+}
+
 // logFlags are the logging flags every long-running command has.
 type logFlags struct {
 	format, level *string

@@ -18,11 +18,7 @@ func runDev(ctx context.Context, args []string, _, stderr io.Writer) error {
 	capacity := f.int("capacity", node.DefaultCapacity, "runs the built-in worker executes at once")
 	noShell := f.bool("no-shell", false, "disable the shell target (enabled by default in dev mode)")
 	jobLabel := f.bool("metrics-job-label", true, "label metrics by job (set false for very many jobs)")
-	lf := addLogFlags(f)
-	if err := f.parse(args); err != nil {
-		return err
-	}
-	log, err := lf.logger(stderr)
+	log, err := f.parseLogged(args, addLogFlags(f), stderr)
 	if err != nil {
 		return err
 	}
@@ -49,11 +45,7 @@ func runScheduler(ctx context.Context, args []string, _, stderr io.Writer) error
 	jobLabel := f.bool("metrics-job-label", true, "label metrics by job (set false for very many jobs)")
 	profile := f.string("cpu-profile", "", "write a CPU profile of the whole run to this file")
 	memProfile := f.string("mem-profile", "", "write a heap profile to this file on each SIGUSR1")
-	lf := addLogFlags(f)
-	if err := f.parse(args); err != nil {
-		return err
-	}
-	log, err := lf.logger(stderr)
+	log, err := f.parseLogged(args, addLogFlags(f), stderr)
 	if err != nil {
 		return err
 	}
@@ -79,11 +71,7 @@ func runWorker(ctx context.Context, args []string, _, stderr io.Writer) error {
 	drain := f.duration("drain-timeout", node.DefaultDrainTimeout, "on SIGTERM, how long running handlers may finish before they are canceled")
 	shell := f.bool("allow-shell", false, "enable the shell target (runs commands from job params on this host)")
 	jobLabel := f.bool("metrics-job-label", true, "label metrics by job (set false for very many jobs)")
-	lf := addLogFlags(f)
-	if err := f.parse(args); err != nil {
-		return err
-	}
-	log, err := lf.logger(stderr)
+	log, err := f.parseLogged(args, addLogFlags(f), stderr)
 	if err != nil {
 		return err
 	}

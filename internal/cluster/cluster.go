@@ -1,14 +1,20 @@
 // Package cluster defines the records of a pink cluster's members, as they
 // are registered in etcd: scheduler nodes, groups, and the clients
-// (workers) of each group, with the ids they go by.
+// (workers) of each group; the ids they go by; and the lease session a
+// node or a worker holds its registration with.
 package cluster
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"math"
 	"os"
 	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.etcd.io/etcd/client/v3/concurrency"
 )
 
 // Group is a named pool of clients; every job runs in one group.
@@ -51,8 +57,7 @@ type Node struct {
 // ProcessName is the default name of a node or a worker: host-pid, which
 // tells an operator where the process runs.
 func ProcessName() string {
-	host, _ := os.Hostname()
-	return fmt.Sprintf("%s-%d", host, os.Getpid())
+	return fmt.Sprintf("%s-%d", Host(), os.Getpid())
 }
 
 // NewClientID is a fresh id for one registration of the worker name: two
@@ -61,4 +66,25 @@ func NewClientID(name string) string {
 	var b [3]byte
 	_, _ = rand.Read(b[:])
 	return name + "-" + hex.EncodeToString(b[:])
+}
+
+// Session opens the lease session a node or a worker registers with: its
+// lease ends ttl (rounded up to whole seconds) after the process stops
+// keeping it alive. The session outlives ctx on purpose: its Close must
+// still be able to revoke the lease after ctx is canceled, so that others
+// take over at once instead of after the TTL.
+func Session(ctx context.Context, cli *clientv3.Client, ttl time.Duration) (*concurrency.Session, error) {
+	sess, err := concurrency.NewSession(cli, concurrency.WithTTL(int(math.Ceil(ttl.Seconds()))),
+		concurrency.WithContext(context.WithoutCancel(ctx)))
+	if err != nil {
+		return nil, fmt.Errorf("new session: %w", err)
+	}
+	return sess, nil
+}
+
+// Host is the host name a member registers with ("" if the system does
+// not say).
+func Host() string {
+	host, _ := os.Hostname()
+	return host
 }

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/pink-scheduler/pink/internal/etcdembed"
-	"github.com/pink-scheduler/pink/internal/telemetry"
 )
 
 // DevConfig configures `pink dev`: everything in one process.
@@ -49,38 +48,30 @@ func RunDev(ctx context.Context, cfg DevConfig) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("data dir: %w", err)
 	}
-	tracing, flush, err := setupTracing(ctx, "pink-dev", cfg.Logger)
-	if err != nil {
-		return err
-	}
-	defer flush()
 	etcd, err := etcdembed.Start(ctx, etcdembed.Config{Dir: filepath.Join(dir, "etcd"), ClientAddr: cfg.EtcdListen})
 	if err != nil {
 		return err
 	}
 	defer etcd.Close()
 	cfg.Logger.Info("embedded etcd ready", "endpoints", etcd.Endpoints(), "data_dir", dir)
-
-	cli, err := connect(ctx, EtcdConfig{Endpoints: etcd.Endpoints()})
+	proc, err := startProcess(ctx, "pink-dev", EtcdConfig{Endpoints: etcd.Endpoints(), Root: cfg.Root}, cfg.Logger)
 	if err != nil {
 		return err
 	}
-	defer cli.Close()
-	reg := telemetry.NewRegistry()
-	st := newStore(cli, cfg.Root, reg)
+	defer proc.close(ctx)
 
 	ictx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	err = ensureGroup(ictx, st, DefaultGroup, "pink dev")
+	err = ensureGroup(ictx, proc.st, DefaultGroup, "pink dev")
 	cancel()
 	if err != nil {
 		return err
 	}
-	sp, err := buildScheduler(st, reg, tracing.Tracer, nil, SchedulerConfig{Listen: cfg.Listen, SessionTTL: cfg.SessionTTL,
+	sp, err := buildScheduler(proc, nil, SchedulerConfig{Listen: cfg.Listen, SessionTTL: cfg.SessionTTL,
 		NoJobLabel: cfg.NoJobLabel, Logger: cfg.Logger})
 	if err != nil {
 		return err
 	}
-	w := buildWorker(cli, cfg.Root, reg, tracing.Provider, WorkerConfig{Group: DefaultGroup, Name: "dev", Capacity: cfg.Capacity,
+	w := buildWorker(proc, WorkerConfig{Group: DefaultGroup, Name: "dev", Capacity: cfg.Capacity,
 		LeaseTTL: cfg.SessionTTL, DrainTimeout: 10 * time.Second, AllowShell: cfg.AllowShell, NoJobLabel: cfg.NoJobLabel,
 		Logger: cfg.Logger}, sp.http.Addr())
 

@@ -198,23 +198,42 @@ func (p *parts) wait() error {
 	return p.err
 }
 
-// setupTracing starts tracing from the OTEL_* environment; the returned
-// func flushes it.
-func setupTracing(ctx context.Context, service string, log *slog.Logger) (*telemetry.Tracing, func(), error) {
-	tr, err := telemetry.SetupTracing(ctx, service, Version)
-	if err != nil {
-		return nil, nil, err
-	}
-	return tr, func() {
-		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		defer cancel()
-		if err := tr.Shutdown(sctx); err != nil {
-			log.Warn("flushing traces failed", "err", err)
-		}
-	}, nil
+// process is what every pink process runs on: its tracing (from the OTEL_*
+// environment), an etcd client, its metrics registry, and a store that
+// reports its etcd requests there. close flushes the traces and closes the
+// client.
+type process struct {
+	tracing *telemetry.Tracing
+	cli     *clientv3.Client
+	reg     *telemetry.Registry
+	st      *store.Store
+	log     *slog.Logger
 }
 
-// newStore builds a store that reports its etcd requests as metrics.
-func newStore(cli *clientv3.Client, root string, reg *telemetry.Registry) *store.Store {
-	return store.New(cli, root, store.WithObserver(telemetry.NewEtcd(reg).Observe))
+// startProcess sets up the process of service on etcd.
+func startProcess(ctx context.Context, service string, etcd EtcdConfig, log *slog.Logger) (*process, error) {
+	tracing, err := telemetry.SetupTracing(ctx, service, Version)
+	if err != nil {
+		return nil, err
+	}
+	p := &process{tracing: tracing, log: log, reg: telemetry.NewRegistry()}
+	if p.cli, err = connect(ctx, etcd); err != nil {
+		p.flush(ctx)
+		return nil, err
+	}
+	p.st = store.New(p.cli, etcd.Root, store.WithObserver(telemetry.NewEtcd(p.reg).Observe))
+	return p, nil
+}
+
+func (p *process) close(ctx context.Context) {
+	p.cli.Close()
+	p.flush(ctx)
+}
+
+func (p *process) flush(ctx context.Context) {
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := p.tracing.Shutdown(sctx); err != nil {
+		p.log.Warn("flushing traces failed", "err", err)
+	}
 }

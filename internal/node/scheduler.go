@@ -6,13 +6,10 @@ import (
 	"log/slog"
 	"time"
 
-	"go.opentelemetry.io/otel/trace"
-
 	"github.com/pink-scheduler/pink/internal/api"
 	"github.com/pink-scheduler/pink/internal/auth"
 	"github.com/pink-scheduler/pink/internal/profiling"
 	"github.com/pink-scheduler/pink/internal/scheduler"
-	"github.com/pink-scheduler/pink/internal/store"
 	"github.com/pink-scheduler/pink/internal/telemetry"
 )
 
@@ -57,13 +54,14 @@ func checkListen(listen string, authenticated, allow bool) error {
 }
 
 // buildScheduler wires a scheduler node and its API on st.
-func buildScheduler(st *store.Store, reg *telemetry.Registry, tracer trace.Tracer, authn *auth.Authenticator, cfg SchedulerConfig) (*schedulerParts, error) {
+func buildScheduler(proc *process, authn *auth.Authenticator, cfg SchedulerConfig) (*schedulerParts, error) {
+	st, reg := proc.st, proc.reg
 	sched := scheduler.New(scheduler.Config{
 		Store: st, NodeID: cfg.NodeID, Addr: cfg.Listen, Version: Version,
 		SessionTTL: cfg.SessionTTL, MisfireThreshold: cfg.MisfireThreshold,
 		HistoryLimit: cfg.HistoryLimit, HistoryMaxAge: cfg.HistoryMaxAge,
 		Logger: cfg.Logger, Metrics: telemetry.NewScheduler(reg, telemetry.Options{NoJobLabel: cfg.NoJobLabel}),
-		Tracer: tracer,
+		Tracer: proc.tracing.Tracer,
 	})
 	handler := api.New(api.Config{Store: st, Auth: authn, Metrics: reg.Handler(), MetricsNeedToken: cfg.MetricsNeedToken,
 		Requests: telemetry.NewAPI(reg), Logger: cfg.Logger})
@@ -97,19 +95,12 @@ func RunScheduler(ctx context.Context, cfg SchedulerConfig) error {
 		}
 	}()
 	profiling.HeapOnSignal(ctx, cfg.MemProfile, cfg.Logger)
-	tracing, flush, err := setupTracing(ctx, "pink-scheduler", cfg.Logger)
+	proc, err := startProcess(ctx, "pink-scheduler", cfg.Etcd, cfg.Logger)
 	if err != nil {
 		return err
 	}
-	defer flush()
-	cli, err := connect(ctx, cfg.Etcd)
-	if err != nil {
-		return err
-	}
-	defer cli.Close()
-	reg := telemetry.NewRegistry()
-	st := newStore(cli, cfg.Etcd.Root, reg)
-	sp, err := buildScheduler(st, reg, tracing.Tracer, authn, cfg)
+	defer proc.close(ctx)
+	sp, err := buildScheduler(proc, authn, cfg)
 	if err != nil {
 		return err
 	}

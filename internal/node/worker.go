@@ -6,13 +6,9 @@ import (
 	"net/http"
 	"time"
 
-	clientv3 "go.etcd.io/etcd/client/v3"
-	"go.opentelemetry.io/otel/trace"
-
 	"github.com/pink-scheduler/pink/internal/cluster"
 	"github.com/pink-scheduler/pink/internal/executor"
 	"github.com/pink-scheduler/pink/internal/store"
-	"github.com/pink-scheduler/pink/internal/telemetry"
 	"github.com/pink-scheduler/pink/pkg/job"
 	"github.com/pink-scheduler/pink/pkg/worker"
 )
@@ -37,11 +33,11 @@ type WorkerConfig struct {
 // buildWorker wires a worker with the built-in targets, as any Go SDK
 // worker is built: from the etcd client, the process's registry and tracer
 // provider.
-func buildWorker(cli *clientv3.Client, root string, reg *telemetry.Registry, tp trace.TracerProvider, cfg WorkerConfig, addr string) *worker.Worker {
+func buildWorker(proc *process, cfg WorkerConfig, addr string) *worker.Worker {
 	w := worker.New(worker.Config{
-		Client: cli, Root: root, Group: cfg.Group, Name: cfg.Name, Capacity: cfg.Capacity, LeaseTTL: cfg.LeaseTTL,
+		Client: proc.cli, Root: proc.st.Root(), Group: cfg.Group, Name: cfg.Name, Capacity: cfg.Capacity, LeaseTTL: cfg.LeaseTTL,
 		DrainTimeout: cfg.DrainTimeout, Addr: addr, Version: Version, Logger: cfg.Logger,
-		Registerer: reg, NoJobLabel: cfg.NoJobLabel, TracerProvider: tp,
+		Registerer: proc.reg, NoJobLabel: cfg.NoJobLabel, TracerProvider: proc.tracing.Provider,
 	})
 	w.Handle(job.TargetHTTP, executor.HTTP(nil))
 	if cfg.AllowShell {
@@ -61,20 +57,13 @@ func RunWorker(ctx context.Context, cfg WorkerConfig) error {
 	if err := job.CheckName("group", cfg.Group); err != nil {
 		return err
 	}
-	tracing, flush, err := setupTracing(ctx, "pink-worker", cfg.Logger)
+	proc, err := startProcess(ctx, "pink-worker", cfg.Etcd, cfg.Logger)
 	if err != nil {
 		return err
 	}
-	defer flush()
-	cli, err := connect(ctx, cfg.Etcd)
-	if err != nil {
-		return err
-	}
-	defer cli.Close()
-	reg := telemetry.NewRegistry()
-	st := newStore(cli, cfg.Etcd.Root, reg)
+	defer proc.close(ctx)
 	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", reg.Handler())
+	mux.Handle("GET /metrics", proc.reg.Handler())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write([]byte(`{"status":"ok"}` + "\n"))
@@ -84,12 +73,12 @@ func RunWorker(ctx context.Context, cfg WorkerConfig) error {
 		return err
 	}
 	ictx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	err = ensureGroup(ictx, st, cfg.Group, "worker "+cfg.Name)
+	err = ensureGroup(ictx, proc.st, cfg.Group, "worker "+cfg.Name)
 	cancel()
 	if err != nil {
 		return err
 	}
-	w := buildWorker(cli, cfg.Etcd.Root, reg, tracing.Provider, cfg, srv.Addr())
+	w := buildWorker(proc, cfg, srv.Addr())
 	cfg.Logger.Info("worker starting", "group", cfg.Group, "metrics", "http://"+srv.Addr()+"/metrics",
 		"etcd", cfg.Etcd.Endpoints, "shell", cfg.AllowShell, "version", Version)
 	p := newParts(ctx)

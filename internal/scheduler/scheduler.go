@@ -4,11 +4,11 @@
 package scheduler
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
-	"math"
 	"os"
 	"sync/atomic"
 	"time"
@@ -19,6 +19,7 @@ import (
 	"github.com/pink-scheduler/pink/internal/cluster"
 	"github.com/pink-scheduler/pink/internal/store"
 	"github.com/pink-scheduler/pink/internal/telemetry"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Config configures a scheduler node.
@@ -65,38 +66,35 @@ type Scheduler struct {
 	leading atomic.Bool
 }
 
+// defaultRetentionInterval is how often a batch of jobs is trimmed.
+const defaultRetentionInterval = 10 * time.Second
+
 // New returns a scheduler node; Run starts it.
 func New(cfg Config) *Scheduler {
-	if cfg.SessionTTL <= 0 {
-		cfg.SessionTTL = DefaultSessionTTL
-	}
-	if cfg.MisfireThreshold <= 0 {
-		cfg.MisfireThreshold = DefaultMisfireThreshold
+	for _, d := range []struct {
+		v   *time.Duration
+		def time.Duration
+	}{
+		{&cfg.SessionTTL, DefaultSessionTTL}, {&cfg.MisfireThreshold, DefaultMisfireThreshold},
+		{&cfg.HistoryMaxAge, DefaultHistoryMaxAge}, {&cfg.RetentionInterval, defaultRetentionInterval},
+	} {
+		if *d.v <= 0 {
+			*d.v = d.def
+		}
 	}
 	if cfg.HistoryLimit <= 0 {
 		cfg.HistoryLimit = DefaultHistoryLimit
 	}
-	if cfg.HistoryMaxAge <= 0 {
-		cfg.HistoryMaxAge = DefaultHistoryMaxAge
-	}
-	if cfg.RetentionInterval <= 0 {
-		cfg.RetentionInterval = 10 * time.Second
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.DiscardHandler)
-	}
+	cfg.NodeID = cmp.Or(cfg.NodeID, cluster.ProcessName())
+	cfg.Logger = cmp.Or(cfg.Logger, slog.New(slog.DiscardHandler))
 	if cfg.Metrics == nil {
-		cfg.Metrics = telemetry.NewScheduler(telemetry.NewRegistry(), telemetry.Options{})
+		cfg.Metrics = telemetry.NewScheduler(prometheus.NewRegistry(), telemetry.Options{})
 	}
 	if cfg.Tracer == nil {
 		cfg.Tracer = telemetry.NoopTracer()
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
-	}
-	if cfg.NodeID == "" {
-		host, _ := os.Hostname()
-		cfg.NodeID = fmt.Sprintf("%s-%d", host, os.Getpid())
 	}
 	return &Scheduler{cfg: cfg, log: cfg.Logger.With("node", cfg.NodeID)}
 }
@@ -128,18 +126,13 @@ func (s *Scheduler) Run(ctx context.Context) error {
 
 // session runs one etcd session: register the node, campaign, lead.
 func (s *Scheduler) session(ctx context.Context) error {
-	cli := s.cfg.Store.Client()
-	ttl := int(math.Ceil(s.cfg.SessionTTL.Seconds()))
-	// The session outlives ctx on purpose: its Close must still be able to
-	// revoke the lease after ctx is canceled.
-	sess, err := concurrency.NewSession(cli, concurrency.WithTTL(ttl), concurrency.WithContext(context.WithoutCancel(ctx)))
+	sess, err := cluster.Session(ctx, s.cfg.Store.Client(), s.cfg.SessionTTL)
 	if err != nil {
-		return fmt.Errorf("new session: %w", err)
+		return err
 	}
 	defer sess.Close()
 
-	host, _ := os.Hostname()
-	node := cluster.Node{ID: s.cfg.NodeID, Addr: s.cfg.Addr, Version: s.cfg.Version, Host: host, PID: os.Getpid(), StartedAt: s.cfg.Now().UTC()}
+	node := cluster.Node{ID: s.cfg.NodeID, Addr: s.cfg.Addr, Version: s.cfg.Version, Host: cluster.Host(), PID: os.Getpid(), StartedAt: s.cfg.Now().UTC()}
 	if err := s.cfg.Store.RegisterNode(ctx, sess.Lease(), node); err != nil {
 		return err
 	}

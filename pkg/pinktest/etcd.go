@@ -1,7 +1,10 @@
-// Package pinktest holds the helpers pink's tests share: a real embedded
-// etcd per test, the built pink binary and its processes, free loopback
-// ports, an API client, and condition polling. Tests use real components
-// only; nothing here fakes etcd or HTTP.
+// Package pinktest runs pink for real inside tests, for pink's own tests
+// and for the tests of users' handlers: a Cluster (an embedded etcd,
+// scheduler nodes and Go SDK workers) with assertions on its runs
+// (RequireRuns, RequireNoDuplicates); the built pink binary and its
+// processes; a real etcd server process; free loopback ports; an API
+// client; metrics readers; and condition polling. Nothing here fakes etcd
+// or HTTP.
 package pinktest
 
 import (

@@ -175,19 +175,22 @@ func (p *Process) WaitOutput(substr string, timeout time.Duration) {
 	})
 }
 
-// Buffer is a bytes.Buffer safe for concurrent writers (process output,
-// loggers under test).
+// Buffer is a bytes.Buffer safe for concurrent writers: a process's output,
+// or a log sink goroutines write to while a test reads it (give it to
+// slog.NewJSONHandler and read String).
 type Buffer struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
 }
 
+// Write appends p.
 func (b *Buffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.Write(p)
 }
 
+// String returns everything written so far.
 func (b *Buffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()

@@ -84,7 +84,7 @@ func TestWorkerJobSeries(t *testing.T) {
 }
 
 // logLines parses JSON log lines.
-func logLines(t *testing.T, b *pinktest.LogBuffer) []map[string]any {
+func logLines(t *testing.T, b *pinktest.Buffer) []map[string]any {
 	t.Helper()
 	var out []map[string]any
 	sc := bufio.NewScanner(strings.NewReader(b.String()))
@@ -108,7 +108,7 @@ func TestRetrySpanAndSnapshotLogs(t *testing.T) {
 	rec := tracetest.NewSpanRecorder()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
 	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
-	var logs pinktest.LogBuffer
+	var logs pinktest.Buffer
 	logger, err := telemetry.NewLogger(&logs, "json", "debug")
 	if err != nil {
 		t.Fatal(err)

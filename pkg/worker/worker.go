@@ -23,7 +23,6 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
-	"math"
 	"os"
 	"slices"
 	"sync"
@@ -227,26 +226,15 @@ func (w *Worker) Run(ctx context.Context) error {
 
 // session is one registration: its lease, its inbox, its claims.
 func (w *Worker) session(ctx, runCtx context.Context, cancelRuns context.CancelFunc, slots chan struct{}) error {
-	cli := w.st.Client()
-	ttl := int(math.Ceil(w.cfg.LeaseTTL.Seconds()))
-	sess, err := concurrency.NewSession(cli, concurrency.WithTTL(ttl), concurrency.WithContext(context.WithoutCancel(ctx)))
-	if err != nil {
-		return fmt.Errorf("new session: %w", err)
-	}
-	defer sess.Close()
-	host, _ := os.Hostname()
-	me := cluster.Client{
-		ID: cluster.NewClientID(w.cfg.Name), Group: w.cfg.Group, Host: host, PID: os.Getpid(), Capacity: w.cfg.Capacity,
-		Targets: w.targets(), Version: w.cfg.Version, Addr: w.cfg.Addr, StartedAt: time.Now().UTC(),
-	}
-	rev, err := w.st.RegisterClient(ctx, sess.Lease(), me)
+	sess, err := cluster.Session(ctx, w.st.Client(), w.cfg.LeaseTTL)
 	if err != nil {
 		return err
 	}
-	me.CreateRevision = rev
-	w.mu.Lock()
-	w.id = me.ID
-	w.mu.Unlock()
+	defer sess.Close()
+	me, err := w.register(ctx, sess)
+	if err != nil {
+		return err
+	}
 	log := w.log.With("client", me.ID)
 	log.Info("worker registered", "capacity", me.Capacity, "targets", me.Targets)
 
@@ -273,12 +261,7 @@ func (w *Worker) session(ctx, runCtx context.Context, cancelRuns context.CancelF
 			// registration (deferred sess.Close).
 			cancel()
 			<-mirrorDone
-			me.Draining = true
-			dctx, dcancel := context.WithTimeout(context.WithoutCancel(ctx), reportTimeout)
-			if _, err := w.st.RegisterClient(dctx, sess.Lease(), me); err != nil {
-				log.Warn("could not mark the registration draining", "err", err)
-			}
-			dcancel()
+			w.markDraining(ctx, log, sess, me)
 			w.drain(log, cancelRuns)
 			return nil
 		case <-ib.ready:
@@ -307,6 +290,35 @@ func (w *Worker) session(ctx, runCtx context.Context, cancelRuns context.CancelF
 			freeSlot: func() { <-slots; ib.signal() },
 			forget:   ib.forget,
 		})
+	}
+}
+
+// register writes this process's registration under sess's lease, with a
+// fresh client id, and returns it with its create revision.
+func (w *Worker) register(ctx context.Context, sess *concurrency.Session) (cluster.Client, error) {
+	me := cluster.Client{
+		ID: cluster.NewClientID(w.cfg.Name), Group: w.cfg.Group, Host: cluster.Host(), PID: os.Getpid(), Capacity: w.cfg.Capacity,
+		Targets: w.targets(), Version: w.cfg.Version, Addr: w.cfg.Addr, StartedAt: time.Now().UTC(),
+	}
+	rev, err := w.st.RegisterClient(ctx, sess.Lease(), me)
+	if err != nil {
+		return me, err
+	}
+	me.CreateRevision = rev
+	w.mu.Lock()
+	w.id = me.ID
+	w.mu.Unlock()
+	return me, nil
+}
+
+// markDraining tells the leader that this client takes no new work, so it
+// moves what the client has not started.
+func (w *Worker) markDraining(ctx context.Context, log *slog.Logger, sess *concurrency.Session, me cluster.Client) {
+	me.Draining = true
+	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), reportTimeout)
+	defer cancel()
+	if _, err := w.st.RegisterClient(dctx, sess.Lease(), me); err != nil {
+		log.Warn("could not mark the registration draining", "err", err)
 	}
 }
 
