@@ -9,6 +9,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"log/slog"
 	"math"
 	"os"
 	"time"
@@ -87,4 +88,24 @@ func Session(ctx context.Context, cli *clientv3.Client, ttl time.Duration) (*con
 func Host() string {
 	host, _ := os.Hostname()
 	return host
+}
+
+// KeepRegistered runs session, a member's life under one lease session,
+// until ctx ends, starting a new one (after a short, growing pause) each
+// time one ends early; lost says so in the log.
+func KeepRegistered(ctx context.Context, log *slog.Logger, lost string, session func(context.Context) error) {
+	retry := time.Duration(0)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(retry):
+		}
+		err := session(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		log.Warn(lost, "err", err)
+		retry = min(max(2*retry, 100*time.Millisecond), 2*time.Second)
+	}
 }

@@ -108,20 +108,8 @@ func (s *Scheduler) IsLeader() bool { return s.leading.Load() }
 // Run campaigns and leads until ctx ends, then resigns so that a follower
 // takes over at once instead of after the session TTL.
 func (s *Scheduler) Run(ctx context.Context) error {
-	retry := time.Duration(0)
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-time.After(retry):
-		}
-		err := s.session(ctx)
-		if ctx.Err() != nil {
-			return nil
-		}
-		s.log.Warn("scheduler session ended; starting a new one", "err", err)
-		retry = min(max(2*retry, 100*time.Millisecond), 2*time.Second)
-	}
+	cluster.KeepRegistered(ctx, s.log, "scheduler session ended; starting a new one", s.session)
+	return nil
 }
 
 // session runs one etcd session: register the node, campaign, lead.

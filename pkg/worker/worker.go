@@ -208,20 +208,10 @@ func (w *Worker) Run(ctx context.Context) error {
 		waitReporters()
 	}()
 	slots := make(chan struct{}, w.cfg.Capacity)
-	retry := time.Duration(0)
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-time.After(retry):
-		}
-		err := w.session(ctx, runCtx, cancelRuns, slots)
-		if ctx.Err() != nil {
-			return nil
-		}
-		w.log.Warn("worker registration lost; registering again", "err", err)
-		retry = min(max(2*retry, 100*time.Millisecond), 2*time.Second)
-	}
+	cluster.KeepRegistered(ctx, w.log, "worker registration lost; registering again", func(ctx context.Context) error {
+		return w.session(ctx, runCtx, cancelRuns, slots)
+	})
+	return nil
 }
 
 // session is one registration: its lease, its inbox, its claims.
