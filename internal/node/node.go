@@ -205,6 +205,7 @@ func (p *parts) wait() error {
 type process struct {
 	tracing *telemetry.Tracing
 	cli     *clientv3.Client
+	root    string // as configured, for the Go SDK worker's own store
 	reg     *telemetry.Registry
 	st      *store.Store
 	log     *slog.Logger
@@ -216,7 +217,7 @@ func startProcess(ctx context.Context, service string, etcd EtcdConfig, log *slo
 	if err != nil {
 		return nil, err
 	}
-	p := &process{tracing: tracing, log: log, reg: telemetry.NewRegistry()}
+	p := &process{tracing: tracing, log: log, reg: telemetry.NewRegistry(), root: etcd.Root}
 	if p.cli, err = connect(ctx, etcd); err != nil {
 		p.flush(ctx)
 		return nil, err

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/pink-scheduler/pink/internal/auth"
+	"github.com/pink-scheduler/pink/internal/store"
 	"github.com/pink-scheduler/pink/pkg/pinktest"
 )
 
@@ -125,5 +126,31 @@ func TestHTTPServerTimeouts(t *testing.T) {
 		srv.srv.ReadHeaderTimeout, srv.srv.ReadTimeout, srv.srv.WriteTimeout, srv.srv.IdleTimeout)
 	if want := "read header 10s, read 30s, write 1m0s, idle 2m0s"; got != want {
 		t.Errorf("timeouts: %s, want %s", got, want)
+	}
+}
+
+// TestWorkerUsesTheConfiguredRoot: the built-in worker registers under the
+// root the process was given, as the scheduler reads it, whatever its
+// spelling ("/" is the empty prefix for both).
+func TestWorkerUsesTheConfiguredRoot(t *testing.T) {
+	e := pinktest.StartEtcd(t)
+	for _, root := range []string{"/", "/team-a/", "/team-b"} {
+		t.Run(root, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			errc := make(chan error, 1)
+			go func() {
+				errc <- RunWorker(ctx, WorkerConfig{Etcd: EtcdConfig{Endpoints: e.Endpoints, Root: root}, Group: "g",
+					Listen: "127.0.0.1:0", Name: "w", LeaseTTL: 2 * time.Second, Logger: slog.New(slog.DiscardHandler)})
+			}()
+			st := store.New(e.Client, root)
+			pinktest.Eventually(t, 20*time.Second, func() (bool, string) {
+				cs, err := st.ListClients(context.Background(), "g")
+				return err == nil && len(cs) == 1, fmt.Sprintf("clients under %q: %v %v", root, cs, err)
+			})
+			cancel()
+			if err := <-errc; err != nil {
+				t.Fatalf("RunWorker: %v", err)
+			}
+		})
 	}
 }

@@ -35,7 +35,7 @@ type WorkerConfig struct {
 // provider.
 func buildWorker(proc *process, cfg WorkerConfig, addr string) *worker.Worker {
 	w := worker.New(worker.Config{
-		Client: proc.cli, Root: proc.st.Root(), Group: cfg.Group, Name: cfg.Name, Capacity: cfg.Capacity, LeaseTTL: cfg.LeaseTTL,
+		Client: proc.cli, Root: proc.root, Group: cfg.Group, Name: cfg.Name, Capacity: cfg.Capacity, LeaseTTL: cfg.LeaseTTL,
 		DrainTimeout: cfg.DrainTimeout, Addr: addr, Version: Version, Logger: cfg.Logger,
 		Registerer: proc.reg, NoJobLabel: cfg.NoJobLabel, TracerProvider: proc.tracing.Provider,
 	})

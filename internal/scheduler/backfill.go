@@ -91,6 +91,11 @@ func (t *term) backfillStep(ctx context.Context, js *jobState, b *snapshot.Backf
 		defer cancel()
 		var err error
 		written, err = t.st.BackfillStep(rctx, t.fence, *b, snaps, sharded, end, serial, ws...)
+		outcome := "written"
+		if written == nil {
+			outcome = "not_written"
+		}
+		endSpans(spans, outcome, err)
 		// Not written: a run of the job is live after all (the view was
 		// behind), the request changed, or the job's counters did; the
 		// next step tries again, with the counters read again.
@@ -99,11 +104,6 @@ func (t *term) backfillStep(ctx context.Context, js *jobState, b *snapshot.Backf
 		}
 		return firstRevision(written), len(written) > 0, false, nil
 	})
-	outcome := "written"
-	if written == nil {
-		outcome = "not_written"
-	}
-	endSpans(spans, outcome, err)
 	if err != nil || written == nil {
 		return err
 	}

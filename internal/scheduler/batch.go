@@ -63,7 +63,7 @@ func (t *term) batchable(js *jobState, now time.Time) (batchFire, bool) {
 
 // txnBatch is fires written in one transaction.
 type txnBatch struct {
-	bfs     []batchFire
+	planned []batchFire
 	fires   []store.Fire
 	spans   []trace.Span
 	results []store.FireResult
@@ -73,12 +73,12 @@ type txnBatch struct {
 // fireBatches prepares the fires of jobs, packs them into transactions
 // within etcd's limits, writes those concurrently, and folds the results
 // in. It returns the jobs of refused batches, to write one by one.
-func (t *term) fireBatches(ctx context.Context, bfs []batchFire) []*jobState {
-	if len(bfs) < 2 {
+func (t *term) fireBatches(ctx context.Context, planned []batchFire) []*jobState {
+	if len(planned) < 2 {
 		// One fire learns its outcome best on its own.
 		var jobs []*jobState
-		for _, bf := range bfs {
-			jobs = append(jobs, bf.js)
+		for _, p := range planned {
+			jobs = append(jobs, p.js)
 		}
 		return jobs
 	}
@@ -86,9 +86,9 @@ func (t *term) fireBatches(ctx context.Context, bfs []batchFire) []*jobState {
 	var cur *txnBatch
 	var cmps, ops, size int
 	var clients map[string]bool
-	for _, bf := range bfs {
-		f, spans := t.prepareFire(bf.js, bf.pf, false, false)
-		f.Counts = t.counts.forCursor(f.Job, bf.pf.trigger, len(f.Placements), bf.skipped)
+	for _, p := range planned {
+		f, spans := t.prepareFire(p.js, p.pf, false, false)
+		f.Counts = t.counts.forCursor(f.Job, p.pf.trigger, len(f.Placements), p.skipped)
 		fc, fo, fb := fireCost(f, clients)
 		if cur != nil && (cmps+fc > maxBatchOps || ops+fo > maxBatchOps || size+fb > maxBatchBytes) {
 			batches = append(batches, cur)
@@ -104,7 +104,7 @@ func (t *term) fireBatches(ctx context.Context, bfs []batchFire) []*jobState {
 			}
 		}
 		cmps, ops, size = cmps+fc, ops+fo, size+fb
-		cur.bfs, cur.fires = append(cur.bfs, bf), append(cur.fires, f)
+		cur.planned, cur.fires = append(cur.planned, p), append(cur.fires, f)
 		cur.spans = append(cur.spans, spans...)
 	}
 	if cur != nil {
@@ -138,16 +138,16 @@ func (t *term) fireBatches(ctx context.Context, bfs []batchFire) []*jobState {
 		if !ok {
 			// Written one by one, each fire learns why (and is not doubled:
 			// the cursor compare holds there too).
-			for _, bf := range b.bfs {
-				rest = append(rest, bf.js)
+			for _, p := range b.planned {
+				rest = append(rest, p.js)
 			}
 			continue
 		}
-		for i, bf := range b.bfs {
-			t.view.setCursor(bf.js.spec.Name, bf.pf.at, b.fires[i].Counts)
-			t.noteSkipped(bf.js, bf.skipped)
-			t.written(ctx, bf.js, bf.pf, b.results[i], false)
-			t.reschedule(bf.js)
+		for i, p := range b.planned {
+			t.view.setCursor(p.js.spec.Name, p.pf.at, b.fires[i].Counts)
+			t.noteSkipped(p.js, p.skipped)
+			t.written(ctx, p.js, p.pf, b.results[i], false)
+			t.reschedule(p.js)
 		}
 	}
 	return rest

@@ -110,11 +110,11 @@ func (t *term) moveLive(ctx context.Context, g *groupState, l *snapshot.Live, do
 			defer cancel()
 			var err error
 			res, err = t.st.Move(rctx, t.fence, *l, done, to, t.cfg.Now(), ws...)
+			if span != nil {
+				endSpan(span, res.Outcome.String(), err)
+			}
 			return res.Revision, err == nil && res.Outcome == store.Moved, res.Outcome == store.MoveCountsChanged, err
 		})
-		if span != nil {
-			endSpan(span, res.Outcome.String(), err)
-		}
 		switch {
 		case err != nil && stale:
 			return false, nil, err

@@ -31,8 +31,8 @@ func (t *term) fireDue(ctx context.Context) error {
 	var single []*jobState
 	var batchable []batchFire
 	for _, js := range due {
-		if bf, ok := t.batchable(js, now); ok {
-			batchable = append(batchable, bf)
+		if p, ok := t.batchable(js, now); ok {
+			batchable = append(batchable, p)
 		} else {
 			single = append(single, js)
 		}

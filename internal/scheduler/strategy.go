@@ -33,8 +33,8 @@ var strategies = map[job.Strategy]strategy{
 type roundRobin struct{}
 
 func (roundRobin) pick(js *jobState, _ *snapshot.Snapshot, cs []*cluster.Client, _ func(*cluster.Client) int) *cluster.Client {
-	c := cs[js.rr%uint64(len(cs))]
-	js.rr++
+	c := cs[js.rotation%uint64(len(cs))]
+	js.rotation++
 	return c
 }
 
@@ -131,7 +131,7 @@ func pick(js *jobState, g *groupState, snap *snapshot.Snapshot, exclude map[stri
 		}
 	}
 	if js == nil {
-		js = &jobState{rr: uint64(rand.IntN(len(cs)))}
+		js = &jobState{rotation: uint64(rand.IntN(len(cs)))}
 	}
 	st, ok := strategies[js.spec.Strategy]
 	if !ok {

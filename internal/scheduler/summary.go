@@ -3,10 +3,8 @@ package scheduler
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/pink-scheduler/pink/internal/telemetry"
-	"github.com/pink-scheduler/pink/pkg/snapshot"
 )
 
 // summarize writes the summary run of every sharded fire whose shards have
@@ -38,14 +36,4 @@ func (t *term) summarize(ctx context.Context) error {
 	}
 	t.view.todo.summaries = false
 	return nil
-}
-
-// shardsLive reports whether a shard of f is still pending or assigned.
-func (t *term) shardsLive(f *snapshot.ShardedFire) bool {
-	for id := range t.view.byJob[f.Job] {
-		if strings.HasPrefix(id, snapshot.ShardPrefix(f.ID)) {
-			return true
-		}
-	}
-	return false
 }

@@ -74,11 +74,11 @@ type todo struct {
 
 // jobState is the leader's view of one job.
 type jobState struct {
-	spec  job.Spec
-	sched *job.Schedule
-	next  time.Time // next nominal fire; zero when not queued
-	idx   int       // position in the fire queue, -1 if not queued
-	rr    uint64    // round-robin position
+	spec     job.Spec
+	sched    *job.Schedule
+	next     time.Time // next nominal fire; zero when not queued
+	idx      int       // position in the fire queue, -1 if not queued
+	rotation uint64    // round-robin position
 	// staleRev is set to the revision a fenced write found outdated; the
 	// job waits for its next watch event before it fires again.
 	staleRev int64
@@ -94,7 +94,7 @@ type jobState struct {
 func newJobState(name string) *jobState {
 	h := fnv.New64a()
 	_, _ = h.Write([]byte(name))
-	return &jobState{idx: -1, rr: h.Sum64()}
+	return &jobState{idx: -1, rotation: h.Sum64()}
 }
 
 // jobLast is the finish time of a job's last succeeded and last failed run

@@ -1,8 +1,6 @@
 package store
 
 import (
-	"time"
-
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/pink-scheduler/pink/internal/cursor"
@@ -45,12 +43,4 @@ func lastOp(key, v string) clientv3.Op {
 			[]clientv3.Cmp{clientv3.Compare(clientv3.Value(key), "<", v)},
 			[]clientv3.Op{clientv3.OpPut(key, v)}, nil)},
 	)
-}
-
-// JobLast is the finish time of a job's last succeeded and last failed
-// run (zero if none).
-type JobLast struct {
-	Job     string
-	Success time.Time
-	Failure time.Time
 }

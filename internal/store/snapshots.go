@@ -38,6 +38,7 @@ func (s *Store) CreatePending(ctx context.Context, snaps []snapshot.Snapshot, sh
 	jobRead := t.orRead(clientv3.OpGet(s.k.job(jobName), clientv3.WithCountOnly()))
 	ids := make([]string, len(snaps))
 	for i, snap := range snaps {
+		t.when(clientv3.Compare(clientv3.CreateRevision(s.k.pending(snap.ID)), "=", 0))
 		s.createLive(t, snap, nil, time.Time{})
 		ids[i] = snap.ID
 	}

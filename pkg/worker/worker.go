@@ -90,6 +90,9 @@ type Config struct {
 	Logger  *slog.Logger
 	// Registerer receives the worker's metrics (pink_worker_*, and
 	// pink_etcd_request_* of its etcd requests); nil keeps them unexported.
+	// Workers of several groups may share one registerer (their series
+	// differ by group); two workers of one group on one registerer share
+	// their series, and the gauges show the last one's values.
 	Registerer prometheus.Registerer
 	// NoJobLabel drops the job label from the worker's metrics, for fleets
 	// with very many jobs.
