@@ -107,7 +107,9 @@ func TestChaos(t *testing.T) {
 	for _, name := range []string{"w1", "w2", "w3"} {
 		workers[name] = pinktest.StartProcess(t, "worker "+name, nil, "worker", "--group", "default",
 			"--etcd-endpoints", endpoints, "--listen", pinktest.FreeAddr(t), "--name", name,
-			"--lease-ttl", "2s", "--drain-timeout", "10s", "--capacity", "16")
+			"--lease-ttl", "2s", "--drain-timeout", "10s", "--capacity", "16",
+			// The jobs' service runs on loopback, which workers deny by default.
+			"--http-allow", "127.0.0.1")
 		workers[name].WaitOutput("worker registered", 30*time.Second)
 	}
 	api := func() *pinktest.API { // any live node serves the API

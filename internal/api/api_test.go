@@ -227,7 +227,7 @@ func TestBadInput(t *testing.T) {
 		{"wrong type", "POST", "/api/v1/jobs", job("retries", `"3"`), "", 400, "wrong_type", "retries"},
 		{"duration as number", "POST", "/api/v1/jobs", job("timeout", `30`), "", 400, "wrong_type", ""},
 		{"bad enum", "POST", "/api/v1/jobs", job("concurrency", `"sometimes"`), "", 400, "invalid_field", "concurrency"},
-		{"bad http params", "POST", "/api/v1/jobs", job("params", `{"url":"not a url"}`), "", 400, "invalid_field", "params"},
+		{"bad http params", "POST", "/api/v1/jobs", job("params", `{"url":"not a url"}`), "", 400, "invalid_field", "params.url"},
 		{"params not an object", "POST", "/api/v1/jobs", job("params", `"x"`), "", 400, "invalid_field", "params"},
 		{"malformed json", "POST", "/api/v1/jobs", `{"name":`, "", 400, "malformed_json", ""},
 		{"empty body", "POST", "/api/v1/jobs", ``, "", 400, "malformed_json", ""},

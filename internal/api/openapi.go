@@ -124,7 +124,7 @@ func schemas() map[string]any {
 		"attempt": integer, "shard_index": integer, "shard_total": integer, "trigger": str,
 		"status":       map[string]any{"type": "string", "enum": []string{"succeeded", "failed", "timed_out", "canceled", "lost"}},
 		"scheduled_at": when, "dispatched_at": when, "started_at": when, "finished_at": when,
-		"duration_seconds": number, "output": str, "error": str, "trace_id": str}
+		"duration_seconds": number, "output": str, "error": str, "error_code": str, "trace_id": str}
 	fire := obj(map[string]any{"at": when, "utc": when, "utc_offset": str,
 		"note": map[string]any{"type": "string", "enum": []string{"dst_gap", "dst_repeated"}}})
 	return map[string]any{

@@ -17,14 +17,20 @@ func runDev(ctx context.Context, args []string, _, stderr io.Writer) error {
 	ttl := f.duration("session-ttl", node.DefaultSessionTTL, "lease TTL of the scheduler session and the worker registration")
 	capacity := f.int("capacity", node.DefaultCapacity, "runs the built-in worker executes at once")
 	noShell := f.bool("no-shell", false, "disable the shell target (enabled by default in dev mode)")
+	eg := addEgressFlags(f)
 	jobLabel := f.bool("metrics-job-label", true, "label metrics by job (set false for very many jobs)")
 	log, err := f.parseLogged(args, addLogFlags(f), stderr)
+	if err != nil {
+		return err
+	}
+	allow, deny, err := eg.rules()
 	if err != nil {
 		return err
 	}
 	return node.RunDev(ctx, node.DevConfig{
 		DataDir: *dataDir, Listen: *listen, EtcdListen: *etcdListen, Root: *root, SessionTTL: *ttl,
 		AllowShell: !*noShell, Capacity: *capacity, NoJobLabel: !*jobLabel, Logger: log,
+		HTTPAllow: allow, HTTPDeny: deny, SecretsDir: *eg.secretsDir,
 	})
 }
 
@@ -70,6 +76,7 @@ func runWorker(ctx context.Context, args []string, _, stderr io.Writer) error {
 	ttl := f.duration("lease-ttl", node.DefaultLeaseTTL, "registration lease TTL: how fast the leader notices a dead worker")
 	drain := f.duration("drain-timeout", node.DefaultDrainTimeout, "on SIGTERM, how long running handlers may finish before they are canceled")
 	shell := f.bool("allow-shell", false, "enable the shell target (runs commands from job params on this host)")
+	eg := addEgressFlags(f)
 	jobLabel := f.bool("metrics-job-label", true, "label metrics by job (set false for very many jobs)")
 	log, err := f.parseLogged(args, addLogFlags(f), stderr)
 	if err != nil {
@@ -81,9 +88,14 @@ func runWorker(ctx context.Context, args []string, _, stderr io.Writer) error {
 	if *ttl < 1e9 {
 		return fmt.Errorf("%w: --lease-ttl must be at least 1s", errUsage)
 	}
+	allow, deny, err := eg.rules()
+	if err != nil {
+		return err
+	}
 	return node.RunWorker(ctx, node.WorkerConfig{
 		Etcd: ef.config(), Group: *group, Listen: *listen, Name: *name, Capacity: *capacity,
 		LeaseTTL: *ttl, DrainTimeout: *drain, AllowShell: *shell, NoJobLabel: !*jobLabel, Logger: log,
+		HTTPAllow: allow, HTTPDeny: deny, SecretsDir: *eg.secretsDir,
 	})
 }
 

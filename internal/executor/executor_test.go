@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pink-scheduler/pink/internal/egress"
 	"github.com/pink-scheduler/pink/internal/executor"
 	"github.com/pink-scheduler/pink/pkg/pinktest"
 	"github.com/pink-scheduler/pink/pkg/worker"
@@ -22,6 +23,17 @@ import (
 func run(params string) worker.Run {
 	return worker.Run{SnapshotID: "job@20261126T120000Z", Job: "job", Group: "g", Attempt: 2,
 		ScheduledAt: time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC), Params: json.RawMessage(params)}
+}
+
+// loopback is the egress policy of pink dev: the test servers are on
+// loopback.
+func loopback(t *testing.T) *egress.Policy {
+	t.Helper()
+	p, err := egress.New(egress.Config{AllowLoopback: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
 
 func TestHTTP(t *testing.T) {
@@ -46,7 +58,7 @@ func TestHTTP(t *testing.T) {
 		}
 	}))
 	defer srv.Close()
-	h := executor.HTTP(nil)
+	h := executor.HTTP(executor.HTTPConfig{Egress: loopback(t)})
 
 	out, err := h(context.Background(), run(`{"url":"`+srv.URL+`/ok?token=secret","method":"post","body":"{\"a\":1}","headers":{"X-Team":"data"}}`))
 	if err != nil || out != "done" {
@@ -97,7 +109,7 @@ func TestHTTP(t *testing.T) {
 }
 
 func TestShell(t *testing.T) {
-	h := executor.Shell()
+	h := executor.Shell(executor.Secrets{})
 	dir := t.TempDir()
 	t.Setenv("PINK_SECRET_TOKEN", "s3cret")
 	out, err := h(context.Background(), run(`{"command":["sh","-c","echo out; echo err >&2; pwd; echo $GREETING $PINK_JOB $PINK_ATTEMPT; echo token=$PINK_SECRET_TOKEN"],"env":{"GREETING":"hi"},"dir":"`+dir+`"}`))
@@ -128,7 +140,7 @@ func TestShellTimeoutKillsProcessGroup(t *testing.T) {
 	pidFile := filepath.Join(t.TempDir(), "child.pid")
 	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 	defer cancel()
-	_, err := executor.Shell()(ctx, run(`{"command":["sh","-c","sleep 60 & echo $! > `+pidFile+`; wait"]}`))
+	_, err := executor.Shell(executor.Secrets{})(ctx, run(`{"command":["sh","-c","sleep 60 & echo $! > `+pidFile+`; wait"]}`))
 	if err == nil || !strings.Contains(err.Error(), "killed") {
 		t.Fatalf("err = %v, want killed", err)
 	}

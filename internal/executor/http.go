@@ -4,9 +4,12 @@ package executor
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -14,6 +17,7 @@ import (
 
 	"go.opentelemetry.io/otel/propagation"
 
+	"github.com/pink-scheduler/pink/internal/egress"
 	"github.com/pink-scheduler/pink/internal/telemetry"
 	"github.com/pink-scheduler/pink/pkg/job"
 	"github.com/pink-scheduler/pink/pkg/snapshot"
@@ -32,62 +36,169 @@ const (
 	HeaderShardTotal  = "Pink-Shard-Total"
 )
 
+// HTTPConfig configures the http target.
+type HTTPConfig struct {
+	// Egress decides what the target may connect to; every connection,
+	// redirects included, is checked on the address it really dials.
+	Egress *egress.Policy
+	// Secrets resolves the secret references of the params.
+	Secrets Secrets
+	// Denied is told of each run the egress policy refused: its group and
+	// the kind of rule (egress.DeniedError.Kind).
+	Denied func(group, kind string)
+}
+
 // HTTP returns the http target: it sends the request described by the
 // params and succeeds on a 2xx status, or on one of expect_status. The
-// response body is the run's output. A nil client means a default one.
-func HTTP(client *http.Client) worker.Handler {
-	if client == nil {
-		client = &http.Client{Transport: http.DefaultTransport}
+// response body (its first 64 KiB) is the run's output.
+func HTTP(cfg HTTPConfig) worker.Handler {
+	if cfg.Egress == nil {
+		cfg.Egress, _ = egress.New(egress.Config{})
+	}
+	dialer := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
+	client := &http.Client{
+		Transport: &http.Transport{
+			// No proxy from the environment: the egress policy must see the
+			// real destination.
+			Proxy:                 nil,
+			DialContext:           cfg.Egress.DialContext(dialer, net.DefaultResolver),
+			ForceAttemptHTTP2:     true,
+			MaxIdleConns:          100,
+			IdleConnTimeout:       90 * time.Second,
+			TLSHandshakeTimeout:   10 * time.Second,
+			ExpectContinueTimeout: time.Second,
+		},
+		CheckRedirect: checkRedirect,
 	}
 	return func(ctx context.Context, run worker.Run) (string, error) {
-		p, err := job.DecodeHTTPParams(run.Params)
-		if err != nil {
-			return "", err
+		res := &resolver{secrets: cfg.Secrets}
+		out, err := call(ctx, client, run, res)
+		var denied *egress.DeniedError
+		if errors.As(err, &denied) && cfg.Denied != nil {
+			cfg.Denied(run.Group, denied.Kind)
 		}
-		var body io.Reader
-		if p.Body != "" {
-			body = strings.NewReader(p.Body)
-		}
-		req, err := http.NewRequestWithContext(ctx, p.Method, p.URL, body)
-		if err != nil {
-			return "", fmt.Errorf("build request: %w", err)
-		}
-		for k, v := range p.Headers {
-			req.Header.Set(k, v)
-		}
-		req.Header.Set(HeaderSnapshotID, run.SnapshotID)
-		req.Header.Set(HeaderJob, run.Job)
-		req.Header.Set(HeaderScheduledAt, run.ScheduledAt.UTC().Format(time.RFC3339))
-		req.Header.Set(HeaderAttempt, strconv.Itoa(run.Attempt))
-		req.Header.Set(HeaderShardIndex, strconv.Itoa(run.ShardIndex))
-		req.Header.Set(HeaderShardTotal, strconv.Itoa(run.ShardTotal))
-		// The called service joins the run's trace.
-		telemetry.InjectHTTP(ctx, propagation.HeaderCarrier(req.Header))
-		if req.Header.Get("User-Agent") == "" {
-			req.Header.Set("User-Agent", "pink-http-target")
-		}
-		resp, err := client.Do(req)
-		if err != nil {
-			return "", fmt.Errorf("%s %s: %w", p.Method, redact(p.URL), err)
-		}
-		defer resp.Body.Close()
-		out, err := io.ReadAll(io.LimitReader(resp.Body, snapshot.MaxOutputBytes))
-		if err != nil {
-			return string(out), fmt.Errorf("read response of %s %s: %w", p.Method, redact(p.URL), err)
-		}
-		ok := resp.StatusCode >= 200 && resp.StatusCode < 300
-		if len(p.ExpectStatus) > 0 {
-			ok = slices.Contains(p.ExpectStatus, resp.StatusCode)
-		}
-		if !ok {
-			want := "2xx"
-			if len(p.ExpectStatus) > 0 {
-				want = fmt.Sprint([]int(p.ExpectStatus))
-			}
-			return string(out), fmt.Errorf("%s %s: status %d, want %s", p.Method, redact(p.URL), resp.StatusCode, want)
-		}
-		return string(out), nil
+		return res.mask(out), res.maskErr(err)
 	}
+}
+
+type noRedirectsKey struct{}
+
+// checkRedirect follows at most job.MaxRedirects redirects, none for a job
+// with follow_redirects false (its 3xx is the answer). The egress policy
+// checks each redirect's connection as it checks the first.
+func checkRedirect(req *http.Request, via []*http.Request) error {
+	if no, _ := req.Context().Value(noRedirectsKey{}).(bool); no {
+		return http.ErrUseLastResponse
+	}
+	if len(via) > job.MaxRedirects {
+		return fmt.Errorf("stopped after %d redirects", job.MaxRedirects)
+	}
+	return nil
+}
+
+// call sends one run's request and reads its answer.
+func call(ctx context.Context, client *http.Client, run worker.Run, res *resolver) (string, error) {
+	p, err := job.DecodeHTTPParams(run.Params)
+	if err != nil {
+		return "", err
+	}
+	req, err := buildRequest(ctx, p, run, res)
+	if err != nil {
+		return "", err
+	}
+	target := p.Method + " " + redact(req.URL.String())
+	resp, err := client.Do(req)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			// url.Error prints the whole URL, query and all.
+			err = ue.Err
+		}
+		return "", fmt.Errorf("%s: %w", target, err)
+	}
+	defer resp.Body.Close()
+	out, err := readOutput(resp.Body)
+	if err != nil {
+		return out, fmt.Errorf("read response of %s: %w", target, err)
+	}
+	ok := resp.StatusCode >= 200 && resp.StatusCode < 300
+	if len(p.ExpectStatus) > 0 {
+		ok = slices.Contains(p.ExpectStatus, resp.StatusCode)
+	}
+	if !ok {
+		want := "2xx"
+		if len(p.ExpectStatus) > 0 {
+			want = fmt.Sprint([]int(p.ExpectStatus))
+		}
+		return out, fmt.Errorf("%s: status %d, want %s", target, resp.StatusCode, want)
+	}
+	return out, nil
+}
+
+// buildRequest makes the request of params p, with the secrets resolved
+// and pink's headers set.
+func buildRequest(ctx context.Context, p job.HTTPParams, run worker.Run, res *resolver) (*http.Request, error) {
+	rawURL, err := res.value(p.URL)
+	if err != nil {
+		return nil, err
+	}
+	if p.URL.Secret != "" && validURL(rawURL) != nil {
+		return nil, fmt.Errorf("secret %q holds no absolute http:// or https:// URL", p.URL.Secret)
+	}
+	var body io.Reader
+	if b, err := res.value(p.Body); err != nil {
+		return nil, err
+	} else if b != "" {
+		body = strings.NewReader(b)
+	}
+	if p.FollowRedirects != nil && !*p.FollowRedirects {
+		ctx = context.WithValue(ctx, noRedirectsKey{}, true)
+	}
+	req, err := http.NewRequestWithContext(ctx, p.Method, rawURL, body)
+	if err != nil {
+		return nil, fmt.Errorf("build request: %w", err)
+	}
+	for k, v := range p.Headers {
+		s, err := res.value(v)
+		if err != nil {
+			return nil, err
+		}
+		if strings.ContainsAny(s, "\r\n\x00") {
+			return nil, fmt.Errorf("header %s: its value holds CR, LF or NUL", k)
+		}
+		req.Header.Set(k, s)
+	}
+	req.Header.Set(HeaderSnapshotID, run.SnapshotID)
+	req.Header.Set(HeaderJob, run.Job)
+	req.Header.Set(HeaderScheduledAt, run.ScheduledAt.UTC().Format(time.RFC3339))
+	req.Header.Set(HeaderAttempt, strconv.Itoa(run.Attempt))
+	req.Header.Set(HeaderShardIndex, strconv.Itoa(run.ShardIndex))
+	req.Header.Set(HeaderShardTotal, strconv.Itoa(run.ShardTotal))
+	// The called service joins the run's trace.
+	telemetry.InjectHTTP(ctx, propagation.HeaderCarrier(req.Header))
+	if req.Header.Get("User-Agent") == "" {
+		req.Header.Set("User-Agent", "pink-http-target")
+	}
+	return req, nil
+}
+
+func validURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return errors.New("not an absolute http(s) URL")
+	}
+	return nil
+}
+
+// readOutput reads the first snapshot.MaxOutputBytes of a response body
+// (the start of an answer is where an error message usually is) and marks
+// a cut as the shell target does.
+func readOutput(r io.Reader) (string, error) {
+	b, err := io.ReadAll(io.LimitReader(r, snapshot.MaxOutputBytes+1))
+	if len(b) > snapshot.MaxOutputBytes {
+		b = append(b[:snapshot.MaxOutputBytes-len(truncatedMarker)-1], "\n"+truncatedMarker...)
+	}
+	return string(b), err
 }
 
 // redact drops credentials and the query (which often holds tokens) from a

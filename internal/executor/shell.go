@@ -26,36 +26,55 @@ var inheritedEnv = []string{"PATH", "HOME", "USER", "LANG", "LC_ALL", "TZ", "TMP
 // output; a non-zero exit fails the run. On timeout the whole process group
 // is killed, so children do not outlive the run. Register it only on
 // workers that are allowed to run commands.
-func Shell() worker.Handler {
+func Shell(secrets Secrets) worker.Handler {
 	return func(ctx context.Context, run worker.Run) (string, error) {
-		p, err := job.DecodeShellParams(run.Params)
-		if err != nil {
+		res := &resolver{secrets: secrets}
+		out, err := runCommand(ctx, run, res)
+		return res.mask(out), res.maskErr(err)
+	}
+}
+
+// runCommand runs one run's command with its secrets resolved.
+func runCommand(ctx context.Context, run worker.Run, res *resolver) (string, error) {
+	p, err := job.DecodeShellParams(run.Params)
+	if err != nil {
+		return "", err
+	}
+	argv := make([]string, len(p.Command))
+	for i, v := range p.Command {
+		if argv[i], err = res.value(v); err != nil {
 			return "", err
 		}
-		cmd := exec.CommandContext(ctx, p.Command[0], p.Command[1:]...)
-		cmd.Dir = p.Dir
-		cmd.Env = commandEnv(p.Env, run)
-		out := &tailBuffer{max: snapshot.MaxOutputBytes}
-		cmd.Stdout, cmd.Stderr = out, out
-		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-		cmd.Cancel = func() error {
-			// The negative pid addresses the whole process group.
-			return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	}
+	env := make(map[string]string, len(p.Env))
+	for k, v := range p.Env {
+		if env[k], err = res.value(v); err != nil {
+			return "", err
 		}
-		// A grandchild that keeps the output pipe open must not hang the run.
-		cmd.WaitDelay = 2 * time.Second
-		err = cmd.Run()
-		var exit *exec.ExitError
-		switch {
-		case err == nil:
-			return out.String(), nil
-		case ctx.Err() != nil:
-			return out.String(), fmt.Errorf("killed: %w", ctx.Err())
-		case errors.As(err, &exit):
-			return out.String(), fmt.Errorf("command exited with status %d", exit.ExitCode())
-		default:
-			return out.String(), fmt.Errorf("run %q: %w", p.Command[0], err)
-		}
+	}
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	cmd.Dir = p.Dir
+	cmd.Env = commandEnv(env, run)
+	out := &tailBuffer{max: snapshot.MaxOutputBytes}
+	cmd.Stdout, cmd.Stderr = out, out
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error {
+		// The negative pid addresses the whole process group.
+		return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	}
+	// A grandchild that keeps the output pipe open must not hang the run.
+	cmd.WaitDelay = 2 * time.Second
+	err = cmd.Run()
+	var exit *exec.ExitError
+	switch {
+	case err == nil:
+		return out.String(), nil
+	case ctx.Err() != nil:
+		return out.String(), fmt.Errorf("killed: %w", ctx.Err())
+	case errors.As(err, &exit):
+		return out.String(), fmt.Errorf("command exited with status %d", exit.ExitCode())
+	default:
+		return out.String(), fmt.Errorf("run %q: %w", argv[0], err)
 	}
 }
 

@@ -28,7 +28,11 @@ type DevConfig struct {
 	Capacity   int
 	// NoJobLabel drops the job label from metrics.
 	NoJobLabel bool
-	Logger     *slog.Logger
+	// HTTPAllow, HTTPDeny and SecretsDir are the built-in worker's, as in
+	// WorkerConfig.
+	HTTPAllow, HTTPDeny []string
+	SecretsDir          string
+	Logger              *slog.Logger
 }
 
 // DefaultGroup is the group of the dev mode's built-in worker.
@@ -38,7 +42,7 @@ const DefaultGroup = "default"
 // group "default" until ctx ends, then stops them in order: worker and
 // scheduler first, etcd last.
 func RunDev(ctx context.Context, cfg DevConfig) error {
-	if err := checkListen(cfg.Listen, false, false); err != nil {
+	if err := checkDevListen(cfg.Listen, cfg.EtcdListen); err != nil {
 		return err
 	}
 	dir, err := filepath.Abs(cfg.DataDir)
@@ -66,14 +70,21 @@ func RunDev(ctx context.Context, cfg DevConfig) error {
 	if err != nil {
 		return err
 	}
+	wcfg := WorkerConfig{Group: DefaultGroup, Name: "dev", Capacity: cfg.Capacity,
+		LeaseTTL: cfg.SessionTTL, DrainTimeout: 10 * time.Second, AllowShell: cfg.AllowShell, NoJobLabel: cfg.NoJobLabel,
+		HTTPAllow: cfg.HTTPAllow, HTTPDeny: cfg.HTTPDeny, SecretsDir: cfg.SecretsDir, Logger: cfg.Logger}
+	// Everything of pink dev runs on the laptop: loopback is allowed (the
+	// tour calls pink's own API), the embedded etcd never is.
+	pol, err := egressPolicy(wcfg, etcd.Endpoints(), "", true)
+	if err != nil {
+		return err
+	}
 	sp, err := buildScheduler(proc, nil, SchedulerConfig{Listen: cfg.Listen, SessionTTL: cfg.SessionTTL,
 		NoJobLabel: cfg.NoJobLabel, Logger: cfg.Logger})
 	if err != nil {
 		return err
 	}
-	w := buildWorker(proc, WorkerConfig{Group: DefaultGroup, Name: "dev", Capacity: cfg.Capacity,
-		LeaseTTL: cfg.SessionTTL, DrainTimeout: 10 * time.Second, AllowShell: cfg.AllowShell, NoJobLabel: cfg.NoJobLabel,
-		Logger: cfg.Logger}, sp.http.Addr())
+	w := buildWorker(proc, wcfg, sp.http.Addr(), pol)
 
 	p := newParts(ctx)
 	p.goStage("scheduler", sp.sched.Run)
@@ -92,4 +103,20 @@ func RunDev(ctx context.Context, cfg DevConfig) error {
 	err = p.wait()
 	cfg.Logger.Info("pink dev stopped")
 	return err
+}
+
+// checkDevListen keeps pink dev on loopback: it has no authentication, its
+// embedded etcd has none either, and its worker runs shell commands. The
+// messages name only flags pink dev has, and where to go instead.
+func checkDevListen(listen, etcdListen string) error {
+	if !isLoopback(listen) {
+		return fmt.Errorf("refusing to serve the API on %s: pink dev has no authentication, so it listens on loopback only "+
+			"(--listen 127.0.0.1:8080); to serve others, run pink scheduler with --api-tokens-file", listen)
+	}
+	if etcdListen != "" && !isLoopback(etcdListen) {
+		return fmt.Errorf("refusing to serve the embedded etcd on %s: it has no authentication and pink dev's worker runs shell "+
+			"commands; keep --etcd-listen on loopback (127.0.0.1:2379), or run pink scheduler and pink worker against an etcd "+
+			"with authentication and TLS (docs/security.md)", etcdListen)
+	}
+	return nil
 }

@@ -154,3 +154,31 @@ func TestWorkerUsesTheConfiguredRoot(t *testing.T) {
 		})
 	}
 }
+
+// TestDevStaysOnLoopback: pink dev refuses an API or an embedded etcd
+// beyond loopback before it starts anything, naming only its own flags.
+func TestDevStaysOnLoopback(t *testing.T) {
+	for _, tc := range []struct {
+		name, listen, etcd, want string
+	}{
+		{"api everywhere", "0.0.0.0:8080", "127.0.0.1:0", "refusing to serve the API on 0.0.0.0:8080: pink dev has no authentication"},
+		{"etcd everywhere", "127.0.0.1:0", "0.0.0.0:2379", "refusing to serve the embedded etcd on 0.0.0.0:2379: it has no authentication"},
+		{"etcd on a LAN address", "127.0.0.1:0", "192.168.1.10:2379", "refusing to serve the embedded etcd on 192.168.1.10:2379"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			err := RunDev(context.Background(), DevConfig{DataDir: dir, Listen: tc.listen, EtcdListen: tc.etcd, Logger: slog.New(slog.DiscardHandler)})
+			if err == nil || !strings.HasPrefix(err.Error(), tc.want) {
+				t.Fatalf("RunDev = %v, want %q...", err, tc.want)
+			}
+			for _, flag := range []string{"--insecure-allow-unauthenticated", "--api-tokens-file,"} {
+				if strings.Contains(err.Error(), flag) {
+					t.Errorf("the message names %s, which pink dev does not have: %v", flag, err)
+				}
+			}
+			if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+				t.Errorf("a refused pink dev wrote %v", entries)
+			}
+		})
+	}
+}

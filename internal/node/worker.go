@@ -2,13 +2,17 @@ package node
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/pink-scheduler/pink/internal/cluster"
+	"github.com/pink-scheduler/pink/internal/egress"
 	"github.com/pink-scheduler/pink/internal/executor"
 	"github.com/pink-scheduler/pink/internal/store"
+	"github.com/pink-scheduler/pink/internal/telemetry"
 	"github.com/pink-scheduler/pink/pkg/job"
 	"github.com/pink-scheduler/pink/pkg/worker"
 )
@@ -25,6 +29,11 @@ type WorkerConfig struct {
 	DrainTimeout time.Duration
 	// AllowShell enables the shell target on this worker.
 	AllowShell bool
+	// HTTPAllow and HTTPDeny are the http target's egress rules (CIDRs,
+	// addresses, host names); see internal/egress.
+	HTTPAllow, HTTPDeny []string
+	// SecretsDir holds one file per secret that jobs' params may refer to.
+	SecretsDir string
 	// NoJobLabel drops the job label from metrics (very large fleets).
 	NoJobLabel bool
 	Logger     *slog.Logger
@@ -33,17 +42,40 @@ type WorkerConfig struct {
 // buildWorker wires a worker with the built-in targets, as any Go SDK
 // worker is built: from the etcd client, the process's registry and tracer
 // provider.
-func buildWorker(proc *process, cfg WorkerConfig, addr string) *worker.Worker {
+func buildWorker(proc *process, cfg WorkerConfig, addr string, pol *egress.Policy) *worker.Worker {
 	w := worker.New(worker.Config{
 		Client: proc.cli, Root: proc.root, Group: cfg.Group, Name: cfg.Name, Capacity: cfg.Capacity, LeaseTTL: cfg.LeaseTTL,
 		DrainTimeout: cfg.DrainTimeout, Addr: addr, Version: Version, Logger: cfg.Logger,
 		Registerer: proc.reg, NoJobLabel: cfg.NoJobLabel, TracerProvider: proc.tracing.Provider,
 	})
-	w.Handle(job.TargetHTTP, executor.HTTP(nil))
+	metrics := telemetry.NewEgress(proc.reg)
+	metrics.AddGroup(cfg.Group)
+	secrets := executor.Secrets{Dir: cfg.SecretsDir}
+	w.Handle(job.TargetHTTP, executor.HTTP(executor.HTTPConfig{Egress: pol, Secrets: secrets, Denied: metrics.Denied}))
 	if cfg.AllowShell {
-		w.Handle(job.TargetShell, executor.Shell())
+		w.Handle(job.TargetShell, executor.Shell(secrets))
 	}
 	return w
+}
+
+// egressPolicy is the http target's policy of a worker on etcd endpoints
+// that serves listen (its metrics; "" if it has none of its own): those
+// are always denied; loopback is denied unless allowLoopback (pink dev).
+func egressPolicy(cfg WorkerConfig, endpoints []string, listen string, allowLoopback bool) (*egress.Policy, error) {
+	protected := egress.ProtectedFromURLs(endpoints)
+	if listen != "" {
+		protected = append(protected, listen)
+	}
+	pol, err := egress.New(egress.Config{Allow: cfg.HTTPAllow, Deny: cfg.HTTPDeny, Protected: protected, AllowLoopback: allowLoopback})
+	if err != nil {
+		return nil, fmt.Errorf("http egress policy: %w", err)
+	}
+	if cfg.SecretsDir != "" {
+		if fi, err := os.Stat(cfg.SecretsDir); err != nil || !fi.IsDir() {
+			return nil, fmt.Errorf("--secrets-dir %s is not a directory", cfg.SecretsDir)
+		}
+	}
+	return pol, nil
 }
 
 // ensureGroup creates the worker's group if it is missing, so a new worker
@@ -78,7 +110,12 @@ func RunWorker(ctx context.Context, cfg WorkerConfig) error {
 	if err != nil {
 		return err
 	}
-	w := buildWorker(proc, cfg, srv.Addr())
+	pol, err := egressPolicy(cfg, cfg.Etcd.Endpoints, srv.Addr(), false)
+	if err != nil {
+		srv.ln.Close()
+		return err
+	}
+	w := buildWorker(proc, cfg, srv.Addr(), pol)
 	cfg.Logger.Info("worker starting", "group", cfg.Group, "metrics", "http://"+srv.Addr()+"/metrics",
 		"etcd", cfg.Etcd.Endpoints, "shell", cfg.AllowShell, "version", Version)
 	p := newParts(ctx)

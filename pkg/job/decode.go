@@ -82,6 +82,8 @@ func jsonPath(field string) string {
 
 func describeType(t string) string {
 	switch {
+	case strings.HasSuffix(t, "job.Duration"):
+		return `a duration string such as "30s" or "5m"`
 	case strings.HasPrefix(t, "int"):
 		return "an integer"
 	case t == "string" || strings.HasSuffix(t, "Concurrency") || strings.HasSuffix(t, "Misfire") || strings.HasSuffix(t, "Strategy"):

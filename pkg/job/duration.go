@@ -3,6 +3,7 @@ package job
 import (
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"time"
 )
 
@@ -22,15 +23,16 @@ func (d Duration) MarshalJSON() ([]byte, error) {
 }
 
 // UnmarshalJSON accepts only duration strings: a bare number is ambiguous
-// (seconds? nanoseconds?) and is refused with a hint.
+// (seconds? nanoseconds?) and is refused with a hint. Its errors are
+// *json.UnmarshalTypeError, so that the decoder names the field.
 func (d *Duration) UnmarshalJSON(b []byte) error {
 	var s string
 	if err := json.Unmarshal(b, &s); err != nil {
-		return fmt.Errorf("want a duration string such as \"30s\" or \"5m\", got %s", truncate(string(b), 40))
+		return &json.UnmarshalTypeError{Value: truncate(string(b), 40), Type: reflect.TypeFor[Duration]()}
 	}
 	v, err := time.ParseDuration(s)
 	if err != nil {
-		return fmt.Errorf("want a duration string such as \"30s\" or \"5m\", got %q", truncate(s, 40))
+		return &json.UnmarshalTypeError{Value: fmt.Sprintf("%q (not a valid duration)", truncate(s, 40)), Type: reflect.TypeFor[Duration]()}
 	}
 	*d = Duration(v)
 	return nil

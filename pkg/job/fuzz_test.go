@@ -2,7 +2,10 @@ package job
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -71,6 +74,49 @@ func FuzzParseSchedule(f *testing.F) {
 				t.Fatalf("%q in %q: %s not after %s", expr, tz, f.At, prev)
 			}
 			prev = f.At
+		}
+	})
+}
+
+// FuzzParams: params of any depth, and header and environment values of
+// any bytes, validate to nil or a *FieldError naming a params field, never
+// a panic; valid params nest at most MaxParamsDepth levels and carry no CR,
+// LF or NUL where a request or a process would trip over them; and masking
+// them for viewers always yields JSON.
+func FuzzParams(f *testing.F) {
+	f.Add(3, "X-Team", "data", "MODE", "fast")
+	f.Add(40, "Authorization", "Bearer a\r\nX-Evil: 1", "A", "x\x00y")
+	f.Add(0, "", "", "=", "")
+	f.Fuzz(func(t *testing.T, depth int, header, value, envName, envValue string) {
+		depth = depth % 64
+		nested := strings.Repeat("[", max(depth, 0)) + strings.Repeat("]", max(depth, 0))
+		if depth <= 0 {
+			nested = "1"
+		}
+		h, _ := json.Marshal(map[string]string{header: value})
+		e, _ := json.Marshal(map[string]string{envName: envValue})
+		for _, c := range []struct{ target, params string }{
+			{TargetHTTP, `{"url":"http://x/","headers":` + string(h) + `}`},
+			{TargetShell, `{"command":["run",` + strconv.Quote(value) + `],"env":` + string(e) + `}`},
+			{"sdk", `{"deep":` + nested + `}`},
+		} {
+			s := Spec{Name: "j", Group: "g", Schedule: "@hourly", Target: c.target, Params: json.RawMessage(c.params)}
+			s.ApplyDefaults()
+			err := s.Validate()
+			var fe *FieldError
+			switch {
+			case err != nil && (!errors.As(err, &fe) || !strings.HasPrefix(fe.Field, "params")):
+				t.Fatalf("%s params %q: error %T %v", c.target, c.params, err, err)
+			case err == nil && JSONDepth(s.Params) > MaxParamsDepth:
+				t.Fatalf("accepted params %d levels deep", JSONDepth(s.Params))
+			case err == nil && c.target == TargetHTTP && strings.ContainsAny(value, "\r\n\x00"):
+				t.Fatalf("accepted header value %q", value)
+			case err == nil && c.target == TargetShell && strings.ContainsAny(value+envValue, "\x00"):
+				t.Fatalf("accepted NUL in %q / %q", value, envValue)
+			}
+			if !json.Valid(RedactParams(s.Params)) {
+				t.Fatalf("RedactParams(%s) is not JSON", s.Params)
+			}
 		}
 	})
 }

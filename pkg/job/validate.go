@@ -3,6 +3,7 @@ package job
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"regexp"
 	"time"
@@ -17,8 +18,10 @@ const (
 	CodeInvalidField    = "invalid_field"
 )
 
-// Limits on a spec's fields. They keep one job from filling etcd or a page.
+// Limits on a spec's fields. They keep one job from filling etcd or a page:
+// a stored spec is at most MaxSpecBytes.
 const (
+	MaxSpecBytes        = 80 << 10
 	MaxParamsBytes      = 64 << 10
 	MaxRetries          = 100
 	MaxShards           = 256
@@ -101,7 +104,7 @@ func (s *Spec) Validate() error {
 	default:
 		return invalid("misfire", "misfire must be one of run_once, skip, run_all; got %q", truncate(string(s.Misfire), 40))
 	}
-	if s.CatchupWindow <= 0 || s.CatchupWindow > MaxCatchupWindow {
+	if s.CatchupWindow < Duration(time.Second) || s.CatchupWindow > MaxCatchupWindow {
 		return invalid("catchup_window", "catchup_window must be between 1s and %s, got %s", MaxCatchupWindow, s.CatchupWindow)
 	}
 	switch s.Strategy {
@@ -132,16 +135,25 @@ func (s *Spec) Validate() error {
 	if len(s.Description) > MaxDescriptionBytes {
 		return invalid("description", "description longer than %d bytes", MaxDescriptionBytes)
 	}
+	if b, err := json.Marshal(s); err != nil || len(b) > MaxSpecBytes {
+		return invalid("params", "the job spec is larger than %d bytes", MaxSpecBytes)
+	}
 	return nil
 }
 
 func checkParams(target string, params json.RawMessage) error {
+	bad := func(field, format string, args ...any) error {
+		return &FieldError{Field: field, Code: CodeInvalidField, Message: fmt.Sprintf(format, args...)}
+	}
 	if len(params) > MaxParamsBytes {
-		return &FieldError{Field: "params", Code: CodeInvalidField, Message: fmt.Sprintf("params larger than %d bytes", MaxParamsBytes)}
+		return bad("params", "params larger than %d bytes", MaxParamsBytes)
+	}
+	if d := JSONDepth(params); d > MaxParamsDepth {
+		return bad("params", "params nest %d levels deep; at most %d", d, MaxParamsDepth)
 	}
 	trimmed := bytes.TrimSpace(params)
 	if len(trimmed) == 0 || trimmed[0] != '{' || !json.Valid(trimmed) {
-		return &FieldError{Field: "params", Code: CodeInvalidField, Message: "params must be a JSON object"}
+		return bad("params", "params must be a JSON object")
 	}
 	var err error
 	switch target {
@@ -150,8 +162,12 @@ func checkParams(target string, params json.RawMessage) error {
 	case TargetShell:
 		_, err = DecodeShellParams(params)
 	}
-	if err != nil {
-		return &FieldError{Field: "params", Code: CodeInvalidField, Message: err.Error()}
+	var pe *ParamError
+	switch {
+	case errors.As(err, &pe) && pe.Path != "":
+		return bad("params."+pe.Path, "%s", pe.Message)
+	case err != nil:
+		return bad("params", "%v", err)
 	}
 	return nil
 }

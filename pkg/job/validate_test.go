@@ -57,15 +57,44 @@ func TestValidate(t *testing.T) {
 		{"params too large", func(s *Spec) {
 			s.Target, s.Params = "x", json.RawMessage(`{"a":"`+strings.Repeat("x", MaxParamsBytes)+`"}`)
 		}, "params", CodeInvalidField},
-		{"shell without command", func(s *Spec) { s.Params = json.RawMessage(`{}`) }, "params", CodeInvalidField},
+		{"shell without command", func(s *Spec) { s.Params = json.RawMessage(`{}`) }, "params.command", CodeInvalidField},
 		{"shell command as string", func(s *Spec) { s.Params = json.RawMessage(`{"command":"echo hi"}`) }, "params", CodeInvalidField},
 		{"shell unknown param", func(s *Spec) { s.Params = json.RawMessage(`{"command":["x"],"cwd":"/"}`) }, "params", CodeInvalidField},
-		{"http relative url", func(s *Spec) { s.Target, s.Params = "http", json.RawMessage(`{"url":"/hook"}`) }, "params", CodeInvalidField},
-		{"http ftp url", func(s *Spec) { s.Target, s.Params = "http", json.RawMessage(`{"url":"ftp://x/y"}`) }, "params", CodeInvalidField},
-		{"http bad method", func(s *Spec) { s.Target, s.Params = "http", json.RawMessage(`{"url":"http://x/","method":"BREW"}`) }, "params", CodeInvalidField},
+		{"http relative url", func(s *Spec) { s.Target, s.Params = "http", json.RawMessage(`{"url":"/hook"}`) }, "params.url", CodeInvalidField},
+		{"http ftp url", func(s *Spec) { s.Target, s.Params = "http", json.RawMessage(`{"url":"ftp://x/y"}`) }, "params.url", CodeInvalidField},
+		{"http bad method", func(s *Spec) { s.Target, s.Params = "http", json.RawMessage(`{"url":"http://x/","method":"BREW"}`) }, "params.method", CodeInvalidField},
 		{"http bad status", func(s *Spec) {
 			s.Target, s.Params = "http", json.RawMessage(`{"url":"http://x/","expect_status":[200,999]}`)
+		}, "params.expect_status", CodeInvalidField},
+		{"params nested too deep", func(s *Spec) {
+			s.Target, s.Params = "x", json.RawMessage(`{"a":`+strings.Repeat("[", MaxParamsDepth)+strings.Repeat("]", MaxParamsDepth)+`}`)
 		}, "params", CodeInvalidField},
+		{"params nested as deep as allowed", func(s *Spec) {
+			s.Target, s.Params = "x", json.RawMessage(`{"a":`+strings.Repeat("[", MaxParamsDepth-1)+strings.Repeat("]", MaxParamsDepth-1)+`}`)
+		}, "", ""},
+		{"brackets in strings do not nest", func(s *Spec) {
+			s.Target, s.Params = "x", json.RawMessage(`{"a":"`+strings.Repeat("[{", 100)+`\"]"}`)
+		}, "", ""},
+		{"http header value with CR LF", func(s *Spec) {
+			s.Target, s.Params = "http", json.RawMessage(`{"url":"http://x/","headers":{"X-Team":"a\r\nX-Evil: 1"}}`)
+		}, "params.headers.X-Team", CodeInvalidField},
+		{"http header name with colon", func(s *Spec) {
+			s.Target, s.Params = "http", json.RawMessage(`{"url":"http://x/","headers":{"X:Team":"a"}}`)
+		}, "params.headers", CodeInvalidField},
+		{"http secret references", func(s *Spec) {
+			s.Target, s.Params = "http", json.RawMessage(`{"url":{"secret":"hook-url"},"headers":{"Authorization":{"secret":"API_TOKEN"}},"body":{"secret":"payload.json"}}`)
+		}, "", ""},
+		{"http bad secret name", func(s *Spec) {
+			s.Target, s.Params = "http", json.RawMessage(`{"url":"http://x/","headers":{"Authorization":{"secret":"../etc/passwd"}}}`)
+		}, "params", CodeInvalidField},
+		{"http secret reference with other keys", func(s *Spec) {
+			s.Target, s.Params = "http", json.RawMessage(`{"url":"http://x/","headers":{"Authorization":{"secret":"T","value":"x"}}}`)
+		}, "params", CodeInvalidField},
+		{"shell argument with NUL", func(s *Spec) { s.Params = json.RawMessage(`{"command":["echo","a\u0000b"]}`) }, "params.command[1]", CodeInvalidField},
+		{"shell env value with NUL", func(s *Spec) { s.Params = json.RawMessage(`{"command":["env"],"env":{"A":"x\u0000"}}`) }, "params.env.A", CodeInvalidField},
+		{"shell secret references", func(s *Spec) {
+			s.Params = json.RawMessage(`{"command":["psql",{"secret":"DB_URL"}],"env":{"PGPASSWORD":{"secret":"db-password"}}}`)
+		}, "", ""},
 		{"timeout negative", func(s *Spec) { s.Timeout = Duration(-time.Second) }, "timeout", CodeInvalidField},
 		{"timeout too long", func(s *Spec) { s.Timeout = MaxTimeout + 1 }, "timeout", CodeInvalidField},
 		{"retries negative", func(s *Spec) { s.Retries = -1 }, "retries", CodeInvalidField},
@@ -74,6 +103,7 @@ func TestValidate(t *testing.T) {
 		{"concurrency unknown", func(s *Spec) { s.Concurrency = "sometimes" }, "concurrency", CodeInvalidField},
 		{"misfire unknown", func(s *Spec) { s.Misfire = "run_twice" }, "misfire", CodeInvalidField},
 		{"catchup window too long", func(s *Spec) { s.CatchupWindow = MaxCatchupWindow + 1 }, "catchup_window", CodeInvalidField},
+		{"catchup window under a second", func(s *Spec) { s.CatchupWindow = Duration(500 * time.Millisecond) }, "catchup_window", CodeInvalidField},
 		{"strategy unknown", func(s *Spec) { s.Strategy = "nearest" }, "strategy", CodeInvalidField},
 		{"shards too many", func(s *Spec) { s.Shards = MaxShards + 1 }, "shards", CodeInvalidField},
 		{"shards with broadcast", func(s *Spec) { s.Shards, s.Strategy = 2, StrategyBroadcast }, "shards", CodeInvalidField},
@@ -124,8 +154,10 @@ func TestDecodeStrict(t *testing.T) {
 		{"retries is a string", `{"retries":"3"}`, CodeWrongType, "retries"},
 		{"paused is a string", `{"paused":"yes"}`, CodeWrongType, "paused"},
 		{"labels is a list", `{"labels":["a"]}`, CodeWrongType, "labels"},
-		{"timeout is a number", `{"timeout":30}`, CodeWrongType, ""},
-		{"timeout unparsable", `{"timeout":"30 parsecs"}`, CodeWrongType, ""},
+		{"timeout is a number", `{"timeout":30}`, CodeWrongType, "timeout"},
+		{"timeout unparsable", `{"timeout":"30 parsecs"}`, CodeWrongType, "timeout"},
+		{"timeout out of range", `{"timeout":"9999999999h"}`, CodeWrongType, "timeout"},
+		{"catchup window a number", `{"catchup_window":1}`, CodeWrongType, "catchup_window"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -215,12 +215,13 @@ func StartSchedulerProcess(t testing.TB, endpoints []string, id string, env ...s
 }
 
 // StartWorkerProcess starts `pink worker` of group default with the shell
-// target, named name, on endpoints, and waits until it has registered. It
+// target, named name, on endpoints, and waits until it has registered. Its
+// http target may call loopback addresses (tests' services run there). It
 // returns the process and the address of its /metrics.
 func StartWorkerProcess(t testing.TB, endpoints []string, name string, env ...string) (*Process, string) {
 	t.Helper()
 	addr := FreeAddr(t)
-	p := StartProcess(t, "worker "+name, env, "worker", "--group", "default", "--allow-shell",
+	p := StartProcess(t, "worker "+name, env, "worker", "--group", "default", "--allow-shell", "--http-allow", "127.0.0.1",
 		"--etcd-endpoints", strings.Join(endpoints, ","), "--listen", addr, "--name", name,
 		"--lease-ttl", "2s", "--log-level", "debug")
 	p.WaitOutput("worker registered", 30*time.Second)

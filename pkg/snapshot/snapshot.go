@@ -106,7 +106,10 @@ type Run struct {
 	DurationSeconds float64    `json:"duration_seconds"`
 	Output          string     `json:"output"`
 	Error           string     `json:"error"`
-	TraceID         string     `json:"trace_id"`
+	// ErrorCode is a stable code for scripts when the worker knows why a
+	// run failed (egress_denied, secret_missing), else "".
+	ErrorCode string `json:"error_code"`
+	TraceID   string `json:"trace_id"`
 }
 
 // MaxOutputBytes bounds the output kept per run: history lives in etcd.

@@ -48,7 +48,7 @@ func (w *Worker) execute(runCtx context.Context, log *slog.Logger, me cluster.Cl
 	w.cancels[snap.ID] = runCancel{cancel: cancelTask, ctx: ctx, job: snap.Job}
 	w.mu.Unlock()
 	w.setRunning(+1)
-	output, status, errText := w.invoke(taskCtx, me, &snap)
+	output, status, errText, errCode := w.invoke(taskCtx, me, &snap)
 	w.setRunning(-1)
 	freeSlot()
 	w.mu.Lock()
@@ -68,6 +68,7 @@ func (w *Worker) execute(runCtx context.Context, log *slog.Logger, me cluster.Cl
 	}
 	finished := time.Now()
 	run := snap.Finish(status, output, errText, finished)
+	run.ErrorCode = errCode
 	var next *snapshot.Snapshot
 	if status == snapshot.StatusFailed || status == snapshot.StatusTimedOut {
 		next = snap.NextAttempt(snapshot.TriggerRetry, finished, rand.Float64())
@@ -104,13 +105,21 @@ func (w *Worker) execute(runCtx context.Context, log *slog.Logger, me cluster.Cl
 	report.End()
 }
 
+// CodedError is an error a handler may return to give its run a stable
+// error code (Run.ErrorCode) that scripts and alerts can match, beside the
+// message.
+type CodedError interface {
+	error
+	ErrorCode() string
+}
+
 // invoke runs the handler under the snapshot's timeout and turns its outcome
 // into a status. A panicking handler fails its run, not the worker.
-func (w *Worker) invoke(runCtx context.Context, me cluster.Client, snap *snapshot.Snapshot) (output string, status snapshot.Status, errText string) {
+func (w *Worker) invoke(runCtx context.Context, me cluster.Client, snap *snapshot.Snapshot) (output string, status snapshot.Status, errText, errCode string) {
 	h, ok := w.handler(snap.Target)
 	if !ok {
 		return "", snapshot.StatusFailed, fmt.Sprintf("no handler for target %q on client %s (it runs: %s)",
-			snap.Target, me.ID, strings.Join(w.targets(), ", "))
+			snap.Target, me.ID, strings.Join(w.targets(), ", ")), "no_handler"
 	}
 	timeout := snap.Timeout
 	if timeout <= 0 {
@@ -135,15 +144,19 @@ func (w *Worker) invoke(runCtx context.Context, me cluster.Client, snap *snapsho
 		}()
 		output, err = h(ctx, run)
 	}()
+	var coded CodedError
+	if errors.As(err, &coded) {
+		errCode = coded.ErrorCode()
+	}
 	switch {
 	case err == nil:
-		return output, snapshot.StatusSucceeded, ""
+		return output, snapshot.StatusSucceeded, "", ""
 	case errors.Is(context.Cause(runCtx), errReplaced):
-		return output, snapshot.StatusCanceled, errReplaced.Error()
+		return output, snapshot.StatusCanceled, errReplaced.Error(), errCode
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
-		return output, snapshot.StatusTimedOut, fmt.Sprintf("timed out after %s: %v", timeout, err)
+		return output, snapshot.StatusTimedOut, fmt.Sprintf("timed out after %s: %v", timeout, err), errCode
 	default:
-		return output, snapshot.StatusFailed, err.Error()
+		return output, snapshot.StatusFailed, err.Error(), errCode
 	}
 }
 
