@@ -225,7 +225,7 @@ func TestBadInput(t *testing.T) {
 		{"bad group name", "POST", "/api/v1/jobs", job("group", `"a/b"`), "", 400, "invalid_name", "group"},
 		{"unknown field", "POST", "/api/v1/jobs", job("retires", `3`), "", 400, "unknown_field", "retires"},
 		{"wrong type", "POST", "/api/v1/jobs", job("retries", `"3"`), "", 400, "wrong_type", "retries"},
-		{"duration as number", "POST", "/api/v1/jobs", job("timeout", `30`), "", 400, "wrong_type", ""},
+		{"duration as number", "POST", "/api/v1/jobs", job("timeout", `30`), "", 400, "wrong_type", "timeout"},
 		{"bad enum", "POST", "/api/v1/jobs", job("concurrency", `"sometimes"`), "", 400, "invalid_field", "concurrency"},
 		{"bad http params", "POST", "/api/v1/jobs", job("params", `{"url":"not a url"}`), "", 400, "invalid_field", "params.url"},
 		{"params not an object", "POST", "/api/v1/jobs", job("params", `"x"`), "", 400, "invalid_field", "params"},
