@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"bytes"
 	"encoding/hex"
 	"io"
 	"net/http"
@@ -32,6 +33,9 @@ type otlpReceiver struct {
 	srv   *httptest.Server
 	mu    sync.Mutex
 	spans []span
+	// raw holds every export as received, to search for what must not be
+	// in any span (attributes, events, status messages).
+	raw [][]byte
 }
 
 func startOTLP(t *testing.T) *otlpReceiver {
@@ -52,6 +56,9 @@ func startOTLP(t *testing.T) *otlpReceiver {
 			return
 		}
 		r.add(&export)
+		r.mu.Lock()
+		r.raw = append(r.raw, body)
+		r.mu.Unlock()
 		out, _ := proto.Marshal(&coltrace.ExportTraceServiceResponse{})
 		w.Header().Set("Content-Type", "application/x-protobuf")
 		_, _ = w.Write(out)
@@ -101,6 +108,13 @@ func (r *otlpReceiver) get() []span {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return append([]span(nil), r.spans...)
+}
+
+// exported returns every export body received so far, concatenated.
+func (r *otlpReceiver) exported() []byte {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return bytes.Join(r.raw, nil)
 }
 
 // env is the environment that points a pink process at the receiver.

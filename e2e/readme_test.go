@@ -42,9 +42,9 @@ func TestReadmeTour(t *testing.T) {
 	}
 	text := string(out)
 	for _, want := range []string{
-		`"name": "hello"`, `"output": "hello\n"`, `"status": "succeeded"`, `"next_fires": [`,
-		`"snapshot_id": "report@`, `"trigger": "manual"`, `"paused": true`, `"leader": true`,
-		`"group": "default"`, `pink_fires_total{group="default",job_name="hello",trigger="cron"}`,
+		`"name":"hello"`, `"output": "hello\n"`, `"status": "succeeded"`, `"next_fires":[`,
+		`"snapshot_id":"report@`, `"trigger": "manual"`, `"paused":true`, `"leader": true`,
+		`"group":"default"`, `pink_fires_total{group="default",job_name="hello",trigger="cron"}`,
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("tour output lacks %s", want)

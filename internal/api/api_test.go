@@ -66,11 +66,17 @@ func golden(t *testing.T, name string, got []byte) {
 func TestJobLifecycle(t *testing.T) {
 	e := start(t)
 	e.api.JSON(t, "POST", "/api/v1/groups", `{"name":"default","description":"the default group"}`, 201, nil)
-	status, body := e.api.Do(t, "POST", "/api/v1/jobs", validJob)
+	// Indented on request (?pretty=1), compact otherwise.
+	status, body := e.api.Do(t, "POST", "/api/v1/jobs?pretty=1", validJob)
 	if status != 201 {
 		t.Fatalf("create: %d %s", status, body)
 	}
 	golden(t, "job_created.json", body)
+	_, compact := e.api.Do(t, "GET", "/api/v1/jobs/report", nil)
+	var indented bytes.Buffer
+	if err := json.Indent(&indented, compact, "", "  "); err != nil || indented.String() != string(body) || bytes.Contains(compact, []byte("\n  ")) {
+		t.Errorf("GET without ?pretty is not the compact form of the created job:\n%s", compact)
+	}
 
 	var j struct {
 		Revision  int64    `json:"revision"`
@@ -231,7 +237,7 @@ func TestBadInput(t *testing.T) {
 		{"params not an object", "POST", "/api/v1/jobs", job("params", `"x"`), "", 400, "invalid_field", "params"},
 		{"malformed json", "POST", "/api/v1/jobs", `{"name":`, "", 400, "malformed_json", ""},
 		{"empty body", "POST", "/api/v1/jobs", ``, "", 400, "malformed_json", ""},
-		{"array body", "POST", "/api/v1/jobs", `[]`, "", 400, "wrong_type", ""},
+		{"array body", "POST", "/api/v1/jobs", `[]`, "", 400, "malformed_json", ""},
 		{"trailing data", "POST", "/api/v1/jobs", validJob + `{}`, "", 400, "malformed_json", ""},
 		{"body over 1 MiB", "POST", "/api/v1/jobs", big, "", 413, "body_too_large", ""},
 		{"xml body", "POST", "/api/v1/jobs", `<job/>`, "application/xml", 415, "unsupported_media_type", ""},
@@ -254,7 +260,7 @@ func TestBadInput(t *testing.T) {
 		{"runs with bad limit", "GET", "/api/v1/runs?job=report&limit=0", "", "", 400, "invalid_parameter", "limit"},
 		{"runs with huge limit", "GET", "/api/v1/runs?job=report&limit=100000", "", "", 400, "invalid_parameter", "limit"},
 		{"runs with bad status", "GET", "/api/v1/runs?job=report&status=great", "", "", 400, "invalid_parameter", "status"},
-		{"runs with bad cursor", "GET", "/api/v1/runs?job=report&cursor=../x", "", "", 400, "invalid_parameter", "cursor"},
+		{"runs with bad cursor", "GET", "/api/v1/runs?job=report&cursor=../x", "", "", 400, "invalid_cursor", "cursor"},
 		{"run with bad id", "GET", "/api/v1/runs/nope", "", "", 400, "invalid_id", "id"},
 		{"unknown run", "GET", "/api/v1/runs/report@20260101T000000Z.001", "", "", 404, "run_not_found", ""},
 		{"delete unknown snapshot", "DELETE", "/api/v1/snapshots/report@20260101T000000Z", "", "", 404, "snapshot_not_found", ""},

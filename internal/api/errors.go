@@ -8,6 +8,8 @@ import (
 
 	"github.com/pink-scheduler/pink/internal/store"
 	"github.com/pink-scheduler/pink/pkg/job"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 )
 
 // Error is the API's error: an HTTP status and a body of the form
@@ -43,9 +45,10 @@ func (s *Server) toError(r *http.Request, err error) *Error {
 		return errorf(http.StatusRequestEntityTooLarge, "body_too_large", "request body is larger than 1 MiB")
 	case errors.As(err, &de):
 		return &Error{Status: http.StatusBadRequest, Code: de.Code, Message: de.Message, Field: de.Field}
-	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled) && r.Context().Err() == nil:
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled) && r.Context().Err() == nil, etcdUnavailable(err):
 		s.log.Error("etcd request timed out", "method", r.Method, "path", r.URL.Path, "err", err)
-		return errorf(http.StatusServiceUnavailable, "etcd_unavailable", "the cluster store did not answer in time; retry")
+		return errorf(http.StatusServiceUnavailable, "etcd_unavailable",
+			"the cluster store did not answer in time; retry (a change may or may not have been made: read it back first)")
 	case errors.Is(err, store.ErrGroupNotFound):
 		return errorf(http.StatusBadRequest, "unknown_group", "the group does not exist: create it first (POST /api/v1/groups)")
 	}
@@ -53,18 +56,45 @@ func (s *Server) toError(r *http.Request, err error) *Error {
 	return errorf(http.StatusInternalServerError, "internal", "internal error; see the scheduler's log")
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
+// writeJSON writes v as the answer: compact JSON, or indented for a
+// person who asks with ?pretty=1 (or true).
+func writeJSON(w http.ResponseWriter, r *http.Request, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
+	if status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", retryAfterSeconds)
+	}
 	w.WriteHeader(status)
 	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
+	if p := r.URL.Query().Get("pretty"); p == "1" || p == "true" {
+		enc.SetIndent("", "  ")
+	}
 	_ = enc.Encode(v)
 }
 
+// retryAfterSeconds is the Retry-After of a 503: about when etcd has
+// elected a new leader or a member is back.
+const retryAfterSeconds = "2"
+
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	ae := s.toError(r, err)
-	if ae.Status < 500 {
+	if ae.Status < 500 && ae.Status != http.StatusUnauthorized && ae.Status != http.StatusForbidden {
 		s.log.Debug("request refused", "method", r.Method, "path", r.URL.Path, "status", ae.Status, "code", ae.Code)
 	}
-	writeJSON(w, ae.Status, map[string]*Error{"error": ae})
+	writeJSON(w, r, ae.Status, map[string]*Error{"error": ae})
+}
+
+// etcdUnavailable reports whether err says etcd cannot serve the request
+// now (no leader, a member down or frozen), rather than that it failed.
+func etcdUnavailable(err error) bool {
+	switch status.Code(errors.Unwrap(err)) {
+	case codes.Unavailable, codes.DeadlineExceeded:
+		return true
+	}
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		switch status.Code(e) {
+		case codes.Unavailable, codes.DeadlineExceeded:
+			return true
+		}
+	}
+	return false
 }

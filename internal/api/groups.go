@@ -60,9 +60,12 @@ func (s *Server) createGroup(r *http.Request) (int, any, error) {
 // counts. Groups are few (one per pool of workers), so the store's list is
 // read whole and cut into the page here.
 func (s *Server) listGroups(r *http.Request) (int, any, error) {
-	limit, cursor, err := pageQuery(r, defaultPageLimit, isName)
+	limit, cursor, err := pageQuery(r, listGroups, defaultPageLimit)
 	if err != nil {
 		return 0, nil, err
+	}
+	if cursor != "" && !job.ValidName(cursor) {
+		return 0, nil, badCursor()
 	}
 	groups, err := s.st.ListGroups(r.Context())
 	if err != nil {
@@ -87,7 +90,11 @@ func (s *Server) listGroups(r *http.Request) (int, any, error) {
 	for _, g := range groups {
 		views = append(views, groupView{Group: g, Clients: count[g.Name]})
 	}
-	return http.StatusOK, map[string]any{"groups": views, "next_cursor": next}, nil
+	items, nextCursor, err := boundedPage(listGroups, views, func(i int) string { return views[i].Name }, next)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, map[string]any{"groups": items, "next_cursor": nextCursor}, nil
 }
 
 // pathGroup reads the group named in the path and its live clients.

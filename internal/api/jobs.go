@@ -38,18 +38,28 @@ func (s *Server) view(spec job.Spec) jobView {
 
 // jobInput is the body of a create or replace. It accepts a jobView as
 // read from the API, so "GET, edit, PUT" works; next_fires is ignored.
+// Revision shadows the spec's, to tell an absent revision from 0.
 type jobInput struct {
 	job.Spec
 	NextFires json.RawMessage `json:"next_fires"`
+	Revision  *int64          `json:"revision"`
 }
 
-// decodeJob reads, defaults and validates a job body.
+// decodeJob reads and defaults a job body. A revision, when given, must be
+// one the API returned (positive).
 func decodeJob(r *http.Request) (job.Spec, error) {
 	var in jobInput
 	if err := decodeBody(r, &in); err != nil {
 		return in.Spec, err
 	}
 	spec := in.Spec
+	if in.Revision != nil {
+		if *in.Revision <= 0 {
+			return spec, &Error{Status: http.StatusBadRequest, Code: job.CodeInvalidField, Field: "revision",
+				Message: "revision must be the revision of the job as read from the API; leave it out for an unconditional update"}
+		}
+		spec.Revision = *in.Revision
+	}
 	spec.ApplyDefaults()
 	return spec, nil
 }
@@ -93,19 +103,26 @@ func (s *Server) listJobs(r *http.Request) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	limit, cursor, err := pageQuery(r, defaultPageLimit, isName)
+	limit, after, err := pageQuery(r, listJobs, defaultPageLimit)
 	if err != nil {
 		return 0, nil, err
 	}
-	page, err := s.st.ListJobsPage(r.Context(), group, cursor, limit)
+	if after != "" && !job.ValidName(after) {
+		return 0, nil, badCursor()
+	}
+	page, err := s.st.ListJobsPage(r.Context(), group, after, limit)
 	if err != nil {
 		return 0, nil, err
 	}
 	views := make([]jobView, 0, len(page.Jobs))
 	for _, spec := range page.Jobs {
-		views = append(views, s.view(spec))
+		views = append(views, s.viewFor(r, spec))
 	}
-	return http.StatusOK, map[string]any{"jobs": views, "next_cursor": page.Next}, nil
+	items, next, err := boundedPage(listJobs, views, func(i int) string { return views[i].Name }, page.Next)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, map[string]any{"jobs": items, "next_cursor": next}, nil
 }
 
 func (s *Server) getJob(r *http.Request) (int, any, error) {
@@ -113,7 +130,24 @@ func (s *Server) getJob(r *http.Request) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	return http.StatusOK, s.view(spec), nil
+	return http.StatusOK, s.viewFor(r, spec), nil
+}
+
+// viewFor is the view of spec for the caller of r: with its
+// credential-looking params masked unless the caller is an admin (who
+// may change the job, and so may read what it holds).
+func (s *Server) viewFor(r *http.Request, spec job.Spec) jobView {
+	v := s.view(spec)
+	if !mayReadSecrets(r) {
+		v.Params = job.RedactParams(v.Params)
+	}
+	return v
+}
+
+// mayReadSecrets reports whether the caller of r may read credentials in
+// params: admins only (and everyone on a loopback API without tokens).
+func mayReadSecrets(r *http.Request) bool {
+	return auth.IdentityFrom(r.Context()).Role >= auth.RoleAdmin
 }
 
 // pathJob reads the job named in the path.

@@ -214,8 +214,8 @@ func TestListDefaultPageSize(t *testing.T) {
 		e.api.JSON(t, "POST", "/api/v1/groups", fmt.Sprintf(`{"name":"g%03d"}`, i), http.StatusCreated, nil)
 	}
 	p := getPage(t, e.api, "/api/v1/groups", "groups")
-	if len(p.items) != 100 || p.next != "g099" {
-		t.Fatalf("first page: %d groups, next_cursor %q; want 100 and g099", len(p.items), p.next)
+	if len(p.items) != 100 || p.next == "" || p.items[99]["name"] != "g099" {
+		t.Fatalf("first page: %d groups, next_cursor %q; want 100 up to g099, and a cursor", len(p.items), p.next)
 	}
 	p = getPage(t, e.api, "/api/v1/groups?cursor="+p.next, "groups")
 	if len(p.items) != 1 || p.items[0]["name"] != "g100" || p.next != "" {
@@ -259,8 +259,12 @@ func TestListBadPaging(t *testing.T) {
 					Error struct{ Code, Field, Message string }
 				}
 				e.api.JSON(t, "GET", path, nil, http.StatusBadRequest, &er)
-				if er.Error.Code != "invalid_parameter" || er.Error.Field != p.field || er.Error.Message == "" {
-					t.Errorf("error %+v, want invalid_parameter on %s", er.Error, p.field)
+				code := "invalid_parameter"
+				if p.field == "cursor" {
+					code = "invalid_cursor"
+				}
+				if er.Error.Code != code || er.Error.Field != p.field || er.Error.Message == "" {
+					t.Errorf("error %+v, want %s on %s", er.Error, code, p.field)
 				}
 				if after := e.etcd.Revision(t); after != before {
 					t.Errorf("a refused list wrote: revision %d -> %d", before, after)
@@ -274,10 +278,28 @@ func TestListBadPaging(t *testing.T) {
 	if er.Error.Field != "cursor" {
 		t.Errorf("forged snapshot cursor: %+v", er.Error)
 	}
-	// A name cursor past every item is an empty last page.
-	p := getPage(t, e.api, "/api/v1/jobs?cursor=zzz", "jobs")
-	if len(p.items) != 0 || p.next != "" {
-		t.Errorf("cursor past the end: %v %q", p.items, p.next)
+	// Cursors are verified: a bare name, another list's cursor, a cursor
+	// with a flipped byte, and garbage are all refused.
+	e.api.JSON(t, "POST", "/api/v1/groups", `{"name":"other"}`, http.StatusCreated, nil)
+	groups := getPage(t, e.api, "/api/v1/groups?limit=1", "groups")
+	e.api.JSON(t, "POST", "/api/v1/jobs", jobIn("a2", "default"), http.StatusCreated, nil)
+	p := getPage(t, e.api, "/api/v1/jobs?limit=1", "jobs")
+	if p.next == "" {
+		t.Fatal("no cursor after the first of two jobs")
+	}
+	flipped := []byte(p.next)
+	flipped[len(flipped)/2] ^= 1
+	for _, c := range []string{"zzzz", "a1", "x@y", "20991231T000000.000000000Z-00000000", groups.next, string(flipped)} {
+		for _, list := range []string{"/api/v1/jobs?", "/api/v1/audit?", "/api/v1/runs?job=a1&"} {
+			e.api.JSON(t, "GET", list+"cursor="+url.QueryEscape(c), nil, http.StatusBadRequest, &er)
+			if er.Error.Code != "invalid_cursor" {
+				t.Errorf("%scursor=%s: %+v, want invalid_cursor", list, c, er.Error)
+			}
+		}
+	}
+	next := getPage(t, e.api, "/api/v1/jobs?limit=1&cursor="+url.QueryEscape(p.next), "jobs")
+	if len(next.items) != 1 || next.items[0]["name"] != "a2" {
+		t.Errorf("the real cursor: %v", next.items)
 	}
 }
 

@@ -23,18 +23,23 @@ func (s *Server) listRuns(r *http.Request) (int, any, error) {
 	default:
 		return 0, nil, badParam("status", "status must be one of succeeded, failed, timed_out, canceled, lost")
 	}
-	limit, cursor, err := pageQuery(r, defaultRunLimit, cursorPattern.MatchString)
+	limit, cursor, err := pageQuery(r, listRuns, defaultRunLimit)
 	if err != nil {
 		return 0, nil, err
+	}
+	if owner, ok := snapshot.JobOf(cursor); cursor != "" && (!ok || owner != jobName || !idPattern.MatchString(cursor)) {
+		return 0, nil, badCursor()
 	}
 	page, err := s.st.ListRuns(r.Context(), jobName, status, limit, cursor)
 	if err != nil {
 		return 0, nil, err
 	}
-	if page.Runs == nil {
-		page.Runs = []snapshot.Run{}
+	runs := page.Runs
+	items, next, err := boundedPage(listRuns, runs, func(i int) string { return runs[i].ID }, page.Next)
+	if err != nil {
+		return 0, nil, err
 	}
-	return http.StatusOK, map[string]any{"runs": page.Runs, "next_cursor": page.Next}, nil
+	return http.StatusOK, map[string]any{"runs": items, "next_cursor": next}, nil
 }
 
 func (s *Server) getRun(r *http.Request) (int, any, error) {

@@ -65,8 +65,9 @@ func (s *Server) previewJob(r *http.Request) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	return http.StatusOK, map[string]any{"job": spec.Name, "schedule": spec.Schedule, "timezone": spec.Timezone,
-		"paused": spec.Paused, "fires": fireViews(sched.Preview(s.now(), n))}, nil
+	fires := sched.Preview(s.now(), n)
+	return http.StatusOK, withEndNote(map[string]any{"job": spec.Name, "schedule": spec.Schedule, "timezone": spec.Timezone,
+		"paused": spec.Paused, "fires": fireViews(fires)}, len(fires), n), nil
 }
 
 // scheduleInput is the body of POST /api/v1/schedules/validate.
@@ -100,8 +101,19 @@ func (s *Server) validateSchedule(r *http.Request) (int, any, error) {
 	if tz == "" {
 		tz = job.DefaultTimezone
 	}
-	return http.StatusOK, map[string]any{"valid": true, "schedule": in.Schedule, "timezone": tz,
-		"interval_seconds": sched.Interval(s.now()).Seconds(), "fires": fireViews(sched.Preview(s.now(), in.N))}, nil
+	fires := sched.Preview(s.now(), in.N)
+	return http.StatusOK, withEndNote(map[string]any{"valid": true, "schedule": in.Schedule, "timezone": tz,
+		"interval_seconds": sched.Interval(s.now()).Seconds(), "fires": fireViews(fires)}, len(fires), in.N), nil
+}
+
+// withEndNote says, in a preview of fewer fires than asked for, that the
+// schedule has no more of them before job.LastFire.
+func withEndNote(preview map[string]any, got, asked int) map[string]any {
+	if got < asked {
+		preview["end"] = fmt.Sprintf("%d of %d fires: the schedule has no more before %s, the latest time pink represents",
+			got, asked, job.LastFire.Format(time.RFC3339))
+	}
+	return preview
 }
 
 // backfillInput is the body of POST /api/v1/jobs/{name}/backfill.

@@ -4,8 +4,10 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"mime"
 	"net/http"
@@ -53,6 +55,7 @@ type Server struct {
 	// metrics and metricsNeedToken say how /metrics is served, for the
 	// OpenAPI document.
 	metrics, metricsNeedToken bool
+	denied                    *deniedLog
 }
 
 // New builds the API.
@@ -64,7 +67,7 @@ func New(cfg Config) *Server {
 		cfg.Now = time.Now
 	}
 	s := &Server{st: cfg.Store, auth: cfg.Auth, log: cfg.Logger, now: cfg.Now, router: mux.NewRouter(), requests: cfg.Requests,
-		metrics: cfg.Metrics != nil, metricsNeedToken: cfg.Metrics != nil && cfg.MetricsNeedToken}
+		metrics: cfg.Metrics != nil, metricsNeedToken: cfg.Metrics != nil && cfg.MetricsNeedToken, denied: newDeniedLog(cfg.Logger)}
 	s.routes(cfg.Metrics, cfg.MetricsNeedToken)
 	return s
 }
@@ -155,12 +158,14 @@ func (s *Server) authenticate(role auth.Role, next http.Handler) http.Handler {
 			var err error
 			id, err = s.auth.Authenticate(r.Header.Get("Authorization"))
 			if err != nil {
+				s.denied.record(r, http.StatusUnauthorized, "", err.Error())
 				w.Header().Set("WWW-Authenticate", `Bearer realm="pink"`)
 				s.writeError(w, r, errorf(http.StatusUnauthorized, "unauthorized",
 					"send a valid API token: Authorization: Bearer <token>"))
 				return
 			}
 			if id.Role < role {
+				s.denied.record(r, http.StatusForbidden, id.Name, fmt.Sprintf("role %s, needs %s", id.Role, role))
 				s.writeError(w, r, errorf(http.StatusForbidden, "forbidden",
 					fmt.Sprintf("token %q has role %s; this needs %s", id.Name, id.Role, role)))
 				return
@@ -191,7 +196,7 @@ func (s *Server) adapt(rt Route) http.Handler {
 			s.writeError(w, r, err)
 			return
 		}
-		writeJSON(w, status, body)
+		writeJSON(w, r, status, body)
 	})
 }
 
@@ -262,17 +267,19 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				panic(v)
 			}
 			s.log.Error("handler panicked", "method", r.Method, "path", r.URL.Path, "panic", v, "stack", string(debug.Stack()))
-			writeJSON(w, http.StatusInternalServerError, map[string]*Error{"error": errorf(http.StatusInternalServerError, "internal", "internal error")})
+			writeJSON(w, r, http.StatusInternalServerError, map[string]*Error{"error": errorf(http.StatusInternalServerError, "internal", "internal error")})
 		}
 	}()
 	s.router.ServeHTTP(w, r)
 }
 
-// storeTimeout bounds the etcd work of one request.
-const storeTimeout = 10 * time.Second
+// storeTimeout bounds the etcd work of one request: a stalled etcd (no
+// leader, a frozen member) is answered with 503 etcd_unavailable and a
+// Retry-After within it, not by hanging the caller.
+const storeTimeout = 3 * time.Second
 
-func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, r, http.StatusOK, map[string]string{"status": "ok"})
 }
 
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
@@ -280,14 +287,14 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	if err := s.st.Ping(ctx); err != nil {
 		s.log.Warn("not ready: etcd unreachable", "err", err)
-		writeJSON(w, http.StatusServiceUnavailable, map[string]*Error{"error": errorf(http.StatusServiceUnavailable, "etcd_unavailable", "etcd is not reachable")})
+		writeJSON(w, r, http.StatusServiceUnavailable, map[string]*Error{"error": errorf(http.StatusServiceUnavailable, "etcd_unavailable", "etcd is not reachable")})
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	writeJSON(w, r, http.StatusOK, map[string]string{"status": "ready"})
 }
 
 // decodeBody reads a JSON request body into v: one object, no unknown
-// fields (the adapter bounds its size).
+// fields, no deeper than maxBodyDepth (the adapter bounds its size).
 func decodeBody(r *http.Request, v any) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
@@ -302,8 +309,22 @@ func decodeBody(r *http.Request, v any) error {
 			return errorf(http.StatusUnsupportedMediaType, "unsupported_media_type", "send the body as application/json")
 		}
 	}
-	return job.DecodeStrict(r.Body, v)
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		return err
+	}
+	if d := job.JSONDepth(body); d > maxBodyDepth {
+		return &Error{Status: http.StatusBadRequest, Code: "too_deep", Message: fmt.Sprintf("the body nests %d levels deep; at most %d", d, maxBodyDepth)}
+	}
+	if t := bytes.TrimSpace(body); len(t) > 0 && t[0] != '{' {
+		return errorf(http.StatusBadRequest, job.CodeMalformedJSON, "the body must be a JSON object")
+	}
+	return job.DecodeStrict(bytes.NewReader(body), v)
 }
+
+// maxBodyDepth bounds how deeply a request body may nest: a job's params
+// (job.MaxParamsDepth) inside the job object, and no more.
+const maxBodyDepth = job.MaxParamsDepth + 1
 
 // decodeOptionalBody is decodeBody for routes whose body may be empty.
 func decodeOptionalBody(r *http.Request, v any) error {

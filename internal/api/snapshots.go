@@ -8,6 +8,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/pink-scheduler/pink/internal/store"
+	"github.com/pink-scheduler/pink/pkg/job"
 	"github.com/pink-scheduler/pink/pkg/snapshot"
 )
 
@@ -43,7 +44,7 @@ func (s *Server) listSnapshots(r *http.Request) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	limit, cursor, err := pageQuery(r, defaultPageLimit, opaqueCursorPattern.MatchString)
+	limit, cursor, err := pageQuery(r, listSnapshots, defaultPageLimit)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -54,10 +55,24 @@ func (s *Server) listSnapshots(r *http.Request) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	if page.Snapshots == nil {
-		page.Snapshots = []snapshot.Live{}
+	snaps := page.Snapshots
+	for i := range snaps {
+		snaps[i] = s.snapshotFor(r, snaps[i])
 	}
-	return http.StatusOK, map[string]any{"snapshots": page.Snapshots, "next_cursor": page.Next}, nil
+	items, next, err := boundedPage(listSnapshots, snaps, func(i int) string { return page.Cursors[i] }, page.Next)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, map[string]any{"snapshots": items, "next_cursor": next}, nil
+}
+
+// snapshotFor is l for the caller of r: its credential-looking params
+// masked unless the caller is an admin.
+func (s *Server) snapshotFor(r *http.Request, l snapshot.Live) snapshot.Live {
+	if !mayReadSecrets(r) {
+		l.Params = job.RedactParams(l.Params)
+	}
+	return l
 }
 
 func (s *Server) getSnapshot(r *http.Request) (int, any, error) {
@@ -69,7 +84,7 @@ func (s *Server) getSnapshot(r *http.Request) (int, any, error) {
 	if err != nil {
 		return 0, nil, snapshotError(err)
 	}
-	return http.StatusOK, l, nil
+	return http.StatusOK, s.snapshotFor(r, l), nil
 }
 
 // deleteSnapshot cancels a snapshot that has not started. It is recorded in

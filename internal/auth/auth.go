@@ -201,12 +201,16 @@ var (
 	ErrBadToken = errors.New("unknown token")
 )
 
-// Authenticate checks an Authorization header value ("Bearer <token>"). It
+// Authenticate checks an Authorization header value ("Bearer <token>", the
+// scheme in any case). It
 // compares the token's hash with every entry in constant time, so timing
 // tells nothing about which entry, if any, matched.
 func (a *Authenticator) Authenticate(header string) (Identity, error) {
-	token, ok := strings.CutPrefix(header, "Bearer ")
-	if !ok || token == "" {
+	// The scheme is case-insensitive (RFC 9110 11.1); spaces around the
+	// token are not part of it.
+	scheme, token, ok := strings.Cut(strings.TrimSpace(header), " ")
+	token = strings.TrimSpace(token)
+	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
 		return Identity{}, ErrNoToken
 	}
 	sum := sha256.Sum256([]byte(token))

@@ -57,6 +57,7 @@ func TestAuthenticateAndReload(t *testing.T) {
 	}
 	for header, want := range map[string]error{
 		"Bearer s3cret": nil, "Bearer wrong": ErrBadToken, "": ErrNoToken, "Basic s3cret": ErrNoToken, "Bearer ": ErrNoToken,
+		"bearer s3cret": nil, "BEARER s3cret": nil, "  Bearer   s3cret ": nil, "Bearers3cret": ErrNoToken,
 	} {
 		id, err := a.Authenticate(header)
 		if !errors.Is(err, want) || (want == nil && (id.Name != "ci" || id.Role != RoleOperator)) {

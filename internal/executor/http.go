@@ -159,7 +159,7 @@ func buildRequest(ctx context.Context, p job.HTTPParams, run worker.Run, res *re
 		return nil, fmt.Errorf("build request: %w", err)
 	}
 	for k, v := range p.Headers {
-		s, err := res.value(v)
+		s, err := res.named(k, v)
 		if err != nil {
 			return nil, err
 		}

@@ -70,10 +70,29 @@ func (r *resolver) value(v job.Value) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if s != "" {
+	r.hide(s)
+	return s, nil
+}
+
+// named resolves the value of a header or variable called name: a literal
+// whose name looks like a credential (job.Sensitive) is hidden in the
+// output like a secret.
+func (r *resolver) named(name string, v job.Value) (string, error) {
+	s, err := r.value(v)
+	if err == nil && v.Secret == "" && job.Sensitive(name) {
+		r.hide(s)
+	}
+	return s, err
+}
+
+// minHidden is the shortest value masked in output: a one-letter secret
+// would mask every occurrence of that letter.
+const minHidden = 4
+
+func (r *resolver) hide(s string) {
+	if len(s) >= minHidden {
 		r.used = append(r.used, s)
 	}
-	return s, nil
 }
 
 // mask replaces every resolved secret in s with job.Masked: a command that

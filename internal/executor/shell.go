@@ -48,7 +48,7 @@ func runCommand(ctx context.Context, run worker.Run, res *resolver) (string, err
 	}
 	env := make(map[string]string, len(p.Env))
 	for k, v := range p.Env {
-		if env[k], err = res.value(v); err != nil {
+		if env[k], err = res.named(k, v); err != nil {
 			return "", err
 		}
 	}

@@ -26,13 +26,17 @@ func (s *Store) ListRuns(ctx context.Context, jobName string, status snapshot.St
 	if cursor != "" {
 		end = prefix + cursor // exclusive: the cursor run was on the last page
 	}
+	// size is the bytes of the runs kept; scanned and scannedBytes count
+	// every row read (a status filter skips some), for the batch size.
+	size, scanned, scannedBytes := 0, 0, 0
 	for {
 		resp, err := s.c.Get(ctx, prefix, clientv3.WithRange(end),
-			clientv3.WithSort(clientv3.SortByKey, clientv3.SortDescend), clientv3.WithLimit(int64(max(limit, 50))))
+			clientv3.WithSort(clientv3.SortByKey, clientv3.SortDescend), clientv3.WithLimit(batchSize(scanned, scannedBytes, PageBytes-size, limit+1-len(page.Runs))))
 		if err != nil {
 			return page, wrap("list runs", err)
 		}
 		for _, kv := range resp.Kvs {
+			scanned, scannedBytes = scanned+1, scannedBytes+len(kv.Value)
 			var r snapshot.Run
 			if err := decode(string(kv.Key), kv.Value, &r); err != nil {
 				return page, err
@@ -40,6 +44,11 @@ func (s *Store) ListRuns(ctx context.Context, jobName string, status snapshot.St
 			if status != "" && r.Status != status {
 				continue
 			}
+			if len(page.Runs) > 0 && size+len(kv.Value) > PageBytes {
+				page.Next = page.Runs[len(page.Runs)-1].ID
+				return page, nil
+			}
+			size += len(kv.Value)
 			page.Runs = append(page.Runs, r)
 			if len(page.Runs) == limit {
 				if resp.More || kv != resp.Kvs[len(resp.Kvs)-1] {

@@ -178,9 +178,10 @@ func (s *Store) ListJobsPage(ctx context.Context, group, after string, limit int
 		from = prefix + after + "\x00"
 	}
 	var rev int64
+	size := 0
 	for {
 		// One more than a page, so a full page knows whether another follows.
-		opts := []clientv3.OpOption{clientv3.WithRange(end), clientv3.WithLimit(int64(limit + 1))}
+		opts := []clientv3.OpOption{clientv3.WithRange(end), clientv3.WithLimit(batchSize(len(page.Jobs), size, PageBytes-size, limit+1-len(page.Jobs)))}
 		if rev > 0 {
 			opts = append(opts, clientv3.WithRev(rev))
 		}
@@ -197,10 +198,11 @@ func (s *Store) ListJobsPage(ctx context.Context, group, after string, limit int
 			if group != "" && spec.Group != group {
 				continue
 			}
-			if len(page.Jobs) == limit {
-				page.Next = page.Jobs[limit-1].Name
+			if len(page.Jobs) == limit || (len(page.Jobs) > 0 && size+len(kv.Value) > PageBytes) {
+				page.Next = page.Jobs[len(page.Jobs)-1].Name
 				return page, nil
 			}
+			size += len(kv.Value)
 			page.Jobs = append(page.Jobs, spec)
 		}
 		if !resp.More || len(resp.Kvs) == 0 {

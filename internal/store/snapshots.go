@@ -105,6 +105,9 @@ type LivePage struct {
 	Snapshots []snapshot.Live
 	// Next is the opaque cursor of the following page, "" on the last page.
 	Next string
+	// Cursors[i] is the cursor that resumes after Snapshots[i], for a
+	// caller that cuts the page short.
+	Cursors []string
 }
 
 // Cursor tags of ListLivePage: which of its two key ranges a cursor is in.
@@ -146,6 +149,7 @@ func (s *Store) ListLivePage(ctx context.Context, group, jobName string, limit i
 	}
 	var rev int64
 	lastCursor := ""
+	size := 0
 	for i, rg := range ranges {
 		if i < skip {
 			continue
@@ -155,7 +159,7 @@ func (s *Store) ListLivePage(ctx context.Context, group, jobName string, limit i
 			from = after + "\x00"
 		}
 		for from < end {
-			opts := []clientv3.OpOption{clientv3.WithRange(end), clientv3.WithLimit(int64(limit + 1))}
+			opts := []clientv3.OpOption{clientv3.WithRange(end), clientv3.WithLimit(batchSize(len(page.Snapshots), size, PageBytes-size, limit+1-len(page.Snapshots)))}
 			if rev > 0 {
 				opts = append(opts, clientv3.WithRev(rev))
 			}
@@ -172,12 +176,14 @@ func (s *Store) ListLivePage(ctx context.Context, group, jobName string, limit i
 				if (group != "" && snap.Group != group) || (jobName != "" && snap.Job != jobName) {
 					continue
 				}
-				if len(page.Snapshots) == limit {
+				if len(page.Snapshots) == limit || (len(page.Snapshots) > 0 && size+len(kv.Value) > PageBytes) {
 					page.Next = lastCursor
 					return page, nil
 				}
+				size += len(kv.Value)
 				page.Snapshots = append(page.Snapshots, snapshot.Live{Snapshot: snap, ModRevision: kv.ModRevision})
 				lastCursor = liveCursor(rg.tag, strings.TrimPrefix(string(kv.Key), rg.base))
+				page.Cursors = append(page.Cursors, lastCursor)
 			}
 			if !resp.More || len(resp.Kvs) == 0 {
 				break

@@ -113,6 +113,26 @@ func decode(key string, b []byte, v any) error {
 // response.
 const pageSize = 1000
 
+// Bounds of the paged lists the API serves: a page ends early (with a
+// Next) once it holds PageBytes of values, and reads its keys in batches
+// sized to that budget, so a page of large items is never one huge read.
+const (
+	PageBytes = 4 << 20
+	pageBatch = 100
+)
+
+// batchSize is how many keys the next read of a page asks for: the first
+// read takes a few; later ones as many as budget (the page's bytes still
+// free) holds at the average size of the read values so far, between 1 and
+// pageBatch, and never more than want (what the page still needs).
+func batchSize(read, readBytes, budget, want int) int64 {
+	n := 16
+	if read > 0 {
+		n = budget / max(readBytes/read, 1)
+	}
+	return int64(max(1, min(n, pageBatch, want)))
+}
+
 // listPrefix calls fn for every key under prefix, in key order, reading all
 // pages at one revision so the result is a consistent snapshot. It returns
 // that revision.

@@ -33,10 +33,19 @@ func NewRegistry() *Registry {
 // Prometheus exposes the underlying registry (for tests and extra collectors).
 func (r *Registry) Prometheus() *prometheus.Registry { return r.Registry }
 
+// Scrape limits of /metrics: a page of many jobs is megabytes, so only a
+// few scrapes are served at once (the rest get a 503 at once) and none
+// takes longer than scrapeTimeout.
+const (
+	MaxScrapesInFlight = 3
+	scrapeTimeout      = 20 * time.Second
+)
+
 // Handler serves /metrics, in OpenMetrics format when the scraper asks for
 // it (exemplars need OpenMetrics).
 func (r *Registry) Handler() http.Handler {
-	return promhttp.HandlerFor(r.Registry, promhttp.HandlerOpts{EnableOpenMetrics: true, Registry: r.Registry})
+	return promhttp.HandlerFor(r.Registry, promhttp.HandlerOpts{EnableOpenMetrics: true, Registry: r.Registry,
+		MaxRequestsInFlight: MaxScrapesInFlight, Timeout: scrapeTimeout})
 }
 
 // shared registers c on r, or returns the equal collector registered

@@ -109,8 +109,12 @@ func (s *Schedule) Location() *time.Location { return s.loc }
 // Every returns the fixed interval of an @every schedule, or 0.
 func (s *Schedule) Every() time.Duration { return s.every }
 
+// LastFire is the latest fire time pink represents: its records, ids and
+// cursors write a year with four digits. A schedule has no fire after it.
+var LastFire = time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)
+
 // Next returns the first fire time strictly after t, in the schedule's zone,
-// or the zero time if the schedule never fires again.
+// or the zero time if the schedule never fires again (before LastFire).
 func (s *Schedule) Next(after time.Time) time.Time {
 	t, _ := s.next(after)
 	return t
@@ -147,8 +151,19 @@ func (s *Schedule) Preview(after time.Time, n int) []Fire {
 }
 
 func (s *Schedule) next(after time.Time) (time.Time, string) {
+	t, note := s.nextAny(after)
+	if t.After(LastFire) {
+		return time.Time{}, ""
+	}
+	return t, note
+}
+
+func (s *Schedule) nextAny(after time.Time) (time.Time, string) {
 	if s.every > 0 {
 		base := after.Truncate(time.Second)
+		if base.After(LastFire.Add(-s.every)) {
+			return time.Time{}, "" // the sum would pass LastFire (or overflow)
+		}
 		return base.Add(s.every).In(s.loc), ""
 	}
 	w := wallClock(after.In(s.loc))

@@ -16,6 +16,15 @@ import (
 type API struct {
 	Base string
 	HTTP *http.Client
+	// Token, if set, is sent as the bearer token of every request.
+	Token string
+}
+
+// As returns a client of the same API that sends token.
+func (a *API) As(token string) *API {
+	c := *a
+	c.Token = token
+	return &c
 }
 
 // NewAPI returns a client for the API at addr (host:port).
@@ -56,6 +65,9 @@ func (a *API) TryDo(method, path string, body any) (int, []byte, error) {
 	}
 	if r != nil {
 		req.Header.Set("Content-Type", "application/json")
+	}
+	if a.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+a.Token)
 	}
 	resp, err := a.HTTP.Do(req)
 	if err != nil {

@@ -57,3 +57,9 @@ func (e *EtcdProcess) Start() {
 
 // Kill kills the server with SIGKILL.
 func (e *EtcdProcess) Kill() { e.proc.Kill() }
+
+// Pause freezes the server (SIGSTOP); Resume lets it go on.
+func (e *EtcdProcess) Pause() { e.proc.Pause() }
+
+// Resume continues a paused server.
+func (e *EtcdProcess) Resume() { e.proc.Resume() }

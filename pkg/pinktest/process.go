@@ -155,13 +155,51 @@ func (p *Process) Stop(timeout time.Duration) {
 	}
 }
 
-// Kill sends SIGKILL and waits for the process to end.
+// Kill sends SIGKILL and waits for the process to end. A paused process
+// is killed too.
 func (p *Process) Kill() {
 	if p.Exited() {
 		return
 	}
 	_ = p.cmd.Process.Kill()
 	<-p.done
+}
+
+// Pause freezes the process (SIGSTOP): it holds its sockets but answers
+// nothing, like a process stuck in a long GC or a frozen VM. Resume
+// (SIGCONT) lets it go on; the test's end kills it either way.
+func (p *Process) Pause() {
+	p.t.Helper()
+	if err := p.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		p.t.Fatalf("pause %s: %v", p.Name, err)
+	}
+	// The signal is delivered asynchronously: wait until the kernel shows
+	// the process stopped, so that nothing the test sends next is served.
+	Eventually(p.t, 10*time.Second, func() (bool, string) {
+		return p.state() == "T", fmt.Sprintf("%s is in state %q, not stopped", p.Name, p.state())
+	})
+}
+
+// state is the process's state letter from /proc (R, S, T, ...).
+func (p *Process) state() string {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.Pid()))
+	if err != nil {
+		return ""
+	}
+	// pid (comm) state ...: comm may hold spaces, so look after its ')'.
+	rest := string(b[strings.LastIndexByte(string(b), ')')+1:])
+	if f := strings.Fields(rest); len(f) > 0 {
+		return f[0]
+	}
+	return ""
+}
+
+// Resume continues a paused process.
+func (p *Process) Resume() {
+	p.t.Helper()
+	if err := p.cmd.Process.Signal(syscall.SIGCONT); err != nil {
+		p.t.Fatalf("resume %s: %v", p.Name, err)
+	}
 }
 
 // WaitOutput waits until the process has printed substr.

@@ -1,0 +1,158 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"github.com/pink-scheduler/pink/pkg/pinktest"
+	"github.com/pink-scheduler/pink/pkg/snapshot"
+)
+
+// TestSecretsStayOnTheWorker: a secret a job refers to reaches the service
+// it calls and nothing else: not etcd, not a log line of the scheduler or
+// the worker, not a span (through a real OTLP receiver), not a run record,
+// not the audit log, not any API answer, whoever asks. A credential written
+// literally in a job's params is stored (it is the job's), but only an
+// admin reads it back: viewers and operators see ***.
+func TestSecretsStayOnTheWorker(t *testing.T) {
+	const (
+		fileSecret = "SECRET-FROM-FILE-a1b2"
+		envSecret  = "SECRET-FROM-ENV-c3d4"
+		literal    = "LITERAL-CREDENTIAL-e5f6"
+	)
+	etcd := pinktest.StartEtcd(t)
+	otlp := startOTLP(t)
+	roles := map[string]string{"admin": "adm-tok", "operator": "op-tok", "viewer": "view-tok"}
+	tokens := writeTokens(t, roles)
+	secretsDir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(secretsDir, "api-token"), []byte(fileSecret+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var received []string
+	svc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		received = append(received, r.Header.Get("Authorization"), r.Header.Get("X-Api-Key"))
+		mu.Unlock()
+		// An echoing service: what it returns becomes the run's output.
+		fmt.Fprintf(w, "auth=%s key=%s", r.Header.Get("Authorization"), r.Header.Get("X-Api-Key"))
+	}))
+	defer svc.Close()
+
+	endpoints := strings.Join(etcd.Endpoints, ",")
+	addr := pinktest.FreeAddr(t)
+	sched := pinktest.StartProcess(t, "scheduler", otlp.env(), "scheduler", "--etcd-endpoints", endpoints, "--listen", addr,
+		"--api-tokens-file", tokens, "--session-ttl", "2s", "--log-format", "json", "--log-level", "debug")
+	worker := pinktest.StartProcess(t, "worker", append(otlp.env(), "PINK_SECRET_DB_PASSWORD="+envSecret), "worker",
+		"--group", "default", "--etcd-endpoints", endpoints, "--listen", pinktest.FreeAddr(t), "--allow-shell",
+		"--http-allow", "127.0.0.1", "--secrets-dir", secretsDir, "--lease-ttl", "2s", "--log-format", "json", "--log-level", "debug")
+	worker.WaitOutput("worker registered", 30*time.Second)
+	base := pinktest.NewAPI(addr)
+	admin, operator, viewer := base.As(roles["admin"]), base.As(roles["operator"]), base.As(roles["viewer"])
+	pinktest.Eventually(t, 30*time.Second, func() (bool, string) {
+		status, _, err := admin.TryDo("GET", "/readyz", nil)
+		return err == nil && status == 200, fmt.Sprintf("not ready: %v", err)
+	})
+
+	jobs := map[string]string{
+		"by-file": `{"target":"http","params":{"url":"` + svc.URL + `/a","headers":{"Authorization":{"secret":"api-token"}}}}`,
+		"by-env":  `{"target":"shell","params":{"command":["sh","-c","echo password=$PGPASSWORD; exit 3"],"env":{"PGPASSWORD":{"secret":"DB_PASSWORD"}}}}`,
+		"literal": `{"target":"http","params":{"url":"` + svc.URL + `/b","headers":{"X-Api-Key":"` + literal + `"}}}`,
+	}
+	for name, rest := range jobs {
+		body := `{"name":"` + name + `","group":"default","schedule":"@yearly",` + strings.TrimPrefix(rest, "{")
+		admin.JSON(t, "POST", "/api/v1/jobs", body, http.StatusCreated, nil)
+		operator.JSON(t, "POST", "/api/v1/jobs/"+name+"/trigger", nil, http.StatusAccepted, nil)
+	}
+	for name := range jobs {
+		pinktest.Eventually(t, 30*time.Second, func() (bool, string) {
+			runs, err := admin.TryRuns(name)
+			return err == nil && len(runs) == 1, fmt.Sprintf("runs of %s: %v", name, err)
+		})
+	}
+	runs := map[string]snapshot.Run{}
+	for name := range jobs {
+		runs[name] = admin.Runs(t, name)[0]
+	}
+	// The secrets did their work: the service got them, the shell saw one.
+	mu.Lock()
+	got := strings.Join(received, " ")
+	mu.Unlock()
+	if !strings.Contains(got, fileSecret) || !strings.Contains(got, literal) {
+		t.Fatalf("the service received %q", got)
+	}
+	if r := runs["by-env"]; r.Status != snapshot.StatusFailed || r.Output != "password=***\n" {
+		t.Errorf("shell run: %s %q %q", r.Status, r.Output, r.Error)
+	}
+	if r := runs["by-file"]; r.Status != snapshot.StatusSucceeded || r.Output != "auth=*** key=" {
+		t.Errorf("http run: %s %q", r.Status, r.Output)
+	}
+
+	// Wait until the spans of the runs are exported.
+	pinktest.Eventually(t, 30*time.Second, func() (bool, string) {
+		n := 0
+		for _, s := range otlp.get() {
+			if s.name == "pink.execute" {
+				n++
+			}
+		}
+		return n >= len(jobs), fmt.Sprintf("%d pink.execute spans", n)
+	})
+
+	// Where a secret could show, and who reads it there.
+	places := map[string]string{
+		"scheduler log": sched.Output(), "worker log": worker.Output(), "spans": string(otlp.exported()), "etcd": etcdDump(t, etcd),
+	}
+	for _, who := range []struct {
+		name string
+		api  *pinktest.API
+	}{{"admin", admin}, {"operator", operator}, {"viewer", viewer}} {
+		for _, path := range []string{"/api/v1/jobs", "/api/v1/jobs/by-file", "/api/v1/jobs/literal", "/api/v1/snapshots",
+			"/api/v1/audit?limit=1000", "/api/v1/runs?job=by-file", "/api/v1/runs?job=by-env", "/api/v1/runs?job=literal"} {
+			status, b := who.api.Do(t, "GET", path, nil)
+			if status != http.StatusOK {
+				t.Fatalf("GET %s as %s: %d %s", path, who.name, status, b)
+			}
+			places[who.name+" GET "+path] = string(b)
+		}
+	}
+	for place, text := range places {
+		for _, secret := range []string{fileSecret, envSecret} {
+			if strings.Contains(text, secret) {
+				t.Errorf("the secret %s is in the %s", secret, place)
+			}
+		}
+		// The literal credential is the job's: stored in etcd, read back by
+		// admins in the job, nowhere else.
+		mayHold := place == "etcd" || place == "admin GET /api/v1/jobs" || place == "admin GET /api/v1/jobs/literal"
+		if strings.Contains(text, literal) != mayHold {
+			t.Errorf("literal credential in the %s: %v, want %v", place, !mayHold, mayHold)
+		}
+	}
+}
+
+// etcdDump is every key and value under the cluster's root.
+func etcdDump(t *testing.T, etcd *pinktest.Etcd) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	resp, err := etcd.Client.Get(ctx, "/", clientv3.WithPrefix())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	for _, kv := range resp.Kvs {
+		fmt.Fprintf(&b, "%s=%s\n", kv.Key, kv.Value)
+	}
+	return b.String()
+}
