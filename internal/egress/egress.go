@@ -224,7 +224,9 @@ func (e *DeniedError) ErrorCode() string { return "egress_denied" }
 func (p *Policy) Check(host string, addr netip.Addr, port uint16) error {
 	addr = addr.Unmap()
 	dest := net.JoinHostPort(host, strconv.Itoa(int(port)))
-	deny := func(kind, rule string) error { return &DeniedError{Dest: dest, Addr: addr.String(), Rule: rule, Kind: kind} }
+	deny := func(kind, rule string) error {
+		return &DeniedError{Dest: dest, Addr: addr.String(), Rule: rule, Kind: kind}
+	}
 	for _, pr := range p.protected {
 		if port == pr.port && (host == pr.host || slices.Contains(pr.addrs, addr) || (pr.local && p.isLocal(addr))) {
 			return deny("protected", fmt.Sprintf("%s is an etcd endpoint or the listen address of this worker: always denied", pr.name))
