@@ -109,22 +109,50 @@ func TestSecretsStayOnTheWorker(t *testing.T) {
 		return n >= len(jobs), fmt.Sprintf("%d pink.execute spans", n)
 	})
 
-	// Where a secret could show, and who reads it there.
+	// A fire of a group with no worker stays pending: a live snapshot that
+	// holds the job's params.
+	admin.JSON(t, "POST", "/api/v1/groups", `{"name":"parked"}`, http.StatusCreated, nil)
+	admin.JSON(t, "POST", "/api/v1/jobs", `{"name":"parked","group":"parked","schedule":"@yearly","target":"http",
+		"params":{"url":"`+svc.URL+`/c","headers":{"X-Api-Key":"`+literal+`"}}}`, http.StatusCreated, nil)
+	var fire struct {
+		SnapshotID string `json:"snapshot_id"`
+	}
+	operator.JSON(t, "POST", "/api/v1/jobs/parked/trigger", nil, http.StatusAccepted, &fire)
+
+	// Where a secret could show, and who reads it there: every answer of
+	// every route that returns a job, a snapshot or a run, to each role.
 	places := map[string]string{
 		"scheduler log": sched.Output(), "worker log": worker.Output(), "spans": string(otlp.exported()), "etcd": etcdDump(t, etcd),
+	}
+	reads := []string{"GET /api/v1/jobs", "GET /api/v1/jobs/by-file", "GET /api/v1/jobs/literal", "GET /api/v1/jobs/parked",
+		"GET /api/v1/jobs/literal/preview", "GET /api/v1/snapshots", "GET /api/v1/snapshots/" + fire.SnapshotID,
+		"GET /api/v1/audit?limit=1000", "GET /api/v1/runs?job=by-file", "GET /api/v1/runs?job=by-env", "GET /api/v1/runs?job=literal",
+		"POST /api/v1/jobs/literal/pause", "POST /api/v1/jobs/literal/resume"}
+	for _, r := range runs {
+		reads = append(reads, "GET /api/v1/runs/"+r.ID)
 	}
 	for _, who := range []struct {
 		name string
 		api  *pinktest.API
 	}{{"admin", admin}, {"operator", operator}, {"viewer", viewer}} {
-		for _, path := range []string{"/api/v1/jobs", "/api/v1/jobs/by-file", "/api/v1/jobs/literal", "/api/v1/snapshots",
-			"/api/v1/audit?limit=1000", "/api/v1/runs?job=by-file", "/api/v1/runs?job=by-env", "/api/v1/runs?job=literal"} {
-			status, b := who.api.Do(t, "GET", path, nil)
-			if status != http.StatusOK {
-				t.Fatalf("GET %s as %s: %d %s", path, who.name, status, b)
+		for _, read := range reads {
+			method, path, _ := strings.Cut(read, " ")
+			want := http.StatusOK
+			if method == "POST" && who.name == "viewer" {
+				want = http.StatusForbidden
 			}
-			places[who.name+" GET "+path] = string(b)
+			status, b := who.api.Do(t, method, path, nil)
+			if status != want {
+				t.Fatalf("%s as %s: %d %s", read, who.name, status, b)
+			}
+			places[who.name+" "+read] = string(b)
 		}
+	}
+	// Admins read the job's literal credential wherever its params are.
+	adminReads := map[string]bool{}
+	for _, read := range []string{"GET /api/v1/jobs", "GET /api/v1/jobs/literal", "GET /api/v1/jobs/parked", "GET /api/v1/snapshots",
+		"GET /api/v1/snapshots/" + fire.SnapshotID, "POST /api/v1/jobs/literal/pause", "POST /api/v1/jobs/literal/resume"} {
+		adminReads["admin "+read] = true
 	}
 	for place, text := range places {
 		for _, secret := range []string{fileSecret, envSecret} {
@@ -134,7 +162,7 @@ func TestSecretsStayOnTheWorker(t *testing.T) {
 		}
 		// The literal credential is the job's: stored in etcd, read back by
 		// admins in the job, nowhere else.
-		mayHold := place == "etcd" || place == "admin GET /api/v1/jobs" || place == "admin GET /api/v1/jobs/literal"
+		mayHold := place == "etcd" || adminReads[place]
 		if strings.Contains(text, literal) != mayHold {
 			t.Errorf("literal credential in the %s: %v, want %v", place, !mayHold, mayHold)
 		}

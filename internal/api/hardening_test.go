@@ -97,9 +97,12 @@ func TestListOfMaximalJobsIsBounded(t *testing.T) {
 		t.Fatalf("first page: %d, %d bytes; want at most %d", status, len(body), store.PageBytes+maxItem)
 	}
 	// Reading, decoding, encoding, sending and (in this test) receiving one
-	// page allocates a bounded multiple of the page, never a multiple of
-	// the whole list (64 MB read, then encoded).
-	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 16*store.PageBytes {
+	// page allocates a bounded multiple of the page (about 12 of them, 49
+	// MB; about 18 under the race detector, which makes sync.Pool drop
+	// buffers), never a multiple of the whole list: serving all 64 MB at
+	// once, as the API did, reads, decodes and encodes each of its bytes
+	// several times over.
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 24*store.PageBytes {
 		t.Errorf("one page allocated %d MB", alloc>>20)
 	}
 	t.Logf("one page of limit 1000: %d KB, %d MB allocated", len(body)>>10, (after.TotalAlloc-before.TotalAlloc)>>20)
@@ -289,7 +292,9 @@ func TestEtcdStallIsA503(t *testing.T) {
 		if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" || !strings.Contains(string(b), "etcd_unavailable") {
 			t.Errorf("%s %s with etcd frozen: %d %q (Retry-After %q)", req.method, req.path, resp.StatusCode, b, resp.Header.Get("Retry-After"))
 		}
-		if took > 8*time.Second {
+		// The store timeout is 3 s; the rest of the bound is slack for a
+		// loaded machine, and well short of the 10 s the API used to wait.
+		if took > 5*time.Second {
 			t.Errorf("%s %s took %s with etcd frozen; the store timeout is 3 s", req.method, req.path, took)
 		}
 	}

@@ -23,7 +23,9 @@ type jobView struct {
 	NextFires []time.Time `json:"next_fires"`
 }
 
-func (s *Server) view(spec job.Spec) jobView {
+// unmaskedView is spec's view with its params as stored; answers go
+// through viewFor, which masks them for the caller.
+func (s *Server) unmaskedView(spec job.Spec) jobView {
 	v := jobView{Spec: spec, NextFires: []time.Time{}}
 	if spec.Paused {
 		return v
@@ -94,7 +96,7 @@ func (s *Server) createJob(r *http.Request) (int, any, error) {
 		return 0, nil, jobError(err)
 	}
 	s.log.Info("job created", "job", out.Name, "group", out.Group, "schedule", out.Schedule)
-	return http.StatusCreated, s.view(out), nil
+	return http.StatusCreated, s.viewFor(r, out), nil
 }
 
 // listJobs lists jobs by name, a page at a time.
@@ -137,9 +139,9 @@ func (s *Server) getJob(r *http.Request) (int, any, error) {
 // credential-looking params masked unless the caller is an admin (who
 // may change the job, and so may read what it holds).
 func (s *Server) viewFor(r *http.Request, spec job.Spec) jobView {
-	v := s.view(spec)
+	v := s.unmaskedView(spec)
 	if !mayReadSecrets(r) {
-		v.Params = job.RedactParams(v.Params)
+		v.Params = job.RedactParams(v.Target, v.Params)
 	}
 	return v
 }
@@ -199,7 +201,7 @@ func (s *Server) replaceJob(r *http.Request) (int, any, error) {
 		return 0, nil, jobError(err)
 	}
 	s.log.Info("job replaced", "job", out.Name, "revision", out.Revision)
-	return http.StatusOK, s.view(out), nil
+	return http.StatusOK, s.viewFor(r, out), nil
 }
 
 // carryPause keeps the server-set pause fields through a replace: they stay
@@ -308,7 +310,7 @@ func (s *Server) setPaused(r *http.Request, paused bool, mark func(*job.Spec)) (
 			return 0, nil, err
 		}
 		if spec.Paused == paused && !paused {
-			return http.StatusOK, s.view(spec), nil
+			return http.StatusOK, s.viewFor(r, spec), nil
 		}
 		old := spec
 		spec.Paused, spec.UpdatedAt = paused, s.stamp()
@@ -321,7 +323,7 @@ func (s *Server) setPaused(r *http.Request, paused bool, mark func(*job.Spec)) (
 			return 0, nil, jobError(err)
 		}
 		s.log.Info("job paused state changed", "job", spec.Name, "paused", paused, "by", spec.PausedBy, "reason", spec.PauseReason)
-		return http.StatusOK, s.view(out), nil
+		return http.StatusOK, s.viewFor(r, out), nil
 	}
 	return 0, nil, errorf(http.StatusConflict, "revision_mismatch", "the job keeps changing; retry")
 }

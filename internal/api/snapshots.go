@@ -70,7 +70,7 @@ func (s *Server) listSnapshots(r *http.Request) (int, any, error) {
 // masked unless the caller is an admin.
 func (s *Server) snapshotFor(r *http.Request, l snapshot.Live) snapshot.Live {
 	if !mayReadSecrets(r) {
-		l.Params = job.RedactParams(l.Params)
+		l.Params = job.RedactParams(l.Target, l.Params)
 	}
 	return l
 }

@@ -133,7 +133,8 @@ func comparable(s job.Spec, withPaused bool) map[string]any {
 	return m
 }
 
-// diffFields lists the fields that differ, as `field: old -> new`.
+// diffFields lists the fields that differ, as `field: old -> new`; params
+// are shown masked (job.RedactParams), since plans land in CI logs.
 func diffFields(from, to map[string]any) []string {
 	keys := map[string]bool{}
 	for k := range from {
@@ -144,14 +145,45 @@ func diffFields(from, to map[string]any) []string {
 	}
 	var out []string
 	for k := range keys {
-		a, _ := json.Marshal(from[k])
-		b, _ := json.Marshal(to[k])
-		if !bytes.Equal(a, b) {
+		a, b := plainJSON(from[k]), plainJSON(to[k])
+		switch {
+		case bytes.Equal(a, b):
+		case k == "params":
+			out = append(out, diffParams(from["target"], to["target"], a, b))
+		default:
 			out = append(out, fmt.Sprintf("%s: %s -> %s", k, a, b))
 		}
 	}
 	sort.Strings(out)
 	return out
+}
+
+// diffParams is the diff line of params that differ, cur (the cluster's)
+// and want (the file's), with credentials masked. A token below admin
+// reads the cluster's params masked: when the file's, masked, are the
+// same, whether the credentials differ cannot be known, and the line says
+// so rather than show a change that may not be one.
+func diffParams(curTarget, wantTarget any, cur, want []byte) string {
+	ct, _ := curTarget.(string)
+	wt, _ := wantTarget.(string)
+	mc, mw := job.RedactParams(ct, cur), job.RedactParams(wt, want)
+	switch {
+	case bytes.Equal(mc, mw) && bytes.Equal(mc, cur):
+		return "params: hold credentials this token may not read (an admin token compares them)"
+	case bytes.Equal(mc, mw):
+		return "params: credentials changed (values not shown)"
+	}
+	return fmt.Sprintf("params: %s -> %s", mc, mw)
+}
+
+// plainJSON is v as compact JSON without HTML escapes, as
+// job.RedactParams writes it, so the two compare byte for byte.
+func plainJSON(v any) []byte {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n"))
 }
 
 // render formats a value for a diff line.

@@ -5,11 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/pink-scheduler/pink/internal/api"
 	"github.com/pink-scheduler/pink/internal/apply"
+	"github.com/pink-scheduler/pink/internal/auth"
 	"github.com/pink-scheduler/pink/internal/store"
 	"github.com/pink-scheduler/pink/pkg/client"
 	"github.com/pink-scheduler/pink/pkg/job"
@@ -240,5 +243,69 @@ func TestApplyValidatesBeforeWriting(t *testing.T) {
 	p := run(t, c, "jobs:\n  - {name: a, group: existing, schedule: '@daily', target: noop}\n", false)
 	if got := lines(p); got != "+ job a" || e.Revision(t) == rev {
 		t.Errorf("a job of a group in the cluster: %q", got)
+	}
+}
+
+// TestPlansMaskCredentials: a plan, which CI prints, never shows a
+// credential; a changed credential is reported without its values; and a
+// token that reads params masked says it cannot compare them instead of
+// reporting a change every time.
+func TestPlansMaskCredentials(t *testing.T) {
+	e := pinktest.StartEtcd(t)
+	tokens := filepath.Join(t.TempDir(), "tokens.yaml")
+	if err := os.WriteFile(tokens, []byte(fmt.Sprintf("tokens:\n  - {name: ci, role: admin, token_sha256: %s}\n  - {name: dash, role: viewer, token_sha256: %s}\n",
+		auth.HashToken("adm"), auth.HashToken("view"))), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	authn, err := auth.Load(tokens, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(api.New(api.Config{Store: store.New(e.Client, ""), Auth: authn}))
+	t.Cleanup(srv.Close)
+	as := func(token string) *client.Client {
+		c, err := client.New(client.Options{Server: srv.URL, Token: token})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	admin, viewer := as("adm"), as("view")
+	file := func(url, key string) string {
+		return `
+groups: [{name: hooks}]
+jobs:
+  - name: hook
+    group: hooks
+    schedule: "@hourly"
+    target: http
+    params: {url: "` + url + `", headers: {X-Api-Key: "` + key + `", X-Team: data}}
+`
+	}
+	run(t, admin, file("https://a.example.com/", "KEY-ONE"), false)
+	tests := []struct {
+		name string
+		c    *client.Client
+		file string
+		want string
+	}{
+		{"admin, same file", admin, file("https://a.example.com/", "KEY-ONE"), "= group hooks\n= job hook"},
+		{"admin, credential changed", admin, file("https://a.example.com/", "KEY-TWO"),
+			"= group hooks\n~ job hook: params: credentials changed (values not shown)"},
+		{"admin, url changed", admin, file("https://b.example.com/", "KEY-TWO"),
+			`= group hooks` + "\n" + `~ job hook: params: {"headers":{"X-Api-Key":"***","X-Team":"data"},"url":"https://a.example.com/"} -> {"headers":{"X-Api-Key":"***","X-Team":"data"},"url":"https://b.example.com/"}`},
+		{"viewer, same file", viewer, file("https://a.example.com/", "KEY-ONE"),
+			"= group hooks\n~ job hook: params: hold credentials this token may not read (an admin token compares them)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := lines(plan(t, tt.c, tt.file, false))
+			if got != tt.want {
+				t.Errorf("plan:\n%s\nwant:\n%s", got, tt.want)
+			}
+			if strings.Contains(got, "KEY-") {
+				t.Errorf("the plan shows a credential")
+			}
+		})
 	}
 }

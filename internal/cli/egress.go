@@ -29,7 +29,7 @@ type egressFlags struct {
 func addEgressFlags(f *flags) *egressFlags {
 	e := &egressFlags{}
 	f.fs.Var(&e.allow, "http-allow", "the http target may call these CIDRs, addresses or host names (*.example.com); repeatable. "+
-		"With any allow rule, everything else is denied; loopback and link-local need one")
+		"With any allow rule, everything else is denied; loopback and link-local need an address or CIDR rule")
 	f.fs.Var(&e.deny, "http-deny", "the http target may not call these CIDRs, addresses or host names; repeatable; beats --http-allow")
 	e.file = f.string("http-egress-file", "", "YAML file with allow: and deny: lists, added to --http-allow and --http-deny")
 	e.secretsDir = f.string("secrets-dir", "", "directory of secrets jobs refer to with {\"secret\": \"NAME\"}, one file per secret "+

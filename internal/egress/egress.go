@@ -9,11 +9,17 @@
 //  1. always denied, whatever the allow list: the worker's own etcd
 //     endpoints and listen address (on any address of this host);
 //  2. the deny list (--http-deny);
-//  3. the allow list (--http-allow) allows what it names, link-local and
-//     loopback included;
+//  3. the allow list's addresses and CIDRs (--http-allow) allow what they
+//     name, link-local and loopback included;
 //  4. denied by default: link-local addresses (cloud metadata services),
-//     and loopback unless the policy allows it (pink dev does);
-//  5. with an allow list, anything it does not name is denied.
+//     and loopback unless the policy allows it (pink dev does). A host name
+//     rule never opens these: whoever controls a name's DNS could point it
+//     at the metadata service;
+//  5. the allow list's host names allow what they name;
+//  6. with an allow list, anything it does not name is denied.
+//
+// Host name rules match the name the job wrote, so they are only as firm
+// as that name's DNS; CIDR rules are the firm ones.
 package egress
 
 import (
@@ -27,6 +33,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 )
 
 // Config describes a policy.
@@ -39,7 +46,8 @@ type Config struct {
 	// endpoints and its own listen address. The port is protected on every
 	// address that reaches this host (loopback, unspecified, and the
 	// addresses given), so a different spelling of the address does not
-	// reach the same server.
+	// reach the same server. SetProtected replaces them while the policy is
+	// in use.
 	Protected []string
 	// AllowLoopback lets jobs call loopback addresses without an allow
 	// rule (pink dev, where everything runs on the laptop).
@@ -49,7 +57,7 @@ type Config struct {
 // Policy is a checked Config.
 type Policy struct {
 	allow, deny rules
-	protected   []protected
+	protected   atomic.Pointer[[]protected]
 	loopback    bool
 	// local are the addresses that reach this host, for protected ports.
 	local []netip.Addr
@@ -78,7 +86,7 @@ var (
 
 // New checks cfg and returns its policy.
 func New(cfg Config) (*Policy, error) {
-	p := &Policy{loopback: cfg.AllowLoopback}
+	p := &Policy{loopback: cfg.AllowLoopback, local: localAddrs()}
 	var err error
 	if p.allow, err = parseRules("--http-allow", cfg.Allow); err != nil {
 		return nil, err
@@ -86,42 +94,55 @@ func New(cfg Config) (*Policy, error) {
 	if p.deny, err = parseRules("--http-deny", cfg.Deny); err != nil {
 		return nil, err
 	}
-	for _, hp := range cfg.Protected {
-		host, port, err := net.SplitHostPort(hp)
-		if err != nil {
-			return nil, fmt.Errorf("protected address %q: %w", hp, err)
-		}
-		n, err := strconv.ParseUint(port, 10, 16)
-		if err != nil {
-			return nil, fmt.Errorf("protected address %q: bad port", hp)
-		}
-		pr := protected{name: hp, host: strings.ToLower(host), port: uint16(n), local: strings.EqualFold(host, "localhost")}
-		if a, err := netip.ParseAddr(host); err == nil {
-			pr.addrs = []netip.Addr{a.Unmap()}
-		} else if addrs, err := net.DefaultResolver.LookupNetIP(context.Background(), "ip", host); err == nil {
-			for _, a := range addrs {
-				pr.addrs = append(pr.addrs, a.Unmap())
-			}
-		}
-		p.protected = append(p.protected, pr)
-	}
-	p.local = localAddrs()
-	for i := range p.protected {
-		for _, a := range p.protected[i].addrs {
-			p.protected[i].local = p.protected[i].local || p.isLocal(a)
-		}
+	if err := p.SetProtected(context.Background(), cfg.Protected); err != nil {
+		return nil, err
 	}
 	return p, nil
 }
 
+// SetProtected replaces the protected host:port addresses, resolving host
+// names now: a worker calls it again as etcd's members change and as their
+// names come to resolve elsewhere. On error the policy keeps its old list.
+func (p *Policy) SetProtected(ctx context.Context, hostPorts []string) error {
+	list := make([]protected, 0, len(hostPorts))
+	for _, hp := range hostPorts {
+		host, port, err := net.SplitHostPort(hp)
+		if err != nil {
+			return fmt.Errorf("protected address %q: %w", hp, err)
+		}
+		n, err := strconv.ParseUint(port, 10, 16)
+		if err != nil {
+			return fmt.Errorf("protected address %q: bad port", hp)
+		}
+		pr := protected{name: hp, host: normalHost(host), port: uint16(n), local: strings.EqualFold(host, "localhost")}
+		if a, err := netip.ParseAddr(host); err == nil {
+			pr.addrs = []netip.Addr{normalAddr(a)}
+		} else if addrs, err := net.DefaultResolver.LookupNetIP(ctx, "ip", host); err == nil {
+			for _, a := range addrs {
+				pr.addrs = append(pr.addrs, normalAddr(a))
+			}
+		}
+		for _, a := range pr.addrs {
+			pr.local = pr.local || p.isLocal(a)
+		}
+		list = append(list, pr)
+	}
+	p.protected.Store(&list)
+	return nil
+}
+
 // ProtectedFromURLs lists the host:port of each endpoint URL (etcd's
-// http://host:port), for Config.Protected; an endpoint without a port
-// counts with its scheme's.
+// http://host:port, or host:port without a scheme as etcd's client accepts
+// it), for Config.Protected; an endpoint without a port counts with its
+// scheme's. Unix sockets are not network destinations and are left out.
 func ProtectedFromURLs(endpoints []string) []string {
 	var out []string
 	for _, e := range endpoints {
+		if !strings.Contains(e, "://") {
+			e = "http://" + e
+		}
 		u, err := url.Parse(e)
-		if err != nil || u.Host == "" {
+		if err != nil || u.Host == "" || strings.HasPrefix(u.Scheme, "unix") {
 			continue
 		}
 		port := u.Port()
@@ -135,6 +156,16 @@ func ProtectedFromURLs(endpoints []string) []string {
 	}
 	return out
 }
+
+// normalHost is a host name as rules compare it: lower case, without the
+// trailing dot of a fully qualified name ("x.example.com." is
+// "x.example.com").
+func normalHost(h string) string { return strings.TrimSuffix(strings.ToLower(h), ".") }
+
+// normalAddr is an address as rules compare it: IPv4 unmapped, and without
+// an IPv6 zone (fe80::1%eth0 is fe80::1, which netip prefixes would not
+// otherwise contain).
+func normalAddr(a netip.Addr) netip.Addr { return a.WithZone("").Unmap() }
 
 func parseRules(flag string, entries []string) (rules, error) {
 	var r rules
@@ -153,7 +184,8 @@ func parseRules(flag string, entries []string) (rules, error) {
 			r.raw = append(r.raw, e)
 		default:
 			if a, err := netip.ParseAddr(e); err == nil {
-				r.nets = append(r.nets, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+				a = normalAddr(a)
+				r.nets = append(r.nets, netip.PrefixFrom(a, a.BitLen()))
 				r.raw = append(r.raw, e)
 				continue
 			}
@@ -184,11 +216,21 @@ func validHostPattern(h string) bool {
 
 // match returns the rule of r that names host or addr, or "".
 func (r rules) match(host string, addr netip.Addr) string {
+	return cmp.Or(r.matchNet(addr), r.matchHost(host))
+}
+
+// matchNet returns the address or CIDR rule of r that holds addr, or "".
+func (r rules) matchNet(addr netip.Addr) string {
 	for i, n := range r.nets {
 		if n.Contains(addr) {
 			return r.raw[i]
 		}
 	}
+	return ""
+}
+
+// matchHost returns the host name rule of r that names host, or "".
+func (r rules) matchHost(host string) string {
 	for _, h := range r.hosts {
 		if h == host || (strings.HasPrefix(h, "*.") && strings.HasSuffix(host, h[1:])) {
 			return h
@@ -222,12 +264,12 @@ func (e *DeniedError) ErrorCode() string { return "egress_denied" }
 // host, lower case; an address when the URL has one). It returns nil or a
 // *DeniedError.
 func (p *Policy) Check(host string, addr netip.Addr, port uint16) error {
-	addr = addr.Unmap()
+	addr, host = normalAddr(addr), normalHost(host)
 	dest := net.JoinHostPort(host, strconv.Itoa(int(port)))
 	deny := func(kind, rule string) error {
 		return &DeniedError{Dest: dest, Addr: addr.String(), Rule: rule, Kind: kind}
 	}
-	for _, pr := range p.protected {
+	for _, pr := range *p.protected.Load() {
 		if port == pr.port && (host == pr.host || slices.Contains(pr.addrs, addr) || (pr.local && p.isLocal(addr))) {
 			return deny("protected", fmt.Sprintf("%s is an etcd endpoint or the listen address of this worker: always denied", pr.name))
 		}
@@ -235,14 +277,18 @@ func (p *Policy) Check(host string, addr netip.Addr, port uint16) error {
 	if rule := p.deny.match(host, addr); rule != "" {
 		return deny("deny_list", fmt.Sprintf("denied by --http-deny %s", rule))
 	}
-	if p.allow.match(host, addr) != "" {
+	if p.allow.matchNet(addr) != "" {
 		return nil
 	}
+	// Only an address or CIDR rule opens these: a name rule would let
+	// whoever controls the name's DNS point it here.
 	switch {
 	case linkLocal4.Contains(addr) || linkLocal6.Contains(addr):
 		return deny("link_local", "link-local addresses (cloud metadata services) are denied by default; allow one with --http-allow "+addr.String())
 	case (addr.IsLoopback() || addr.IsUnspecified()) && !p.loopback:
 		return deny("loopback", "loopback addresses are denied by default; allow one with --http-allow "+addr.String())
+	case p.allow.matchHost(host) != "":
+		return nil
 	case len(p.allow.raw) > 0:
 		return deny("not_allowed", "not in the allow list (--http-allow)")
 	}

@@ -22,7 +22,7 @@ func TestCheck(t *testing.T) {
 	worker := mustPolicy(Config{Protected: []string{"10.0.0.5:2379", "127.0.0.1:9090"}})
 	dev := mustPolicy(Config{Protected: []string{"127.0.0.1:2379"}, AllowLoopback: true})
 	listed := mustPolicy(Config{Allow: []string{"10.1.0.0/16", "*.example.com", "169.254.169.254", "127.0.0.1/32"},
-		Deny: []string{"10.1.2.0/24", "bad.example.com"}, Protected: []string{"127.0.0.1:2379"}})
+		Deny: []string{"10.1.2.0/24", "bad.example.com", "fe80::/10"}, Protected: []string{"127.0.0.1:2379"}})
 	tests := []struct {
 		name   string
 		p      *Policy
@@ -42,12 +42,17 @@ func TestCheck(t *testing.T) {
 		{"mapped ipv4 loopback", worker, "::ffff:127.0.0.1", "::ffff:127.0.0.1", 8080, "loopback"},
 		{"metadata service", worker, "169.254.169.254", "169.254.169.254", 80, "link-local"},
 		{"ipv6 link-local", worker, "fe80::1", "fe80::1", 80, "link-local"},
+		{"ipv6 link-local with a zone", worker, "fe80::1%eth0", "fe80::1%eth0", 80, "link-local"},
+		{"zoned address on the deny list", listed, "fe80::1%eth0", "fe80::1%eth0", 80, "--http-deny fe80::/10"},
 		{"dev allows loopback", dev, "127.0.0.1", "127.0.0.1", 8080, ""},
 		{"dev's etcd on loopback", dev, "localhost", "127.0.0.1", 2379, "always denied"},
 		{"dev's etcd on unspecified", dev, "0.0.0.0", "0.0.0.0", 2379, "always denied"},
 		{"allow list names a net", listed, "10.1.9.9", "10.1.9.9", 80, ""},
 		{"deny list beats allow list", listed, "10.1.2.3", "10.1.2.3", 80, "--http-deny 10.1.2.0/24"},
 		{"deny list by name", listed, "bad.example.com", "93.184.216.34", 443, "--http-deny bad.example.com"},
+		{"deny list by name, fully qualified", listed, "Bad.Example.Com.", "93.184.216.34", 443, "--http-deny bad.example.com"},
+		{"a name rule does not open link-local", listed, "meta.example.com", "169.254.1.1", 80, "link-local addresses"},
+		{"a name rule does not open loopback", listed, "local.example.com", "127.0.0.2", 80, "loopback addresses are denied"},
 		{"allow list by subdomain", listed, "api.example.com", "93.184.216.34", 443, ""},
 		{"allow list does not name the domain itself", listed, "example.com", "93.184.216.34", 443, "not in the allow list"},
 		{"allowed metadata", listed, "169.254.169.254", "169.254.169.254", 80, ""},
@@ -124,9 +129,32 @@ func TestDialChecksTheResolvedAddress(t *testing.T) {
 }
 
 func TestProtectedFromURLs(t *testing.T) {
-	got := ProtectedFromURLs([]string{"http://127.0.0.1:2379", "https://etcd-1", "http://etcd-2", "::bad"})
-	want := []string{"127.0.0.1:2379", "etcd-1:443", "etcd-2:80"}
+	got := ProtectedFromURLs([]string{"http://127.0.0.1:2379", "https://etcd-1", "http://etcd-2",
+		"10.0.0.5:2379", "etcd-3:2379", "[fd00::1]:2379", "unix://localhost:1234", "::bad"})
+	want := []string{"127.0.0.1:2379", "etcd-1:443", "etcd-2:80", "10.0.0.5:2379", "etcd-3:2379", "[fd00::1]:2379"}
 	if strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Errorf("got %v, want %v", got, want)
+	}
+}
+
+// TestSetProtected: a replaced list protects the new addresses and frees
+// the old ones, as when an etcd member is replaced.
+func TestSetProtected(t *testing.T) {
+	p, err := New(Config{Protected: []string{"10.0.0.5:2379"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	check := func(addr string) error { return p.Check(addr, netip.MustParseAddr(addr), 2379) }
+	if check("10.0.0.5") == nil || check("10.0.0.6") != nil {
+		t.Fatalf("before: 10.0.0.5 %v, 10.0.0.6 %v", check("10.0.0.5"), check("10.0.0.6"))
+	}
+	if err := p.SetProtected(context.Background(), []string{"10.0.0.6:2379"}); err != nil {
+		t.Fatal(err)
+	}
+	if check("10.0.0.5") != nil || check("10.0.0.6") == nil {
+		t.Fatalf("after: 10.0.0.5 %v, 10.0.0.6 %v", check("10.0.0.5"), check("10.0.0.6"))
+	}
+	if err := p.SetProtected(context.Background(), []string{"no-port"}); err == nil || check("10.0.0.6") == nil {
+		t.Fatalf("a bad list: %v, and the old one must stay", err)
 	}
 }

@@ -2,10 +2,12 @@ package executor_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -175,5 +177,86 @@ func TestSecrets(t *testing.T) {
 	out, err = sh(context.Background(), run(`{"command":["sh","-c","echo $BODY"],"env":{"BODY":{"secret":"hook.body"}}}`))
 	if err != nil || out != job.Masked+"\n" {
 		t.Errorf("shell echoing a secret: %q %v", out, err)
+	}
+}
+
+// TestCredentialsStayOnTheirHost: a redirect to another host gets none of
+// the run's credentials (a secret header, a credential-looking literal, a
+// secret body); a redirect on the same host keeps them, and other headers
+// follow everywhere.
+func TestCredentialsStayOnTheirHost(t *testing.T) {
+	t.Setenv("PINK_SECRET_KEY", "key-FROM-ENV")
+	t.Setenv("PINK_SECRET_PAYLOAD", "payload-FROM-ENV")
+	got := make(chan http.Header, 4)
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { got <- r.Header.Clone() }))
+	defer other.Close()
+	var first *httptest.Server
+	first = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/away":
+			http.Redirect(w, r, other.URL+"/landed", http.StatusFound)
+		case "/away-with-body":
+			http.Redirect(w, r, other.URL+"/landed", http.StatusTemporaryRedirect)
+		case "/here":
+			http.Redirect(w, r, "/landed", http.StatusFound)
+		default:
+			got <- r.Header.Clone()
+		}
+	}))
+	defer first.Close()
+	h := executor.HTTP(executor.HTTPConfig{Egress: loopback(t)})
+	headers := `"headers":{"X-Api-Key":{"secret":"KEY"},"X-Auth-Token":"literal-tok","X-Team":"data"}`
+	tests := []struct {
+		path               string
+		wantKey, wantToken string
+	}{
+		{"/away", "", ""},
+		{"/here", "key-FROM-ENV", "literal-tok"},
+	}
+	for _, tt := range tests {
+		if _, err := h(context.Background(), run(`{"url":"`+first.URL+tt.path+`",`+headers+`}`)); err != nil {
+			t.Fatalf("%s: %v", tt.path, err)
+		}
+		hdr := <-got
+		if hdr.Get("X-Api-Key") != tt.wantKey || hdr.Get("X-Auth-Token") != tt.wantToken || hdr.Get("X-Team") != "data" {
+			t.Errorf("%s: the landing server got X-Api-Key %q, X-Auth-Token %q, X-Team %q; want %q, %q, data",
+				tt.path, hdr.Get("X-Api-Key"), hdr.Get("X-Auth-Token"), hdr.Get("X-Team"), tt.wantKey, tt.wantToken)
+		}
+	}
+	_, err := h(context.Background(), run(`{"url":"`+first.URL+`/away-with-body","method":"POST","body":{"secret":"PAYLOAD"}}`))
+	if err == nil || !strings.Contains(err.Error(), "the body holds a secret") || strings.Contains(err.Error(), "FROM-ENV") {
+		t.Errorf("secret body redirected to another host: %v", err)
+	}
+	if len(got) != 0 {
+		t.Errorf("the other host got the secret body")
+	}
+}
+
+// TestSecretURLsInErrors: a URL that is a secret (a webhook whose path
+// holds its token) is named, not printed, in a run's error.
+func TestSecretURLsInErrors(t *testing.T) {
+	t.Setenv("PINK_SECRET_HOOK", "http://127.0.0.1:1/services/T000/SECRETPATH?x=1")
+	_, err := executor.HTTP(executor.HTTPConfig{Egress: loopback(t)})(context.Background(), run(`{"url":{"secret":"hook"},"method":"POST"}`))
+	if err == nil || strings.Contains(err.Error(), "SECRETPATH") || strings.Contains(err.Error(), "T000") || !strings.Contains(err.Error(), `POST secret "hook"`) {
+		t.Errorf("error text %v", err)
+	}
+}
+
+// TestEchoedSecretsInOtherSpellings: a service that echoes a secret JSON-
+// or URL-encoded does not put it into history either.
+func TestEchoedSecretsInOtherSpellings(t *testing.T) {
+	const secret = `pa"ss/wo<rd&more`
+	t.Setenv("PINK_SECRET_PW", secret)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		pw := r.Header.Get("X-Password")
+		var b strings.Builder
+		_ = json.NewEncoder(&b).Encode(map[string]string{"got": pw})
+		_, _ = w.Write([]byte(b.String() + " " + url.QueryEscape(pw)))
+	}))
+	defer srv.Close()
+	out, err := executor.HTTP(executor.HTTPConfig{Egress: loopback(t)})(context.Background(),
+		run(`{"url":"`+srv.URL+`/","headers":{"X-Password":{"secret":"pw"}}}`))
+	if err != nil || out != `{"got":"***"}`+"\n ***" {
+		t.Errorf("output %q, %v", out, err)
 	}
 }

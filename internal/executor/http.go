@@ -81,17 +81,41 @@ func HTTP(cfg HTTPConfig) worker.Handler {
 	}
 }
 
-type noRedirectsKey struct{}
+// redirects is how one run's request may be redirected; it travels in
+// the request's context to checkRedirect.
+type redirects struct {
+	none bool // follow_redirects: false
+	// credentials are the headers that carry a secret or a
+	// credential-looking literal: they are not sent to another host.
+	credentials []string
+	// secretBody: a body resolved from a secret is not sent to another host.
+	secretBody bool
+}
+
+type redirectsKey struct{}
 
 // checkRedirect follows at most job.MaxRedirects redirects, none for a job
 // with follow_redirects false (its 3xx is the answer). The egress policy
-// checks each redirect's connection as it checks the first.
+// checks each redirect's connection as it checks the first. A redirect to
+// another host gets none of the run's credentials: Go's client drops only
+// Authorization and Cookie, and a secret in X-Api-Key would otherwise
+// follow an open redirect anywhere.
 func checkRedirect(req *http.Request, via []*http.Request) error {
-	if no, _ := req.Context().Value(noRedirectsKey{}).(bool); no {
+	rd, _ := req.Context().Value(redirectsKey{}).(*redirects)
+	if rd != nil && rd.none {
 		return http.ErrUseLastResponse
 	}
 	if len(via) > job.MaxRedirects {
 		return fmt.Errorf("stopped after %d redirects", job.MaxRedirects)
+	}
+	if rd == nil || strings.EqualFold(req.URL.Host, via[0].URL.Host) {
+		return nil
+	}
+	for _, h := range rd.credentials {
+		req.Header.Del(h)
+	}
+	if rd.secretBody && req.Body != nil && req.Body != http.NoBody {
+		return fmt.Errorf("redirected to another host (%s): the body holds a secret and is not sent there", redact(req.URL.String()))
 	}
 	return nil
 }
@@ -106,7 +130,12 @@ func call(ctx context.Context, client *http.Client, run worker.Run, res *resolve
 	if err != nil {
 		return "", err
 	}
+	// The URL in error texts, which viewers read: a secret URL (a webhook
+	// with its token in the path) by its name only.
 	target := p.Method + " " + redact(req.URL.String())
+	if p.URL.Secret != "" {
+		target = fmt.Sprintf("%s secret %q", p.Method, p.URL.Secret)
+	}
 	resp, err := client.Do(req)
 	if err != nil {
 		var ue *url.Error
@@ -151,10 +180,8 @@ func buildRequest(ctx context.Context, p job.HTTPParams, run worker.Run, res *re
 	} else if b != "" {
 		body = strings.NewReader(b)
 	}
-	if p.FollowRedirects != nil && !*p.FollowRedirects {
-		ctx = context.WithValue(ctx, noRedirectsKey{}, true)
-	}
-	req, err := http.NewRequestWithContext(ctx, p.Method, rawURL, body)
+	rd := &redirects{none: p.FollowRedirects != nil && !*p.FollowRedirects, secretBody: p.Body.Secret != ""}
+	req, err := http.NewRequestWithContext(context.WithValue(ctx, redirectsKey{}, rd), p.Method, rawURL, body)
 	if err != nil {
 		return nil, fmt.Errorf("build request: %w", err)
 	}
@@ -167,6 +194,9 @@ func buildRequest(ctx context.Context, p job.HTTPParams, run worker.Run, res *re
 			return nil, fmt.Errorf("header %s: its value holds CR, LF or NUL", k)
 		}
 		req.Header.Set(k, s)
+		if v.Secret != "" || job.Sensitive(k) {
+			rd.credentials = append(rd.credentials, k)
+		}
 	}
 	req.Header.Set(HeaderSnapshotID, run.SnapshotID)
 	req.Header.Set(HeaderJob, run.Job)

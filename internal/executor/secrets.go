@@ -1,10 +1,13 @@
 package executor
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/pink-scheduler/pink/pkg/job"
@@ -89,9 +92,25 @@ func (r *resolver) named(name string, v job.Value) (string, error) {
 // would mask every occurrence of that letter.
 const minHidden = 4
 
+// hide remembers s for mask, with the spellings an echoing service or a
+// command is likely to print it in: JSON-escaped (with and without HTML
+// escapes, as Go and most JSON encoders write it) and URL-encoded.
 func (r *resolver) hide(s string) {
-	if len(s) >= minHidden {
-		r.used = append(r.used, s)
+	if len(s) < minHidden {
+		return
+	}
+	forms := []string{s, url.QueryEscape(s), url.PathEscape(s)}
+	for _, html := range []bool{true, false} {
+		var b strings.Builder
+		enc := json.NewEncoder(&b)
+		enc.SetEscapeHTML(html)
+		_ = enc.Encode(s)
+		forms = append(forms, strings.TrimSuffix(strings.TrimSuffix(b.String(), "\n"), `"`)[1:])
+	}
+	for _, f := range forms {
+		if !slices.Contains(r.used, f) {
+			r.used = append(r.used, f)
+		}
 	}
 }
 

@@ -75,10 +75,11 @@ func RunDev(ctx context.Context, cfg DevConfig) error {
 		HTTPAllow: cfg.HTTPAllow, HTTPDeny: cfg.HTTPDeny, SecretsDir: cfg.SecretsDir, Logger: cfg.Logger}
 	// Everything of pink dev runs on the laptop: loopback is allowed (the
 	// tour calls pink's own API), the embedded etcd never is.
-	pol, err := egressPolicy(wcfg, etcd.Endpoints(), "", true)
+	pol, guard, err := egressPolicy(wcfg, etcd.Endpoints(), "", true)
 	if err != nil {
 		return err
 	}
+	guard.refresh(ctx, proc.cli, cfg.Logger)
 	sp, err := buildScheduler(proc, nil, SchedulerConfig{Listen: cfg.Listen, SessionTTL: cfg.SessionTTL,
 		NoJobLabel: cfg.NoJobLabel, Logger: cfg.Logger})
 	if err != nil {
@@ -89,6 +90,7 @@ func RunDev(ctx context.Context, cfg DevConfig) error {
 	p := newParts(ctx)
 	p.goStage("scheduler", sp.sched.Run)
 	p.goStage("worker", w.Run)
+	p.goStage("egress", func(ctx context.Context) error { return guard.run(ctx, proc.cli, cfg.Logger) })
 	p.goStage("api", sp.http.serve)
 	p.goStage("etcd", func(ctx context.Context) error {
 		select {

@@ -2,10 +2,8 @@ package node
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"net/http"
-	"os"
 	"time"
 
 	"github.com/pink-scheduler/pink/internal/cluster"
@@ -58,26 +56,6 @@ func buildWorker(proc *process, cfg WorkerConfig, addr string, pol *egress.Polic
 	return w
 }
 
-// egressPolicy is the http target's policy of a worker on etcd endpoints
-// that serves listen (its metrics; "" if it has none of its own): those
-// are always denied; loopback is denied unless allowLoopback (pink dev).
-func egressPolicy(cfg WorkerConfig, endpoints []string, listen string, allowLoopback bool) (*egress.Policy, error) {
-	protected := egress.ProtectedFromURLs(endpoints)
-	if listen != "" {
-		protected = append(protected, listen)
-	}
-	pol, err := egress.New(egress.Config{Allow: cfg.HTTPAllow, Deny: cfg.HTTPDeny, Protected: protected, AllowLoopback: allowLoopback})
-	if err != nil {
-		return nil, fmt.Errorf("http egress policy: %w", err)
-	}
-	if cfg.SecretsDir != "" {
-		if fi, err := os.Stat(cfg.SecretsDir); err != nil || !fi.IsDir() {
-			return nil, fmt.Errorf("--secrets-dir %s is not a directory", cfg.SecretsDir)
-		}
-	}
-	return pol, nil
-}
-
 // ensureGroup creates the worker's group if it is missing, so a new worker
 // fleet needs no setup step.
 func ensureGroup(ctx context.Context, st *store.Store, group, by string) error {
@@ -110,17 +88,19 @@ func RunWorker(ctx context.Context, cfg WorkerConfig) error {
 	if err != nil {
 		return err
 	}
-	pol, err := egressPolicy(cfg, cfg.Etcd.Endpoints, srv.Addr(), false)
+	pol, guard, err := egressPolicy(cfg, cfg.Etcd.Endpoints, srv.Addr(), false)
 	if err != nil {
 		srv.ln.Close()
 		return err
 	}
+	guard.refresh(ctx, proc.cli, cfg.Logger)
 	w := buildWorker(proc, cfg, srv.Addr(), pol)
 	cfg.Logger.Info("worker starting", "group", cfg.Group, "metrics", "http://"+srv.Addr()+"/metrics",
 		"etcd", cfg.Etcd.Endpoints, "shell", cfg.AllowShell, "version", Version)
 	p := newParts(ctx)
 	p.goStage("worker", w.Run)
 	p.goStage("http", srv.serve)
+	p.goStage("egress", func(ctx context.Context) error { return guard.run(ctx, proc.cli, cfg.Logger) })
 	err = p.wait()
 	cfg.Logger.Info("worker stopped")
 	return err

@@ -43,9 +43,11 @@ const (
 
 // Handler serves /metrics, in OpenMetrics format when the scraper asks for
 // it (exemplars need OpenMetrics).
-func (r *Registry) Handler() http.Handler {
+func (r *Registry) Handler() http.Handler { return r.handler(scrapeTimeout) }
+
+func (r *Registry) handler(timeout time.Duration) http.Handler {
 	return promhttp.HandlerFor(r.Registry, promhttp.HandlerOpts{EnableOpenMetrics: true, Registry: r.Registry,
-		MaxRequestsInFlight: MaxScrapesInFlight, Timeout: scrapeTimeout})
+		MaxRequestsInFlight: MaxScrapesInFlight, Timeout: timeout})
 }
 
 // shared registers c on r, or returns the equal collector registered

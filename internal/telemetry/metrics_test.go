@@ -1,10 +1,13 @@
 package telemetry
 
 import (
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -64,5 +67,25 @@ func TestScrapesInFlightAreBounded(t *testing.T) {
 		if c != http.StatusOK {
 			t.Errorf("a held scrape answered %d", c)
 		}
+	}
+}
+
+// TestSlowScrapesTimeOut: a scrape that takes longer than the timeout is
+// answered 503 instead of holding its connection and memory.
+func TestSlowScrapesTimeOut(t *testing.T) {
+	reg := NewRegistry()
+	b := &blocking{desc: prometheus.NewDesc("pink_test_blocking", "test", nil, nil), entered: make(chan struct{}, 1), release: make(chan struct{})}
+	reg.MustRegister(b)
+	srv := httptest.NewServer(reg.handler(100 * time.Millisecond))
+	defer srv.Close()
+	defer close(b.release)
+	resp, err := http.Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(body), "Exceeded configured timeout") {
+		t.Errorf("a scrape past its timeout: %d %q, want 503", resp.StatusCode, body)
 	}
 }

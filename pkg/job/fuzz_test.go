@@ -114,7 +114,7 @@ func FuzzParams(f *testing.F) {
 			case err == nil && c.target == TargetShell && strings.ContainsAny(value+envValue, "\x00"):
 				t.Fatalf("accepted NUL in %q / %q", value, envValue)
 			}
-			if !json.Valid(RedactParams(s.Params)) {
+			if !json.Valid(RedactParams(s.Target, s.Params)) {
 				t.Fatalf("RedactParams(%s) is not JSON", s.Params)
 			}
 		}
