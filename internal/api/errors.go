@@ -45,6 +45,9 @@ func (s *Server) toError(r *http.Request, err error) *Error {
 		return errorf(http.StatusRequestEntityTooLarge, "body_too_large", "request body is larger than 1 MiB")
 	case errors.As(err, &de):
 		return &Error{Status: http.StatusBadRequest, Code: de.Code, Message: de.Message, Field: de.Field}
+	case store.IsNoSpace(err):
+		s.log.Error("etcd refused a write: it is out of space", "method", r.Method, "path", r.URL.Path, "err", err)
+		return errNoSpace()
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled) && r.Context().Err() == nil, etcdUnavailable(err):
 		s.log.Error("etcd request timed out", "method", r.Method, "path", r.URL.Path, "err", err)
 		return errorf(http.StatusServiceUnavailable, "etcd_unavailable",
@@ -54,6 +57,13 @@ func (s *Server) toError(r *http.Request, err error) *Error {
 	}
 	s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	return errorf(http.StatusInternalServerError, "internal", "internal error; see the scheduler's log")
+}
+
+// errNoSpace is the answer while etcd's NOSPACE alarm is raised.
+func errNoSpace() *Error {
+	return errorf(http.StatusServiceUnavailable, "etcd_no_space",
+		"etcd is out of space (its NOSPACE alarm is raised): nothing can be changed and no job fires until an operator frees space "+
+			"and disarms the alarm (runbook PinkEtcdNoSpace); reads still work")
 }
 
 // writeJSON writes v as the answer: compact JSON, or indented for a

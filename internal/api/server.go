@@ -40,8 +40,12 @@ type Config struct {
 	MetricsNeedToken bool
 	// Requests records each request; nil records nothing.
 	Requests *telemetry.API
-	Logger   *slog.Logger
-	Now      func() time.Time
+	// NoSpace reports whether etcd's NOSPACE alarm is raised (from an
+	// etcdspace.Monitor); then /readyz fails with that reason. Nil means
+	// never.
+	NoSpace func() bool
+	Logger  *slog.Logger
+	Now     func() time.Time
 }
 
 // Server is the API's HTTP handler.
@@ -56,6 +60,7 @@ type Server struct {
 	// OpenAPI document.
 	metrics, metricsNeedToken bool
 	denied                    *deniedLog
+	noSpace                   func() bool
 }
 
 // New builds the API.
@@ -66,7 +71,10 @@ func New(cfg Config) *Server {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	s := &Server{st: cfg.Store, auth: cfg.Auth, log: cfg.Logger, now: cfg.Now, router: mux.NewRouter(), requests: cfg.Requests,
+	if cfg.NoSpace == nil {
+		cfg.NoSpace = func() bool { return false }
+	}
+	s := &Server{noSpace: cfg.NoSpace, st: cfg.Store, auth: cfg.Auth, log: cfg.Logger, now: cfg.Now, router: mux.NewRouter(), requests: cfg.Requests,
 		metrics: cfg.Metrics != nil, metricsNeedToken: cfg.Metrics != nil && cfg.MetricsNeedToken, denied: newDeniedLog(cfg.Logger)}
 	s.routes(cfg.Metrics, cfg.MetricsNeedToken)
 	return s
@@ -288,6 +296,10 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	if err := s.st.Ping(ctx); err != nil {
 		s.log.Warn("not ready: etcd unreachable", "err", err)
 		writeJSON(w, r, http.StatusServiceUnavailable, map[string]*Error{"error": errorf(http.StatusServiceUnavailable, "etcd_unavailable", "etcd is not reachable")})
+		return
+	}
+	if s.noSpace() {
+		writeJSON(w, r, http.StatusServiceUnavailable, map[string]*Error{"error": errNoSpace()})
 		return
 	}
 	writeJSON(w, r, http.StatusOK, map[string]string{"status": "ready"})

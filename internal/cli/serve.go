@@ -4,9 +4,30 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/pink-scheduler/pink/internal/node"
 )
+
+// compactFlag is --etcd-compact-interval of the commands that lead.
+type compactFlag struct{ every *time.Duration }
+
+func addCompactFlag(f *flags) compactFlag {
+	return compactFlag{f.duration("etcd-compact-interval", node.DefaultCompactEvery,
+		"how often the leader compacts etcd, keeping the revisions of the last interval (0: never, for an etcd that compacts itself)")}
+}
+
+// interval is the flag as node configs take it: negative for never.
+func (c compactFlag) interval() (time.Duration, error) {
+	switch d := *c.every; {
+	case d == 0:
+		return -1, nil
+	case d < time.Second:
+		return 0, fmt.Errorf("%w: --etcd-compact-interval must be 0 (never) or at least 1s", errUsage)
+	default:
+		return d, nil
+	}
+}
 
 func runDev(ctx context.Context, args []string, _, stderr io.Writer) error {
 	f := newFlags("dev", stderr)
@@ -19,6 +40,10 @@ func runDev(ctx context.Context, args []string, _, stderr io.Writer) error {
 	noShell := f.bool("no-shell", false, "disable the shell target (enabled by default in dev mode)")
 	eg := addEgressFlags(f)
 	jobLabel := f.bool("metrics-job-label", true, "label metrics by job (set false for very many jobs)")
+	compact := addCompactFlag(f)
+	defragFree := f.bytes("etcd-defrag-free", node.DefaultDefragFree,
+		"defragment the embedded etcd when its database holds this much free space, and at least half of its file (0: never)")
+	quota := f.bytes("etcd-quota", node.DefaultEtcdQuota, "the embedded etcd's backend quota: past it etcd refuses writes (NOSPACE)")
 	log, err := f.parseLogged(args, addLogFlags(f), stderr)
 	if err != nil {
 		return err
@@ -27,10 +52,18 @@ func runDev(ctx context.Context, args []string, _, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	every, err := compact.interval()
+	if err != nil {
+		return err
+	}
+	if *defragFree == 0 {
+		*defragFree = -1
+	}
 	return node.RunDev(ctx, node.DevConfig{
 		DataDir: *dataDir, Listen: *listen, EtcdListen: *etcdListen, Root: *root, SessionTTL: *ttl,
 		AllowShell: !*noShell, Capacity: *capacity, NoJobLabel: !*jobLabel, Logger: log,
 		HTTPAllow: allow, HTTPDeny: deny, SecretsDir: *eg.secretsDir,
+		CompactEvery: every, DefragFree: *defragFree, EtcdQuota: *quota,
 	})
 }
 
@@ -51,6 +84,7 @@ func runScheduler(ctx context.Context, args []string, _, stderr io.Writer) error
 	jobLabel := f.bool("metrics-job-label", true, "label metrics by job (set false for very many jobs)")
 	profile := f.string("cpu-profile", "", "write a CPU profile of the whole run to this file")
 	memProfile := f.string("mem-profile", "", "write a heap profile to this file on each SIGUSR1")
+	compact := addCompactFlag(f)
 	log, err := f.parseLogged(args, addLogFlags(f), stderr)
 	if err != nil {
 		return err
@@ -58,11 +92,15 @@ func runScheduler(ctx context.Context, args []string, _, stderr io.Writer) error
 	if *ttl < 1e9 {
 		return fmt.Errorf("%w: --session-ttl must be at least 1s", errUsage)
 	}
+	every, err := compact.interval()
+	if err != nil {
+		return err
+	}
 	return node.RunScheduler(ctx, node.SchedulerConfig{
 		Etcd: ef.config(), Listen: *listen, AllowUnauthenticated: *insecure, TokensFile: *tokens,
 		MetricsNeedToken: *metricsToken, TLSCert: *tlsCert, TLSKey: *tlsKey, NodeID: *nodeID,
 		SessionTTL: *ttl, MisfireThreshold: *misfire, HistoryLimit: *historyLimit, HistoryMaxAge: *historyAge,
-		NoJobLabel: !*jobLabel, CPUProfile: *profile, MemProfile: *memProfile, Logger: log,
+		NoJobLabel: !*jobLabel, CPUProfile: *profile, MemProfile: *memProfile, Logger: log, CompactEvery: every,
 	})
 }
 

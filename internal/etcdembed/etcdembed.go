@@ -28,6 +28,9 @@ type Config struct {
 	Name string
 	// MaxTxnOps raises etcd's limit on operations per transaction (default 128).
 	MaxTxnOps uint
+	// QuotaBytes is the backend quota: past it etcd raises NOSPACE and
+	// refuses writes (0: etcd's default, 2 GiB).
+	QuotaBytes int64
 	// Logger receives etcd's own logs; nil silences them.
 	Logger *zap.Logger
 	// TLS serves clients over TLS when set.
@@ -77,6 +80,7 @@ func Start(ctx context.Context, c Config) (*Server, error) {
 	if c.MaxTxnOps > 0 {
 		cfg.MaxTxnOps = c.MaxTxnOps
 	}
+	cfg.QuotaBackendBytes = c.QuotaBytes
 	logger := c.Logger
 	if logger == nil {
 		logger = zap.NewNop()

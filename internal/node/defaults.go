@@ -4,6 +4,7 @@ import (
 	"io"
 	"log/slog"
 
+	"github.com/pink-scheduler/pink/internal/etcdspace"
 	"github.com/pink-scheduler/pink/internal/scheduler"
 	"github.com/pink-scheduler/pink/internal/telemetry"
 	"github.com/pink-scheduler/pink/pkg/worker"
@@ -16,9 +17,13 @@ const (
 	DefaultMisfireThreshold = scheduler.DefaultMisfireThreshold
 	DefaultHistoryLimit     = scheduler.DefaultHistoryLimit
 	DefaultHistoryMaxAge    = scheduler.DefaultHistoryMaxAge
-	DefaultCapacity         = worker.DefaultCapacity
-	DefaultLeaseTTL         = worker.DefaultLeaseTTL
-	DefaultDrainTimeout     = worker.DefaultDrainTimeout
+	DefaultCompactEvery     = scheduler.DefaultCompactEvery
+	DefaultDefragFree       = etcdspace.DefaultDefragFree
+	// DefaultEtcdQuota is etcd's own default backend quota.
+	DefaultEtcdQuota    = 2 << 30
+	DefaultCapacity     = worker.DefaultCapacity
+	DefaultLeaseTTL     = worker.DefaultLeaseTTL
+	DefaultDrainTimeout = worker.DefaultDrainTimeout
 )
 
 // NewLogger returns a process's logger: format text or json, level debug,

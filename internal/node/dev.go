@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/pink-scheduler/pink/internal/etcdembed"
+	"github.com/pink-scheduler/pink/internal/etcdspace"
 )
 
 // DevConfig configures `pink dev`: everything in one process.
@@ -32,7 +33,16 @@ type DevConfig struct {
 	// WorkerConfig.
 	HTTPAllow, HTTPDeny []string
 	SecretsDir          string
-	Logger              *slog.Logger
+	// CompactEvery is the leader's compaction interval, as in
+	// SchedulerConfig. DefragFree is how many bytes of free pages the
+	// embedded etcd's database must hold (and at least half of its file)
+	// before it is defragmented (0: etcdspace.DefaultDefragFree, negative:
+	// never). EtcdQuota is the embedded etcd's backend quota (0: etcd's
+	// default, 2 GiB).
+	CompactEvery time.Duration
+	DefragFree   int64
+	EtcdQuota    int64
+	Logger       *slog.Logger
 }
 
 // DefaultGroup is the group of the dev mode's built-in worker.
@@ -52,7 +62,7 @@ func RunDev(ctx context.Context, cfg DevConfig) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("data dir: %w", err)
 	}
-	etcd, err := etcdembed.Start(ctx, etcdembed.Config{Dir: filepath.Join(dir, "etcd"), ClientAddr: cfg.EtcdListen})
+	etcd, err := etcdembed.Start(ctx, etcdembed.Config{Dir: filepath.Join(dir, "etcd"), ClientAddr: cfg.EtcdListen, QuotaBytes: cfg.EtcdQuota})
 	if err != nil {
 		return err
 	}
@@ -81,10 +91,14 @@ func RunDev(ctx context.Context, cfg DevConfig) error {
 	}
 	guard.refresh(ctx, proc.cli, cfg.Logger)
 	sp, err := buildScheduler(proc, nil, SchedulerConfig{Listen: cfg.Listen, SessionTTL: cfg.SessionTTL,
-		NoJobLabel: cfg.NoJobLabel, Logger: cfg.Logger})
+		CompactEvery: cfg.CompactEvery, NoJobLabel: cfg.NoJobLabel, Logger: cfg.Logger})
 	if err != nil {
 		return err
 	}
+	if cfg.DefragFree == 0 {
+		cfg.DefragFree = etcdspace.DefaultDefragFree
+	}
+	sp.space.DefragEmbedded(etcd.Endpoints()[0], cfg.DefragFree)
 	w := buildWorker(proc, wcfg, sp.http.Addr(), pol)
 
 	p := newParts(ctx)
@@ -92,6 +106,7 @@ func RunDev(ctx context.Context, cfg DevConfig) error {
 	p.goStage("worker", w.Run)
 	p.goStage("egress", func(ctx context.Context) error { return guard.run(ctx, proc.cli, cfg.Logger) })
 	p.goStage("api", sp.http.serve)
+	p.goStage("etcd-space", sp.space.Run)
 	p.goStage("etcd", func(ctx context.Context) error {
 		select {
 		case err := <-etcd.Err():

@@ -8,6 +8,7 @@ import (
 
 	"github.com/pink-scheduler/pink/internal/api"
 	"github.com/pink-scheduler/pink/internal/auth"
+	"github.com/pink-scheduler/pink/internal/etcdspace"
 	"github.com/pink-scheduler/pink/internal/profiling"
 	"github.com/pink-scheduler/pink/internal/scheduler"
 	"github.com/pink-scheduler/pink/internal/telemetry"
@@ -32,6 +33,9 @@ type SchedulerConfig struct {
 	MisfireThreshold time.Duration
 	HistoryLimit     int
 	HistoryMaxAge    time.Duration
+	// CompactEvery is how often the leader compacts etcd (0: the default,
+	// negative: never), as in scheduler.Config.
+	CompactEvery time.Duration
 	// NoJobLabel drops the job label from metrics (very large fleets).
 	NoJobLabel bool
 	// CPUProfile, if set, receives a CPU profile of the whole run;
@@ -44,6 +48,7 @@ type SchedulerConfig struct {
 type schedulerParts struct {
 	sched *scheduler.Scheduler
 	http  *httpServer
+	space *etcdspace.Monitor
 }
 
 func checkListen(listen string, authenticated, allow bool) error {
@@ -56,15 +61,20 @@ func checkListen(listen string, authenticated, allow bool) error {
 // buildScheduler wires a scheduler node and its API on st.
 func buildScheduler(proc *process, authn *auth.Authenticator, cfg SchedulerConfig) (*schedulerParts, error) {
 	st, reg := proc.st, proc.reg
+	spaceMetrics := telemetry.NewEtcdSpace(reg)
+	space := etcdspace.NewMonitor(proc.cli, spaceMetrics, cfg.Logger)
 	sched := scheduler.New(scheduler.Config{
 		Store: st, NodeID: cfg.NodeID, Addr: cfg.Listen, Version: Version,
 		SessionTTL: cfg.SessionTTL, MisfireThreshold: cfg.MisfireThreshold,
-		HistoryLimit: cfg.HistoryLimit, HistoryMaxAge: cfg.HistoryMaxAge,
+		HistoryLimit: cfg.HistoryLimit, HistoryMaxAge: cfg.HistoryMaxAge, CompactEvery: cfg.CompactEvery,
 		Logger: cfg.Logger, Metrics: telemetry.NewScheduler(reg, telemetry.Options{NoJobLabel: cfg.NoJobLabel}),
-		Tracer: proc.tracing.Tracer,
+		Space: spaceMetrics, Tracer: proc.tracing.Tracer,
 	})
 	handler := api.New(api.Config{Store: st, Auth: authn, Metrics: reg.Handler(), MetricsNeedToken: cfg.MetricsNeedToken,
-		Requests: telemetry.NewAPI(reg), Logger: cfg.Logger})
+		Requests: telemetry.NewAPI(reg), Logger: cfg.Logger, NoSpace: func() bool {
+			last := space.Last()
+			return last != nil && last.NoSpace
+		}})
 	srv, err := listen(cfg.Listen, handler, cfg.Logger)
 	if err != nil {
 		return nil, err
@@ -73,7 +83,7 @@ func buildScheduler(proc *process, authn *auth.Authenticator, cfg SchedulerConfi
 		srv.ln.Close()
 		return nil, err
 	}
-	return &schedulerParts{sched: sched, http: srv}, nil
+	return &schedulerParts{sched: sched, http: srv, space: space}, nil
 }
 
 // RunScheduler runs a scheduler node until ctx ends.
@@ -112,6 +122,7 @@ func RunScheduler(ctx context.Context, cfg SchedulerConfig) error {
 	}
 	p.goStage("scheduler", sp.sched.Run)
 	p.goStage("api", sp.http.serve)
+	p.goStage("etcd-space", sp.space.Run)
 	err = p.wait()
 	cfg.Logger.Info("scheduler node stopped")
 	return err

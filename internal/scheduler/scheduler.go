@@ -42,8 +42,15 @@ type Config struct {
 	HistoryLimit      int
 	HistoryMaxAge     time.Duration
 	RetentionInterval time.Duration
-	Logger            *slog.Logger
-	Metrics           *telemetry.Scheduler
+	// CompactEvery is how often the leader compacts etcd, keeping the
+	// revisions of the last interval (default DefaultCompactEvery); a
+	// negative value turns it off, for an etcd that compacts itself
+	// (--auto-compaction-retention).
+	CompactEvery time.Duration
+	Logger       *slog.Logger
+	Metrics      *telemetry.Scheduler
+	// Space receives the compaction metrics.
+	Space *telemetry.EtcdSpace
 	// Tracer records the leader's spans (pink.fire, pink.dispatch,
 	// pink.failover); nil means no tracing.
 	Tracer trace.Tracer
@@ -57,6 +64,9 @@ const (
 	DefaultMisfireThreshold = 5 * time.Second
 	DefaultHistoryLimit     = 100
 	DefaultHistoryMaxAge    = 30 * 24 * time.Hour
+	// DefaultCompactEvery is Kubernetes' API server's interval: etcd keeps
+	// 5 to 10 minutes of history, enough for any watch to catch up.
+	DefaultCompactEvery = 5 * time.Minute
 )
 
 // Scheduler is one scheduler node.
@@ -84,6 +94,12 @@ func New(cfg Config) *Scheduler {
 	}
 	if cfg.HistoryLimit <= 0 {
 		cfg.HistoryLimit = DefaultHistoryLimit
+	}
+	if cfg.CompactEvery == 0 {
+		cfg.CompactEvery = DefaultCompactEvery
+	}
+	if cfg.Space == nil {
+		cfg.Space = telemetry.NewEtcdSpace(prometheus.NewRegistry())
 	}
 	cfg.NodeID = cmp.Or(cfg.NodeID, cluster.ProcessName())
 	cfg.Logger = cmp.Or(cfg.Logger, slog.New(slog.DiscardHandler))

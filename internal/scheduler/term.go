@@ -35,8 +35,12 @@ type term struct {
 	queue  fireQueue
 	in     chan batch
 
-	// retryAt is when to retry after an etcd error; zero if none.
-	retryAt time.Time
+	// retryAt is when to retry after an etcd error; zero if none. Until
+	// then the loop does nothing, even for work that is due: etcd refused
+	// it a moment ago (down, or out of space), and asking again at once
+	// would only hammer it. retryDelay doubles with each failed step.
+	retryAt    time.Time
+	retryDelay time.Duration
 	// nextDue is the earliest time a pending retry may be dispatched.
 	nextDue time.Time
 	// nextResume is the earliest paused_until of a paused job.
@@ -60,10 +64,14 @@ func (t *term) run(ctx context.Context) error {
 	defer wg.Wait()
 	defer cancel()
 	t.startMirrors(ctx, &wg)
-	wg.Add(1)
+	wg.Add(2)
 	go func() {
 		defer wg.Done()
 		t.retention(ctx)
+	}()
+	go func() {
+		defer wg.Done()
+		t.compaction(ctx)
 	}()
 
 	timer := time.NewTimer(time.Hour)
@@ -87,6 +95,10 @@ func (t *term) run(ctx context.Context) error {
 		case <-timer.C:
 		}
 		if !t.view.ready {
+			continue
+		}
+		if now := t.cfg.Now(); now.Before(t.retryAt) {
+			timer.Reset(t.retryAt.Sub(now))
 			continue
 		}
 		if err := t.step(ctx); err != nil {
@@ -125,9 +137,12 @@ func (t *term) reschedule(js *jobState) {
 }
 
 // untilNextWake is how long the loop may sleep: until the next fire, a
-// pending retry, or a periodic check.
+// pending retry, or a periodic check; after an error, until the retry.
 func (t *term) untilNextWake() time.Duration {
 	now := t.cfg.Now()
+	if !t.retryAt.IsZero() {
+		return max(t.retryAt.Sub(now), 0)
+	}
 	wake := now.Add(time.Minute)
 	if js := t.queue.peek(); js != nil && js.next.Before(wake) {
 		wake = js.next
@@ -145,6 +160,7 @@ func (t *term) untilNextWake() time.Duration {
 // are retried shortly; only loss of leadership or ctx ends the term.
 func (t *term) step(ctx context.Context) error {
 	t.retryAt = time.Time{}
+	var errs []error
 	for _, f := range []func(context.Context) error{t.autoResume, t.fireDue, t.failover, t.runBackfills, t.dispatchPending, t.summarize} {
 		err := f(ctx)
 		if errors.Is(err, errNotLeader) || ctx.Err() != nil {
@@ -154,13 +170,29 @@ func (t *term) step(ctx context.Context) error {
 			return err
 		}
 		if err != nil {
-			t.log.Warn("etcd request failed; retrying", "err", err)
-			t.retryAt = t.cfg.Now().Add(250 * time.Millisecond)
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) == 0 {
+		t.retryDelay = 0
+	} else {
+		t.retryDelay = min(max(2*t.retryDelay, firstRetryDelay), maxRetryDelay)
+		t.retryAt = t.cfg.Now().Add(t.retryDelay)
+		for _, err := range errs {
+			t.log.Warn("etcd request failed; retrying", "err", err, "in", t.retryDelay)
 		}
 	}
 	t.updateGauges()
 	return nil
 }
+
+// Retry delays after failed steps: the first is short (a lost connection
+// comes back at once), later ones double up to a bound that keeps a
+// recovered etcd from waiting long for the leader.
+const (
+	firstRetryDelay = 250 * time.Millisecond
+	maxRetryDelay   = 2 * time.Second
+)
 
 // autoResume resumes paused jobs whose paused_until has passed.
 func (t *term) autoResume(ctx context.Context) error {

@@ -8,8 +8,12 @@ import (
 // (default /pink) so several pink clusters can share an etcd.
 type keys struct{ root string }
 
-func (k keys) electionPrefix() string   { return k.root + "/node/election" }
-func (k keys) nodePrefix() string       { return k.root + "/node/instances/" }
+func (k keys) electionPrefix() string { return k.root + "/node/election" }
+func (k keys) nodePrefix() string     { return k.root + "/node/instances/" }
+
+// node/compaction is the leader's compaction mark: its mod revision is
+// the revision of the last compaction claim (see Store.ClaimCompaction).
+func (k keys) compaction() string       { return k.root + "/node/compaction" }
 func (k keys) node(id string) string    { return k.nodePrefix() + id }
 func (k keys) groupPrefix() string      { return k.root + "/group/instances/" }
 func (k keys) group(name string) string { return k.groupPrefix() + name }

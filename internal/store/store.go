@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
 
@@ -29,6 +30,9 @@ var (
 	ErrRunning          = errors.New("snapshot is running")
 	ErrNotLeader        = errors.New("not the leader")
 	ErrGroupInUse       = errors.New("group has jobs")
+	// ErrNoSpace is etcd refusing a write because its NOSPACE alarm is
+	// raised: the database reached its quota. Reads and deletes still work.
+	ErrNoSpace = errors.New("etcd is out of space (NOSPACE alarm)")
 )
 
 // Observer is told about every etcd request the store makes; telemetry uses
@@ -90,7 +94,15 @@ func wrap(what string, err error) error {
 	if err == nil {
 		return nil
 	}
+	if IsNoSpace(err) {
+		return fmt.Errorf("%s: %w: %w", what, ErrNoSpace, err)
+	}
 	return fmt.Errorf("%s: %w", what, err)
+}
+
+// IsNoSpace reports whether err is etcd refusing a write for lack of space.
+func IsNoSpace(err error) bool {
+	return errors.Is(err, ErrNoSpace) || errors.Is(err, rpctypes.ErrNoSpace) || errors.Is(err, rpctypes.ErrGRPCNoSpace)
 }
 
 func encode(v any) string {

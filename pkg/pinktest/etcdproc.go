@@ -19,14 +19,17 @@ type EtcdProcess struct {
 	peerAddr   string
 	proc       *Process
 	starts     int
+	extra      []string
 	// Endpoints are the client URLs.
 	Endpoints []string
 }
 
-// StartEtcdProcess starts an etcd server process on free loopback ports.
-func StartEtcdProcess(t testing.TB) *EtcdProcess {
+// StartEtcdProcess starts an etcd server process on free loopback ports,
+// with the etcd flags extra (such as "--quota-backend-bytes", "16777216")
+// on every start.
+func StartEtcdProcess(t testing.TB, extra ...string) *EtcdProcess {
 	t.Helper()
-	e := &EtcdProcess{t: t, dir: t.TempDir(), clientAddr: FreeAddr(t), peerAddr: FreeAddr(t)}
+	e := &EtcdProcess{t: t, dir: t.TempDir(), clientAddr: FreeAddr(t), peerAddr: FreeAddr(t), extra: extra}
 	e.Endpoints = []string{"http://" + e.clientAddr}
 	e.Start()
 	return e
@@ -37,11 +40,11 @@ func (e *EtcdProcess) Start() {
 	e.t.Helper()
 	e.starts++
 	peer := "http://" + e.peerAddr
-	e.proc = StartCommand(e.t, fmt.Sprintf("etcd (start %d)", e.starts), EtcdBinary(e.t), nil,
-		"--name", "pink-test", "--data-dir", e.dir,
+	args := append([]string{"--name", "pink-test", "--data-dir", e.dir,
 		"--listen-client-urls", e.Endpoints[0], "--advertise-client-urls", e.Endpoints[0],
 		"--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
-		"--initial-cluster", "pink-test="+peer, "--log-level", "warn")
+		"--initial-cluster", "pink-test=" + peer, "--log-level", "warn"}, e.extra...)
+	e.proc = StartCommand(e.t, fmt.Sprintf("etcd (start %d)", e.starts), EtcdBinary(e.t), nil, args...)
 	cli, err := clientv3.New(clientv3.Config{Endpoints: e.Endpoints, DialTimeout: 2 * time.Second, Logger: zap.NewNop()})
 	if err != nil {
 		e.t.Fatalf("etcd client: %v", err)
