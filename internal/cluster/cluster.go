@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"math"
 	"os"
+	"strings"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -61,9 +62,17 @@ func ProcessName() string {
 	return fmt.Sprintf("%s-%d", Host(), os.Getpid())
 }
 
-// NewClientID is a fresh id for one registration of the worker name: two
-// registrations of one process (after its lease was lost) are two clients.
+// MaxClientName is how much of a worker's name its client ids keep: ids
+// are in every run record, whose size is bounded (snapshot.MaxRunBytes).
+const MaxClientName = 100
+
+// NewClientID is a fresh id for one registration of the worker name (its
+// first MaxClientName bytes): two registrations of one process (after its
+// lease was lost) are two clients.
 func NewClientID(name string) string {
+	if len(name) > MaxClientName {
+		name = strings.ToValidUTF8(name[:MaxClientName], "")
+	}
 	var b [3]byte
 	_, _ = rand.Read(b[:])
 	return name + "-" + hex.EncodeToString(b[:])

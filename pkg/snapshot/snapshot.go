@@ -112,10 +112,12 @@ type Run struct {
 	TraceID   string `json:"trace_id"`
 }
 
-// MaxOutputBytes bounds the output kept per run: history lives in etcd.
+// MaxOutputBytes bounds the output a worker keeps of one run: it goes
+// whole into the run's log record; etcd keeps an Excerpt.
 const MaxOutputBytes = 64 << 10
 
-// Finish turns the snapshot into the Run of its current attempt.
+// Finish turns the snapshot into the Run of its current attempt, as etcd
+// keeps it: with excerpts of the output and the error text.
 func (s *Snapshot) Finish(status Status, output, errText string, finished time.Time) Run {
 	r := Run{
 		ID:           RunID(s.ID, s.Attempt),
@@ -133,8 +135,8 @@ func (s *Snapshot) Finish(status Status, output, errText string, finished time.T
 		DispatchedAt: s.DispatchedAt,
 		StartedAt:    s.StartedAt,
 		FinishedAt:   finished.UTC(),
-		Output:       TruncateOutput(output),
-		Error:        TruncateOutput(errText),
+		Output:       Excerpt(output, MaxStoredOutputBytes),
+		Error:        Excerpt(errText, MaxStoredErrorBytes),
 		TraceID:      TraceIDOf(s.TraceParent),
 	}
 	if s.StartedAt != nil {

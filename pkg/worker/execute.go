@@ -68,6 +68,9 @@ func (w *Worker) execute(runCtx context.Context, log *slog.Logger, me cluster.Cl
 	}
 	finished := time.Now()
 	run := snap.Finish(status, output, errText, finished)
+	if len(errCode) > snapshot.MaxErrorCodeBytes {
+		errCode = strings.ToValidUTF8(errCode[:snapshot.MaxErrorCodeBytes], "")
+	}
 	run.ErrorCode = errCode
 	var next *snapshot.Snapshot
 	if status == snapshot.StatusFailed || status == snapshot.StatusTimedOut {
