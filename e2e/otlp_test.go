@@ -9,9 +9,12 @@ import (
 	"strconv"
 	"sync"
 	"testing"
+	"time"
 
+	collogs "go.opentelemetry.io/proto/otlp/collector/logs/v1"
 	coltrace "go.opentelemetry.io/proto/otlp/collector/trace/v1"
 	commonpb "go.opentelemetry.io/proto/otlp/common/v1"
+	resourcepb "go.opentelemetry.io/proto/otlp/resource/v1"
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 	"google.golang.org/protobuf/proto"
 )
@@ -27,21 +30,23 @@ type span struct {
 	links    []string // trace ids of linked spans
 }
 
-// otlpReceiver is a real OTLP/HTTP trace endpoint (protobuf encoding), as
-// a collector would run it.
+// otlpReceiver is a real OTLP/HTTP endpoint for traces and logs (protobuf
+// encoding), as a collector would run it.
 type otlpReceiver struct {
-	srv   *httptest.Server
-	mu    sync.Mutex
-	spans []span
-	// raw holds every export as received, to search for what must not be
-	// in any span (attributes, events, status messages).
-	raw [][]byte
+	srv     *httptest.Server
+	mu      sync.Mutex
+	spans   []span
+	records []logRecord
+	// raw and rawLogs hold every export as received, to search for what
+	// must not be in any span (attributes, events, status messages) or log
+	// record.
+	raw, rawLogs [][]byte
 }
 
 func startOTLP(t *testing.T) *otlpReceiver {
 	r := &otlpReceiver{}
 	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		if req.URL.Path != "/v1/traces" || req.Header.Get("Content-Type") != "application/x-protobuf" {
+		if req.Header.Get("Content-Type") != "application/x-protobuf" {
 			http.Error(w, "unexpected request", http.StatusBadRequest)
 			return
 		}
@@ -50,16 +55,29 @@ func startOTLP(t *testing.T) *otlpReceiver {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
-		var export coltrace.ExportTraceServiceRequest
-		if err := proto.Unmarshal(body, &export); err != nil {
+		var resp proto.Message
+		switch req.URL.Path {
+		case "/v1/traces":
+			var export coltrace.ExportTraceServiceRequest
+			if err = proto.Unmarshal(body, &export); err == nil {
+				r.add(&export, body)
+			}
+			resp = &coltrace.ExportTraceServiceResponse{}
+		case "/v1/logs":
+			var export collogs.ExportLogsServiceRequest
+			if err = proto.Unmarshal(body, &export); err == nil {
+				r.addLogs(&export, body)
+			}
+			resp = &collogs.ExportLogsServiceResponse{}
+		default:
+			http.Error(w, "unexpected path", http.StatusNotFound)
+			return
+		}
+		if err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
-		r.add(&export)
-		r.mu.Lock()
-		r.raw = append(r.raw, body)
-		r.mu.Unlock()
-		out, _ := proto.Marshal(&coltrace.ExportTraceServiceResponse{})
+		out, _ := proto.Marshal(resp)
 		w.Header().Set("Content-Type", "application/x-protobuf")
 		_, _ = w.Write(out)
 	}))
@@ -67,16 +85,22 @@ func startOTLP(t *testing.T) *otlpReceiver {
 	return r
 }
 
-func (r *otlpReceiver) add(export *coltrace.ExportTraceServiceRequest) {
+// serviceOf is the service.name of a resource.
+func serviceOf(res *resourcepb.Resource) string {
+	for _, a := range res.GetAttributes() {
+		if a.GetKey() == "service.name" {
+			return a.GetValue().GetStringValue()
+		}
+	}
+	return ""
+}
+
+func (r *otlpReceiver) add(export *coltrace.ExportTraceServiceRequest, body []byte) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.raw = append(r.raw, body)
 	for _, rs := range export.GetResourceSpans() {
-		service := ""
-		for _, a := range rs.GetResource().GetAttributes() {
-			if a.GetKey() == "service.name" {
-				service = a.GetValue().GetStringValue()
-			}
-		}
+		service := serviceOf(rs.GetResource())
 		for _, ss := range rs.GetScopeSpans() {
 			for _, s := range ss.GetSpans() {
 				r.spans = append(r.spans, flatten(service, s))
@@ -87,19 +111,28 @@ func (r *otlpReceiver) add(export *coltrace.ExportTraceServiceRequest) {
 
 func flatten(service string, s *tracepb.Span) span {
 	out := span{service: service, name: s.GetName(), traceID: hex.EncodeToString(s.GetTraceId()),
-		spanID: hex.EncodeToString(s.GetSpanId()), parentID: hex.EncodeToString(s.GetParentSpanId()), attrs: map[string]string{}}
-	for _, a := range s.GetAttributes() {
-		switch v := a.GetValue().GetValue().(type) {
-		case *commonpb.AnyValue_StringValue:
-			out.attrs[a.GetKey()] = v.StringValue
-		case *commonpb.AnyValue_IntValue:
-			out.attrs[a.GetKey()] = strconv.FormatInt(v.IntValue, 10)
-		case *commonpb.AnyValue_BoolValue:
-			out.attrs[a.GetKey()] = strconv.FormatBool(v.BoolValue)
-		}
-	}
+		spanID: hex.EncodeToString(s.GetSpanId()), parentID: hex.EncodeToString(s.GetParentSpanId()), attrs: flattenAttrs(s.GetAttributes())}
 	for _, l := range s.GetLinks() {
 		out.links = append(out.links, hex.EncodeToString(l.GetTraceId()))
+	}
+	return out
+}
+
+// flattenAttrs renders attribute values as strings (numbers as Go
+// formats them).
+func flattenAttrs(kvs []*commonpb.KeyValue) map[string]string {
+	out := map[string]string{}
+	for _, a := range kvs {
+		switch v := a.GetValue().GetValue().(type) {
+		case *commonpb.AnyValue_StringValue:
+			out[a.GetKey()] = v.StringValue
+		case *commonpb.AnyValue_IntValue:
+			out[a.GetKey()] = strconv.FormatInt(v.IntValue, 10)
+		case *commonpb.AnyValue_DoubleValue:
+			out[a.GetKey()] = strconv.FormatFloat(v.DoubleValue, 'g', -1, 64)
+		case *commonpb.AnyValue_BoolValue:
+			out[a.GetKey()] = strconv.FormatBool(v.BoolValue)
+		}
 	}
 	return out
 }
@@ -110,14 +143,60 @@ func (r *otlpReceiver) get() []span {
 	return append([]span(nil), r.spans...)
 }
 
-// exported returns every export body received so far, concatenated.
+// exported returns every trace export body received so far, concatenated.
 func (r *otlpReceiver) exported() []byte {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return bytes.Join(r.raw, nil)
 }
 
-// env is the environment that points a pink process at the receiver.
+// exportedLogs returns every logs export body received so far, concatenated.
+func (r *otlpReceiver) exportedLogs() []byte {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return bytes.Join(r.rawLogs, nil)
+}
+
+// env is the environment that points a pink process at the receiver, for
+// spans and log records, exported in batches every 100ms.
 func (r *otlpReceiver) env() []string {
-	return []string{"OTEL_EXPORTER_OTLP_ENDPOINT=" + r.srv.URL, "OTEL_BSP_SCHEDULE_DELAY=100"}
+	return []string{"OTEL_EXPORTER_OTLP_ENDPOINT=" + r.srv.URL, "OTEL_BSP_SCHEDULE_DELAY=100", "OTEL_BLRP_SCHEDULE_DELAY=100"}
+}
+
+// logRecord is one log record an OTLP receiver got, flattened for
+// assertions.
+type logRecord struct {
+	service         string
+	event           string
+	traceID, spanID string
+	severity        int32
+	severityText    string
+	body            string
+	time, observed  time.Time
+	attrs           map[string]string
+}
+
+func (r *otlpReceiver) addLogs(export *collogs.ExportLogsServiceRequest, body []byte) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.rawLogs = append(r.rawLogs, body)
+	for _, rl := range export.GetResourceLogs() {
+		service := serviceOf(rl.GetResource())
+		for _, sl := range rl.GetScopeLogs() {
+			for _, l := range sl.GetLogRecords() {
+				r.records = append(r.records, logRecord{service: service, event: l.GetEventName(),
+					traceID: hex.EncodeToString(l.GetTraceId()), spanID: hex.EncodeToString(l.GetSpanId()),
+					severity: int32(l.GetSeverityNumber()), severityText: l.GetSeverityText(), body: l.GetBody().GetStringValue(),
+					time: time.Unix(0, int64(l.GetTimeUnixNano())).UTC(), observed: time.Unix(0, int64(l.GetObservedTimeUnixNano())).UTC(),
+					attrs: flattenAttrs(l.GetAttributes())})
+			}
+		}
+	}
+}
+
+// logs returns the log records received so far.
+func (r *otlpReceiver) logs() []logRecord {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]logRecord(nil), r.records...)
 }

@@ -20,8 +20,9 @@ import (
 
 // TestSecretsStayOnTheWorker: a secret a job refers to reaches the service
 // it calls and nothing else: not etcd, not a log line of the scheduler or
-// the worker, not a span (through a real OTLP receiver), not a run record,
-// not the audit log, not any API answer, whoever asks. A credential written
+// the worker, not a span nor an exported log record (through a real OTLP
+// receiver), not a run record, not the audit log, not any API answer,
+// whoever asks. A credential written
 // literally in a job's params is stored (it is the job's), but only an
 // admin reads it back: viewers and operators see ***.
 func TestSecretsStayOnTheWorker(t *testing.T) {
@@ -108,6 +109,16 @@ func TestSecretsStayOnTheWorker(t *testing.T) {
 		}
 		return n >= len(jobs), fmt.Sprintf("%d pink.execute spans", n)
 	})
+	// And the runs' log records, which carry their outputs and errors.
+	pinktest.Eventually(t, 30*time.Second, func() (bool, string) {
+		byRun, _ := runRecords(otlp)
+		for _, r := range runs {
+			if rec, ok := byRun[r.ID]; !ok || rec.attrs["pink.run.output"] != r.Output || rec.attrs["pink.run.error"] != r.Error {
+				return false, fmt.Sprintf("log record of %s: %v", r.ID, rec.attrs)
+			}
+		}
+		return true, ""
+	})
 
 	// A fire of a group with no worker stays pending: a live snapshot that
 	// holds the job's params.
@@ -122,7 +133,8 @@ func TestSecretsStayOnTheWorker(t *testing.T) {
 	// Where a secret could show, and who reads it there: every answer of
 	// every route that returns a job, a snapshot or a run, to each role.
 	places := map[string]string{
-		"scheduler log": sched.Output(), "worker log": worker.Output(), "spans": string(otlp.exported()), "etcd": etcdDump(t, etcd),
+		"scheduler log": sched.Output(), "worker log": worker.Output(), "spans": string(otlp.exported()),
+		"log records": string(otlp.exportedLogs()), "etcd": etcdDump(t, etcd),
 	}
 	reads := []string{"GET /api/v1/jobs", "GET /api/v1/jobs/by-file", "GET /api/v1/jobs/literal", "GET /api/v1/jobs/parked",
 		"GET /api/v1/jobs/literal/preview", "GET /api/v1/snapshots", "GET /api/v1/snapshots/" + fire.SnapshotID,

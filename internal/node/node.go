@@ -17,6 +17,7 @@ import (
 
 	"go.etcd.io/etcd/client/pkg/v3/transport"
 	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.opentelemetry.io/otel"
 	"go.uber.org/zap"
 
 	"github.com/pink-scheduler/pink/internal/store"
@@ -198,12 +199,14 @@ func (p *parts) wait() error {
 	return p.err
 }
 
-// process is what every pink process runs on: its tracing (from the OTEL_*
-// environment), an etcd client, its metrics registry, and a store that
-// reports its etcd requests there. close flushes the traces and closes the
+// process is what every pink process runs on: its tracing and log export
+// (from the OTEL_* environment), an etcd client, its metrics registry, and
+// a store that reports its etcd requests there and exports the runs it
+// writes to history. close flushes the spans and records and closes the
 // client.
 type process struct {
 	tracing *telemetry.Tracing
+	logs    *telemetry.Logs
 	cli     *clientv3.Client
 	root    string // as configured, for the Go SDK worker's own store
 	reg     *telemetry.Registry
@@ -218,12 +221,34 @@ func startProcess(ctx context.Context, service string, etcd EtcdConfig, log *slo
 		return nil, err
 	}
 	p := &process{tracing: tracing, log: log, reg: telemetry.NewRegistry(), root: etcd.Root}
+	if p.logs, err = telemetry.SetupLogs(ctx, service, Version); err != nil {
+		p.flush(ctx)
+		return nil, err
+	}
+	opts := []store.Option{store.WithObserver(telemetry.NewEtcd(p.reg).Observe)}
+	if p.logs.Enabled() {
+		// Go SDK workers in this process (pink worker's, pink dev's) log
+		// through the global provider unless given one.
+		otel.SetLoggerProvider(p.logs.Provider)
+		opts = append(opts, store.WithRunRecorder(runRecorder(telemetry.NewRunLog(p.logs.Provider))))
+	}
 	if p.cli, err = connect(ctx, etcd); err != nil {
 		p.flush(ctx)
 		return nil, err
 	}
-	p.st = store.New(p.cli, etcd.Root, store.WithObserver(telemetry.NewEtcd(p.reg).Observe))
+	p.st = store.New(p.cli, etcd.Root, opts...)
 	return p, nil
+}
+
+// runRecorder exports the runs the process's store writes to history (the
+// leader's and the API's; a worker exports its own results) as log records
+// with the span of their snapshot.
+func runRecorder(rl *telemetry.RunLog) store.RunRecorder {
+	return func(ctx context.Context, runs []store.RecordedRun) {
+		for _, r := range runs {
+			rl.EmitFor(ctx, r.Run, r.TraceParent)
+		}
+	}
 }
 
 func (p *process) close(ctx context.Context) {
@@ -236,5 +261,8 @@ func (p *process) flush(ctx context.Context) {
 	defer cancel()
 	if err := p.tracing.Shutdown(sctx); err != nil {
 		p.log.Warn("flushing traces failed", "err", err)
+	}
+	if err := p.logs.Shutdown(sctx); err != nil {
+		p.log.Warn("flushing log records failed", "err", err)
 	}
 }

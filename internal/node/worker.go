@@ -38,13 +38,13 @@ type WorkerConfig struct {
 }
 
 // buildWorker wires a worker with the built-in targets, as any Go SDK
-// worker is built: from the etcd client, the process's registry and tracer
-// provider.
+// worker is built: from the etcd client, the process's registry, tracer
+// and logger providers.
 func buildWorker(proc *process, cfg WorkerConfig, addr string, pol *egress.Policy) *worker.Worker {
 	w := worker.New(worker.Config{
 		Client: proc.cli, Root: proc.root, Group: cfg.Group, Name: cfg.Name, Capacity: cfg.Capacity, LeaseTTL: cfg.LeaseTTL,
 		DrainTimeout: cfg.DrainTimeout, Addr: addr, Version: Version, Logger: cfg.Logger,
-		Registerer: proc.reg, NoJobLabel: cfg.NoJobLabel, TracerProvider: proc.tracing.Provider,
+		Registerer: proc.reg, NoJobLabel: cfg.NoJobLabel, TracerProvider: proc.tracing.Provider, LoggerProvider: proc.logs.Provider,
 	})
 	metrics := telemetry.NewEgress(proc.reg)
 	metrics.AddGroup(cfg.Group)

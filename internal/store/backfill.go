@@ -54,7 +54,7 @@ func (s *Store) BackfillStep(ctx context.Context, fence Fence, b snapshot.Backfi
 		t.then(clientv3.OpPut(bkey, encode(b)))
 	}
 	s.writeCounts(t, cw)
-	resp, err := t.commit(ctx, s.c)
+	resp, err := t.commit(ctx, s)
 	if err != nil {
 		return nil, wrap("backfill step", err)
 	}

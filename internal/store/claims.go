@@ -39,7 +39,7 @@ func (s *Store) claimAll(ctx context.Context, c cluster.Client, ls []snapshot.Li
 	for _, l := range ls {
 		s.claim(t, c.ID, l, at)
 	}
-	resp, err := t.commit(ctx, s.c)
+	resp, err := t.commit(ctx, s)
 	if err != nil {
 		return 0, wrap(what, err)
 	}
@@ -83,7 +83,7 @@ func (s *Store) completeAll(ctx context.Context, clientID string, cs []Completio
 	for _, c := range cs {
 		s.complete(t, clientID, c)
 	}
-	resp, err := t.commit(ctx, s.c)
+	resp, err := t.commit(ctx, s)
 	if err != nil {
 		return wrap(what, err)
 	}

@@ -129,7 +129,7 @@ func (s *Store) WriteFire(ctx context.Context, fence Fence, f Fire, now time.Tim
 		}
 	}
 	written := s.fire(t, f, now)
-	resp, err := t.commit(ctx, s.c)
+	resp, err := t.commit(ctx, s)
 	if err != nil {
 		return res, wrap("write fire", err)
 	}
@@ -183,7 +183,7 @@ func (s *Store) WriteFires(ctx context.Context, fence Fence, fires []Fire, now t
 	for i, f := range fires {
 		written[i] = s.fire(t, f, now)
 	}
-	resp, err := t.commit(ctx, s.c)
+	resp, err := t.commit(ctx, s)
 	if err != nil {
 		return nil, wrap("write fires", err)
 	}

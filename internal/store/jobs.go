@@ -244,7 +244,7 @@ func (s *Store) DeleteJob(ctx context.Context, name string, now time.Time) (err 
 		for _, l := range pending {
 			s.cancel(t, l, "the job was deleted", now)
 		}
-		resp, err := t.commit(ctx, s.c)
+		resp, err := t.commit(ctx, s)
 		if err != nil {
 			return wrap("delete job", err)
 		}

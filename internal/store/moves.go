@@ -70,7 +70,7 @@ func (s *Store) Move(ctx context.Context, fence Fence, from snapshot.Live, done 
 	fenceRead := fenced(t, fence)
 	fromRead := s.leave(t, from)
 	if done != nil {
-		s.recordRun(t, *done)
+		s.recordRun(t, *done, from.TraceParent)
 	}
 	var moved *snapshot.Live
 	switch {
@@ -88,7 +88,7 @@ func (s *Store) Move(ctx context.Context, fence Fence, from snapshot.Live, done 
 		moved = &snapshot.Live{Snapshot: s.assign(t, to.Snapshot, to.Client, now)}
 	}
 	countsRead := s.writeCounts(t, cw)
-	resp, err := t.commit(ctx, s.c)
+	resp, err := t.commit(ctx, s)
 	if err != nil {
 		return res, wrap("move snapshot", err)
 	}
@@ -128,7 +128,7 @@ func (s *Store) RequestCancel(ctx context.Context, fence Fence, l snapshot.Live)
 	t.when(clientv3.Compare(clientv3.ModRevision(key), "=", l.ModRevision))
 	keyRead := t.orRead(clientv3.OpGet(key, clientv3.WithKeysOnly()))
 	t.then(clientv3.OpPut(key, encode(snap)))
-	resp, err := t.commit(ctx, s.c)
+	resp, err := t.commit(ctx, s)
 	if err != nil {
 		return res, wrap("request cancel", err)
 	}
@@ -150,7 +150,7 @@ func (s *Store) CancelLive(ctx context.Context, l snapshot.Live, reason string, 
 	t := &txn{}
 	s.cancel(t, l, reason, now)
 	t.then(s.auditOps(ctx, nil)...)
-	resp, err := t.commit(ctx, s.c)
+	resp, err := t.commit(ctx, s)
 	if err != nil {
 		return wrap("cancel snapshot", err)
 	}
@@ -164,6 +164,6 @@ func (s *Store) CancelLive(ctx context.Context, l snapshot.Live, reason string, 
 // unchanged), its run is recorded canceled with reason, and its life ends.
 func (s *Store) cancel(t *txn, l snapshot.Live, reason string, now time.Time) {
 	s.leave(t, l)
-	s.recordRun(t, l.Finish(snapshot.StatusCanceled, "", reason, now))
+	s.recordRun(t, l.Finish(snapshot.StatusCanceled, "", reason, now), l.TraceParent)
 	s.endOrRetry(t, l.Job, l.ID, nil)
 }

@@ -35,9 +35,9 @@ func (s *Store) WriteSummary(ctx context.Context, fence Fence, f snapshot.Sharde
 	t.when(fence.cmp(),
 		clientv3.Compare(clientv3.CreateRevision(fkey), ">", 0),
 		clientv3.Compare(clientv3.CreateRevision(s.k.active(f.Job, snapshot.ShardPrefix(f.ID))), "=", 0).WithPrefix())
-	s.recordRun(t, run)
+	s.recordRun(t, run, f.TraceParent)
 	t.then(clientv3.OpDelete(fkey))
-	resp, err := t.commit(ctx, s.c)
+	resp, err := t.commit(ctx, s)
 	if err != nil {
 		return false, wrap("write summary", err)
 	}

@@ -49,7 +49,7 @@ func (s *Store) CreatePending(ctx context.Context, snaps []snapshot.Snapshot, sh
 		t.when(s.noneActive(jobName))
 		activeRead = t.orRead(clientv3.OpGet(s.k.activeOfJob(jobName), clientv3.WithPrefix(), clientv3.WithCountOnly()))
 	}
-	resp, err := t.commit(ctx, s.c)
+	resp, err := t.commit(ctx, s)
 	if err != nil {
 		return wrap("create pending snapshot", err)
 	}

@@ -45,6 +45,8 @@ type Store struct {
 	k       keys
 	observe Observer
 	now     func() time.Time
+	// recorder is told about the runs written to history (nil: nobody).
+	recorder RunRecorder
 }
 
 // Option configures a Store.

@@ -25,6 +25,9 @@ type txn struct {
 	// several runs of one job writes the latest finish once.
 	last     map[string]string
 	lastKeys []string
+	// recorded are the runs the txn writes to history, for the store's
+	// RunRecorder once it has committed.
+	recorded []RecordedRun
 }
 
 func (t *txn) when(c ...clientv3.Cmp) { t.cmps = append(t.cmps, c...) }
@@ -37,13 +40,18 @@ func (t *txn) orRead(o clientv3.Op) int {
 	return len(t.reads) - 1
 }
 
-// commit sends the transaction.
-func (t *txn) commit(ctx context.Context, c *clientv3.Client) (*clientv3.TxnResponse, error) {
+// commit sends the transaction; once it has succeeded, the store's
+// recorder learns the runs it wrote to history.
+func (t *txn) commit(ctx context.Context, s *Store) (*clientv3.TxnResponse, error) {
 	ops := t.ops
 	for _, key := range t.lastKeys {
 		ops = append(ops, lastOp(key, t.last[key]))
 	}
-	return c.Txn(ctx).If(t.cmps...).Then(ops...).Else(t.reads...).Commit()
+	resp, err := s.c.Txn(ctx).If(t.cmps...).Then(ops...).Else(t.reads...).Commit()
+	if err == nil && resp.Succeeded {
+		s.committed(ctx, t)
+	}
+	return resp, err
 }
 
 // read returns the response of the else read at index i.
@@ -100,9 +108,11 @@ func (s *Store) createLive(t *txn, snap snapshot.Snapshot, c *cluster.Client, no
 }
 
 // recordRun writes run to its job's history and moves the job's
-// last-success or last-failure time forward.
-func (s *Store) recordRun(t *txn, run snapshot.Run) {
+// last-success or last-failure time forward; traceParent is the span of
+// the snapshot it ends, for the store's recorder.
+func (s *Store) recordRun(t *txn, run snapshot.Run, traceParent string) {
 	t.then(clientv3.OpPut(s.k.history(run.Job, run.ID), encode(run)))
+	t.recorded = append(t.recorded, RecordedRun{Run: run, TraceParent: traceParent})
 	key, v, ok := s.lastWrite(run)
 	if !ok {
 		return
@@ -144,7 +154,7 @@ func (s *Store) claim(t *txn, clientID string, l snapshot.Live, at time.Time) {
 func (s *Store) complete(t *txn, clientID string, c Completion) {
 	key := s.k.assign(c.Run.Group, clientID, c.Run.SnapshotID)
 	t.when(clientv3.Compare(clientv3.ModRevision(key), "=", c.ClaimRev))
-	s.recordRun(t, c.Run)
+	s.recordRun(t, c.Run, "")
 	t.then(clientv3.OpDelete(key))
 	s.endOrRetry(t, c.Run.Job, c.Run.SnapshotID, c.Retry)
 }

@@ -91,32 +91,53 @@ func SetupTracing(ctx context.Context, service, version string) (*Tracing, error
 	case exporter != "" && exporter != "otlp":
 		return nil, fmt.Errorf("OTEL_TRACES_EXPORTER=%q is not supported: use otlp or none", exporter)
 	}
-	protocol := os.Getenv("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL")
-	if protocol == "" {
-		protocol = os.Getenv("OTEL_EXPORTER_OTLP_PROTOCOL")
+	grpc, err := otlpGRPC("TRACES")
+	if err != nil {
+		return nil, err
 	}
-	var client otlptrace.Client
-	switch protocol {
-	case "", "http/protobuf":
-		client = otlptracehttp.NewClient()
-	case "grpc":
+	client := otlptracehttp.NewClient()
+	if grpc {
 		client = otlptracegrpc.NewClient()
-	default:
-		return nil, fmt.Errorf("OTEL_EXPORTER_OTLP_PROTOCOL=%q is not supported: use http/protobuf or grpc", protocol)
 	}
 	exp, err := otlptrace.New(ctx, client)
 	if err != nil {
 		return nil, fmt.Errorf("otlp trace exporter: %w", err)
 	}
-	res, err := resource.Merge(
-		resource.NewSchemaless(attribute.String("service.name", service), attribute.String("service.version", version)),
-		resource.Environment(), // OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES win
-	)
+	res, err := processResource(service, version)
 	if err != nil {
 		return nil, fmt.Errorf("trace resource: %w", err)
 	}
 	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(exp), sdktrace.WithResource(res))
 	return &Tracing{Tracer: Tracer(tp), Provider: tp, provider: tp}, nil
+}
+
+// otlpGRPC reports whether the OTLP exporter of signal (TRACES, LOGS)
+// speaks gRPC rather than HTTP/protobuf, from
+// OTEL_EXPORTER_OTLP_<signal>_PROTOCOL, else OTEL_EXPORTER_OTLP_PROTOCOL.
+func otlpGRPC(signal string) (bool, error) {
+	name := "OTEL_EXPORTER_OTLP_" + signal + "_PROTOCOL"
+	protocol := os.Getenv(name)
+	if protocol == "" {
+		name = "OTEL_EXPORTER_OTLP_PROTOCOL"
+		protocol = os.Getenv(name)
+	}
+	switch protocol {
+	case "", "http/protobuf":
+		return false, nil
+	case "grpc":
+		return true, nil
+	}
+	return false, fmt.Errorf("%s=%q is not supported: use http/protobuf or grpc", name, protocol)
+}
+
+// processResource is what every span and log record of a process says it
+// comes from: service.name and service.version, overridden by
+// OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES.
+func processResource(service, version string) (*resource.Resource, error) {
+	return resource.Merge(
+		resource.NewSchemaless(attribute.String("service.name", service), attribute.String("service.version", version)),
+		resource.Environment(), // OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES win
+	)
 }
 
 // Shutdown flushes spans not yet exported.

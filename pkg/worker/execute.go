@@ -72,20 +72,7 @@ func (w *Worker) execute(runCtx context.Context, log *slog.Logger, me cluster.Cl
 		errCode = strings.ToValidUTF8(errCode[:snapshot.MaxErrorCodeBytes], "")
 	}
 	run.ErrorCode = errCode
-	var next *snapshot.Snapshot
-	if status == snapshot.StatusFailed || status == snapshot.StatusTimedOut {
-		next = snap.NextAttempt(snapshot.TriggerRetry, finished, rand.Float64())
-	}
-	if next != nil {
-		// The retry starts a new trace that links to this attempt.
-		rctx, rspan := w.tracer.Start(context.Background(), telemetry.SpanRetry, trace.WithNewRoot(),
-			trace.WithLinks(trace.Link{SpanContext: span.SpanContext(),
-				Attributes: []attribute.KeyValue{attribute.String("pink.link", "previous_attempt")}}),
-			trace.WithAttributes(telemetry.SnapshotAttrs(next.Job, next.Group, next.ID, next.Attempt, string(next.Trigger),
-				next.ScheduledAt, next.Target, next.ShardIndex, next.ShardTotal)...))
-		next.TraceParent = telemetry.TraceParent(rctx)
-		rspan.End()
-	}
+	next := w.retryOf(span, &snap, status, finished)
 	_, report := w.tracer.Start(ctx, telemetry.SpanReport)
 	err := w.record(runCtx, me, store.Completion{ClaimRev: claimRev, Run: run, Retry: next})
 	traceID := ""
@@ -104,8 +91,31 @@ func (w *Worker) execute(runCtx context.Context, log *slog.Logger, me cluster.Cl
 	default:
 		report.SetAttributes(attribute.String("pink.outcome", "recorded"))
 		log.InfoContext(ctx, "run finished", "status", status, "duration_seconds", run.DurationSeconds, "retry", next != nil)
+		// In history now: the log backend gets the run too.
+		w.runLog.Emit(ctx, run)
 	}
 	report.End()
+}
+
+// retryOf is the next attempt of a failed or timed-out run, if retries are
+// left, or nil. The retry starts a new trace (its pink.retry span) that
+// links to this attempt's span.
+func (w *Worker) retryOf(span trace.Span, snap *snapshot.Snapshot, status snapshot.Status, finished time.Time) *snapshot.Snapshot {
+	if status != snapshot.StatusFailed && status != snapshot.StatusTimedOut {
+		return nil
+	}
+	next := snap.NextAttempt(snapshot.TriggerRetry, finished, rand.Float64())
+	if next == nil {
+		return nil
+	}
+	rctx, rspan := w.tracer.Start(context.Background(), telemetry.SpanRetry, trace.WithNewRoot(),
+		trace.WithLinks(trace.Link{SpanContext: span.SpanContext(),
+			Attributes: []attribute.KeyValue{attribute.String("pink.link", "previous_attempt")}}),
+		trace.WithAttributes(telemetry.SnapshotAttrs(next.Job, next.Group, next.ID, next.Attempt, string(next.Trigger),
+			next.ScheduledAt, next.Target, next.ShardIndex, next.ShardTotal)...))
+	next.TraceParent = telemetry.TraceParent(rctx)
+	rspan.End()
+	return next
 }
 
 // CodedError is an error a handler may return to give its run a stable

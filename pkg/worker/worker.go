@@ -9,8 +9,9 @@
 //	err := w.Run(ctx) // until ctx ends; then drains
 //
 // A worker needs only an etcd client of the pink cluster; it registers its
-// metrics on the Registerer it is given and traces with the TracerProvider
-// it is given (the global one by default).
+// metrics on the Registerer it is given, traces with the TracerProvider it
+// is given, and exports every run it records as a log record through the
+// LoggerProvider it is given (the global ones by default).
 //
 // Execution is at-least-once: a run whose worker dies is retried elsewhere
 // (as attempt+1), and a handler should be idempotent on Run.SnapshotID.
@@ -32,6 +33,7 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.etcd.io/etcd/client/v3/concurrency"
 	"go.opentelemetry.io/otel"
+	otellog "go.opentelemetry.io/otel/log"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/pink-scheduler/pink/internal/cluster"
@@ -101,6 +103,14 @@ type Config struct {
 	// spans, which continue the trace of each run's fire; nil uses the
 	// global provider (otel.GetTracerProvider).
 	TracerProvider trace.TracerProvider
+	// LoggerProvider receives one log record (event pink.run) for every run
+	// this worker writes to history, once it is written, with the run's
+	// pink.execute span: etcd keeps only a bounded window of history, a log
+	// backend keeps the records as long as it is told to. nil uses the
+	// global provider (otel.GetLoggerProvider), which exports nothing until
+	// a program sets one; pink's own processes set it when OTLP logs are
+	// configured.
+	LoggerProvider otellog.LoggerProvider
 }
 
 // Defaults for Config fields left zero.
@@ -116,6 +126,7 @@ type Worker struct {
 	st      *store.Store
 	metrics *telemetry.Worker
 	tracer  trace.Tracer
+	runLog  *telemetry.RunLog
 	log     *slog.Logger
 
 	mu       sync.Mutex
@@ -148,9 +159,14 @@ func New(cfg Config) *Worker {
 	if tp == nil {
 		tp = otel.GetTracerProvider()
 	}
+	lp := cfg.LoggerProvider
+	if lp == nil {
+		lp = otel.GetLoggerProvider()
+	}
 	return &Worker{cfg: cfg, log: cfg.Logger.With("group", cfg.Group),
 		st:      store.New(cfg.Client, cfg.Root, store.WithObserver(telemetry.NewEtcd(reg).Observe)),
 		metrics: telemetry.NewWorker(reg, telemetry.Options{NoJobLabel: cfg.NoJobLabel}), tracer: telemetry.Tracer(tp),
+		runLog:   telemetry.NewRunLog(lp),
 		handlers: map[string]Handler{}, cancels: map[string]runCancel{}, reports: make(chan *report)}
 }
 
