@@ -71,8 +71,13 @@ func TestRunHistoryInLogBackend(t *testing.T) {
 	api.JSON(t, "POST", "/api/v1/jobs/ok/trigger", nil, http.StatusAccepted, nil)
 	api.JSON(t, "POST", "/api/v1/jobs/ok/trigger", nil, http.StatusAccepted, nil)
 	api.JSON(t, "POST", "/api/v1/jobs/fail/trigger", nil, http.StatusAccepted, nil)
+	// A long output: etcd keeps an excerpt, the log record all of it.
+	bigOutput := strings.Repeat("x", 20_000) + "END\n"
+	api.JSON(t, "POST", "/api/v1/jobs", `{"name":"big","group":"default","schedule":"@yearly","target":"shell",
+		"params":{"command":["sh","-c","head -c 20000 /dev/zero | tr '\\0' x; echo END"]}}`, http.StatusCreated, nil)
+	api.JSON(t, "POST", "/api/v1/jobs/big/trigger", nil, http.StatusAccepted, nil)
 	// w1 is killed below: what it exports in batches must be out first.
-	awaitRunRecords(t, otlp, append(waitRunsOf(t, api, "ok", 2), waitRunsOf(t, api, "fail", 1)...))
+	awaitRunRecords(t, otlp, append(append(waitRunsOf(t, api, "ok", 2), waitRunsOf(t, api, "fail", 1)...), waitRunsOf(t, api, "big", 1)...))
 
 	// Lost: attempt 1 of victim hangs on w1, which is killed; the leader
 	// records it lost, w2 runs attempt 2.
@@ -99,7 +104,7 @@ func TestRunHistoryInLogBackend(t *testing.T) {
 
 	// Exactly the history rows, each once.
 	var runs []snapshot.Run
-	for _, job := range []string{"ok", "fail", "victim", "parked"} {
+	for _, job := range []string{"ok", "fail", "victim", "parked", "big"} {
 		runs = append(runs, api.Runs(t, job)...)
 	}
 	byRun := awaitRunRecords(t, otlp, runs)
@@ -114,9 +119,16 @@ func TestRunHistoryInLogBackend(t *testing.T) {
 	statuses := map[snapshot.Status]int{}
 	for _, run := range runs {
 		statuses[run.Status]++
+		if run.Job == "big" {
+			if len(run.Output) > snapshot.MaxStoredOutputBytes || !strings.Contains(run.Output, "bytes cut ...]") || !strings.HasSuffix(run.Output, "END\n") {
+				t.Errorf("etcd holds %d bytes of big's output, ending %q; want an excerpt of at most %d", len(run.Output),
+					run.Output[max(0, len(run.Output)-20):], snapshot.MaxStoredOutputBytes)
+			}
+			run.Output = bigOutput // what the record must hold
+		}
 		checkRunRecord(t, otlp, run, byRun[run.ID])
 	}
-	want := map[snapshot.Status]int{snapshot.StatusSucceeded: 3, snapshot.StatusFailed: 1, snapshot.StatusLost: 1, snapshot.StatusCanceled: 1}
+	want := map[snapshot.Status]int{snapshot.StatusSucceeded: 4, snapshot.StatusFailed: 1, snapshot.StatusLost: 1, snapshot.StatusCanceled: 1}
 	if fmt.Sprint(statuses) != fmt.Sprint(want) {
 		t.Errorf("history rows by status %v, want %v", statuses, want)
 	}

@@ -17,6 +17,12 @@ func addCompactFlag(f *flags) compactFlag {
 		"how often the leader compacts etcd, keeping the revisions of the last interval (0: never, for an etcd that compacts itself)")}
 }
 
+// addHistoryBytesFlag is --history-max-bytes of the commands that lead.
+func addHistoryBytesFlag(f *flags) *int64 {
+	return f.bytes("history-max-bytes", node.DefaultHistoryMaxBytes,
+		"bound of all run history in etcd: jobs keep fewer runs than --history-limit when that is what fits (docs/architecture.md)")
+}
+
 // interval is the flag as node configs take it: negative for never.
 func (c compactFlag) interval() (time.Duration, error) {
 	switch d := *c.every; {
@@ -44,6 +50,7 @@ func runDev(ctx context.Context, args []string, _, stderr io.Writer) error {
 	defragFree := f.bytes("etcd-defrag-free", node.DefaultDefragFree,
 		"defragment the embedded etcd when its database holds this much free space, and at least half of its file (0: never)")
 	quota := f.bytes("etcd-quota", node.DefaultEtcdQuota, "the embedded etcd's backend quota: past it etcd refuses writes (NOSPACE)")
+	historyBytes := addHistoryBytesFlag(f)
 	log, err := f.parseLogged(args, addLogFlags(f), stderr)
 	if err != nil {
 		return err
@@ -63,7 +70,7 @@ func runDev(ctx context.Context, args []string, _, stderr io.Writer) error {
 		DataDir: *dataDir, Listen: *listen, EtcdListen: *etcdListen, Root: *root, SessionTTL: *ttl,
 		AllowShell: !*noShell, Capacity: *capacity, NoJobLabel: !*jobLabel, Logger: log,
 		HTTPAllow: allow, HTTPDeny: deny, SecretsDir: *eg.secretsDir,
-		CompactEvery: every, DefragFree: *defragFree, EtcdQuota: *quota,
+		CompactEvery: every, DefragFree: *defragFree, EtcdQuota: *quota, HistoryMaxBytes: *historyBytes,
 	})
 }
 
@@ -81,6 +88,7 @@ func runScheduler(ctx context.Context, args []string, _, stderr io.Writer) error
 	misfire := f.duration("misfire-threshold", node.DefaultMisfireThreshold, "how late a fire may be and still count as on time")
 	historyLimit := f.int("history-limit", node.DefaultHistoryLimit, "runs kept per job unless the job sets history_limit")
 	historyAge := f.duration("history-max-age", node.DefaultHistoryMaxAge, "runs older than this are deleted")
+	historyBytes := addHistoryBytesFlag(f)
 	jobLabel := f.bool("metrics-job-label", true, "label metrics by job (set false for very many jobs)")
 	profile := f.string("cpu-profile", "", "write a CPU profile of the whole run to this file")
 	memProfile := f.string("mem-profile", "", "write a heap profile to this file on each SIGUSR1")
@@ -101,6 +109,7 @@ func runScheduler(ctx context.Context, args []string, _, stderr io.Writer) error
 		MetricsNeedToken: *metricsToken, TLSCert: *tlsCert, TLSKey: *tlsKey, NodeID: *nodeID,
 		SessionTTL: *ttl, MisfireThreshold: *misfire, HistoryLimit: *historyLimit, HistoryMaxAge: *historyAge,
 		NoJobLabel: !*jobLabel, CPUProfile: *profile, MemProfile: *memProfile, Logger: log, CompactEvery: every,
+		HistoryMaxBytes: *historyBytes,
 	})
 }
 

@@ -18,6 +18,7 @@ const (
 	DefaultHistoryLimit     = scheduler.DefaultHistoryLimit
 	DefaultHistoryMaxAge    = scheduler.DefaultHistoryMaxAge
 	DefaultCompactEvery     = scheduler.DefaultCompactEvery
+	DefaultHistoryMaxBytes  = scheduler.DefaultHistoryMaxBytes
 	DefaultDefragFree       = etcdspace.DefaultDefragFree
 	// DefaultEtcdQuota is etcd's own default backend quota.
 	DefaultEtcdQuota    = 2 << 30

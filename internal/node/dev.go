@@ -42,7 +42,9 @@ type DevConfig struct {
 	CompactEvery time.Duration
 	DefragFree   int64
 	EtcdQuota    int64
-	Logger       *slog.Logger
+	// HistoryMaxBytes bounds all run history in etcd (0: the default).
+	HistoryMaxBytes int64
+	Logger          *slog.Logger
 }
 
 // DefaultGroup is the group of the dev mode's built-in worker.
@@ -91,7 +93,7 @@ func RunDev(ctx context.Context, cfg DevConfig) error {
 	}
 	guard.refresh(ctx, proc.cli, cfg.Logger)
 	sp, err := buildScheduler(proc, nil, SchedulerConfig{Listen: cfg.Listen, SessionTTL: cfg.SessionTTL,
-		CompactEvery: cfg.CompactEvery, NoJobLabel: cfg.NoJobLabel, Logger: cfg.Logger})
+		CompactEvery: cfg.CompactEvery, HistoryMaxBytes: cfg.HistoryMaxBytes, NoJobLabel: cfg.NoJobLabel, Logger: cfg.Logger})
 	if err != nil {
 		return err
 	}

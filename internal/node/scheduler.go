@@ -33,6 +33,8 @@ type SchedulerConfig struct {
 	MisfireThreshold time.Duration
 	HistoryLimit     int
 	HistoryMaxAge    time.Duration
+	// HistoryMaxBytes bounds all run history in etcd (0: the default).
+	HistoryMaxBytes int64
 	// CompactEvery is how often the leader compacts etcd (0: the default,
 	// negative: never), as in scheduler.Config.
 	CompactEvery time.Duration
@@ -66,7 +68,7 @@ func buildScheduler(proc *process, authn *auth.Authenticator, cfg SchedulerConfi
 	sched := scheduler.New(scheduler.Config{
 		Store: st, NodeID: cfg.NodeID, Addr: cfg.Listen, Version: Version,
 		SessionTTL: cfg.SessionTTL, MisfireThreshold: cfg.MisfireThreshold,
-		HistoryLimit: cfg.HistoryLimit, HistoryMaxAge: cfg.HistoryMaxAge, CompactEvery: cfg.CompactEvery,
+		HistoryLimit: cfg.HistoryLimit, HistoryMaxAge: cfg.HistoryMaxAge, HistoryMaxBytes: cfg.HistoryMaxBytes, CompactEvery: cfg.CompactEvery,
 		Logger: cfg.Logger, Metrics: telemetry.NewScheduler(reg, telemetry.Options{NoJobLabel: cfg.NoJobLabel}),
 		Space: spaceMetrics, Tracer: proc.tracing.Tracer,
 	})

@@ -42,6 +42,10 @@ type Config struct {
 	HistoryLimit      int
 	HistoryMaxAge     time.Duration
 	RetentionInterval time.Duration
+	// HistoryMaxBytes bounds all run history in etcd (default
+	// DefaultHistoryMaxBytes): each job keeps fewer runs than its limit when
+	// that is what fits (historyKeep).
+	HistoryMaxBytes int64
 	// CompactEvery is how often the leader compacts etcd, keeping the
 	// revisions of the last interval (default DefaultCompactEvery); a
 	// negative value turns it off, for an etcd that compacts itself
@@ -94,6 +98,9 @@ func New(cfg Config) *Scheduler {
 	}
 	if cfg.HistoryLimit <= 0 {
 		cfg.HistoryLimit = DefaultHistoryLimit
+	}
+	if cfg.HistoryMaxBytes <= 0 {
+		cfg.HistoryMaxBytes = DefaultHistoryMaxBytes
 	}
 	if cfg.CompactEvery == 0 {
 		cfg.CompactEvery = DefaultCompactEvery

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pink-scheduler/pink/internal/store"
@@ -45,6 +46,14 @@ type term struct {
 	nextDue time.Time
 	// nextResume is the earliest paused_until of a paused job.
 	nextResume time.Time
+	// targets is the list of jobs retention trims, published from the view
+	// (see publishTargets); targetsDirty says jobs changed since.
+	targets      atomic.Pointer[[]trimTarget]
+	targetsDirty bool
+	targetsAt    time.Time
+	// budgetKept is the runs per job retention last reported (its goroutine
+	// only).
+	budgetKept int
 	// manualFires holds the traceparent of the pink.fire span of a manual
 	// trigger's fire, by fire id, until all its shards are dispatched.
 	manualFires map[string]*manualFire
@@ -112,6 +121,9 @@ func (t *term) run(ctx context.Context) error {
 // changed.
 func (t *term) apply(b batch) {
 	b.apply(t.view)
+	if b.source == "jobs" || b.synced {
+		t.targetsDirty = true
+	}
 	if b.synced {
 		t.view.markSynced(b.source, len(sources))
 	}
@@ -183,6 +195,7 @@ func (t *term) step(ctx context.Context) error {
 		}
 	}
 	t.updateGauges()
+	t.publishTargets()
 	return nil
 }
 

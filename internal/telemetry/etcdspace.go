@@ -23,6 +23,8 @@ type EtcdSpace struct {
 	compactedRev               prometheus.Gauge
 	defrags                    *prometheus.CounterVec
 	defragDuration             prometheus.Histogram
+	historyKeep                prometheus.Gauge
+	historyTrimmed             prometheus.Counter
 }
 
 // maintenanceBuckets are for compactions and defragmentations: milliseconds
@@ -53,10 +55,15 @@ func NewEtcdSpace(r prometheus.Registerer) *EtcdSpace {
 			Help: "Defragmentations of pink dev's embedded etcd, by result (ok, error)."}, []string{"result"}),
 		defragDuration: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "pink_etcd_defrag_duration_seconds",
 			Help: "Time a defragmentation of the embedded etcd took; etcd serves nothing meanwhile.", Buckets: maintenanceBuckets}),
+		historyKeep: prometheus.NewGauge(prometheus.GaugeOpts{Name: "pink_history_runs_per_job",
+			Help: "Runs each job keeps in etcd under --history-limit and --history-max-bytes (jobs may set a lower history_limit). Leader only."}),
+		historyTrimmed: prometheus.NewCounter(prometheus.CounterOpts{Name: "pink_history_runs_deleted_total",
+			Help: "History rows deleted by retention (count, age and byte bounds)."}),
 	}
 	m.dbSize, m.dbInUse, m.quota, m.up = shared(r, m.dbSize), shared(r, m.dbInUse), shared(r, m.quota), shared(r, m.up)
 	m.alarm, m.compactions, m.compactedRev = shared(r, m.alarm), shared(r, m.compactions), shared(r, m.compactedRev)
 	m.compactDuration, m.defrags, m.defragDuration = shared(r, m.compactDuration), shared(r, m.defrags), shared(r, m.defragDuration)
+	m.historyKeep, m.historyTrimmed = shared(r, m.historyKeep), shared(r, m.historyTrimmed)
 	for _, a := range EtcdAlarms {
 		m.alarm.WithLabelValues(a)
 	}
@@ -111,3 +118,9 @@ func (m *EtcdSpace) Defragmented(d time.Duration, err error) {
 	m.defrags.WithLabelValues("ok").Inc()
 	m.defragDuration.Observe(d.Seconds())
 }
+
+// HistoryKeep records the runs each job keeps.
+func (m *EtcdSpace) HistoryKeep(runs int) { m.historyKeep.Set(float64(runs)) }
+
+// HistoryTrimmed counts n history rows deleted.
+func (m *EtcdSpace) HistoryTrimmed(n int) { m.historyTrimmed.Add(float64(n)) }

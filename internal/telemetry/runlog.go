@@ -40,11 +40,12 @@ const (
 	LogAttrRunOutput       = attribute.Key("pink.run.output")
 )
 
-// MaxLogOutputBytes bounds the excerpts of a run's output (its end) and
-// error (its start) in a log record: the record is a pointer into a log
-// backend, not a copy of a 64 KiB history row. The output is the one stored
-// in etcd, which the worker has already masked for secrets.
-const MaxLogOutputBytes = 4 << 10
+// MaxLogOutputBytes bounds a run's output (its end) and error (its start)
+// in a log record. The worker exports the output it kept of the run
+// (snapshot.MaxOutputBytes, already masked for secrets), more than the
+// excerpt etcd holds: the log backend is where a run's whole story lives
+// once etcd's bounded window has moved on.
+const MaxLogOutputBytes = snapshot.MaxOutputBytes
 
 // maxBodyBytes bounds the error text in a record's body, one line.
 const maxBodyBytes = 200

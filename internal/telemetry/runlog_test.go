@@ -38,7 +38,7 @@ func runCases() []struct {
 		DispatchedAt: at(5 * time.Millisecond), StartedAt: at(10 * time.Millisecond), FinishedAt: t0.Add(1510 * time.Millisecond),
 		DurationSeconds: 1.5, TraceID: "4bf92f3577b34da6a3ce929d0e0e4736"}
 	with := func(f func(r *snapshot.Run)) snapshot.Run { r := base; f(&r); return r }
-	long := strings.Repeat("é", 3000) + "\nthe end"
+	long := strings.Repeat("é", snapshot.MaxOutputBytes/2+100) + "\nthe end"
 	return []struct {
 		name string
 		run  snapshot.Run
@@ -72,7 +72,7 @@ func runCases() []struct {
 			r.Status, r.Output, r.Error = snapshot.StatusFailed, "3/4 shards succeeded", "shard 1: timed_out (timed out after 1s)"
 		})},
 		{"long output and error", with(func(r *snapshot.Run) {
-			r.Status, r.Output, r.Error = snapshot.StatusFailed, long, strings.Repeat("x", 300)+"é"+strings.Repeat("y", 5000)
+			r.Status, r.Output, r.Error = snapshot.StatusFailed, long, strings.Repeat("x", 300)+"é"+strings.Repeat("y", snapshot.MaxOutputBytes)
 		})},
 		{"unknown status", with(func(r *snapshot.Run) { r.Status = "skipped" })},
 	}

@@ -56,6 +56,7 @@ type SchedulerOptions struct {
 	MisfireThreshold  time.Duration
 	HistoryLimit      int
 	HistoryMaxAge     time.Duration
+	HistoryMaxBytes   int64
 	RetentionInterval time.Duration
 	// Registerer receives the node's metrics, its etcd request metrics
 	// included; nil keeps them private.
@@ -89,10 +90,12 @@ func (c *Cluster) StartScheduler(t testing.TB, id string, opts ...func(*Schedule
 		f(&o)
 	}
 	cfg := scheduler.Config{Store: c.st, NodeID: id, SessionTTL: o.SessionTTL, MisfireThreshold: o.MisfireThreshold,
-		HistoryLimit: o.HistoryLimit, HistoryMaxAge: o.HistoryMaxAge, RetentionInterval: o.RetentionInterval, Logger: o.Logger}
+		HistoryLimit: o.HistoryLimit, HistoryMaxAge: o.HistoryMaxAge, HistoryMaxBytes: o.HistoryMaxBytes,
+		RetentionInterval: o.RetentionInterval, Logger: o.Logger}
 	if o.Registerer != nil {
 		cfg.Store = store.New(c.Etcd.Client, c.Root, store.WithObserver(telemetry.NewEtcd(o.Registerer).Observe))
 		cfg.Metrics = telemetry.NewScheduler(o.Registerer, telemetry.Options{})
+		cfg.Space = telemetry.NewEtcdSpace(o.Registerer)
 	}
 	if o.TracerProvider != nil {
 		cfg.Tracer = telemetry.Tracer(o.TracerProvider)

@@ -91,8 +91,11 @@ func (w *Worker) execute(runCtx context.Context, log *slog.Logger, me cluster.Cl
 	default:
 		report.SetAttributes(attribute.String("pink.outcome", "recorded"))
 		log.InfoContext(ctx, "run finished", "status", status, "duration_seconds", run.DurationSeconds, "retry", next != nil)
-		// In history now: the log backend gets the run too.
-		w.runLog.Emit(ctx, run)
+		// In history now: the log backend gets the run too, with the
+		// output and error the worker kept, not only etcd's excerpts.
+		logged := run
+		logged.Output, logged.Error = output, errText
+		w.runLog.Emit(ctx, logged)
 	}
 	report.End()
 }
