@@ -145,6 +145,7 @@ func TestAlertmanagerInhibition(t *testing.T) {
 		job("PinkJobOverrunning", "batch"),
 		alert("alertname", "PinkEtcdSlow", "severity", "warning", "op", "fire"),
 		alert("alertname", "PinkEtcdErrors", "severity", "warning"),
+		alert("alertname", "PinkEtcdSpaceLow", "severity", "warning", "endpoint", "https://etcd-1:2379"),
 	}
 	cases := []struct {
 		name      string
@@ -158,6 +159,10 @@ func TestAlertmanagerInhibition(t *testing.T) {
 		}},
 		{"no live clients in group batch", alert("alertname", "PinkNoLiveClients", "severity", "critical", "group", "batch"), []string{
 			"PinkDispatchLagHigh", "PinkJobMissedSchedule/batch", "PinkSnapshotsPendingTooLong/batch",
+		}},
+		{"etcd out of space", alert("alertname", "PinkEtcdNoSpace", "severity", "critical"), []string{
+			"PinkDispatchLagHigh", "PinkEtcdErrors", "PinkEtcdSpaceLow", "PinkFiresMissed/batch", "PinkJobMissedSchedule/batch",
+			"PinkJobMissedSchedule/default", "PinkScheduleLagHigh", "PinkSnapshotsPendingTooLong/batch", "PinkSnapshotsPendingTooLong/default",
 		}},
 	}
 

@@ -3,8 +3,8 @@
 # report per scenario to $OUT (default ./bench-results), with a heap profile
 # of each scheduler at the end of the last run's window
 # ($OUT/<scenario>.heap.bench-s<i>). Prints, per scenario, the figures of
-# the page's tables (needs jq). Takes about 75 minutes; run it on an
-# otherwise idle machine.
+# the page's tables (needs jq). Takes about 110 minutes (the soak alone 32);
+# run it on an otherwise idle machine.
 #   scripts/bench.sh            # every scenario
 #   scripts/bench.sh minute-10k # only the named ones
 set -euo pipefail
@@ -25,9 +25,10 @@ declare -A scenarios=(
   [leader-kill-ttl2]="--jobs 100 --schedulers 3 --session-ttl 2s --kill-leader-every 10s --duration 60s --runs 3"
   [leader-stop]="--jobs 100 --schedulers 3 --stop-leader-every 10s --duration 60s --runs 3"
   [worker-kill]="--jobs 200 --workers 3 --run-time 500ms --kill-worker-every 10s --duration 60s --runs 3"
+  [soak]="--jobs 1000 --warmup 5s --duration 30m --runs 1"
 )
 order=(second-10 second-1k second-2k second-3k minute-10k registered-100k registered-100k-job-label
-  leader-kill leader-kill-ttl2 leader-stop worker-kill)
+  leader-kill leader-kill-ttl2 leader-stop worker-kill soak)
 names=("$@")
 if [ ${#names[@]} -eq 0 ]; then
   names=("${order[@]}")
@@ -49,6 +50,7 @@ summary() {
     "etcd writes / keys per run \(.etcd_writes_per_run * 1000 | round / 1000) / \(.etcd_keys_per_run * 10 | round / 10); etcd txn/s \(.etcd_txn_per_second | round)",
     "etcd baseline (\(.etcd_baseline_concurrency) in flight, \(.etcd_baseline_value_bytes) B values): \(.etcd_baseline_txn_per_second | round) txn/s, \(.etcd_baseline_keys_per_second | round) keys/s",
     "share of the etcd limit: \(.etcd_limit_ratio | pct) % by requests, \(.etcd_keys_limit_ratio | pct) % by keys",
+    "etcd database max: file \(.etcd_db_max_bytes | mib) MiB, in use \(.etcd_in_use_max_bytes | mib) MiB, data dir \(.etcd_dir_max_bytes | mib) MiB; NOSPACE \(.etcd_nospace)",
     "scheduler CPU \(.scheduler_cpu_cores * 100 | round / 100) cores; RSS at the end \(.scheduler_rss_bytes | mib) MiB, peak \((.scheduler_peak_rss_bytes // 0) | mib) MiB; leader ready \(.leader_ready_seconds * 10 | round / 10) s",
     (if (.leader_failover_seconds | length) > 0 then "leader failover (s): \(.leader_failover_seconds | map(. * 100 | round / 100) | join(", ")); median \(.leader_failover_seconds | sort | .[length / 2 | floor] * 100 | round / 100)" else empty end),
     (if (.leader_resign_seconds | length) > 0 then "leader resign (s): \(.leader_resign_seconds | map(. * 1000 | round / 1000) | join(", ")); median \(.leader_resign_seconds | sort | .[length / 2 | floor] * 1000 | round / 1000)" else empty end),

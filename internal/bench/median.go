@@ -5,7 +5,8 @@ import "slices"
 // Median folds the results of repeated runs of one benchmark into one:
 // each figure is the median of the runs, except the correctness counts
 // (fires, missed, duplicates, retried), which add up — a miss in any run
-// counts — and the failover times and windows, which are all kept. Spread
+// counts — the failover times and windows, which are all kept, and the
+// etcd space maxima, which are the largest of the runs. Spread
 // holds the smallest and largest of the runs behind each median.
 func Median(rs []*Result) *Result {
 	if len(rs) == 0 {
@@ -56,6 +57,10 @@ func Median(rs []*Result) *Result {
 		out.LeaderFailoverSeconds = append(out.LeaderFailoverSeconds, r.LeaderFailoverSeconds...)
 		out.LeaderResignSeconds = append(out.LeaderResignSeconds, r.LeaderResignSeconds...)
 		out.WorkerFailoverSeconds = append(out.WorkerFailoverSeconds, r.WorkerFailoverSeconds...)
+		// Space: the largest of any run, and NOSPACE in any; the samples
+		// are the first run's.
+		out.EtcdDBMaxBytes, out.EtcdInUseMaxBytes = max(out.EtcdDBMaxBytes, r.EtcdDBMaxBytes), max(out.EtcdInUseMaxBytes, r.EtcdInUseMaxBytes)
+		out.EtcdDirMaxBytes, out.EtcdNoSpace = max(out.EtcdDirMaxBytes, r.EtcdDirMaxBytes), out.EtcdNoSpace || r.EtcdNoSpace
 	}
 	slices.Sort(out.LeaderFailoverSeconds)
 	slices.Sort(out.LeaderResignSeconds)

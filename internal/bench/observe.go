@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 	"time"
@@ -20,6 +21,16 @@ type observer struct {
 	// assigned is when a snapshot id appeared on a client, by
 	// "client/id".
 	assigned map[string]time.Time
+	// broken says why a watch ended before ctx did (it fell behind a
+	// compaction): the lags it would have seen are missing.
+	broken error
+}
+
+// err reports a watch that ended early.
+func (o *observer) err() error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.broken
 }
 
 // observe watches root's pending and assignment keys from rev until ctx
@@ -41,6 +52,9 @@ func observe(ctx context.Context, cli *clientv3.Client, root string, rev int64) 
 				}
 				now := time.Now()
 				o.mu.Lock()
+				if err := resp.Err(); err != nil && ctx.Err() == nil {
+					o.broken = fmt.Errorf("observing %s: %w", prefix, err)
+				}
 				for _, ev := range resp.Events {
 					if !ev.IsCreate() {
 						continue

@@ -61,6 +61,13 @@ type Result struct {
 	LeaderFailoverSeconds []float64 `json:"leader_failover_seconds"`
 	LeaderResignSeconds   []float64 `json:"leader_resign_seconds"`
 	WorkerFailoverSeconds []float64 `json:"worker_failover_seconds"`
+	// EtcdSpace samples etcd's space over the run (every 15 s); the
+	// maxima are over those samples, EtcdNoSpace whether any saw NOSPACE.
+	EtcdSpace         []SpaceSample `json:"etcd_space"`
+	EtcdDBMaxBytes    int64         `json:"etcd_db_max_bytes"`
+	EtcdInUseMaxBytes int64         `json:"etcd_in_use_max_bytes"`
+	EtcdDirMaxBytes   int64         `json:"etcd_dir_max_bytes"`
+	EtcdNoSpace       bool          `json:"etcd_nospace"`
 	// Spread is, per figure that is a median of several runs (by its JSON
 	// key), the smallest and the largest of those runs.
 	Spread map[string][2]float64 `json:"spread"`
@@ -111,8 +118,12 @@ func (r *Result) describe() [][2]string {
 		{"leader failover (kill -9 → next dispatch)", list(r.LeaderFailoverSeconds)},
 		{"leader resign (SIGTERM → next dispatch)", list(r.LeaderResignSeconds)},
 		{"worker failover (kill → work re-dispatched)", list(r.WorkerFailoverSeconds)},
+		{"etcd database max: file / in use / data dir", fmt.Sprintf("%.1f / %.1f / %.1f MiB", mb(r.EtcdDBMaxBytes), mb(r.EtcdInUseMaxBytes), mb(r.EtcdDirMaxBytes))},
+		{"etcd NOSPACE seen", fmt.Sprint(r.EtcdNoSpace)},
 	}
 }
+
+func mb(n int64) float64 { return float64(n) / (1 << 20) }
 
 // mixTable renders the jobs of each schedule: 15 × "* * * * * *" + ...
 func mixTable(r *Result) string {

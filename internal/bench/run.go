@@ -59,6 +59,7 @@ type bench struct {
 	obs       *observer
 	workers   *fleet
 	procs     *schedulers
+	space     *spaceWatch
 	closers   []func()
 }
 
@@ -118,6 +119,12 @@ func (b *bench) tearDown(context.Context) {
 func (b *bench) start(ctx context.Context) (*Result, error) {
 	cfg := b.cfg
 	b.rec = newRecorder(cfg.RunTime)
+	etcdDir := ""
+	if b.tmp != "" {
+		etcdDir = filepath.Join(b.tmp, "etcd")
+	}
+	b.space = watchSpace(ctx, b.admin, etcdDir, b.log)
+	b.closers = append(b.closers, b.space.stop)
 	octx, stopObserving := context.WithCancel(ctx)
 	b.closers = append(b.closers, stopObserving)
 	b.obs = observe(octx, b.admin, b.root, 0)
@@ -180,6 +187,7 @@ func (b *bench) window(ctx context.Context, res *Result) (t0, t1 time.Time, wc w
 	}
 	// A failover measured at the window's end finishes after it.
 	chaos.Wait()
+	b.space.finish(res)
 	if ctx.Err() != nil {
 		return t0, t1, wc, ctx.Err()
 	}
@@ -223,6 +231,9 @@ func (b *bench) count(ctx context.Context, res *Result, t0, t1 time.Time, wc win
 	}
 	// Give the runs of the window's last fires time to finish.
 	b.rec.waitFor(ctx, expected, 15*time.Second)
+	if err := b.obs.err(); err != nil {
+		return fmt.Errorf("the lags are incomplete: %w", err)
+	}
 	analyze(res, b.rec, b.obs, expected, t0, t1)
 	if res.FiresRan > 0 {
 		res.EtcdWritesPerRun = (wc.w1.requests - wc.w0.requests) / float64(res.FiresRan)

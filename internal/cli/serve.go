@@ -14,7 +14,7 @@ type compactFlag struct{ every *time.Duration }
 
 func addCompactFlag(f *flags) compactFlag {
 	return compactFlag{f.duration("etcd-compact-interval", node.DefaultCompactEvery,
-		"how often the leader compacts etcd, keeping the revisions of the last interval (0: never, for an etcd that compacts itself)")}
+		"history etcd keeps: the leader compacts every fifth of this to the revision of this long ago, keeping less while etcd is over half full (0: never, for an etcd that compacts itself)")}
 }
 
 // addHistoryBytesFlag is --history-max-bytes of the commands that lead.
@@ -48,7 +48,7 @@ func runDev(ctx context.Context, args []string, _, stderr io.Writer) error {
 	jobLabel := f.bool("metrics-job-label", true, "label metrics by job (set false for very many jobs)")
 	compact := addCompactFlag(f)
 	defragFree := f.bytes("etcd-defrag-free", node.DefaultDefragFree,
-		"defragment the embedded etcd when its database holds this much free space, and at least half of its file (0: never)")
+		"defragment the embedded etcd when its database has held this much free space, and at least half of its file, for 10 minutes (0: never)")
 	quota := f.bytes("etcd-quota", node.DefaultEtcdQuota, "the embedded etcd's backend quota: past it etcd refuses writes (NOSPACE)")
 	historyBytes := addHistoryBytesFlag(f)
 	log, err := f.parseLogged(args, addLogFlags(f), stderr)

@@ -146,6 +146,13 @@ func Overview() Dashboard {
 				q(`pink:etcd_request_duration_seconds:p99_5m`, "{{op}}")),
 			graph("etcd request errors", "Failed etcd requests per second, by operation.", "ops",
 				q(`sum by (op) (rate(pink_etcd_request_errors_total[$__rate_interval]))`, "{{op}}")),
+			graph("etcd database", "Each etcd member's database file, the part in use (the rest are free pages a defragmentation returns) and its quota, past which etcd refuses writes (PinkEtcdSpaceLow, PinkEtcdNoSpace).", "bytes",
+				q(`max by (endpoint) (pink_etcd_db_size_bytes)`, "{{endpoint}} size"),
+				q(`max by (endpoint) (pink_etcd_db_size_in_use_bytes)`, "{{endpoint}} in use"),
+				q(`max by (endpoint) (pink_etcd_db_quota_bytes)`, "{{endpoint}} quota")),
+			graph("History kept", "Runs each job keeps in etcd under --history-limit and --history-max-bytes, and rows retention deletes per second; older runs live in the log backend.", "short",
+				q(`max(pink_history_runs_per_job)`, "runs per job"),
+				q(`sum(rate(pink_history_runs_deleted_total[$__rate_interval]))`, "deleted per second")),
 		})
 }
 

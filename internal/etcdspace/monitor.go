@@ -50,10 +50,14 @@ type Monitor struct {
 	metrics   *telemetry.EtcdSpace
 	log       *slog.Logger
 	last      atomic.Pointer[Status]
-	// after is called with each new status, for the embedded etcd's
-	// defragmentation.
-	after func(context.Context, Status)
+	// hooks are called with each new status (the embedded etcd's
+	// defragmentation, a benchmark's samples); set before Run.
+	hooks []func(context.Context, Status)
 }
+
+// OnStatus makes m call f with each status it reads, in Run's goroutine.
+// Call it before Run.
+func (m *Monitor) OnStatus(f func(context.Context, Status)) { m.hooks = append(m.hooks, f) }
 
 // NewMonitor returns a monitor of the endpoints cli uses.
 func NewMonitor(cli *clientv3.Client, metrics *telemetry.EtcdSpace, log *slog.Logger) *Monitor {
@@ -62,6 +66,21 @@ func NewMonitor(cli *clientv3.Client, metrics *telemetry.EtcdSpace, log *slog.Lo
 
 // Last returns the last status read, or nil before the first.
 func (m *Monitor) Last() *Status { return m.last.Load() }
+
+// HalfFull reports whether, at the last read, any endpoint's database held
+// at least half its quota in use.
+func (m *Monitor) HalfFull() bool {
+	st := m.last.Load()
+	if st == nil {
+		return false
+	}
+	for _, e := range st.Endpoints {
+		if e.Err == nil && e.Quota > 0 && 2*e.InUse >= e.Quota {
+			return true
+		}
+	}
+	return false
+}
 
 // Run polls until ctx ends.
 func (m *Monitor) Run(ctx context.Context) error {
@@ -111,8 +130,8 @@ func (m *Monitor) Poll(ctx context.Context) Status {
 	case !st.NoSpace && wasNoSpace:
 		m.log.Info("etcd's NOSPACE alarm is cleared: writes are accepted again", "endpoints", describe(st.Endpoints))
 	}
-	if m.after != nil {
-		m.after(ctx, st)
+	for _, h := range m.hooks {
+		h(ctx, st)
 	}
 	return st
 }

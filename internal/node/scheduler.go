@@ -70,7 +70,7 @@ func buildScheduler(proc *process, authn *auth.Authenticator, cfg SchedulerConfi
 		SessionTTL: cfg.SessionTTL, MisfireThreshold: cfg.MisfireThreshold,
 		HistoryLimit: cfg.HistoryLimit, HistoryMaxAge: cfg.HistoryMaxAge, HistoryMaxBytes: cfg.HistoryMaxBytes, CompactEvery: cfg.CompactEvery,
 		Logger: cfg.Logger, Metrics: telemetry.NewScheduler(reg, telemetry.Options{NoJobLabel: cfg.NoJobLabel}),
-		Space: spaceMetrics, Tracer: proc.tracing.Tracer,
+		Space: spaceMetrics, SpacePressure: space.HalfFull, Tracer: proc.tracing.Tracer,
 	})
 	handler := api.New(api.Config{Store: st, Auth: authn, Metrics: reg.Handler(), MetricsNeedToken: cfg.MetricsNeedToken,
 		Requests: telemetry.NewAPI(reg), Logger: cfg.Logger, NoSpace: func() bool {

@@ -46,13 +46,17 @@ type Config struct {
 	// DefaultHistoryMaxBytes): each job keeps fewer runs than its limit when
 	// that is what fits (historyKeep).
 	HistoryMaxBytes int64
-	// CompactEvery is how often the leader compacts etcd, keeping the
-	// revisions of the last interval (default DefaultCompactEvery); a
-	// negative value turns it off, for an etcd that compacts itself
-	// (--auto-compaction-retention).
+	// CompactEvery is how much history the leader's compaction keeps in
+	// etcd: it compacts every fifth of it, to the revision of an interval
+	// ago (default DefaultCompactEvery). A negative value turns compaction
+	// off, for an etcd that compacts itself (--auto-compaction-retention).
 	CompactEvery time.Duration
-	Logger       *slog.Logger
-	Metrics      *telemetry.Scheduler
+	// SpacePressure reports whether etcd is more than half full (from an
+	// etcdspace.Monitor); then compaction keeps only a fifth of the
+	// interval. Nil means never.
+	SpacePressure func() bool
+	Logger        *slog.Logger
+	Metrics       *telemetry.Scheduler
 	// Space receives the compaction metrics.
 	Space *telemetry.EtcdSpace
 	// Tracer records the leader's spans (pink.fire, pink.dispatch,
@@ -69,7 +73,7 @@ const (
 	DefaultHistoryLimit     = 100
 	DefaultHistoryMaxAge    = 30 * 24 * time.Hour
 	// DefaultCompactEvery is Kubernetes' API server's interval: etcd keeps
-	// 5 to 10 minutes of history, enough for any watch to catch up.
+	// 5 to 6 minutes of history, enough for any watch to catch up.
 	DefaultCompactEvery = 5 * time.Minute
 )
 
@@ -104,6 +108,9 @@ func New(cfg Config) *Scheduler {
 	}
 	if cfg.CompactEvery == 0 {
 		cfg.CompactEvery = DefaultCompactEvery
+	}
+	if cfg.SpacePressure == nil {
+		cfg.SpacePressure = func() bool { return false }
 	}
 	if cfg.Space == nil {
 		cfg.Space = telemetry.NewEtcdSpace(prometheus.NewRegistry())

@@ -10,38 +10,41 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
 
-// ClaimCompaction is the leader's fenced claim to compact etcd now. It
-// moves the compaction mark (a key whose mod revision records when the
-// last claim was made) and returns the revision the previous claim
-// recorded: compacting to it keeps every revision written since, at least
-// one compaction interval of history, so no watch that is less than an
-// interval behind has to re-list. It returns 0 when there is no previous
-// claim (nothing is compacted on the first one), and ErrNotLeader when the
-// fence no longer holds. The compare on the mark's mod revision makes two
-// claims from the same starting point impossible, even across a leader
-// change.
-func (s *Store) ClaimCompaction(ctx context.Context, fence Fence, now time.Time) (rev int64, err error) {
-	defer s.track("compaction_claim", time.Now(), &err)
+// CompactionMark is a point of etcd's history the leader noted: the
+// revision of its mark write, and when it was made. Compacting to a mark
+// that is old enough keeps every revision written since.
+type CompactionMark struct {
+	At  time.Time
+	Rev int64
+}
+
+// MarkCompaction writes the leader's compaction mark, fenced by its
+// leadership, and returns the mark it replaced (zero if none: a new
+// leader continues from its predecessor's) and the new one. ErrNotLeader
+// means the fence no longer holds; such a leader must not compact.
+func (s *Store) MarkCompaction(ctx context.Context, fence Fence, now time.Time) (prev, cur CompactionMark, err error) {
+	defer s.track("compaction_mark", time.Now(), &err)
 	key := s.k.compaction()
 	resp, err := s.c.Get(ctx, key)
 	if err != nil {
-		return 0, wrap("read the compaction mark", err)
+		return prev, cur, wrap("read the compaction mark", err)
 	}
-	var prev int64
 	if len(resp.Kvs) > 0 {
-		prev = resp.Kvs[0].ModRevision
+		prev.Rev = resp.Kvs[0].ModRevision
+		prev.At, _ = time.Parse(time.RFC3339Nano, string(resp.Kvs[0].Value))
 	}
+	now = now.UTC()
 	tr, err := s.c.Txn(ctx).
-		If(fence.cmp(), clientv3.Compare(clientv3.ModRevision(key), "=", prev)).
-		Then(clientv3.OpPut(key, now.UTC().Format(time.RFC3339Nano))).
+		If(fence.cmp(), clientv3.Compare(clientv3.ModRevision(key), "=", prev.Rev)).
+		Then(clientv3.OpPut(key, now.Format(time.RFC3339Nano))).
 		Commit()
 	if err != nil {
-		return 0, wrap("claim the compaction", err)
+		return prev, cur, wrap("write the compaction mark", err)
 	}
 	if !tr.Succeeded {
-		return 0, ErrNotLeader
+		return prev, cur, ErrNotLeader
 	}
-	return prev, nil
+	return prev, CompactionMark{At: now, Rev: tr.Header.Revision}, nil
 }
 
 // Compact compacts etcd's history up to rev (etcd-wide: every key, not
