@@ -49,4 +49,4 @@ dashboards:
 ## bench: the Go benchmarks of the hot paths, 6 times each (compare with benchstat against
 ## docs/go-bench.txt); the cluster benchmarks are scripts/bench.sh (docs/benchmarks.md)
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -count 6 ./pkg/job ./pkg/snapshot ./internal/scheduler ./internal/store
+	$(GO) test -run '^$$' -bench . -benchmem -count 6 ./pkg/job ./pkg/snapshot ./internal/scheduler ./internal/store ./internal/cron

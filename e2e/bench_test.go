@@ -24,6 +24,8 @@ var benchFields = map[string]string{
 	"etcd_keys_limit_ratio": "number", "scheduler_cpu_cores": "number", "scheduler_rss_bytes": "number",
 	"scheduler_peak_rss_bytes": "number", "leader_ready_seconds": "number", "leader_failover_seconds": "list",
 	"leader_resign_seconds": "list", "worker_failover_seconds": "list", "spread": "object",
+	"etcd_space": "list", "etcd_db_max_bytes": "number", "etcd_in_use_max_bytes": "number",
+	"etcd_dir_max_bytes": "number", "etcd_nospace": "bool",
 }
 
 // benchTimeout bounds one pink bench run of this test: a leader kill on a
@@ -91,10 +93,17 @@ func TestBench(t *testing.T) {
 					got = "list"
 				case map[string]any:
 					got = "object"
+				case bool:
+					got = "bool"
 				}
 				if got != kind {
 					t.Errorf("%s = %v: a %s, want a %s", key, v, got, kind)
 				}
+			}
+			num := func(k string) float64 { f, _ := r[k].(float64); return f }
+			samples, _ := r["etcd_space"].([]any)
+			if r["etcd_nospace"] != false || num("etcd_db_max_bytes") <= 0 || num("etcd_db_max_bytes") < num("etcd_in_use_max_bytes") || len(samples) == 0 {
+				t.Errorf("etcd space: nospace %v, db max %v, in use max %v, %d samples", r["etcd_nospace"], num("etcd_db_max_bytes"), num("etcd_in_use_max_bytes"), len(samples))
 			}
 			if len(r) != len(benchFields) {
 				t.Errorf("report has %d fields, the test knows %d: add the new ones here", len(r), len(benchFields))

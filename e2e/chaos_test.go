@@ -148,6 +148,9 @@ func TestChaos(t *testing.T) {
 		if j.shards > 0 {
 			spec["shards"] = j.shards
 		}
+		// The check reads every run of the chaos from history: keep them
+		// all (a sharded job writes a run per shard and one per fire).
+		spec["history_limit"] = 1000
 		if j.retries > 0 {
 			spec["retries"], spec["retry_backoff"] = j.retries, "200ms"
 		}

@@ -97,6 +97,7 @@ var wantRoles = map[string]string{
 	"POST /api/v1/jobs/{name}/backfill":              "operator",
 	"GET /api/v1/jobs/{name}/preview":                "viewer",
 	"POST /api/v1/schedules/validate":                "operator",
+	"GET /api/v1/schedules/changes":                  "viewer",
 	"GET /api/v1/snapshots":                          "viewer",
 	"GET /api/v1/snapshots/{id}":                     "viewer",
 	"DELETE /api/v1/snapshots/{id}":                  "operator",

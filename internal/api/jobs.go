@@ -21,12 +21,18 @@ const nextFiresShown = 5
 type jobView struct {
 	job.Spec
 	NextFires []time.Time `json:"next_fires"`
+	// ScheduleChange is set on a job written before pink read schedules
+	// as crontab(5) does whose fires moved (see GET /schedules/changes).
+	ScheduleChange *scheduleChange `json:"schedule_change,omitempty"`
 }
 
 // unmaskedView is spec's view with its params as stored; answers go
 // through viewFor, which masks them for the caller.
 func (s *Server) unmaskedView(spec job.Spec) jobView {
 	v := jobView{Spec: spec, NextFires: []time.Time{}}
+	if c, ok := s.scheduleChangeOf(spec, s.cronRulesSince()); ok {
+		v.ScheduleChange = c
+	}
 	if spec.Paused {
 		return v
 	}
@@ -39,12 +45,14 @@ func (s *Server) unmaskedView(spec job.Spec) jobView {
 }
 
 // jobInput is the body of a create or replace. It accepts a jobView as
-// read from the API, so "GET, edit, PUT" works; next_fires is ignored.
+// read from the API, so "GET, edit, PUT" works; next_fires and
+// schedule_change are ignored.
 // Revision shadows the spec's, to tell an absent revision from 0.
 type jobInput struct {
 	job.Spec
-	NextFires json.RawMessage `json:"next_fires"`
-	Revision  *int64          `json:"revision"`
+	NextFires      json.RawMessage `json:"next_fires"`
+	ScheduleChange json.RawMessage `json:"schedule_change"`
+	Revision       *int64          `json:"revision"`
 }
 
 // decodeJob reads and defaults a job body. A revision, when given, must be

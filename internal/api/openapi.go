@@ -39,6 +39,7 @@ var routeDocs = map[string]routeDoc{
 	"POST /api/v1/jobs/{name}/backfill":              {"Run every fire of a past time range", "BackfillInput", "BackfillAccepted", 202, nil},
 	"GET /api/v1/jobs/{name}/preview":                {"List a job's next fires with UTC offsets and daylight-saving notes", "", "Preview", 200, []string{"n"}},
 	"POST /api/v1/schedules/validate":                {"Check a schedule and time zone without creating a job", "ScheduleInput", "ScheduleCheck", 200, nil},
+	"GET /api/v1/schedules/changes":                  {"List jobs written before pink read schedules as crontab(5) does whose fires moved", "", "ScheduleChangeList", 200, []string{"limit", "cursor"}},
 	"GET /api/v1/snapshots":                          {"List live snapshots (pending, dispatched, running)", "", "SnapshotList", 200, []string{"group", "job", "limit", "cursor"}},
 	"GET /api/v1/snapshots/{id}":                     {"Get a live snapshot", "", "Snapshot", 200, nil},
 	"DELETE /api/v1/snapshots/{id}":                  {"Cancel a snapshot that has not started", "", "Canceled", 200, nil},
@@ -113,7 +114,7 @@ func schemas() map[string]any {
 		job[k] = v
 	}
 	for k, v := range map[string]any{"created_at": when, "updated_at": when, "paused_by": str, "pause_reason": str,
-		"paused_until": when, "next_fires": map[string]any{"type": "array", "items": when}} {
+		"paused_until": when, "next_fires": map[string]any{"type": "array", "items": when}, "schedule_change": ref("ScheduleChange")} {
 		job[k] = v
 	}
 	snap := map[string]any{"id": str, "job": str, "group": str, "target": str, "params": object, "trigger": str,
@@ -145,20 +146,24 @@ func schemas() map[string]any {
 		"Fire":             fire,
 		"Preview":          obj(map[string]any{"job": str, "schedule": str, "timezone": str, "paused": boolean, "fires": arrayOf("Fire")}),
 		"ScheduleInput":    obj(map[string]any{"schedule": str, "timezone": str, "n": integer}, "schedule"),
-		"ScheduleCheck":    obj(map[string]any{"valid": boolean, "schedule": str, "timezone": str, "interval_seconds": number, "fires": arrayOf("Fire")}),
-		"Snapshot":         obj(snap),
-		"SnapshotList":     obj(map[string]any{"snapshots": arrayOf("Snapshot"), "next_cursor": str}),
-		"Run":              obj(run),
-		"RunPage":          obj(map[string]any{"runs": arrayOf("Run"), "next_cursor": str}),
-		"Node":             obj(map[string]any{"id": str, "addr": str, "version": str, "host": str, "pid": integer, "started_at": when, "leader": boolean}),
-		"NodeList":         obj(map[string]any{"nodes": arrayOf("Node"), "leader": str}),
-		"AuditEntry":       obj(map[string]any{"id": str, "at": when, "who": str, "role": str, "action": str, "target": str, "reason": str, "detail": object}),
-		"AuditPage":        obj(map[string]any{"entries": arrayOf("AuditEntry"), "next_cursor": str}),
-		"Deleted":          obj(map[string]any{"name": str, "deleted": boolean}),
-		"Evicted":          obj(map[string]any{"group": str, "client": str, "evicted": boolean}),
-		"Canceled":         obj(map[string]any{"id": str, "status": str}),
-		"Object":           object,
-		"Status":           obj(map[string]any{"status": str}, "status"),
+		"ScheduleChange":   obj(map[string]any{"old_next": when, "new_next": when, "keep_old_schedule": str, "refused_for_new_jobs": str}),
+		"ScheduleChangeList": obj(map[string]any{"since_revision": integer, "next_cursor": str, "jobs": map[string]any{"type": "array", "items": obj(map[string]any{
+			"job": str, "group": str, "schedule": str, "timezone": str, "paused": boolean,
+			"old_next": when, "new_next": when, "keep_old_schedule": str, "refused_for_new_jobs": str})}}),
+		"ScheduleCheck": obj(map[string]any{"valid": boolean, "schedule": str, "timezone": str, "interval_seconds": number, "fires": arrayOf("Fire")}),
+		"Snapshot":      obj(snap),
+		"SnapshotList":  obj(map[string]any{"snapshots": arrayOf("Snapshot"), "next_cursor": str}),
+		"Run":           obj(run),
+		"RunPage":       obj(map[string]any{"runs": arrayOf("Run"), "next_cursor": str}),
+		"Node":          obj(map[string]any{"id": str, "addr": str, "version": str, "host": str, "pid": integer, "started_at": when, "leader": boolean}),
+		"NodeList":      obj(map[string]any{"nodes": arrayOf("Node"), "leader": str}),
+		"AuditEntry":    obj(map[string]any{"id": str, "at": when, "who": str, "role": str, "action": str, "target": str, "reason": str, "detail": object}),
+		"AuditPage":     obj(map[string]any{"entries": arrayOf("AuditEntry"), "next_cursor": str}),
+		"Deleted":       obj(map[string]any{"name": str, "deleted": boolean}),
+		"Evicted":       obj(map[string]any{"group": str, "client": str, "evicted": boolean}),
+		"Canceled":      obj(map[string]any{"id": str, "status": str}),
+		"Object":        object,
+		"Status":        obj(map[string]any{"status": str}, "status"),
 	}
 }
 

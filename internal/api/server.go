@@ -44,8 +44,13 @@ type Config struct {
 	// etcdspace.Monitor); then /readyz fails with that reason. Nil means
 	// never.
 	NoSpace func() bool
-	Logger  *slog.Logger
-	Now     func() time.Time
+	// CronRulesSince returns the revision from which jobs were written
+	// under crontab(5)'s reading of schedules (store.CronRulesSince), 0
+	// until the node has read it; job views of older jobs whose fires
+	// moved carry a schedule_change. Nil reports nothing.
+	CronRulesSince func() int64
+	Logger         *slog.Logger
+	Now            func() time.Time
 }
 
 // Server is the API's HTTP handler.
@@ -61,6 +66,7 @@ type Server struct {
 	metrics, metricsNeedToken bool
 	denied                    *deniedLog
 	noSpace                   func() bool
+	cronRulesSince            func() int64
 }
 
 // New builds the API.
@@ -68,13 +74,16 @@ func New(cfg Config) *Server {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	if cfg.CronRulesSince == nil {
+		cfg.CronRulesSince = func() int64 { return 0 }
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
 	if cfg.NoSpace == nil {
 		cfg.NoSpace = func() bool { return false }
 	}
-	s := &Server{noSpace: cfg.NoSpace, st: cfg.Store, auth: cfg.Auth, log: cfg.Logger, now: cfg.Now, router: mux.NewRouter(), requests: cfg.Requests,
+	s := &Server{noSpace: cfg.NoSpace, cronRulesSince: cfg.CronRulesSince, st: cfg.Store, auth: cfg.Auth, log: cfg.Logger, now: cfg.Now, router: mux.NewRouter(), requests: cfg.Requests,
 		metrics: cfg.Metrics != nil, metricsNeedToken: cfg.Metrics != nil && cfg.MetricsNeedToken, denied: newDeniedLog(cfg.Logger)}
 	s.routes(cfg.Metrics, cfg.MetricsNeedToken)
 	return s
@@ -121,6 +130,7 @@ func (s *Server) Routes() []Route {
 		// A POST: viewers may only GET (it writes nothing, but the role
 		// rule stays simple: viewer = GET).
 		{post, "/api/v1/schedules/validate", o, "", s.validateSchedule},
+		{get, "/api/v1/schedules/changes", v, "", s.listScheduleChanges},
 		{get, "/api/v1/snapshots", v, "", s.listSnapshots},
 		{get, "/api/v1/snapshots/{id}", v, "", s.getSnapshot},
 		{del, "/api/v1/snapshots/{id}", o, "snapshot.cancel", s.deleteSnapshot},

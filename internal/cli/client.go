@@ -181,6 +181,9 @@ var apiCommands = map[string]apiCommand{
 		n := f.int("n", 10, "how many fires to show")
 		return func(ctx context.Context, e Env, a []string) error { return e.ValidateSchedule(ctx, a[0], *tz, *n) }
 	}},
+	"schedule changes": {"", 0, func(*flags) func(context.Context, Env, []string) error {
+		return func(ctx context.Context, e Env, _ []string) error { return e.ScheduleChanges(ctx) }
+	}},
 }
 
 // applyCommand is `pink apply -f FILE [--prune] [--dry-run]`.

@@ -34,7 +34,7 @@ var apiNouns = []struct{ name, summary string }{
 	{"snapshots", "list, delete"},
 	{"nodes", "list"},
 	{"audit", "list"},
-	{"schedule", "validate"},
+	{"schedule", "validate, changes (jobs whose fires moved with crontab(5)'s day rule)"},
 }
 
 // errUsage marks a command-line mistake (exit status 2).

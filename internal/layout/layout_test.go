@@ -87,7 +87,8 @@ func TestImportRules(t *testing.T) {
 		forbid []string // prefixes it must not import
 	}{
 		{pkg: "cmd/pink", only: []string{"internal/cli"}},
-		{pkg: "pkg/job", only: []string{}},
+		{pkg: "pkg/job", only: []string{"internal/cron"}},
+		{pkg: "internal/cron", only: []string{}},
 		{pkg: "pkg/snapshot", only: []string{"pkg/job"}},
 		{pkg: "pkg/client", only: []string{"pkg/job", "pkg/snapshot"}},
 		{pkg: "pkg/worker", forbid: []string{"internal/scheduler", "internal/api", "internal/node", "internal/cli"}},

@@ -48,9 +48,10 @@ type SchedulerConfig struct {
 
 // schedulerParts is what a scheduler process consists of once built.
 type schedulerParts struct {
-	sched *scheduler.Scheduler
-	http  *httpServer
-	space *etcdspace.Monitor
+	sched     *scheduler.Scheduler
+	http      *httpServer
+	space     *etcdspace.Monitor
+	cronRules *cronRules
 }
 
 func checkListen(listen string, authenticated, allow bool) error {
@@ -63,6 +64,7 @@ func checkListen(listen string, authenticated, allow bool) error {
 // buildScheduler wires a scheduler node and its API on st.
 func buildScheduler(proc *process, authn *auth.Authenticator, cfg SchedulerConfig) (*schedulerParts, error) {
 	st, reg := proc.st, proc.reg
+	rules := &cronRules{}
 	spaceMetrics := telemetry.NewEtcdSpace(reg)
 	space := etcdspace.NewMonitor(proc.cli, spaceMetrics, cfg.Logger)
 	sched := scheduler.New(scheduler.Config{
@@ -76,7 +78,7 @@ func buildScheduler(proc *process, authn *auth.Authenticator, cfg SchedulerConfi
 		Requests: telemetry.NewAPI(reg), Logger: cfg.Logger, NoSpace: func() bool {
 			last := space.Last()
 			return last != nil && last.NoSpace
-		}})
+		}, CronRulesSince: rules.Since})
 	srv, err := listen(cfg.Listen, handler, cfg.Logger)
 	if err != nil {
 		return nil, err
@@ -85,7 +87,7 @@ func buildScheduler(proc *process, authn *auth.Authenticator, cfg SchedulerConfi
 		srv.ln.Close()
 		return nil, err
 	}
-	return &schedulerParts{sched: sched, http: srv, space: space}, nil
+	return &schedulerParts{sched: sched, http: srv, space: space, cronRules: rules}, nil
 }
 
 // RunScheduler runs a scheduler node until ctx ends.
@@ -125,6 +127,7 @@ func RunScheduler(ctx context.Context, cfg SchedulerConfig) error {
 	p.goStage("scheduler", sp.sched.Run)
 	p.goStage("api", sp.http.serve)
 	p.goStage("etcd-space", sp.space.Run)
+	p.goStage("cron-rules", func(ctx context.Context) error { return sp.cronRules.run(ctx, proc.st, cfg.Logger) })
 	err = p.wait()
 	cfg.Logger.Info("scheduler node stopped")
 	return err

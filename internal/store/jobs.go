@@ -172,16 +172,22 @@ type JobPage struct {
 // deleted between pages show up or disappear like in any keyset paging.
 func (s *Store) ListJobsPage(ctx context.Context, group, after string, limit int) (page JobPage, err error) {
 	defer s.track("job_list", time.Now(), &err)
+	return s.listJobsPage(ctx, after, limit, func(spec *job.Spec) bool { return group == "" || spec.Group == group })
+}
+
+// listJobsPage is a page of the jobs keep accepts, read as ListJobsPage
+// describes.
+func (s *Store) listJobsPage(ctx context.Context, after string, limit int, keep func(*job.Spec) bool) (page JobPage, err error) {
 	prefix := s.k.jobPrefix()
 	from, end := prefix, prefixEnd(prefix)
 	if after != "" {
 		from = prefix + after + "\x00"
 	}
 	var rev int64
-	size := 0
+	size, examined, examinedBytes := 0, 0, 0
 	for {
 		// One more than a page, so a full page knows whether another follows.
-		opts := []clientv3.OpOption{clientv3.WithRange(end), clientv3.WithLimit(batchSize(len(page.Jobs), size, PageBytes-size, limit+1-len(page.Jobs)))}
+		opts := []clientv3.OpOption{clientv3.WithRange(end), clientv3.WithLimit(batchSize(examined, examinedBytes, PageBytes-size, limit+1-len(page.Jobs)))}
 		if rev > 0 {
 			opts = append(opts, clientv3.WithRev(rev))
 		}
@@ -191,11 +197,12 @@ func (s *Store) ListJobsPage(ctx context.Context, group, after string, limit int
 		}
 		rev = resp.Header.Revision
 		for _, kv := range resp.Kvs {
+			examined, examinedBytes = examined+1, examinedBytes+len(kv.Value)
 			spec, err := DecodeJob(string(kv.Key), kv.Value, kv.ModRevision)
 			if err != nil {
 				return page, err
 			}
-			if group != "" && spec.Group != group {
+			if !keep(&spec) {
 				continue
 			}
 			if len(page.Jobs) == limit || (len(page.Jobs) > 0 && size+len(kv.Value) > PageBytes) {

@@ -12,8 +12,12 @@ func (k keys) electionPrefix() string { return k.root + "/node/election" }
 func (k keys) nodePrefix() string     { return k.root + "/node/instances/" }
 
 // node/compaction is the leader's compaction mark: its mod revision is
-// the revision of the last compaction claim (see Store.ClaimCompaction).
-func (k keys) compaction() string       { return k.root + "/node/compaction" }
+// the revision of the last mark (see Store.MarkCompaction).
+func (k keys) compaction() string { return k.root + "/node/compaction" }
+
+// node/cron-rules marks when pink began to read cron expressions as
+// crontab(5) does: its create revision (see Store.CronRulesSince).
+func (k keys) cronRules() string        { return k.root + "/node/cron-rules" }
 func (k keys) node(id string) string    { return k.nodePrefix() + id }
 func (k keys) groupPrefix() string      { return k.root + "/group/instances/" }
 func (k keys) group(name string) string { return k.groupPrefix() + name }

@@ -60,6 +60,7 @@ func FuzzParseSchedule(f *testing.F) {
 		{"* * * * *", ""}, {"*/7 1-3 * * mon-fri", "America/New_York"}, {"30 2 * 3 0", "Europe/Berlin"},
 		{"@every 1h30m", "Asia/Kolkata"}, {"0 0 29 2 *", "UTC"}, {"TZ=UTC 0 * * * *", ""}, {"@every", ""},
 		{"59 59 23 31 12 6", "Australia/Lord_Howe"}, {"1-59/0 * * * *", ""},
+		{"0 0 */2 * sat-sun", "Europe/Berlin"}, {"0 0 29 2 */7", "UTC"}, {"0 0 L * 5#3", ""}, {"*/61 ? * * *", ""},
 	} {
 		f.Add(seed[0], seed[1])
 	}

@@ -6,14 +6,15 @@ import (
 	"strings"
 	"time"
 
-	"github.com/robfig/cron/v3"
+	"github.com/pink-scheduler/pink/internal/cron"
 )
 
-// parser accepts 5 fields (minute precision), 6 fields (leading seconds) and
-// descriptors such as @hourly and @every 10s.
-var parser = cron.NewParser(cron.SecondOptional | cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
-
 // Schedule is a parsed cron expression bound to a time zone.
+//
+// Expressions mean what crontab(5) makes of them (Vixie cron, cronie): 5
+// fields, or 6 with leading seconds; names, lists, ranges and steps; 0 and
+// 7 are Sunday; when a day field starts with "*" a day must match both day
+// fields, otherwise either. docs/jobs.md ("Cron syntax") has the details.
 //
 // Cron expressions match wall-clock times in the job's zone. pink resolves the
 // two daylight-saving edge cases the same way every time:
@@ -28,12 +29,32 @@ var parser = cron.NewParser(cron.SecondOptional | cron.Minute | cron.Hour | cron
 type Schedule struct {
 	expr  string
 	loc   *time.Location
-	spec  *cron.SpecSchedule // evaluated on naive wall-clock times (UTC fields)
-	every time.Duration      // non-zero for @every
+	spec  *cron.Expr    // evaluated on naive wall-clock times (UTC fields)
+	every time.Duration // non-zero for @every
 }
 
-// ParseSchedule parses expr in the IANA time zone tz ("" means UTC).
-func ParseSchedule(expr, tz string) (sched *Schedule, err error) {
+// ParseSchedule parses expr in the IANA time zone tz ("" means UTC), as a
+// new job's schedule.
+func ParseSchedule(expr, tz string) (*Schedule, error) {
+	s, err := parseSchedule(expr, tz)
+	if err != nil {
+		return nil, err
+	}
+	if s.spec != nil && s.spec.Refused() != "" {
+		return nil, fmt.Errorf("cannot parse schedule %q: %s", s.expr, s.spec.Refused())
+	}
+	return s, nil
+}
+
+// ParseStoredSchedule parses a schedule that a job in etcd holds. It also
+// accepts the forms an earlier pink accepted and new jobs may no longer
+// use (see Refused), with the fires they had, so that an upgrade never
+// stops a job.
+func ParseStoredSchedule(expr, tz string) (*Schedule, error) {
+	return parseSchedule(expr, tz)
+}
+
+func parseSchedule(expr, tz string) (*Schedule, error) {
 	loc, err := LoadLocation(tz)
 	if err != nil {
 		return nil, err
@@ -48,24 +69,11 @@ func ParseSchedule(expr, tz string) (sched *Schedule, err error) {
 	if strings.HasPrefix(expr, "@every") {
 		return parseEvery(expr, loc)
 	}
-	defer func() {
-		// The cron parser is third-party code fed with user input: a panic
-		// there must become a client error, not a crash.
-		if r := recover(); r != nil {
-			sched, err = nil, fmt.Errorf("cannot parse schedule %q", expr)
-		}
-	}()
-	parsed, err := parser.Parse(expr)
+	spec, err := cron.ParseStored(expr)
 	if err != nil {
 		return nil, fmt.Errorf("cannot parse schedule %q: %w", expr, err)
 	}
-	spec, ok := parsed.(*cron.SpecSchedule)
-	if !ok {
-		return nil, fmt.Errorf("cannot parse schedule %q", expr)
-	}
-	naive := *spec
-	naive.Location = time.UTC
-	s := &Schedule{expr: expr, loc: loc, spec: &naive}
+	s := &Schedule{expr: expr, loc: loc, spec: spec}
 	if s.Next(time.Now()).IsZero() {
 		return nil, fmt.Errorf("schedule %q never fires", expr)
 	}
@@ -151,14 +159,20 @@ func (s *Schedule) Preview(after time.Time, n int) []Fire {
 }
 
 func (s *Schedule) next(after time.Time) (time.Time, string) {
-	t, note := s.nextAny(after)
+	return s.nextBy(after, s.spec.Next)
+}
+
+// nextBy is next with the wall-clock matcher given, so that the old day
+// rule (RuleChange) gets the same daylight-saving handling.
+func (s *Schedule) nextBy(after time.Time, match func(time.Time) time.Time) (time.Time, string) {
+	t, note := s.nextAny(after, match)
 	if t.After(LastFire) {
 		return time.Time{}, ""
 	}
 	return t, note
 }
 
-func (s *Schedule) nextAny(after time.Time) (time.Time, string) {
+func (s *Schedule) nextAny(after time.Time, match func(time.Time) time.Time) (time.Time, string) {
 	if s.every > 0 {
 		base := after.Truncate(time.Second)
 		if base.After(LastFire.Add(-s.every)) {
@@ -170,7 +184,7 @@ func (s *Schedule) nextAny(after time.Time) (time.Time, string) {
 	// Each step moves the wall clock strictly forward, so the loop ends; the
 	// bound only protects against a pathological zone database.
 	for range 100000 {
-		w = s.spec.Next(w)
+		w = match(w)
 		if w.IsZero() {
 			return time.Time{}, ""
 		}

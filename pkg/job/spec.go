@@ -117,7 +117,8 @@ func (s *Spec) ApplyDefaults() {
 	}
 }
 
-// ParsedSchedule parses the spec's schedule in its time zone.
+// ParsedSchedule parses the spec's schedule in its time zone as stored
+// (ParseStoredSchedule); Validate holds new specs to ParseSchedule.
 func (s *Spec) ParsedSchedule() (*Schedule, error) {
-	return ParseSchedule(s.Schedule, s.Timezone)
+	return ParseStoredSchedule(s.Schedule, s.Timezone)
 }
