@@ -256,7 +256,7 @@ func TestBadInput(t *testing.T) {
 		{"group unknown field", "POST", "/api/v1/groups", `{"name":"x","size":3}`, "", 400, "unknown_field", "size"},
 		{"duplicate group", "POST", "/api/v1/groups", `{"name":"default"}`, "", 409, "group_exists", ""},
 		{"clients of unknown group", "GET", "/api/v1/groups/ghost/clients", "", "", 404, "group_not_found", ""},
-		{"runs without job", "GET", "/api/v1/runs", "", "", 400, "missing_parameter", "job"},
+		{"runs of one job filtered by group", "GET", "/api/v1/runs?job=report&group=default", "", "", 400, "invalid_parameter", "group"},
 		{"runs with bad limit", "GET", "/api/v1/runs?job=report&limit=0", "", "", 400, "invalid_parameter", "limit"},
 		{"runs with huge limit", "GET", "/api/v1/runs?job=report&limit=100000", "", "", 400, "invalid_parameter", "limit"},
 		{"runs with bad status", "GET", "/api/v1/runs?job=report&status=great", "", "", 400, "invalid_parameter", "status"},

@@ -43,7 +43,7 @@ var routeDocs = map[string]routeDoc{
 	"GET /api/v1/snapshots":                          {"List live snapshots (pending, dispatched, running)", "", "SnapshotList", 200, []string{"group", "job", "limit", "cursor"}},
 	"GET /api/v1/snapshots/{id}":                     {"Get a live snapshot", "", "Snapshot", 200, nil},
 	"DELETE /api/v1/snapshots/{id}":                  {"Cancel a snapshot that has not started", "", "Canceled", 200, nil},
-	"GET /api/v1/runs":                               {"List a job's finished runs, newest first", "", "RunPage", 200, []string{"job", "status", "limit", "cursor"}},
+	"GET /api/v1/runs":                               {"List finished runs, newest first: of one job, or across jobs (filters group, since, until)", "", "RunPage", 200, []string{"job", "group", "status", "since", "until", "limit", "cursor"}},
 	"GET /api/v1/runs/{id}":                          {"Get a run", "", "Run", 200, nil},
 	"GET /api/v1/nodes":                              {"List scheduler nodes and the leader", "", "NodeList", 200, nil},
 	"GET /api/v1/audit":                              {"List the audit log, newest first", "", "AuditPage", 200, []string{"limit", "cursor"}},
@@ -55,7 +55,9 @@ var pathParam = regexp.MustCompile(`\{(\w+)\}`)
 // queryDocs describes the query parameters named in routeDocs.
 var queryDocs = map[string]map[string]any{
 	"group":  {"description": "only those of this group", "schema": str},
-	"job":    {"description": "only those of this job (required on /runs)", "schema": str},
+	"job":    {"description": "only those of this job", "schema": str},
+	"since":  {"description": "runs across jobs: nominal time at or after this RFC 3339 time", "schema": when},
+	"until":  {"description": "runs across jobs: nominal time at or before this RFC 3339 time", "schema": when},
 	"status": {"description": "only runs with this status", "schema": map[string]any{"type": "string", "enum": []string{"succeeded", "failed", "timed_out", "canceled", "lost"}}},
 	"limit": {"description": fmt.Sprintf("page size, 1 to %d (default %d on /jobs, /groups, /snapshots; %d on /runs, /audit)", maxPageLimit, defaultPageLimit, defaultRunLimit),
 		"schema": map[string]any{"type": "integer", "minimum": 1, "maximum": maxPageLimit}},
@@ -200,7 +202,7 @@ func (s *Server) OpenAPI() map[string]any {
 			params = append(params, map[string]any{"name": m[1], "in": "path", "required": true, "schema": str})
 		}
 		for _, q := range d.query {
-			p := map[string]any{"name": q, "in": "query", "required": rt.Path == "/api/v1/runs" && q == "job"}
+			p := map[string]any{"name": q, "in": "query", "required": false}
 			for k, v := range queryDocs[q] {
 				p[k] = v
 			}

@@ -14,14 +14,19 @@ func (s *Server) listRuns(r *http.Request) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	if jobName == "" {
-		return 0, nil, &Error{Status: http.StatusBadRequest, Code: "missing_parameter", Field: "job", Message: "the job query parameter is required: /api/v1/runs?job=NAME"}
-	}
 	status := snapshot.Status(q.Get("status"))
 	switch status {
 	case "", snapshot.StatusSucceeded, snapshot.StatusFailed, snapshot.StatusTimedOut, snapshot.StatusCanceled, snapshot.StatusLost:
 	default:
 		return 0, nil, badParam("status", "status must be one of succeeded, failed, timed_out, canceled, lost")
+	}
+	if jobName == "" {
+		return s.listRunsAcross(r, status)
+	}
+	for _, p := range []string{"group", "since", "until"} {
+		if q.Has(p) {
+			return 0, nil, badParam(p, p+" filters runs across jobs: leave out job, or leave out "+p)
+		}
 	}
 	limit, cursor, err := pageQuery(r, listRuns, defaultRunLimit)
 	if err != nil {

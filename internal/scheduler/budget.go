@@ -5,8 +5,9 @@ import (
 )
 
 // historyRowBytes bounds what one history row costs etcd: the run record
-// (snapshot.MaxRunBytes), its key, and etcd's own bookkeeping of a key.
-const historyRowBytes = snapshot.MaxRunBytes + 512
+// (snapshot.MaxRunBytes), its key, and etcd's own bookkeeping of a key
+// (512), plus its entry in the run index across jobs (256).
+const historyRowBytes = snapshot.MaxRunBytes + 512 + 256
 
 // DefaultHistoryMaxBytes is the default bound of all run history in etcd:
 // a quarter of etcd's default 2 GiB quota, leaving the rest to the live

@@ -13,11 +13,11 @@ func TestHistoryKeep(t *testing.T) {
 		fitsUnlessFloor bool
 	}{
 		{DefaultHistoryMaxBytes, 10, 100, 100, 10, true},
-		{DefaultHistoryMaxBytes, 1000, 100, 62, 7, true},
+		{DefaultHistoryMaxBytes, 1000, 100, 60, 6, true},
 		{DefaultHistoryMaxBytes, 0, 100, 100, 10, true},
 		{DefaultHistoryMaxBytes, 1000, 10, 10, 1, true},
 		{DefaultHistoryMaxBytes, 100_000, 100, 1, 1, false},
-		{64 << 20, 10, 100_000, 793, 80, true},
+		{64 << 20, 10, 100_000, 768, 77, true},
 	}
 	for _, tt := range tests {
 		keep, slack := historyKeep(tt.budget, tt.jobs, tt.limit)

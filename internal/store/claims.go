@@ -72,7 +72,7 @@ func (s *Store) Complete(ctx context.Context, clientID string, claimRev int64, r
 // transaction, each as Complete would, all or nothing: ErrConflict if any
 // assignment changed since its claim (complete them one by one then). Runs
 // of one job share their job/last/ write, which keeps the latest finish.
-// A batch must stay within etcd's --max-txn-ops: at most 4 ops a result.
+// A batch must stay within etcd's --max-txn-ops: at most 5 ops a result.
 func (s *Store) CompleteMany(ctx context.Context, clientID string, cs []Completion) (err error) {
 	defer s.track("complete_batch", time.Now(), &err)
 	return s.completeAll(ctx, clientID, cs, "complete snapshots")

@@ -85,5 +85,31 @@ func (s *Store) TrimHistory(ctx context.Context, fence Fence, job string, keep i
 		}
 		old = old[n:]
 	}
-	return s.deleteFenced(ctx, fence, doomed)
+	return s.deleteRuns(ctx, fence, doomed)
+}
+
+// deleteRuns deletes history rows and their index entries, each row with
+// its entry in one fenced transaction, and returns how many rows went.
+func (s *Store) deleteRuns(ctx context.Context, fence Fence, historyKeys []string) (int, error) {
+	deleted := 0
+	for len(historyKeys) > 0 {
+		n := min(len(historyKeys), maxOpsPerTxn/2)
+		ops := make([]clientv3.Op, 0, 2*n)
+		for _, key := range historyKeys[:n] {
+			ops = append(ops, clientv3.OpDelete(key))
+			if ikey, ok := s.k.runIndexKey(lastSegment(key)); ok {
+				ops = append(ops, clientv3.OpDelete(ikey))
+			}
+		}
+		tr, err := s.c.Txn(ctx).If(fence.cmp()).Then(ops...).Commit()
+		if err != nil {
+			return deleted, wrap("delete runs", err)
+		}
+		if !tr.Succeeded {
+			return deleted, ErrNotLeader
+		}
+		deleted += n
+		historyKeys = historyKeys[n:]
+	}
+	return deleted, nil
 }

@@ -107,11 +107,12 @@ func (s *Store) createLive(t *txn, snap snapshot.Snapshot, c *cluster.Client, no
 	return snapshot.Live{Snapshot: snap}
 }
 
-// recordRun writes run to its job's history and moves the job's
-// last-success or last-failure time forward; traceParent is the span of
-// the snapshot it ends, for the store's recorder.
+// recordRun writes run to its job's history and the run index and moves
+// the job's last-success or last-failure time forward; traceParent is the
+// span of the snapshot it ends, for the store's recorder.
 func (s *Store) recordRun(t *txn, run snapshot.Run, traceParent string) {
 	t.then(clientv3.OpPut(s.k.history(run.Job, run.ID), encode(run)))
+	s.indexRun(t, run)
 	t.recorded = append(t.recorded, RecordedRun{Run: run, TraceParent: traceParent})
 	key, v, ok := s.lastWrite(run)
 	if !ok {

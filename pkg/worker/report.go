@@ -12,10 +12,12 @@ import (
 
 // Result batching: results that finish while a result transaction is in
 // flight go together in the next one, up to maxReportBatch (a result is up
-// to four operations; etcd allows 128 a transaction). reporters results
+// to five operations: its history row and index entry, the assignment, the
+// active mark or retry, the last-run time; etcd allows 128 a transaction).
+// reporters results
 // transactions are in flight at most.
 const (
-	maxReportBatch = 30
+	maxReportBatch = 24
 	reporters      = 2
 )
 
