@@ -76,8 +76,21 @@ func TestRunHistoryInLogBackend(t *testing.T) {
 	api.JSON(t, "POST", "/api/v1/jobs", `{"name":"big","group":"default","schedule":"@yearly","target":"shell",
 		"params":{"command":["sh","-c","head -c 20000 /dev/zero | tr '\\0' x; echo END"]}}`, http.StatusCreated, nil)
 	api.JSON(t, "POST", "/api/v1/jobs/big/trigger", nil, http.StatusAccepted, nil)
-	// w1 is killed below: what it exports in batches must be out first.
-	awaitRunRecords(t, otlp, append(append(waitRunsOf(t, api, "ok", 2), waitRunsOf(t, api, "fail", 1)...), waitRunsOf(t, api, "big", 1)...))
+	// w1 is killed below: what it exports in batches, its run records and
+	// (in another batch) their spans, must be out first.
+	early := awaitRunRecords(t, otlp, append(append(waitRunsOf(t, api, "ok", 2), waitRunsOf(t, api, "fail", 1)...), waitRunsOf(t, api, "big", 1)...))
+	pinktest.Eventually(t, 20*time.Second, func() (bool, string) {
+		have := map[string]bool{}
+		for _, s := range otlp.get() {
+			have[s.traceID+"/"+s.spanID] = true
+		}
+		for id, rec := range early {
+			if !have[rec.traceID+"/"+rec.spanID] {
+				return false, "no span of run " + id + " yet"
+			}
+		}
+		return true, ""
+	})
 
 	// Lost: attempt 1 of victim hangs on w1, which is killed; the leader
 	// records it lost, w2 runs attempt 2.

@@ -48,6 +48,7 @@ var routeDocs = map[string]routeDoc{
 	"GET /api/v1/nodes":                              {"List scheduler nodes and the leader", "", "NodeList", 200, nil},
 	"GET /api/v1/audit":                              {"List the audit log, newest first", "", "AuditPage", 200, []string{"limit", "cursor"}},
 	"GET /api/v1/openapi.json":                       {"This document", "", "Object", 200, nil},
+	"GET /api/v1/events":                             {"Stream changes of jobs, snapshots, runs, clients, nodes and the leader as Server-Sent Events", "", "StreamEvent", 200, []string{"job", "group", "types", "last_event_id"}},
 }
 
 var pathParam = regexp.MustCompile(`\{(\w+)\}`)
@@ -62,8 +63,11 @@ var queryDocs = map[string]map[string]any{
 	"limit": {"description": fmt.Sprintf("page size, 1 to %d (default %d on /jobs, /groups, /snapshots; %d on /runs, /audit)", maxPageLimit, defaultPageLimit, defaultRunLimit),
 		"schema": map[string]any{"type": "integer", "minimum": 1, "maximum": maxPageLimit}},
 	"cursor": {"description": "the next_cursor of the previous page; absent for the first page", "schema": str},
-	"force":  {"description": "run even if the job's concurrency is forbid and a run is live", "schema": boolean},
-	"n":      {"description": fmt.Sprintf("how many fires, 1 to %d (default %d)", maxPreview, defaultPreview), "schema": map[string]any{"type": "integer", "minimum": 1, "maximum": maxPreview}},
+	"types":  {"description": "only events of these kinds, comma-separated: job, snapshot, run, client, node, leader", "schema": str},
+	"last_event_id": {"description": "resume after this event id (an etcd revision), as the Last-Event-ID header does",
+		"schema": integer},
+	"force": {"description": "run even if the job's concurrency is forbid and a run is live", "schema": boolean},
+	"n":     {"description": fmt.Sprintf("how many fires, 1 to %d (default %d)", maxPreview, defaultPreview), "schema": map[string]any{"type": "integer", "minimum": 1, "maximum": maxPreview}},
 }
 
 // reasonParams document the optional reason of a change, recorded in the
@@ -152,6 +156,8 @@ func schemas() map[string]any {
 		"ScheduleChangeList": obj(map[string]any{"since_revision": integer, "next_cursor": str, "jobs": map[string]any{"type": "array", "items": obj(map[string]any{
 			"job": str, "group": str, "schedule": str, "timezone": str, "paused": boolean,
 			"old_next": when, "new_next": when, "keep_old_schedule": str, "refused_for_new_jobs": str})}}),
+		"StreamEvent": obj(map[string]any{"revision": integer, "type": map[string]any{"type": "string", "enum": []string{"job", "snapshot", "run", "client", "node", "leader"}},
+			"action": map[string]any{"type": "string", "enum": []string{"put", "delete"}}, "job": str, "group": str, "id": str, "state": str, "status": str, "client": str}),
 		"ScheduleCheck": obj(map[string]any{"valid": boolean, "schedule": str, "timezone": str, "interval_seconds": number, "fires": arrayOf("Fire")}),
 		"Snapshot":      obj(snap),
 		"SnapshotList":  obj(map[string]any{"snapshots": arrayOf("Snapshot"), "next_cursor": str}),
@@ -183,14 +189,13 @@ func (s *Server) OpenAPI() map[string]any {
 			"description": "Needs role " + rt.Role.String() + " or higher.",
 			"security":    []any{map[string]any{"bearer": []string{}}},
 			"responses": map[string]any{
-				strconv.Itoa(d.status): map[string]any{"description": "OK",
-					"content": map[string]any{"application/json": map[string]any{"schema": ref(d.response)}}},
-				"400": errResp("Bad input; nothing was written"),
-				"401": errResp("No valid token"),
-				"403": errResp("The token's role may not do this"),
-				"404": errResp("Not found"),
-				"500": errResp("Internal error"),
-				"503": errResp("etcd did not answer in time"),
+				strconv.Itoa(d.status): okResponse(rt, d),
+				"400":                  errResp("Bad input; nothing was written"),
+				"401":                  errResp("No valid token"),
+				"403":                  errResp("The token's role may not do this"),
+				"404":                  errResp("Not found"),
+				"500":                  errResp("Internal error"),
+				"503":                  errResp("etcd did not answer in time"),
 			},
 		}
 		if rt.Method == http.MethodPost || rt.Method == http.MethodPut {
@@ -237,6 +242,17 @@ func (s *Server) OpenAPI() map[string]any {
 			"securitySchemes": map[string]any{"bearer": map[string]any{"type": "http", "scheme": "bearer"}},
 		},
 	}
+}
+
+// okResponse is a route's success: one JSON body, or for the event stream
+// text/event-stream whose events' data have the schema named.
+func okResponse(rt Route, d routeDoc) map[string]any {
+	if rt.handler == nil {
+		return map[string]any{"description": "An event stream: each event has id (its etcd revision), event (its type) and data (JSON of this schema); " +
+			"reset (read the state again), overflow and error events end or restart it; a comment every 15 s",
+			"content": map[string]any{"text/event-stream": map[string]any{"schema": ref(d.response)}}}
+	}
+	return map[string]any{"description": "OK", "content": map[string]any{"application/json": map[string]any{"schema": ref(d.response)}}}
 }
 
 // documentOpenRoutes adds the routes outside /api/v1 to paths: health,

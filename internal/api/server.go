@@ -67,6 +67,7 @@ type Server struct {
 	denied                    *deniedLog
 	noSpace                   func() bool
 	cronRulesSince            func() int64
+	streams                   *streams
 }
 
 // New builds the API.
@@ -83,7 +84,7 @@ func New(cfg Config) *Server {
 	if cfg.NoSpace == nil {
 		cfg.NoSpace = func() bool { return false }
 	}
-	s := &Server{noSpace: cfg.NoSpace, cronRulesSince: cfg.CronRulesSince, st: cfg.Store, auth: cfg.Auth, log: cfg.Logger, now: cfg.Now, router: mux.NewRouter(), requests: cfg.Requests,
+	s := &Server{streams: newStreams(), noSpace: cfg.NoSpace, cronRulesSince: cfg.CronRulesSince, st: cfg.Store, auth: cfg.Auth, log: cfg.Logger, now: cfg.Now, router: mux.NewRouter(), requests: cfg.Requests,
 		metrics: cfg.Metrics != nil, metricsNeedToken: cfg.Metrics != nil && cfg.MetricsNeedToken, denied: newDeniedLog(cfg.Logger)}
 	s.routes(cfg.Metrics, cfg.MetricsNeedToken)
 	return s
@@ -96,7 +97,9 @@ type Route struct {
 	Path   string
 	Role   auth.Role
 	// Action names the change in the audit log; "" for reads.
-	Action  string
+	Action string
+	// handler answers with one JSON body; nil for the event stream
+	// (streamEvents), which writes its own.
 	handler handler
 }
 
@@ -139,8 +142,12 @@ func (s *Server) Routes() []Route {
 		{get, "/api/v1/nodes", v, "", s.listNodes},
 		{get, "/api/v1/audit", v, "", s.listAudit},
 		{get, "/api/v1/openapi.json", v, "", s.openAPI},
+		{get, eventsPath, v, "", nil},
 	}
 }
+
+// eventsPath is the event stream's route.
+const eventsPath = "/api/v1/events"
 
 func (s *Server) routes(metrics http.Handler, metricsNeedToken bool) {
 	r := s.router
@@ -162,7 +169,11 @@ func (s *Server) routes(metrics http.Handler, metricsNeedToken bool) {
 	// Full paths on one router (no subrouter): gorilla/mux answers a
 	// method mismatch inside a subrouter with 404 instead of 405.
 	for _, rt := range s.Routes() {
-		r.Handle(rt.Path, s.authenticate(rt.Role, s.adapt(rt))).Methods(rt.Method)
+		h := s.adapt(rt)
+		if rt.handler == nil {
+			h = http.HandlerFunc(s.streamEvents)
+		}
+		r.Handle(rt.Path, s.authenticate(rt.Role, h)).Methods(rt.Method)
 	}
 }
 
@@ -264,7 +275,7 @@ func truncateReason(s string) string {
 // ServeHTTP serves the API. A panic in a handler becomes a 500 with the
 // error shape, never a dropped connection.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if s.requests != nil {
+	if s.requests != nil && r.URL.Path != eventsPath { // a stream's length is not a latency
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		w = rec

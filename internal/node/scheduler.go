@@ -83,6 +83,8 @@ func buildScheduler(proc *process, authn *auth.Authenticator, cfg SchedulerConfi
 	if err != nil {
 		return nil, err
 	}
+	// A shutdown waits for open requests; event streams end only when told.
+	srv.srv.RegisterOnShutdown(handler.CloseStreams)
 	if err := srv.withTLS(cfg.TLSCert, cfg.TLSKey); err != nil {
 		srv.ln.Close()
 		return nil, err
