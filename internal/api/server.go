@@ -141,6 +141,7 @@ func (s *Server) Routes() []Route {
 		{get, "/api/v1/runs/{id}", v, "", s.getRun},
 		{get, "/api/v1/nodes", v, "", s.listNodes},
 		{get, "/api/v1/audit", v, "", s.listAudit},
+		{get, "/api/v1/stats", v, "", s.stats},
 		{get, "/api/v1/openapi.json", v, "", s.openAPI},
 		{get, eventsPath, v, "", nil},
 	}

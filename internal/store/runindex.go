@@ -29,6 +29,8 @@ const maxIndexSecond = 999_999_999_999
 type indexEntry struct {
 	Group  string          `json:"g"`
 	Status snapshot.Status `json:"s"`
+	// Duration is the run's duration in seconds, for statistics.
+	Duration float64 `json:"d,omitempty"`
 }
 
 // indexStamp is the newest-first stamp of nominal time t.
@@ -51,7 +53,7 @@ func (k keys) runIndexPrefix() string { return k.root + "/execute/history/index/
 // indexRun adds run's index entry to t.
 func (s *Store) indexRun(t *txn, run snapshot.Run) {
 	if key, ok := s.k.runIndexKey(run.ID); ok {
-		t.then(clientv3.OpPut(key, encode(indexEntry{Group: run.Group, Status: run.Status})))
+		t.then(clientv3.OpPut(key, encode(indexEntry{Group: run.Group, Status: run.Status, Duration: run.DurationSeconds})))
 	}
 }
 
@@ -101,38 +103,57 @@ func (s *Store) ListRunsAcross(ctx context.Context, f RunFilter, limit int, curs
 		from = max(from, prefix+cursor+"\x00")
 	}
 	var ids []string
-	scanned, rev, window := 0, int64(0), int64(firstWindow)
-	lastKey, full := "", false // the last key examined; a full page
-	for !full && scanned < MaxIndexScan && from < end {
+	last, rev, done, err := s.indexScan(ctx, from, end, MaxIndexScan, func(key string, e indexEntry) bool {
+		if f.keeps(e) {
+			ids = append(ids, lastSegment(key))
+		}
+		return len(ids) < limit
+	})
+	if err != nil {
+		return page, err
+	}
+	// Unless the range is read to its end, the page resumes after the last
+	// entry read: the last run returned, or where the bounded scan stopped.
+	if !done {
+		page.Next = strings.TrimPrefix(last, prefix)
+	}
+	page.Runs, err = s.readRuns(ctx, ids, rev)
+	return page, err
+}
+
+// indexScan reads the run index from key from (included) to end (not),
+// newest first, in windows, at one revision, calling fn with each entry
+// until fn returns false or maxScan entries were read. It returns the last
+// key read, the revision, and whether the range was read to its end.
+func (s *Store) indexScan(ctx context.Context, from, end string, maxScan int, fn func(key string, e indexEntry) bool) (last string, rev int64, done bool, err error) {
+	prefix := s.k.runIndexPrefix()
+	scanned, window := 0, int64(firstWindow)
+	for from < end {
+		if scanned >= maxScan {
+			return last, rev, false, nil
+		}
 		winEnd := min(end, windowEnd(prefix, from, window))
-		opts := []clientv3.OpOption{clientv3.WithRange(winEnd), clientv3.WithLimit(int64(min(pageBatch, MaxIndexScan-scanned)))}
+		opts := []clientv3.OpOption{clientv3.WithRange(winEnd), clientv3.WithLimit(int64(min(pageBatch, maxScan-scanned)))}
 		if rev > 0 {
 			opts = append(opts, clientv3.WithRev(rev))
 		}
 		resp, err := s.c.Get(ctx, from, opts...)
 		if err != nil {
-			return page, wrap("list the run index", err)
+			return last, rev, false, wrap("read the run index", err)
 		}
 		rev = resp.Header.Revision
 		for i, kv := range resp.Kvs {
 			scanned++
-			lastKey = string(kv.Key)
+			last = string(kv.Key)
 			var e indexEntry
-			if json.Unmarshal(kv.Value, &e) == nil && f.keeps(e) {
-				ids = append(ids, lastSegment(lastKey))
-				if full = len(ids) == limit; full {
-					if i == len(resp.Kvs)-1 && !resp.More && winEnd == end {
-						lastKey = "" // the page ends with the index
-					}
-					break
-				}
+			_ = json.Unmarshal(kv.Value, &e)
+			if !fn(last, e) {
+				return last, rev, i == len(resp.Kvs)-1 && !resp.More && winEnd == end, nil
 			}
 		}
-		switch {
-		case full:
-		case resp.More:
-			from = lastKey + "\x00"
-		default:
+		if resp.More {
+			from = last + "\x00"
+		} else {
 			from = winEnd // the window is read: on to the next one
 		}
 		switch {
@@ -142,16 +163,7 @@ func (s *Store) ListRunsAcross(ctx context.Context, f RunFilter, limit int, curs
 			window = min(maxWindow, window*4)
 		}
 	}
-	if !full && from >= end {
-		lastKey = "" // the whole range is read
-	}
-	// Otherwise the page resumes after the last key examined: the last run
-	// returned, or where a bounded scan stopped.
-	if lastKey != "" {
-		page.Next = strings.TrimPrefix(lastKey, prefix)
-	}
-	page.Runs, err = s.readRuns(ctx, ids, rev)
-	return page, err
+	return last, rev, true, nil
 }
 
 // readRuns reads the history rows of ids at revision rev, in order; a row
