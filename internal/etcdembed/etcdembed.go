@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"strings"
 	"time"
 
 	"go.etcd.io/etcd/client/pkg/v3/transport"
@@ -50,8 +51,27 @@ type Server struct {
 	endpoints []string
 }
 
+// bindAttempts bounds Start's retries when a port it picked was taken
+// between picking and binding (another process, a parallel test).
+const bindAttempts = 5
+
 // Start starts the server and waits until it serves clients.
 func Start(ctx context.Context, c Config) (*Server, error) {
+	for attempt := 1; ; attempt++ {
+		s, err := start(ctx, c)
+		if err == nil || attempt == bindAttempts || !pickedPort(c) || !strings.Contains(err.Error(), "address already in use") {
+			return s, err
+		}
+	}
+}
+
+// pickedPort reports whether Start picks a port itself (":0"), so that a
+// port taken meanwhile can be picked again.
+func pickedPort(c Config) bool {
+	return strings.HasSuffix(c.ClientAddr, ":0") || c.PeerAddr == "" || strings.HasSuffix(c.PeerAddr, ":0")
+}
+
+func start(ctx context.Context, c Config) (*Server, error) {
 	cfg := embed.NewConfig()
 	cfg.Dir = c.Dir
 	cfg.Name = c.Name
