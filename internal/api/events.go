@@ -40,9 +40,16 @@ type streams struct {
 	open   int
 	closed bool
 	done   chan struct{} // closed by close: every stream ends
+	// ctx ends with close too: the shared watch's context.
+	ctx    context.Context
+	cancel context.CancelFunc
 }
 
-func newStreams() *streams { return &streams{done: make(chan struct{})} }
+func newStreams() *streams {
+	st := &streams{done: make(chan struct{})}
+	st.ctx, st.cancel = context.WithCancel(context.Background())
+	return st
+}
 
 func (st *streams) acquire() bool {
 	st.mu.Lock()
@@ -66,6 +73,7 @@ func (st *streams) close() {
 	if !st.closed {
 		st.closed = true
 		close(st.done)
+		st.cancel()
 	}
 }
 
@@ -135,8 +143,9 @@ func parseEventID(id string) (store.StreamPosition, bool) {
 }
 
 // streamEvents is GET /api/v1/events: Server-Sent Events of the changes
-// people watch, from an etcd watch of this connection's own, so that a
-// client resuming with Last-Event-ID misses nothing etcd still holds.
+// people watch, from the node's shared etcd watch (or, for a resume older
+// than its ring, a watch of the stream's own), so that a client resuming
+// with Last-Event-ID misses nothing etcd still holds.
 // Each event's id is its etcd revision. When etcd has compacted the
 // revisions asked for, the stream sends a reset event (read the state
 // again) and goes on from now.
@@ -184,25 +193,10 @@ func (s *Server) stream(ctx context.Context, out *sse, f streamFilter, after sto
 	heartbeat := time.NewTicker(heartbeatEvery)
 	defer heartbeat.Stop()
 	for {
-		events := make(chan store.StreamEvent, streamBuffer)
-		wctx, cancel := context.WithCancel(ctx)
-		errc := make(chan error, 1)
-		go func() {
-			errc <- s.st.Stream(wctx, after, func(e store.StreamEvent) error {
-				if !f.keeps(e) {
-					return nil
-				}
-				select {
-				case events <- e:
-					return nil
-				default:
-					return errSlowClient
-				}
-			})
-		}()
+		events, errc, stop := s.source(ctx, f, after)
 		reason, again := s.pump(ctx, out, events, errc, heartbeat, &after)
-		cancel()
-		<-errc // the watch goroutine is done before the stream moves on
+		stop()
+		<-errc // the source is done before the stream moves on
 		if !again {
 			return reason
 		}
@@ -216,7 +210,34 @@ func (s *Server) stream(ctx context.Context, out *sse, f streamFilter, after sto
 	}
 }
 
-// pump writes the events of one watch; again reports a reset (the watch
+// source delivers the changes after position after that f keeps, on
+// events, and then one error on errc (nil once stop is called): from the
+// node's shared watch when its ring reaches back to after, else from a
+// watch of the stream's own.
+func (s *Server) source(ctx context.Context, f streamFilter, after store.StreamPosition) (<-chan store.StreamEvent, chan error, func()) {
+	if sub, ok := s.hub.subscribe(f, after); ok {
+		return sub.events, sub.errc, func() { s.hub.unsubscribe(sub) }
+	}
+	events := make(chan store.StreamEvent, streamBuffer)
+	wctx, cancel := context.WithCancel(ctx)
+	errc := make(chan error, 1)
+	go func() {
+		errc <- s.st.Stream(wctx, after, func(e store.StreamEvent) error {
+			if !f.keeps(e) {
+				return nil
+			}
+			select {
+			case events <- e:
+				return nil
+			default:
+				return errSlowClient
+			}
+		})
+	}()
+	return events, errc, cancel
+}
+
+// pump writes the events of one source; again reports a reset (the watch
 // ended because etcd compacted; a new one follows).
 func (s *Server) pump(ctx context.Context, out *sse, events <-chan store.StreamEvent, errc chan error,
 	heartbeat *time.Ticker, after *store.StreamPosition) (reason string, again bool) {

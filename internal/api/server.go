@@ -68,6 +68,7 @@ type Server struct {
 	noSpace                   func() bool
 	cronRulesSince            func() int64
 	streams                   *streams
+	hub                       *eventHub
 }
 
 // New builds the API.
@@ -86,6 +87,7 @@ func New(cfg Config) *Server {
 	}
 	s := &Server{streams: newStreams(), noSpace: cfg.NoSpace, cronRulesSince: cfg.CronRulesSince, st: cfg.Store, auth: cfg.Auth, log: cfg.Logger, now: cfg.Now, router: mux.NewRouter(), requests: cfg.Requests,
 		metrics: cfg.Metrics != nil, metricsNeedToken: cfg.Metrics != nil && cfg.MetricsNeedToken, denied: newDeniedLog(cfg.Logger)}
+	s.hub = newEventHub(s.st, s.streams.ctx)
 	s.routes(cfg.Metrics, cfg.MetricsNeedToken)
 	return s
 }

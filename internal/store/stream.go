@@ -92,7 +92,8 @@ func (s *Store) Stream(ctx context.Context, after StreamPosition, fn func(Stream
 	// Watch from after's revision, skipping the changes of it already
 	// seen: the changes of one revision arrive together, in one order.
 	rev, seq := int64(0), 0
-	for resp := range s.c.Watch(wctx, s.k.root+"/", clientv3.WithPrefix(), clientv3.WithRev(after.Rev)) {
+	// Revision 0 would mean "from now" to etcd: from the start, then.
+	for resp := range s.c.Watch(wctx, s.k.root+"/", clientv3.WithPrefix(), clientv3.WithRev(max(after.Rev, 1))) {
 		if resp.CompactRevision != 0 {
 			return &CompactedError{Revision: resp.CompactRevision}
 		}
