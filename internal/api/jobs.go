@@ -30,13 +30,14 @@ type jobView struct {
 // through viewFor, which masks them for the caller.
 func (s *Server) unmaskedView(spec job.Spec) jobView {
 	v := jobView{Spec: spec, NextFires: []time.Time{}}
-	if c, ok := s.scheduleChangeOf(spec, s.cronRulesSince()); ok {
-		v.ScheduleChange = c
-	}
-	if spec.Paused {
+	sched, err := spec.ParsedSchedule()
+	if err != nil {
 		return v
 	}
-	if sched, err := spec.ParsedSchedule(); err == nil {
+	if c, ok := s.scheduleChangeOf(spec, sched, s.cronRulesSince()); ok {
+		v.ScheduleChange = c
+	}
+	if !spec.Paused {
 		// @every counts from the job's cursor, which the API does not read
 		// for a view; from now is the same up to one interval.
 		v.NextFires = sched.NextN(s.now(), nextFiresShown)

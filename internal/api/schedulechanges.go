@@ -23,12 +23,8 @@ type scheduleChange struct {
 
 // scheduleChangeOf reports the change for spec, if it was written before
 // the rules changed and either its fires moved or its form is refused now.
-func (s *Server) scheduleChangeOf(spec job.Spec, since int64) (*scheduleChange, bool) {
+func (s *Server) scheduleChangeOf(spec job.Spec, sched *job.Schedule, since int64) (*scheduleChange, bool) {
 	if since == 0 || spec.Revision >= since {
-		return nil, false
-	}
-	sched, err := spec.ParsedSchedule()
-	if err != nil {
 		return nil, false
 	}
 	c := &scheduleChange{RefusedForNewJobs: sched.Refused()}
@@ -72,7 +68,11 @@ func (s *Server) listScheduleChanges(r *http.Request) (int, any, error) {
 			return 0, nil, err
 		}
 		for _, spec := range page.Jobs {
-			if c, ok := s.scheduleChangeOf(spec, since); ok && len(changes) <= limit {
+			sched, err := spec.ParsedSchedule()
+			if err != nil {
+				continue // the scheduler logs it as an invalid schedule
+			}
+			if c, ok := s.scheduleChangeOf(spec, sched, since); ok && len(changes) <= limit {
 				changes = append(changes, scheduleChangeView{Job: spec.Name, Group: spec.Group, Schedule: spec.Schedule,
 					Timezone: spec.Timezone, Paused: spec.Paused, scheduleChange: c})
 			}
