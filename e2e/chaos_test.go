@@ -98,15 +98,13 @@ func TestChaos(t *testing.T) {
 	}
 	var nodes []*node
 	for _, id := range []string{"s1", "s2", "s3"} {
-		addr := pinktest.FreeAddr(t)
-		p := pinktest.StartProcess(t, "scheduler "+id, nil, "scheduler", "--etcd-endpoints", endpoints,
-			"--listen", addr, "--node-id", id, "--session-ttl", "2s")
-		nodes = append(nodes, &node{id: id, proc: p, api: pinktest.NewAPI(addr)})
+		p, api := pinktest.StartSchedulerProcess(t, etcd.Endpoints, id)
+		nodes = append(nodes, &node{id: id, proc: p, api: api})
 	}
 	workers := map[string]*pinktest.Process{}
 	for _, name := range []string{"w1", "w2", "w3"} {
 		workers[name] = pinktest.StartProcess(t, "worker "+name, nil, "worker", "--group", "default",
-			"--etcd-endpoints", endpoints, "--listen", pinktest.FreeAddr(t), "--name", name,
+			"--etcd-endpoints", endpoints, "--listen", "127.0.0.1:0", "--name", name,
 			"--lease-ttl", "2s", "--drain-timeout", "10s", "--capacity", "16",
 			// The jobs' service runs on loopback, which workers deny by default.
 			"--http-allow", "127.0.0.1")
@@ -118,7 +116,7 @@ func TestChaos(t *testing.T) {
 				return n.api
 			}
 		}
-		t.Fatal("no scheduler alive")
+		t.Fatal("no scheduler alive (how each ended is under its output below)")
 		return nil
 	}
 	leader := func() *node {

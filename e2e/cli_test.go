@@ -95,9 +95,8 @@ jobs:
 func TestCLI(t *testing.T) {
 	etcd := pinktest.StartEtcd(t)
 	roles := map[string]string{"viewer": "v-secret", "operator": "o-secret", "admin": "a-secret"}
-	addr := pinktest.FreeAddr(t)
-	pinktest.StartProcess(t, "scheduler", nil, "scheduler", "--etcd-endpoints", strings.Join(etcd.Endpoints, ","),
-		"--listen", addr, "--api-tokens-file", writeTokens(t, roles)).WaitOutput("scheduler node starting", 30*time.Second)
+	addr := pinktest.StartProcess(t, "scheduler", nil, "scheduler", "--etcd-endpoints", strings.Join(etcd.Endpoints, ","),
+		"--listen", "127.0.0.1:0", "--api-tokens-file", writeTokens(t, roles)).SchedulerAddr()
 	server := "PINK_SERVER=http://" + addr
 	as := func(role string) []string { return []string{server, "PINK_TOKEN=" + roles[role]} }
 	file := filepath.Join(t.TempDir(), "jobs.yaml")
@@ -196,13 +195,14 @@ func TestTLS(t *testing.T) {
 		t.Fatalf("etcd endpoints %s", endpoints)
 	}
 
-	addr := pinktest.FreeAddr(t)
-	pinktest.StartProcess(t, "tls scheduler", nil, "scheduler", "--etcd-endpoints", endpoints,
+	tlsScheduler := pinktest.StartProcess(t, "tls scheduler", nil, "scheduler", "--etcd-endpoints", endpoints,
 		"--etcd-cacert", ca.Cert, "--etcd-cert", clientCert, "--etcd-key", clientKey,
-		"--listen", addr, "--tls-cert", apiCert, "--tls-key", apiKey).WaitOutput("became leader", 30*time.Second)
+		"--listen", "127.0.0.1:0", "--tls-cert", apiCert, "--tls-key", apiKey)
+	addr := tlsScheduler.SchedulerAddr()
+	tlsScheduler.WaitOutput("became leader", 30*time.Second)
 	pinktest.StartProcess(t, "tls worker", nil, "worker", "--group", "default", "--etcd-endpoints", endpoints,
 		"--etcd-cacert", ca.Cert, "--etcd-cert", clientCert, "--etcd-key", clientKey,
-		"--listen", pinktest.FreeAddr(t)).WaitOutput("worker registered", 30*time.Second)
+		"--listen", "127.0.0.1:0").WaitOutput("worker registered", 30*time.Second)
 
 	env := []string{"PINK_SERVER=https://" + addr, "PINK_CA_CERT=" + ca.Cert}
 	code, out, errOut := pinkCLI(t, env, "groups", "list")
@@ -217,9 +217,8 @@ func TestTLS(t *testing.T) {
 	}
 
 	// A scheduler without a client certificate cannot use etcd.
-	bare := pinktest.FreeAddr(t)
-	pinktest.StartProcess(t, "scheduler without client cert", nil, "scheduler", "--etcd-endpoints", endpoints,
-		"--etcd-cacert", ca.Cert, "--listen", bare).WaitOutput("scheduler node starting", 30*time.Second)
+	bare := pinktest.StartProcess(t, "scheduler without client cert", nil, "scheduler", "--etcd-endpoints", endpoints,
+		"--etcd-cacert", ca.Cert, "--listen", "127.0.0.1:0").SchedulerAddr()
 	api := pinktest.NewAPI(bare)
 	pinktest.Eventually(t, 20*time.Second, func() (bool, string) {
 		status, _, err := api.TryDo("GET", "/readyz", nil)
@@ -233,9 +232,8 @@ func cliCluster(t *testing.T) (etcd *pinktest.Etcd, addr string, roles map[strin
 	t.Helper()
 	etcd = pinktest.StartEtcd(t)
 	roles = map[string]string{"viewer": "v-secret", "operator": "o-secret", "admin": "a-secret"}
-	addr = pinktest.FreeAddr(t)
-	pinktest.StartProcess(t, "scheduler", nil, "scheduler", "--etcd-endpoints", strings.Join(etcd.Endpoints, ","),
-		"--listen", addr, "--api-tokens-file", writeTokens(t, roles)).WaitOutput("scheduler node starting", 30*time.Second)
+	addr = pinktest.StartProcess(t, "scheduler", nil, "scheduler", "--etcd-endpoints", strings.Join(etcd.Endpoints, ","),
+		"--listen", "127.0.0.1:0", "--api-tokens-file", writeTokens(t, roles)).SchedulerAddr()
 	as = func(role string) []string { return []string{"PINK_SERVER=http://" + addr, "PINK_TOKEN=" + roles[role]} }
 	if code, out, errOut := pinkCLI(t, as("admin"), "apply", "-f", writeFile(t, applyFile)); code != 0 {
 		t.Fatalf("apply: exit %d\n%s%s", code, out, errOut)

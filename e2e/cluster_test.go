@@ -90,10 +90,10 @@ func TestTwoSchedulersOneLeader(t *testing.T) {
 	procB, apiB := pinktest.StartSchedulerProcess(t, etcd.Endpoints, "node-b")
 	// The worker finds etcd through PINK_ETCD_ENDPOINTS instead of the flag,
 	// and answers its own /healthz.
-	workerAddr := pinktest.FreeAddr(t)
-	pinktest.StartProcess(t, "worker w1", []string{"PINK_ETCD_ENDPOINTS=" + strings.Join(etcd.Endpoints, ",")},
-		"worker", "--group", "default", "--allow-shell", "--listen", workerAddr, "--name", "w1", "--lease-ttl", "2s").
-		WaitOutput("worker registered", 30*time.Second)
+	w1 := pinktest.StartProcess(t, "worker w1", []string{"PINK_ETCD_ENDPOINTS=" + strings.Join(etcd.Endpoints, ",")},
+		"worker", "--group", "default", "--allow-shell", "--listen", "127.0.0.1:0", "--name", "w1", "--lease-ttl", "2s")
+	workerAddr := w1.WorkerAddr()
+	w1.WaitOutput("worker registered", 30*time.Second)
 	if status, body, err := pinktest.NewAPI(workerAddr).TryDo("GET", "/healthz", nil); err != nil || status != http.StatusOK || string(body) != `{"status":"ok"}`+"\n" {
 		t.Fatalf("worker /healthz: %d %q %v", status, body, err)
 	}

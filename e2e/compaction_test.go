@@ -21,10 +21,9 @@ import (
 // the seconds the leader was frozen), and the job unpaused meanwhile fires.
 func TestCompactionUnderLoad(t *testing.T) {
 	etcd := pinktest.StartEtcdProcess(t)
-	addr := pinktest.FreeAddr(t)
 	leader := pinktest.StartProcess(t, "scheduler s1", nil, "scheduler", "--etcd-endpoints", etcd.Endpoints[0],
-		"--listen", addr, "--node-id", "s1", "--session-ttl", "15s", "--etcd-compact-interval", "1s")
-	api := pinktest.NewAPI(addr)
+		"--listen", "127.0.0.1:0", "--node-id", "s1", "--session-ttl", "15s", "--etcd-compact-interval", "1s")
+	api := pinktest.NewAPI(leader.SchedulerAddr())
 	pinktest.Eventually(t, 30*time.Second, func() (bool, string) {
 		status, _, err := api.TryDo("GET", "/readyz", nil)
 		return err == nil && status == http.StatusOK, fmt.Sprintf("not ready: %v", err)

@@ -34,8 +34,8 @@ func TestUpgradeReportsScheduleChanges(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	addr := pinktest.FreeAddr(t)
-	p := pinktest.StartProcess(t, "scheduler", nil, "scheduler", "--etcd-endpoints", strings.Join(etcd.Endpoints, ","), "--listen", addr)
+	p := pinktest.StartProcess(t, "scheduler", nil, "scheduler", "--etcd-endpoints", strings.Join(etcd.Endpoints, ","), "--listen", "127.0.0.1:0")
+	addr := p.SchedulerAddr()
 	p.WaitOutput("need a look", 30*time.Second)
 	logs := p.Output()
 	for _, want := range []string{

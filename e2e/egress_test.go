@@ -33,7 +33,7 @@ func TestEgressProtectsEtcd(t *testing.T) {
 	}
 	peerURL := members.Members[0].PeerURLs[0]
 	bare := pinktest.StartProcess(t, "worker bare", nil, "worker", "--group", "bare",
-		"--etcd-endpoints", etcdHostPort, "--listen", pinktest.FreeAddr(t), "--name", "bare", "--lease-ttl", "2s")
+		"--etcd-endpoints", etcdHostPort, "--listen", "127.0.0.1:0", "--name", "bare", "--lease-ttl", "2s")
 	bare.WaitOutput("worker registered", 30*time.Second)
 	redirector := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, etcdURL+"/v3/kv/deleterange", http.StatusTemporaryRedirect)

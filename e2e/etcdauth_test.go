@@ -55,12 +55,12 @@ func TestEtcdAuth(t *testing.T) {
 		t.Fatal("the pink user may write outside /pink/")
 	}
 
-	addr := pinktest.FreeAddr(t)
-	pinktest.StartProcess(t, "scheduler", nil, "scheduler", "--etcd-endpoints", endpoints,
-		"--etcd-username", "pink", "--etcd-password", "pink-pw", "--listen", addr, "--session-ttl", "2s").
-		WaitOutput("became leader", 30*time.Second)
+	sched := pinktest.StartProcess(t, "scheduler", nil, "scheduler", "--etcd-endpoints", endpoints,
+		"--etcd-username", "pink", "--etcd-password", "pink-pw", "--listen", "127.0.0.1:0", "--session-ttl", "2s")
+	addr := sched.SchedulerAddr()
+	sched.WaitOutput("became leader", 30*time.Second)
 	pinktest.StartProcess(t, "worker", []string{"PINK_ETCD_USERNAME=pink", "PINK_ETCD_PASSWORD=pink-pw"}, "worker",
-		"--group", "default", "--allow-shell", "--etcd-endpoints", endpoints, "--listen", pinktest.FreeAddr(t), "--lease-ttl", "2s").
+		"--group", "default", "--allow-shell", "--etcd-endpoints", endpoints, "--listen", "127.0.0.1:0", "--lease-ttl", "2s").
 		WaitOutput("worker registered", 30*time.Second)
 
 	api := pinktest.NewAPI(addr)
@@ -83,8 +83,8 @@ func TestEtcdAuth(t *testing.T) {
 		env  []string
 		args []string
 	}{
-		{"scheduler", nil, []string{"scheduler", "--etcd-username", "pink", "--etcd-password", "wrong", "--listen", pinktest.FreeAddr(t)}},
-		{"worker", []string{"PINK_ETCD_USERNAME=pink", "PINK_ETCD_PASSWORD=wrong"}, []string{"worker", "--group", "default", "--listen", pinktest.FreeAddr(t)}},
+		{"scheduler", nil, []string{"scheduler", "--etcd-username", "pink", "--etcd-password", "wrong", "--listen", "127.0.0.1:0"}},
+		{"worker", []string{"PINK_ETCD_USERNAME=pink", "PINK_ETCD_PASSWORD=wrong"}, []string{"worker", "--group", "default", "--listen", "127.0.0.1:0"}},
 	} {
 		p := pinktest.StartProcess(t, tc.name+" with a wrong password", tc.env, append(tc.args, "--etcd-endpoints", endpoints)...)
 		pinktest.Eventually(t, 30*time.Second, func() (bool, string) { return p.Exited(), tc.name + " still running" })

@@ -17,8 +17,8 @@ import (
 // stream would never end by itself).
 func TestEventStreamOnANode(t *testing.T) {
 	etcd := pinktest.StartEtcd(t)
-	addr := pinktest.FreeAddr(t)
-	p := pinktest.StartProcess(t, "scheduler", nil, "scheduler", "--etcd-endpoints", strings.Join(etcd.Endpoints, ","), "--listen", addr)
+	p := pinktest.StartProcess(t, "scheduler", nil, "scheduler", "--etcd-endpoints", strings.Join(etcd.Endpoints, ","), "--listen", "127.0.0.1:0")
+	addr := p.SchedulerAddr()
 	p.WaitOutput("became leader", 30*time.Second)
 
 	ctx, cancel := context.WithCancel(context.Background())

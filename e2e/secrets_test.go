@@ -51,13 +51,13 @@ func TestSecretsStayOnTheWorker(t *testing.T) {
 	defer svc.Close()
 
 	endpoints := strings.Join(etcd.Endpoints, ",")
-	addr := pinktest.FreeAddr(t)
-	sched := pinktest.StartProcess(t, "scheduler", otlp.env(), "scheduler", "--etcd-endpoints", endpoints, "--listen", addr,
+	sched := pinktest.StartProcess(t, "scheduler", otlp.env(), "scheduler", "--etcd-endpoints", endpoints, "--listen", "127.0.0.1:0",
 		"--api-tokens-file", tokens, "--session-ttl", "2s", "--log-format", "json", "--log-level", "debug")
 	worker := pinktest.StartProcess(t, "worker", append(otlp.env(), "PINK_SECRET_DB_PASSWORD="+envSecret), "worker",
-		"--group", "default", "--etcd-endpoints", endpoints, "--listen", pinktest.FreeAddr(t), "--allow-shell",
+		"--group", "default", "--etcd-endpoints", endpoints, "--listen", "127.0.0.1:0", "--allow-shell",
 		"--http-allow", "127.0.0.1", "--secrets-dir", secretsDir, "--lease-ttl", "2s", "--log-format", "json", "--log-level", "debug")
 	worker.WaitOutput("worker registered", 30*time.Second)
+	addr := sched.SchedulerAddr()
 	base := pinktest.NewAPI(addr)
 	admin, operator, viewer := base.As(roles["admin"]), base.As(roles["operator"]), base.As(roles["viewer"])
 	pinktest.Eventually(t, 30*time.Second, func() (bool, string) {

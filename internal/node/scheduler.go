@@ -67,13 +67,6 @@ func buildScheduler(proc *process, authn *auth.Authenticator, cfg SchedulerConfi
 	rules := &cronRules{}
 	spaceMetrics := telemetry.NewEtcdSpace(reg)
 	space := etcdspace.NewMonitor(proc.cli, spaceMetrics, cfg.Logger)
-	sched := scheduler.New(scheduler.Config{
-		Store: st, NodeID: cfg.NodeID, Addr: cfg.Listen, Version: Version,
-		SessionTTL: cfg.SessionTTL, MisfireThreshold: cfg.MisfireThreshold,
-		HistoryLimit: cfg.HistoryLimit, HistoryMaxAge: cfg.HistoryMaxAge, HistoryMaxBytes: cfg.HistoryMaxBytes, CompactEvery: cfg.CompactEvery,
-		Logger: cfg.Logger, Metrics: telemetry.NewScheduler(reg, telemetry.Options{NoJobLabel: cfg.NoJobLabel}),
-		Space: spaceMetrics, SpacePressure: space.HalfFull, Tracer: proc.tracing.Tracer,
-	})
 	handler := api.New(api.Config{Store: st, Auth: authn, Metrics: reg.Handler(), MetricsNeedToken: cfg.MetricsNeedToken,
 		Requests: telemetry.NewAPI(reg), Logger: cfg.Logger, NoSpace: func() bool {
 			last := space.Last()
@@ -83,6 +76,15 @@ func buildScheduler(proc *process, authn *auth.Authenticator, cfg SchedulerConfi
 	if err != nil {
 		return nil, err
 	}
+	// The node registers the address it is bound to, so that a listen
+	// address with port 0 (any free port) is still reachable from others.
+	sched := scheduler.New(scheduler.Config{
+		Store: st, NodeID: cfg.NodeID, Addr: srv.Addr(), Version: Version,
+		SessionTTL: cfg.SessionTTL, MisfireThreshold: cfg.MisfireThreshold,
+		HistoryLimit: cfg.HistoryLimit, HistoryMaxAge: cfg.HistoryMaxAge, HistoryMaxBytes: cfg.HistoryMaxBytes, CompactEvery: cfg.CompactEvery,
+		Logger: cfg.Logger, Metrics: telemetry.NewScheduler(reg, telemetry.Options{NoJobLabel: cfg.NoJobLabel}),
+		Space: spaceMetrics, SpacePressure: space.HalfFull, Tracer: proc.tracing.Tracer,
+	})
 	// A shutdown waits for open requests; event streams end only when told.
 	srv.srv.RegisterOnShutdown(handler.CloseStreams)
 	if err := srv.withTLS(cfg.TLSCert, cfg.TLSKey); err != nil {

@@ -112,9 +112,19 @@ func StartCommand(t testing.TB, name, binary string, env []string, args ...strin
 		close(p.done)
 	}()
 	t.Cleanup(func() {
+		// How it ended matters when a test failed: "exit status 2" is a
+		// process that stopped on its own (a panic, a failed listen),
+		// "signal: killed" one the test killed.
+		ended := "running at the end of the test"
+		if p.Exited() {
+			ended = "ended: exit status 0"
+			if p.err != nil {
+				ended = "ended: " + p.err.Error()
+			}
+		}
 		p.Kill()
 		if t.Failed() {
-			t.Logf("---- output of %s ----\n%s", name, out.String())
+			t.Logf("---- output of %s (%s) ----\n%s", name, ended, out.String())
 		}
 	})
 	return p
@@ -233,35 +243,4 @@ func (b *Buffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
-}
-
-// StartSchedulerProcess starts `pink scheduler` named id on endpoints, with
-// its API on a free loopback port and a short session TTL, and waits until
-// it is ready. It returns the process and a client of its API.
-func StartSchedulerProcess(t testing.TB, endpoints []string, id string, env ...string) (*Process, *API) {
-	t.Helper()
-	addr := FreeAddr(t)
-	p := StartProcess(t, "scheduler "+id, env, "scheduler",
-		"--etcd-endpoints", strings.Join(endpoints, ","), "--listen", addr, "--node-id", id,
-		"--session-ttl", "2s", "--log-level", "debug")
-	api := NewAPI(addr)
-	Eventually(t, 30*time.Second, func() (bool, string) {
-		status, _, err := api.TryDo("GET", "/readyz", nil)
-		return err == nil && status == 200, fmt.Sprintf("scheduler %s not ready: %v", id, err)
-	})
-	return p, api
-}
-
-// StartWorkerProcess starts `pink worker` of group default with the shell
-// target, named name, on endpoints, and waits until it has registered. Its
-// http target may call loopback addresses (tests' services run there). It
-// returns the process and the address of its /metrics.
-func StartWorkerProcess(t testing.TB, endpoints []string, name string, env ...string) (*Process, string) {
-	t.Helper()
-	addr := FreeAddr(t)
-	p := StartProcess(t, "worker "+name, env, "worker", "--group", "default", "--allow-shell", "--http-allow", "127.0.0.1",
-		"--etcd-endpoints", strings.Join(endpoints, ","), "--listen", addr, "--name", name,
-		"--lease-ttl", "2s", "--log-level", "debug")
-	p.WaitOutput("worker registered", 30*time.Second)
-	return p, addr
 }
