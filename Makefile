@@ -5,7 +5,7 @@ PKGS := ./...
 # apt-get needs root; use sudo when not running as root.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: dev build test deps lint unit dashboards bench
+.PHONY: dev build test deps lint unit dashboards bench console-screenshots
 
 ## dev: run pink dev (embedded etcd, scheduler, worker, API on 127.0.0.1:8080)
 dev:
@@ -18,16 +18,19 @@ build:
 ## test: install the test tools, then formatting, vet, and every test with the race detector
 test: deps lint unit
 
-## deps: the tools the tests run for real: prometheus, promtool, alertmanager, amtool (Debian packages).
+## deps: the tools the tests run for real (Debian packages): prometheus, promtool, alertmanager, amtool,
+## and chromium (with a font) for the console's browser tests.
 ## The real etcd server the chaos test runs is built from go.mod by the test itself.
 deps:
 	@if command -v prometheus >/dev/null && command -v promtool >/dev/null && command -v amtool >/dev/null && \
-		{ command -v prometheus-alertmanager || command -v alertmanager; } >/dev/null; then \
-		echo "prometheus, promtool, alertmanager and amtool are installed"; \
+		{ command -v prometheus-alertmanager || command -v alertmanager; } >/dev/null && \
+		[ -x /usr/bin/chromium ] && [ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]; then \
+		echo "prometheus, promtool, alertmanager, amtool and chromium are installed"; \
 	else \
-		echo "installing prometheus and prometheus-alertmanager (apt)"; \
+		echo "installing prometheus, prometheus-alertmanager, chromium and fonts-dejavu-core (apt)"; \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
-		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus prometheus-alertmanager >/dev/null; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+			prometheus prometheus-alertmanager chromium fonts-dejavu-core >/dev/null; \
 	fi
 
 lint:
@@ -45,6 +48,11 @@ unit:
 ## dashboards: regenerate dashboards/*.json from internal/dashboards
 dashboards:
 	$(GO) test ./internal/dashboards -run TestCommittedJSONIsGenerated -update
+
+## console-screenshots: retake docs/console/*.png with the console's browser tests
+console-screenshots: deps
+	mkdir -p docs/console
+	PINK_CONSOLE_SCREENSHOTS="$(CURDIR)/docs/console" $(GO) test -count=1 -run 'TestConsole' ./e2e
 
 ## bench: the Go benchmarks of the hot paths, 6 times each (compare with benchstat against
 ## docs/go-bench.txt); the cluster benchmarks are scripts/bench.sh (docs/benchmarks.md)

@@ -119,6 +119,11 @@ func TestAlertsAreComplete(t *testing.T) {
 			if want := "https://github.com/pink-scheduler/pink/blob/main/docs/runbooks.md#" + strings.ToLower(r.Alert); a["runbook_url"] != want {
 				t.Errorf("%s: runbook_url %q, want %q", r.Alert, a["runbook_url"], want)
 			}
+			// The console link exists only where Prometheus names the
+			// console (external label pink_console_url); empty otherwise.
+			if c := a["console_url"]; !strings.HasPrefix(c, "{{ with $externalLabels.pink_console_url }}{{ . }}/ui/") || !strings.HasSuffix(c, "{{ end }}") {
+				t.Errorf("%s: console_url %q must link into the console under $externalLabels.pink_console_url", r.Alert, c)
+			}
 			if !sections[r.Alert] {
 				t.Errorf("%s: docs/runbooks.md has no section \"## %s\"", r.Alert, r.Alert)
 			}

@@ -57,3 +57,52 @@ func TestReadmeTour(t *testing.T) {
 		t.Logf("tour output:\n%s", text)
 	}
 }
+
+// TestReadmeConsole follows the README as a new user would: the tour,
+// then http://127.0.0.1:8080/ in a browser. The overview shows, the tour's
+// jobs are in the jobs list, a job's runs and their output appear on its
+// page without a reload, and trigger, pause and resume work from there.
+func TestReadmeConsole(t *testing.T) {
+	base, api := startConsoleDev(t)
+	addr := strings.TrimPrefix(base, "http://")
+	// The tour's first and third jobs, then its pause of hello.
+	api.JSON(t, "POST", "/api/v1/jobs", `{"name": "hello", "group": "default", "schedule": "* * * * * *",
+		"target": "shell", "params": {"command": ["echo", "hello"]}}`, 201, nil)
+	api.JSON(t, "POST", "/api/v1/jobs", `{"name": "report", "group": "default", "schedule": "0 9 * * 1-5", "timezone": "Europe/Berlin",
+		"target": "http", "params": {"url": "http://`+addr+`/healthz"}}`, 201, nil)
+	api.JSON(t, "POST", "/api/v1/jobs/hello/pause", nil, 200, nil)
+
+	b := newBrowser(t, base)
+	b.open("/")
+	b.waitText("main h1", "Overview")
+	b.clickText("#nav a", "Jobs")
+	b.waitText("table.jobs", "hello")
+	b.waitText("table.jobs", "report")
+	b.waitText("table.jobs", "every weekday at 09:00, Europe/Berlin")
+	b.screenshot("jobs")
+
+	b.clickText("table.jobs a", "hello")
+	b.waitText("main h1", "hello")
+	eval[bool](b, `window.__noReload = true`)
+	b.clickText("button", "Resume")
+	b.waitText("#banner", "Resumed hello")
+	b.waitJS(`document.querySelectorAll('button[data-run]').length >= 2`, "hello's runs, live")
+	b.click("button[data-run]")
+	b.waitText("#run-panel pre.output", "hello")
+	b.clickText("summary", "Pause…")
+	b.typeInto("details.action input[name=reason]", "enough hellos")
+	b.clickText("details.action button", "Pause")
+	b.waitText(".note", "enough hellos")
+
+	b.open("/ui/jobs/report")
+	eval[bool](b, `window.__noReload = true`)
+	b.clickText("button", "Trigger now")
+	b.waitText("#banner", "Triggered report")
+	b.waitJS(`document.querySelectorAll('button[data-run]').length >= 1`, "report's triggered run, live")
+	b.click("button[data-run]")
+	b.waitText("#run-panel", "manual")
+	b.waitText("#run-panel pre.output", `"status":"ok"`)
+	if !eval[bool](b, `window.__noReload === true`) {
+		t.Error("the job page reloaded")
+	}
+}

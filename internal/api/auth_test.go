@@ -111,6 +111,7 @@ var wantRoles = map[string]string{
 	"GET /api/v1/openapi.json":                       "viewer",
 	"GET /api/v1/events":                             "viewer",
 	"GET /api/v1/stats":                              "viewer",
+	"GET /api/v1/whoami":                             "viewer",
 }
 
 var rank = map[string]int{"": 0, "viewer": 1, "operator": 2, "admin": 3}

@@ -21,6 +21,12 @@ const nextFiresShown = 5
 type jobView struct {
 	job.Spec
 	NextFires []time.Time `json:"next_fires"`
+	// ScheduleText reads the schedule in English with its zone; absent
+	// when the expression has no short reading.
+	ScheduleText string `json:"schedule_text,omitempty"`
+	// LastRun is the job's latest finished run's outcome, when history
+	// has one (lists and single reads carry it).
+	LastRun *lastRun `json:"last_run,omitempty"`
 	// ScheduleChange is set on a job written before pink read schedules
 	// as crontab(5) does whose fires moved (see GET /schedules/changes).
 	ScheduleChange *scheduleChange `json:"schedule_change,omitempty"`
@@ -34,6 +40,7 @@ func (s *Server) unmaskedView(spec job.Spec) jobView {
 	if err != nil {
 		return v
 	}
+	v.ScheduleText = sched.Describe()
 	if c, ok := s.scheduleChangeOf(spec, sched, s.cronRulesSince()); ok {
 		v.ScheduleChange = c
 	}
@@ -46,12 +53,14 @@ func (s *Server) unmaskedView(spec job.Spec) jobView {
 }
 
 // jobInput is the body of a create or replace. It accepts a jobView as
-// read from the API, so "GET, edit, PUT" works; next_fires and
-// schedule_change are ignored.
+// read from the API, so "GET, edit, PUT" works; next_fires,
+// schedule_text, last_run and schedule_change are ignored.
 // Revision shadows the spec's, to tell an absent revision from 0.
 type jobInput struct {
 	job.Spec
 	NextFires      json.RawMessage `json:"next_fires"`
+	ScheduleText   json.RawMessage `json:"schedule_text"`
+	LastRun        json.RawMessage `json:"last_run"`
 	ScheduleChange json.RawMessage `json:"schedule_change"`
 	Revision       *int64          `json:"revision"`
 }
@@ -109,39 +118,18 @@ func (s *Server) createJob(r *http.Request) (int, any, error) {
 }
 
 // listJobs lists jobs by name, a page at a time.
-func (s *Server) listJobs(r *http.Request) (int, any, error) {
-	group, err := queryName(r, "group")
-	if err != nil {
-		return 0, nil, err
-	}
-	limit, after, err := pageQuery(r, listJobs, defaultPageLimit)
-	if err != nil {
-		return 0, nil, err
-	}
-	if after != "" && !job.ValidName(after) {
-		return 0, nil, badCursor()
-	}
-	page, err := s.st.ListJobsPage(r.Context(), group, after, limit)
-	if err != nil {
-		return 0, nil, err
-	}
-	views := make([]jobView, 0, len(page.Jobs))
-	for _, spec := range page.Jobs {
-		views = append(views, s.viewFor(r, spec))
-	}
-	items, next, err := boundedPage(listJobs, views, func(i int) string { return views[i].Name }, page.Next)
-	if err != nil {
-		return 0, nil, err
-	}
-	return http.StatusOK, map[string]any{"jobs": items, "next_cursor": next}, nil
-}
-
 func (s *Server) getJob(r *http.Request) (int, any, error) {
 	spec, err := s.pathJob(r)
 	if err != nil {
 		return 0, nil, err
 	}
-	return http.StatusOK, s.viewFor(r, spec), nil
+	v := s.viewFor(r, spec)
+	last, err := s.st.LastOutcome(r.Context(), spec.Name)
+	if err != nil {
+		return 0, nil, err
+	}
+	v.LastRun = lastRunOf(last)
+	return http.StatusOK, v, nil
 }
 
 // viewFor is the view of spec for the caller of r: with its

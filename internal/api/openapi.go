@@ -29,7 +29,7 @@ var routeDocs = map[string]routeDoc{
 	"GET /api/v1/groups/{group}/clients":             {"List a group's live clients", "", "ClientList", 200, nil},
 	"DELETE /api/v1/groups/{group}/clients/{client}": {"Evict a client: its work fails over as if it had died", "", "Evicted", 200, nil},
 	"POST /api/v1/jobs":                              {"Create a job", "JobInput", "Job", 201, nil},
-	"GET /api/v1/jobs":                               {"List jobs by name", "", "JobList", 200, []string{"group", "limit", "cursor"}},
+	"GET /api/v1/jobs":                               {"List jobs by name, filtered by group, q (name or description), paused, failing and label", "", "JobList", 200, []string{"group", "q", "paused", "failing", "label", "limit", "cursor"}},
 	"GET /api/v1/jobs/{name}":                        {"Get a job", "", "Job", 200, nil},
 	"PUT /api/v1/jobs/{name}":                        {"Replace a job (conditional with revision)", "JobInput", "Job", 200, nil},
 	"DELETE /api/v1/jobs/{name}":                     {"Delete a job and its pending snapshots", "", "Deleted", 200, nil},
@@ -49,6 +49,7 @@ var routeDocs = map[string]routeDoc{
 	"GET /api/v1/stats":                              {"Runs by status and duration percentiles per time bucket, from the history etcd holds, and job totals", "", "Stats", 200, []string{"job", "group", "from", "to", "step"}},
 	"GET /api/v1/audit":                              {"List the audit log, newest first", "", "AuditPage", 200, []string{"limit", "cursor"}},
 	"GET /api/v1/openapi.json":                       {"This document", "", "Object", 200, nil},
+	"GET /api/v1/whoami":                             {"Who the caller's token is and its role", "", "Whoami", 200, nil},
 	"GET /api/v1/events":                             {"Stream changes of jobs, snapshots, runs, clients, nodes and the leader as Server-Sent Events", "", "StreamEvent", 200, []string{"job", "group", "types", "last_event_id"}},
 }
 
@@ -160,6 +161,7 @@ func schemas() map[string]any {
 		"ScheduleChangeList": obj(map[string]any{"since_revision": integer, "next_cursor": str, "jobs": map[string]any{"type": "array", "items": obj(map[string]any{
 			"job": str, "group": str, "schedule": str, "timezone": str, "paused": boolean,
 			"old_next": when, "new_next": when, "keep_old_schedule": str, "refused_for_new_jobs": str})}}),
+		"Whoami": obj(map[string]any{"name": str, "role": str, "authentication": boolean}),
 		"Stats": obj(map[string]any{"from": when, "to": when, "step_seconds": number, "truncated": boolean, "counted_since": when,
 			"buckets": map[string]any{"type": "array", "items": obj(map[string]any{"start": when, "total": integer, "runs": object,
 				"duration_seconds": obj(map[string]any{"p50": number, "p95": number, "p99": number, "max": number})})},

@@ -145,6 +145,7 @@ func (s *Server) Routes() []Route {
 		{get, "/api/v1/audit", v, "", s.listAudit},
 		{get, "/api/v1/stats", v, "", s.stats},
 		{get, "/api/v1/openapi.json", v, "", s.openAPI},
+		{get, "/api/v1/whoami", v, "", s.whoami},
 		{get, eventsPath, v, "", nil},
 	}
 }
@@ -332,22 +333,30 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 // decodeBody reads a JSON request body into v: one object, no unknown
 // fields, no deeper than maxBodyDepth (the adapter bounds its size).
 func decodeBody(r *http.Request, v any) error {
+	isYAML := false
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
 		switch {
 		case err != nil:
-			return errorf(http.StatusUnsupportedMediaType, "unsupported_media_type", "send the body as application/json")
+			return errorf(http.StatusUnsupportedMediaType, "unsupported_media_type", "send the body as application/json or application/yaml")
 		case mt == "application/json", mt == "text/json", strings.HasSuffix(mt, "+json"),
 			// curl -d sends these by default; the body is still parsed as
 			// strict JSON.
 			mt == "application/x-www-form-urlencoded", mt == "text/plain":
+		case mt == "application/yaml", mt == "application/x-yaml", mt == "text/yaml":
+			isYAML = true
 		default:
-			return errorf(http.StatusUnsupportedMediaType, "unsupported_media_type", "send the body as application/json")
+			return errorf(http.StatusUnsupportedMediaType, "unsupported_media_type", "send the body as application/json or application/yaml")
 		}
 	}
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
 		return err
+	}
+	if isYAML {
+		if body, err = yamlToJSON(body); err != nil {
+			return err
+		}
 	}
 	if d := job.JSONDepth(body); d > maxBodyDepth {
 		return &Error{Status: http.StatusBadRequest, Code: "too_deep", Message: fmt.Sprintf("the body nests %d levels deep; at most %d", d, maxBodyDepth)}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/pink-scheduler/pink/internal/console"
 	"github.com/pink-scheduler/pink/internal/node"
 )
 
@@ -15,6 +16,14 @@ type compactFlag struct{ every *time.Duration }
 func addCompactFlag(f *flags) compactFlag {
 	return compactFlag{f.duration("etcd-compact-interval", node.DefaultCompactEvery,
 		"history etcd keeps: the leader compacts every fifth of this to the revision of this long ago, keeping less while etcd is over half full (0: never, for an etcd that compacts itself)")}
+}
+
+// addConsoleFlags are the web console's link templates, of the commands
+// that serve the API.
+func addConsoleFlags(f *flags) func() console.Config {
+	grafana := f.string("console-grafana-url", "", "link from a job in the web console to its Grafana dashboard, {job} replaced by the job's name (empty: no link)")
+	trace := f.string("console-trace-url", "", "link from a run in the web console to its trace, {trace_id} replaced by the run's trace id (empty: no link)")
+	return func() console.Config { return console.Config{GrafanaURL: *grafana, TraceURL: *trace} }
 }
 
 // addHistoryBytesFlag is --history-max-bytes of the commands that lead.
@@ -51,6 +60,7 @@ func runDev(ctx context.Context, args []string, _, stderr io.Writer) error {
 		"defragment the embedded etcd when its database has held this much free space, and at least half of its file, for 10 minutes (0: never)")
 	quota := f.bytes("etcd-quota", node.DefaultEtcdQuota, "the embedded etcd's backend quota: past it etcd refuses writes (NOSPACE)")
 	historyBytes := addHistoryBytesFlag(f)
+	consoleCfg := addConsoleFlags(f)
 	log, err := f.parseLogged(args, addLogFlags(f), stderr)
 	if err != nil {
 		return err
@@ -71,6 +81,7 @@ func runDev(ctx context.Context, args []string, _, stderr io.Writer) error {
 		AllowShell: !*noShell, Capacity: *capacity, NoJobLabel: !*jobLabel, Logger: log,
 		HTTPAllow: allow, HTTPDeny: deny, SecretsDir: *eg.secretsDir,
 		CompactEvery: every, DefragFree: *defragFree, EtcdQuota: *quota, HistoryMaxBytes: *historyBytes,
+		Console: consoleCfg(),
 	})
 }
 
@@ -93,6 +104,7 @@ func runScheduler(ctx context.Context, args []string, _, stderr io.Writer) error
 	profile := f.string("cpu-profile", "", "write a CPU profile of the whole run to this file")
 	memProfile := f.string("mem-profile", "", "write a heap profile to this file on each SIGUSR1")
 	compact := addCompactFlag(f)
+	consoleCfg := addConsoleFlags(f)
 	log, err := f.parseLogged(args, addLogFlags(f), stderr)
 	if err != nil {
 		return err
@@ -109,7 +121,7 @@ func runScheduler(ctx context.Context, args []string, _, stderr io.Writer) error
 		MetricsNeedToken: *metricsToken, TLSCert: *tlsCert, TLSKey: *tlsKey, NodeID: *nodeID,
 		SessionTTL: *ttl, MisfireThreshold: *misfire, HistoryLimit: *historyLimit, HistoryMaxAge: *historyAge,
 		NoJobLabel: !*jobLabel, CPUProfile: *profile, MemProfile: *memProfile, Logger: log, CompactEvery: every,
-		HistoryMaxBytes: *historyBytes,
+		HistoryMaxBytes: *historyBytes, Console: consoleCfg(),
 	})
 }
 

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/pink-scheduler/pink/internal/console"
 	"github.com/pink-scheduler/pink/internal/etcdembed"
 	"github.com/pink-scheduler/pink/internal/etcdspace"
 )
@@ -44,7 +45,9 @@ type DevConfig struct {
 	EtcdQuota    int64
 	// HistoryMaxBytes bounds all run history in etcd (0: the default).
 	HistoryMaxBytes int64
-	Logger          *slog.Logger
+	// Console holds the web console's link templates.
+	Console console.Config
+	Logger  *slog.Logger
 }
 
 // DefaultGroup is the group of the dev mode's built-in worker.
@@ -93,7 +96,7 @@ func RunDev(ctx context.Context, cfg DevConfig) error {
 	}
 	guard.refresh(ctx, proc.cli, cfg.Logger)
 	sp, err := buildScheduler(proc, nil, SchedulerConfig{Listen: cfg.Listen, SessionTTL: cfg.SessionTTL,
-		CompactEvery: cfg.CompactEvery, HistoryMaxBytes: cfg.HistoryMaxBytes, NoJobLabel: cfg.NoJobLabel, Logger: cfg.Logger})
+		CompactEvery: cfg.CompactEvery, HistoryMaxBytes: cfg.HistoryMaxBytes, NoJobLabel: cfg.NoJobLabel, Logger: cfg.Logger, Console: cfg.Console})
 	if err != nil {
 		return err
 	}

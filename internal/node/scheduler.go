@@ -8,6 +8,7 @@ import (
 
 	"github.com/pink-scheduler/pink/internal/api"
 	"github.com/pink-scheduler/pink/internal/auth"
+	"github.com/pink-scheduler/pink/internal/console"
 	"github.com/pink-scheduler/pink/internal/etcdspace"
 	"github.com/pink-scheduler/pink/internal/profiling"
 	"github.com/pink-scheduler/pink/internal/scheduler"
@@ -40,6 +41,8 @@ type SchedulerConfig struct {
 	CompactEvery time.Duration
 	// NoJobLabel drops the job label from metrics (very large fleets).
 	NoJobLabel bool
+	// Console holds the web console's link templates.
+	Console console.Config
 	// CPUProfile, if set, receives a CPU profile of the whole run;
 	// MemProfile a heap profile on each SIGUSR1.
 	CPUProfile, MemProfile string
@@ -72,7 +75,11 @@ func buildScheduler(proc *process, authn *auth.Authenticator, cfg SchedulerConfi
 			last := space.Last()
 			return last != nil && last.NoSpace
 		}, CronRulesSince: rules.Since})
-	srv, err := listen(cfg.Listen, handler, cfg.Logger)
+	web, err := console.Mount(handler, cfg.Console)
+	if err != nil {
+		return nil, err
+	}
+	srv, err := listen(cfg.Listen, web, cfg.Logger)
 	if err != nil {
 		return nil, err
 	}

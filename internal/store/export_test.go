@@ -47,3 +47,11 @@ func (s *Store) RunIndexSize(ctx context.Context) (int64, error) {
 	}
 	return resp.Count, nil
 }
+
+// SetMaxJobScan lowers the bound of jobs one FindJobs call reads until
+// the test ends.
+func SetMaxJobScan(t interface{ Cleanup(func()) }, n int) {
+	old := maxJobScan
+	maxJobScan = n
+	t.Cleanup(func() { maxJobScan = old })
+}

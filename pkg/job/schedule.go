@@ -273,3 +273,18 @@ func (s *Schedule) Interval(after time.Time) time.Duration {
 	}
 	return longest
 }
+
+// Describe reads the schedule in English with its zone ("every weekday at
+// 09:00, Europe/Berlin", "every 5m"), for people: the console and the CLI
+// show it beside the expression. It is "" when the expression has no short
+// reading; then the expression is the text to show.
+func (s *Schedule) Describe() string {
+	if s.every > 0 {
+		return "every " + s.every.String()
+	}
+	text := s.spec.Describe()
+	if text == "" {
+		return ""
+	}
+	return text + ", " + s.loc.String()
+}

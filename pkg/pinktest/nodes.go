@@ -49,6 +49,12 @@ func (p *Process) SchedulerAddr() string {
 	return p.logAddr("scheduler node starting", "api")
 }
 
+// DevAddr is SchedulerAddr for `pink dev`.
+func (p *Process) DevAddr() string {
+	p.t.Helper()
+	return p.logAddr("pink dev is running", "api")
+}
+
 // WorkerAddr is SchedulerAddr for `pink worker`: the address of its
 // /metrics.
 func (p *Process) WorkerAddr() string {
