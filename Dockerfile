@@ -5,7 +5,7 @@ COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
 ARG VERSION=dev
-RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X github.com/pink-scheduler/pink/internal/node.Version=${VERSION}" -o /out/pink ./cmd/pink
+RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X github.com/pink-scheduler/pink/internal/version.Override=${VERSION}" -o /out/pink ./cmd/pink
 
 # distroless has no shell: workers that need the shell target should use an
 # image with the tools their commands call.

@@ -13,7 +13,7 @@ dev:
 
 ## build: build the pink binary into bin/
 build:
-	$(GO) build -o bin/pink ./cmd/pink
+	$(GO) build -buildvcs=auto -o bin/pink ./cmd/pink
 
 ## test: install the test tools, then formatting, vet, and every test with the race detector
 test: deps lint unit

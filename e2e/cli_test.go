@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -451,5 +452,81 @@ func TestCLIEnvIsNotBehaviour(t *testing.T) {
 	}
 	if fmt.Sprint(etcd.Keys(t, "/pink/group/")) != fmt.Sprint(groupsBefore) || fmt.Sprint(etcd.Keys(t, "/pink/audit/")) != fmt.Sprint(auditBefore) {
 		t.Error("a refused apply changed groups or the audit log")
+	}
+}
+
+// TestCLIServerAddress: a server given as host:port means http://, and a
+// server that is not there is reported in words with what to do.
+func TestCLIServerAddress(t *testing.T) {
+	base, api := startConsoleDev(t)
+	api.JSON(t, "POST", "/api/v1/jobs", map[string]any{"name": "schemeless", "group": "default", "schedule": "@daily",
+		"target": "http", "params": map[string]any{"url": "https://example.com/"}}, http.StatusCreated, nil)
+	hostPort := strings.TrimPrefix(base, "http://")
+	for _, tc := range []struct {
+		name     string
+		env      []string
+		args     []string
+		code     int
+		out, err string
+	}{
+		{"host:port flag", nil, []string{"jobs", "list", "--server", hostPort}, 0, "schemeless", ""},
+		{"host:port env", []string{"PINK_SERVER=" + hostPort}, []string{"jobs", "list"}, 0, "schemeless", ""},
+		{"nothing listens", nil, []string{"jobs", "list", "--server", "127.0.0.1:1"}, 1, "",
+			"pink jobs list: cannot reach pink at http://127.0.0.1:1 (connection refused): is it running? start one with 'pink dev', or set --server / PINK_SERVER\n"},
+		{"no such host", nil, []string{"runs", "get", "x", "--server", "http://no-such-host.invalid:8080"}, 1, "",
+			"pink runs get: cannot reach pink at http://no-such-host.invalid:8080 (no such host \"no-such-host.invalid\"): check --server / PINK_SERVER\n"},
+	} {
+		code, out, errOut := pinkCLI(t, tc.env, tc.args...)
+		if code != tc.code || !strings.Contains(out, tc.out) || (tc.err != "" && errOut != tc.err) {
+			t.Errorf("%s: exit %d\nstdout: %s\nstderr: %q\nwant exit %d, stdout with %q, stderr %q", tc.name, code, out, errOut, tc.code, tc.out, tc.err)
+		}
+	}
+}
+
+// TestCLIVersion: `pink version` and `pink --version` name the build (the
+// module version, revision, Go version) and the server's version when one
+// answers; every process exports the same build as pink_build_info.
+func TestCLIVersion(t *testing.T) {
+	base, api := startConsoleDev(t)
+	line := regexp.MustCompile(`^pink (\S+) \((?:revision [0-9a-f]{12}(?:, modified)?|revision unknown); go1\.\d+(?:\.\d+)? [a-z0-9]+/[a-z0-9]+\)$`)
+	var first string
+	for _, args := range [][]string{{"version", "--server", base}, {"--version", "--server", base}} {
+		code, out, errOut := pinkCLI(t, nil, args...)
+		lines := strings.Split(strings.TrimSpace(out), "\n")
+		if code != 0 || errOut != "" || !line.MatchString(lines[0]) {
+			t.Fatalf("pink %v: exit %d\n%s%s", args, code, out, errOut)
+		}
+		if first == "" {
+			first = lines[0]
+		} else if lines[0] != first {
+			t.Errorf("pink --version says %q, pink version %q", lines[0], first)
+		}
+		wantServer := regexp.MustCompile(`(?m)^  server ` + regexp.QuoteMeta(base) + `: pink \S+ \(leader \S+\)$`)
+		if !wantServer.MatchString(out) {
+			t.Errorf("pink %v: no server line in\n%s", args, out)
+		}
+	}
+	code, out, _ := pinkCLI(t, nil, "version", "--server", base, "-o", "json")
+	var v struct {
+		Client struct {
+			Version   string `json:"version"`
+			Revision  string `json:"revision"`
+			GoVersion string `json:"go_version"`
+		} `json:"client"`
+		Server struct{ Version, Leader string } `json:"server"`
+	}
+	if err := json.Unmarshal([]byte(out), &v); code != 0 || err != nil || v.Server.Version == "" || v.Server.Leader == "" {
+		t.Fatalf("version -o json: exit %d %v\n%s", code, err, out)
+	}
+	if v.Server.Version != v.Client.Version {
+		t.Errorf("the same binary: client %s, server %s", v.Client.Version, v.Server.Version)
+	}
+	build := map[string]string{"goversion": v.Client.GoVersion, "revision": v.Client.Revision, "version": v.Client.Version}
+	if got := pinktest.Metric(t, pinktest.Scrape(t, api.Base+"/metrics"), "pink_build_info", build); got != 1 {
+		t.Errorf("pink_build_info%v = %v, want 1", build, got)
+	}
+	code, out, _ = pinkCLI(t, nil, "version", "--server", "127.0.0.1:1")
+	if code != 0 || !strings.Contains(out, "  server http://127.0.0.1:1: no answer (cannot reach pink at http://127.0.0.1:1 (connection refused)") {
+		t.Errorf("version without a server: exit %d\n%s", code, out)
 	}
 }

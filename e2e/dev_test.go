@@ -2,7 +2,10 @@ package e2e
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -64,4 +67,85 @@ func TestDevRestartKeepsStateAndNeverRepeats(t *testing.T) {
 		}
 	}
 	t.Logf("%d runs, %d before the restart, %d made up after it", len(runs), len(before), catchup)
+}
+
+// TestDevRefusesBusyDataDirAndPorts: a second pink dev on a data dir in
+// use fails at once naming the first one's pid (it used to hang on the
+// embedded etcd's database lock and ignore SIGTERM); an etcd port or API
+// address another process holds is refused with the flag that moves it.
+// The first one keeps running, and its dir is free again once it stops.
+func TestDevRefusesBusyDataDirAndPorts(t *testing.T) {
+	dir := t.TempDir()
+	first := pinktest.StartProcess(t, "pink dev", nil, "dev", "--data-dir", dir, "--listen", "127.0.0.1:0",
+		"--etcd-listen", "127.0.0.1:0", "--session-ttl", "2s")
+	apiAddr := first.DevAddr()
+	first.WaitOutput("pink dev is running", 60*time.Second)
+	etcdAddr := regexp.MustCompile(`msg="embedded etcd ready" endpoints=\[http://([0-9.:]+)\]`).FindStringSubmatch(first.Output())
+	if etcdAddr == nil {
+		t.Fatalf("no etcd endpoint in the log:\n%s", first.Output())
+	}
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"same data dir", []string{"--data-dir", dir, "--listen", "127.0.0.1:0", "--etcd-listen", "127.0.0.1:0"},
+			fmt.Sprintf("pink dev: data dir %s is in use by another pink dev (pid %d): stop it, or give this one its own --data-dir", dir, first.Pid())},
+		{"etcd port taken", []string{"--data-dir", t.TempDir(), "--listen", "127.0.0.1:0", "--etcd-listen", etcdAddr[1]},
+			fmt.Sprintf("pink dev: the embedded etcd cannot listen on %s: another process holds it (a second pink dev, or an etcd); move it with --etcd-listen", etcdAddr[1])},
+		{"API address taken", []string{"--data-dir", t.TempDir(), "--listen", apiAddr, "--etcd-listen", "127.0.0.1:0"},
+			fmt.Sprintf("listen on %s: another process holds it (another pink?); give --listen another address", apiAddr)},
+	} {
+		second := pinktest.StartProcess(t, "second pink dev ("+tc.name+")", nil, append([]string{"dev"}, tc.args...)...)
+		pinktest.Eventually(t, 30*time.Second, func() (bool, string) { return second.Exited(), tc.name + ": the second pink dev still runs" })
+		if !strings.Contains(second.Output(), tc.want) {
+			t.Errorf("%s: printed\n%s\nwant a line with %q", tc.name, second.Output(), tc.want)
+		}
+	}
+	if first.Exited() {
+		t.Fatal("the first pink dev stopped")
+	}
+	first.Stop(30 * time.Second)
+	again := startDev(t, dir, "127.0.0.1:0")
+	again.Stop(30 * time.Second)
+}
+
+// TestDevLogsWhatMatters: at the default level pink dev does not log a
+// line per successful run; a failed run is a WARN with its error; fires
+// waiting in a group with no worker are said once (per group per minute),
+// not once per fire.
+func TestDevLogsWhatMatters(t *testing.T) {
+	p := pinktest.StartProcess(t, "pink dev", nil, "dev", "--data-dir", t.TempDir(), "--listen", "127.0.0.1:0",
+		"--etcd-listen", "127.0.0.1:0", "--session-ttl", "2s")
+	api := pinktest.NewAPI(p.DevAddr())
+	p.WaitOutput("pink dev is running", 60*time.Second)
+	api.JSON(t, "POST", "/api/v1/groups", map[string]any{"name": "nobody"}, http.StatusCreated, nil)
+	for _, j := range []map[string]any{
+		{"name": "ok", "group": "default", "schedule": "* * * * * *", "target": "shell", "params": map[string]any{"command": []string{"true"}}},
+		{"name": "boom", "group": "default", "schedule": "* * * * * *", "target": "shell", "params": map[string]any{"command": []string{"sh", "-c", "exit 3"}}},
+		{"name": "stranded", "group": "nobody", "schedule": "* * * * * *", "target": "shell", "params": map[string]any{"command": []string{"true"}}},
+	} {
+		api.JSON(t, "POST", "/api/v1/jobs", j, http.StatusCreated, nil)
+	}
+	waitRunsOf(t, api, "ok", 3)
+	waitRunsOf(t, api, "boom", 3)
+	pinktest.Eventually(t, 30*time.Second, func() (bool, string) {
+		var live struct {
+			Snapshots []any `json:"snapshots"`
+		}
+		api.JSON(t, "GET", "/api/v1/snapshots?group=nobody", nil, http.StatusOK, &live)
+		return len(live.Snapshots) >= 3, fmt.Sprintf("%d pending in group nobody", len(live.Snapshots))
+	})
+	out := p.Output()
+	if n := strings.Count(out, `msg="run finished"`); n != 0 {
+		t.Errorf("%d INFO lines for successful runs, want none at the default level", n)
+	}
+	failed := regexp.MustCompile(`level=WARN msg="run failed" .*job=boom.*status=failed error="command exited with status 3`)
+	if n := len(failed.FindAllString(out, -1)); n < 3 {
+		t.Errorf("%d WARN lines with the error for boom's 3+ failed runs:\n%s", n, out)
+	}
+	pending := regexp.MustCompile(`level=WARN msg="no live client; snapshot pending until a worker of the group registers" .*job=stranded group=nobody`)
+	if n := len(pending.FindAllString(out, -1)); n != 1 {
+		t.Errorf("%d warnings that group nobody has no worker, want 1 in the first minute", n)
+	}
 }

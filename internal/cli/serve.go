@@ -157,8 +157,3 @@ func runWorker(ctx context.Context, args []string, _, stderr io.Writer) error {
 		HTTPAllow: allow, HTTPDeny: deny, SecretsDir: *eg.secretsDir,
 	})
 }
-
-func runVersion(_ context.Context, _ []string, stdout, _ io.Writer) error {
-	fmt.Fprintln(stdout, "pink", node.Version)
-	return nil
-}

@@ -2,10 +2,12 @@ package node
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"github.com/pink-scheduler/pink/internal/console"
@@ -67,8 +69,17 @@ func RunDev(ctx context.Context, cfg DevConfig) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("data dir: %w", err)
 	}
+	release, err := lockDataDir(dir)
+	if err != nil {
+		return err
+	}
+	defer release()
 	etcd, err := etcdembed.Start(ctx, etcdembed.Config{Dir: filepath.Join(dir, "etcd"), ClientAddr: cfg.EtcdListen, QuotaBytes: cfg.EtcdQuota})
 	if err != nil {
+		if errors.Is(err, syscall.EADDRINUSE) {
+			return fmt.Errorf("the embedded etcd cannot listen on %s: another process holds it (a second pink dev, or an etcd); "+
+				"move it with --etcd-listen, e.g. --etcd-listen 127.0.0.1:0 for any free port: %w", cfg.EtcdListen, err)
+		}
 		return err
 	}
 	defer etcd.Close()

@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"syscall"
 	"time"
 
 	"go.etcd.io/etcd/client/pkg/v3/transport"
@@ -22,11 +23,13 @@ import (
 
 	"github.com/pink-scheduler/pink/internal/store"
 	"github.com/pink-scheduler/pink/internal/telemetry"
+	"github.com/pink-scheduler/pink/internal/version"
 )
 
-// Version is pink's version, set at build time with
-// -ldflags "-X github.com/pink-scheduler/pink/internal/node.Version=...".
-var Version = "dev"
+// Version is pink's version as the binary records it (internal/version;
+// a release build sets it with
+// -ldflags "-X github.com/pink-scheduler/pink/internal/version.Override=v1.2.3").
+var Version = version.Get().Version
 
 // EtcdConfig says how to reach etcd.
 type EtcdConfig struct {
@@ -122,6 +125,9 @@ func (h *httpServer) URL() string {
 
 func listen(addr string, handler http.Handler, log *slog.Logger) (*httpServer, error) {
 	ln, err := net.Listen("tcp", addr)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return nil, fmt.Errorf("listen on %s: another process holds it (another pink?); give --listen another address: %w", addr, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", addr, err)
 	}
@@ -221,6 +227,8 @@ func startProcess(ctx context.Context, service string, etcd EtcdConfig, log *slo
 		return nil, err
 	}
 	p := &process{tracing: tracing, log: log, reg: telemetry.NewRegistry(), root: etcd.Root}
+	build := version.Get()
+	telemetry.RegisterBuildInfo(p.reg, build.Version, build.Revision, build.GoVersion)
 	if p.logs, err = telemetry.SetupLogs(ctx, service, Version); err != nil {
 		p.flush(ctx)
 		return nil, err

@@ -240,8 +240,7 @@ func (t *term) written(ctx context.Context, js *jobState, pf plannedFire, res st
 		t.view.putLive(&l)
 		t.cfg.Metrics.Fired(string(pf.trigger), pf.at, at, l.State != snapshot.StatePending, snapshot.TraceIDOf(l.TraceParent))
 		if l.State == snapshot.StatePending && !hold {
-			t.log.WarnContext(telemetry.WithTraceParent(ctx, l.TraceParent), "no live client; snapshot pending",
-				"job", js.spec.Name, "group", js.spec.Group, "snapshot_id", l.ID)
+			t.pendingNotice.pending(telemetry.WithTraceParent(ctx, l.TraceParent), t.log, at, js.spec.Group, js.spec.Name, l.ID)
 		}
 	}
 }

@@ -57,6 +57,9 @@ type term struct {
 	// manualFires holds the traceparent of the pink.fire span of a manual
 	// trigger's fire, by fire id, until all its shards are dispatched.
 	manualFires map[string]*manualFire
+	// pendingNotice says when fires wait for a worker, once a minute per
+	// group.
+	pendingNotice pendingNotice
 }
 
 func newTerm(cfg *Config, log *slog.Logger, fence store.Fence) *term {

@@ -56,6 +56,10 @@ func New(o Options) (*Client, error) {
 	if o.Server == "" {
 		return nil, errors.New("no server: set --server or PINK_SERVER")
 	}
+	// A bare host:port ("127.0.0.1:8080", "localhost:8080") means http.
+	if !strings.Contains(o.Server, "://") {
+		o.Server = "http://" + o.Server
+	}
 	u, err := url.Parse(o.Server)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("server %q: want a URL such as http://127.0.0.1:8080", o.Server)
@@ -132,7 +136,7 @@ func (c *Client) Do(ctx context.Context, method, path string, body, out any, hea
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return fmt.Errorf("%s %s: %w", method, path, err)
+		return c.unreachable(method, path, err)
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
@@ -304,3 +308,6 @@ func reasonHeader(reason string) map[string]string {
 	}
 	return map[string]string{"Pink-Reason": reason}
 }
+
+// Base is the server's base URL, as the client calls it.
+func (c *Client) Base() string { return c.base }

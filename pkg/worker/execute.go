@@ -90,7 +90,7 @@ func (w *Worker) execute(runCtx context.Context, log *slog.Logger, me cluster.Cl
 		log.ErrorContext(ctx, "could not record result", "status", status, "err", err)
 	default:
 		report.SetAttributes(attribute.String("pink.outcome", "recorded"))
-		log.InfoContext(ctx, "run finished", "status", status, "duration_seconds", run.DurationSeconds, "retry", next != nil)
+		logOutcome(ctx, log, run, next != nil)
 		// In history now: the log backend gets the run too, with the
 		// output and error the worker kept, not only etcd's excerpts.
 		logged := run
@@ -201,5 +201,20 @@ func (w *Worker) retry(ctx context.Context, f func(context.Context) error) error
 		case <-time.After(delay):
 		}
 		delay = min(2*delay, 5*time.Second)
+	}
+}
+
+// logOutcome logs a recorded run. A success is routine (DEBUG: a
+// per-second job would fill the log); a failure is what an operator reads
+// the log for, so it is a WARN with its reason.
+func logOutcome(ctx context.Context, log *slog.Logger, run snapshot.Run, retry bool) {
+	switch run.Status {
+	case snapshot.StatusSucceeded:
+		log.DebugContext(ctx, "run finished", "status", run.Status, "duration_seconds", run.DurationSeconds)
+	case snapshot.StatusCanceled:
+		log.InfoContext(ctx, "run canceled", "duration_seconds", run.DurationSeconds)
+	default:
+		log.WarnContext(ctx, "run failed", "status", run.Status, "error", run.Error, "error_code", run.ErrorCode,
+			"duration_seconds", run.DurationSeconds, "retry", retry)
 	}
 }
