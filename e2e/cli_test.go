@@ -530,3 +530,49 @@ func TestCLIVersion(t *testing.T) {
 		t.Errorf("version without a server: exit %d\n%s", code, out)
 	}
 }
+
+// TestCLIForbidRefusal: triggering a forbid job while its run is in
+// progress says where it runs and how to force one (--force), exit 4.
+func TestCLIForbidRefusal(t *testing.T) {
+	base, api := startConsoleDev(t)
+	api.JSON(t, "POST", "/api/v1/jobs", map[string]any{"name": "long", "group": "default", "schedule": "@yearly", "concurrency": "forbid",
+		"target": "shell", "params": map[string]any{"command": []string{"sleep", "30"}}}, http.StatusCreated, nil)
+	env := []string{"PINK_SERVER=" + base}
+	if code, out, errOut := pinkCLI(t, env, "jobs", "trigger", "long"); code != 0 {
+		t.Fatalf("first trigger: exit %d\n%s%s", code, out, errOut)
+	}
+	pinktest.Eventually(t, 30*time.Second, func() (bool, string) {
+		var live struct {
+			Snapshots []struct{ State string } `json:"snapshots"`
+		}
+		api.JSON(t, "GET", "/api/v1/snapshots?job=long", nil, http.StatusOK, &live)
+		return len(live.Snapshots) == 1 && live.Snapshots[0].State == "running", fmt.Sprintf("%+v", live.Snapshots)
+	})
+	code, _, errOut := pinkCLI(t, env, "jobs", "trigger", "long")
+	want := regexp.MustCompile(`^pink jobs trigger: a run of this job is in progress on dev-[0-9a-f]+ and its concurrency is forbid; force it to queue after that one \(\?force=true, pink jobs trigger --force\)`)
+	if code != 4 || !want.MatchString(errOut) {
+		t.Errorf("second trigger: exit %d, stderr %q; want 4 and %s", code, errOut, want)
+	}
+	if code, out, errOut := pinkCLI(t, env, "jobs", "trigger", "long", "--force"); code != 0 {
+		t.Errorf("forced trigger: exit %d\n%s%s", code, out, errOut)
+	}
+}
+
+// TestCLIApplyReadsByFileType: a .json file with a trailing comma is
+// refused as JSON with its line and column, and creates nothing.
+func TestCLIApplyReadsByFileType(t *testing.T) {
+	base, api := startConsoleDev(t)
+	path := filepath.Join(t.TempDir(), "jobs.json")
+	body := "{\"jobs\": [\n  {\"name\": \"comma\", \"group\": \"default\", \"schedule\": \"@daily\", \"target\": \"http\", \"params\": {\"url\": \"https://example.com/\"}},\n]}\n"
+	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut := pinkCLI(t, []string{"PINK_SERVER=" + base}, "apply", "-f", path)
+	want := "pink apply: " + path + ": not JSON: line 3, column 1: invalid character ']' looking for beginning of value (400 invalid_file)\n"
+	if code != 6 || errOut != want {
+		t.Errorf("apply of a .json with a trailing comma: exit %d, stderr %q; want 6 and %q", code, errOut, want)
+	}
+	if status, _ := api.Do(t, "GET", "/api/v1/jobs/comma", nil); status != http.StatusNotFound {
+		t.Errorf("the refused file created its job (%d)", status)
+	}
+}

@@ -1,8 +1,10 @@
 package e2e
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -104,5 +106,52 @@ func TestReadmeConsole(t *testing.T) {
 	b.waitText("#run-panel pre.output", `"status":"ok"`)
 	if !eval[bool](b, `window.__noReload === true`) {
 		t.Error("the job page reloaded")
+	}
+}
+
+// TestReadmeCLI runs the README's CLI section as written, against a real
+// `pink dev` (only the port differs): its jobs.yaml, then every command,
+// each of which must succeed and print what its comment says.
+func TestReadmeCLI(t *testing.T) {
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile("(?s)<!-- cli:start -->\\s*```yaml\\n(.*?)```\\s*```sh\\n(.*?)```\\s*<!-- cli:end -->").FindSubmatch(readme)
+	if m == nil {
+		t.Fatal("README has no CLI block (yaml, then sh) between <!-- cli:start --> and <!-- cli:end -->")
+	}
+	base, _ := startConsoleDev(t)
+	port := base[strings.LastIndexByte(base, ':')+1:]
+	local := strings.NewReplacer("127.0.0.1:8080", "127.0.0.1:"+port)
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "jobs.yaml"), []byte(local.Replace(string(m[1]))), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Dir(pinktest.Binary(t))
+	var script strings.Builder
+	for _, line := range strings.Split(strings.TrimSpace(local.Replace(string(m[2]))), "\n") {
+		cmd, _, _ := strings.Cut(line, "  # ")
+		fmt.Fprintf(&script, "echo '$ %s'\n%s\n", strings.ReplaceAll(cmd, "'", ""), cmd)
+	}
+	sh := exec.Command("bash", "-euo", "pipefail", "-c", script.String())
+	sh.Dir = dir
+	sh.Env = append(os.Environ(), "PATH="+bin+":"+os.Getenv("PATH"))
+	out, err := sh.CombinedOutput()
+	if err != nil {
+		t.Fatalf("the README's CLI section failed: %v\n%s", err, out)
+	}
+	text := string(out)
+	for _, want := range []string{
+		"~ group default", "+ job nightly-report", "applied: 0 created, 0 updated, 0 deleted, 2 unchanged",
+		"nightly-report", "+01:00", "triggered job nightly-report", "paused job nightly-report until",
+		"backfill", "3 fires", "job.pause",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the CLI section's output lacks %q", want)
+		}
+	}
+	if t.Failed() {
+		t.Logf("output:\n%s", text)
 	}
 }

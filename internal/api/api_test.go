@@ -341,11 +341,14 @@ func TestTriggerRespectsForbid(t *testing.T) {
 	e.api.JSON(t, "POST", "/api/v1/jobs/report/trigger", nil, 202, nil)
 	before := e.etcd.Revision(t)
 	var refused struct {
-		Error struct{ Code string } `json:"error"`
+		Error struct{ Code, Message string } `json:"error"`
 	}
 	e.api.JSON(t, "POST", "/api/v1/jobs/report/trigger", nil, 409, &refused)
-	if refused.Error.Code != "concurrency_forbid" {
-		t.Errorf("code = %q", refused.Error.Code)
+	// No worker here: the live run waits for one, and the answer says so.
+	want := "a run of this job is pending because group default has no live worker, and its concurrency is forbid: " +
+		"start a worker of group default; or force it to queue after that one (?force=true, pink jobs trigger --force)"
+	if refused.Error.Code != "concurrency_forbid" || refused.Error.Message != want {
+		t.Errorf("refusal %+v, want concurrency_forbid %q", refused.Error, want)
 	}
 	if after := e.etcd.Revision(t); after != before {
 		t.Errorf("refused trigger wrote: %d -> %d", before, after)

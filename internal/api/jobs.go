@@ -350,8 +350,7 @@ func (s *Server) triggerJob(r *http.Request) (int, any, error) {
 	snaps, sharded := snapshot.Split(snap, shards, now)
 	err = s.st.CreatePending(r.Context(), snaps, sharded, spec.Concurrency == job.ConcurrencyForbid && !force)
 	if errors.Is(err, store.ErrOverlap) {
-		return 0, nil, errorf(http.StatusConflict, "concurrency_forbid",
-			"a run of this job is in progress and its concurrency is forbid; add ?force=true to queue it after that run")
+		return 0, nil, s.forbidRefusal(r, spec)
 	}
 	if err != nil {
 		return 0, nil, jobError(err)

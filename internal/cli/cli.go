@@ -360,7 +360,7 @@ func (e Env) Apply(ctx context.Context, path string, prune, dryRun bool) error {
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrUsage, err)
 	}
-	f, err := apply.Parse(b)
+	f, err := apply.ParseFile(path, b)
 	if err != nil {
 		return &client.Error{Status: http.StatusBadRequest, Code: "invalid_file", Message: fmt.Sprintf("%s: %v", path, err)}
 	}

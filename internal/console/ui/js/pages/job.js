@@ -27,9 +27,21 @@ export async function render(ctx) {
   const panel = h('div', {id: 'run-panel'});
   let job = null;
 
+  // The actions bar is rebuilt only when what it offers changes (paused,
+  // concurrency): a refresh from events must not close the pause form a
+  // user is typing a reason into.
+  let actionsEl = null, actionsKey = '';
   const drawHead = async () => {
     job = await api.get(path);
-    replace(head, header(ctx, job), actions(ctx, job, drawAll), specView(job));
+    const key = `${job.paused}|${job.concurrency}`;
+    if (key !== actionsKey || !actionsEl) {
+      actionsEl = actions(ctx, job, drawAll);
+      actionsKey = key;
+    }
+    const spec = specView(job);
+    const old = head.querySelector('details.spec');
+    spec.open = Boolean(old && old.open);
+    replace(head, header(ctx, job), actionsEl, spec);
     const preview = await api.get(path + '/preview' + api.q({n: 10}));
     replace(fires, h('h2', {}, 'Next fires'), firesTable(preview));
   };
