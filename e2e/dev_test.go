@@ -149,3 +149,46 @@ func TestDevLogsWhatMatters(t *testing.T) {
 		t.Errorf("%d warnings that group nobody has no worker, want 1 in the first minute", n)
 	}
 }
+
+// TestDevStopsAtOnce: Ctrl-C of pink dev does not wait out a run in
+// progress (it gave runs 10 s, and waited them out): the 3-second run is
+// interrupted, not finished, recorded lost, and (the job has a retry) the
+// next start runs it again to success.
+func TestDevStopsAtOnce(t *testing.T) {
+	dir := t.TempDir()
+	dev := pinktest.StartProcess(t, "pink dev", nil, "dev", "--data-dir", dir, "--listen", "127.0.0.1:0",
+		"--etcd-listen", "127.0.0.1:0", "--session-ttl", "2s", "--log-level", "debug")
+	api := pinktest.NewAPI(dev.DevAddr())
+	dev.WaitOutput("pink dev is running", 60*time.Second)
+	api.JSON(t, "POST", "/api/v1/jobs", map[string]any{"name": "three-seconds", "group": "default", "schedule": "@yearly", "retries": 1,
+		"retry_backoff": "1s", "target": "shell", "params": map[string]any{"command": []string{"sleep", "3"}}}, http.StatusCreated, nil)
+	var trig struct {
+		SnapshotID string `json:"snapshot_id"`
+	}
+	api.JSON(t, "POST", "/api/v1/jobs/three-seconds/trigger", nil, http.StatusAccepted, &trig)
+	dev.WaitOutput("snapshot_id="+trig.SnapshotID, 30*time.Second)
+	pinktest.Eventually(t, 30*time.Second, func() (bool, string) {
+		var s struct{ State string }
+		api.JSON(t, "GET", "/api/v1/snapshots/"+trig.SnapshotID, nil, http.StatusOK, &s)
+		return s.State == "running", "the run has not started: " + s.State
+	})
+	dev.Stop(30 * time.Second)
+	out := dev.Output()
+	if !strings.Contains(out, `msg="run interrupted by shutdown; the leader will retry it"`) || strings.Contains(out, `msg="run finished"`) {
+		t.Fatalf("the run was not interrupted by Ctrl-C:\n%s", out)
+	}
+	again := pinktest.StartProcess(t, "pink dev again", nil, "dev", "--data-dir", dir, "--listen", "127.0.0.1:0",
+		"--etcd-listen", "127.0.0.1:0", "--session-ttl", "2s")
+	api = pinktest.NewAPI(again.DevAddr())
+	runs := waitRunsOf(t, api, "three-seconds", 1)
+	pinktest.Eventually(t, 60*time.Second, func() (bool, string) {
+		runs = api.Runs(t, "three-seconds")
+		for _, r := range runs {
+			if r.Status == "succeeded" && r.Attempt == 2 {
+				return true, ""
+			}
+		}
+		return false, fmt.Sprintf("no successful retry yet: %+v", runs)
+	})
+	again.Stop(30 * time.Second)
+}

@@ -260,7 +260,7 @@ func (e Env) RunsList(ctx context.Context, jobName, status string, limit int) er
 		var rows [][]string
 		for _, r := range page.Runs {
 			rows = append(rows, []string{r.ID, string(r.Status), string(r.Trigger), ts(r.ScheduledAt),
-				(time.Duration(r.DurationSeconds * float64(time.Second))).Round(time.Millisecond).String(), r.Client, cut(r.Error, 60)})
+				dur(r.DurationSeconds), r.Client, cut(r.Error, 60)})
 		}
 		return rows
 	})

@@ -48,10 +48,32 @@ func tsp(t *time.Time) string {
 	return ts(*t)
 }
 
+// cut shortens s to at most n runes for a table cell: at a word's end when
+// one is near, marked with "…", never inside a UTF-8 sequence. The whole
+// text is in -o json (and in describe).
 func cut(s string, n int) string {
-	s = strings.ReplaceAll(strings.TrimSpace(s), "\n", " ")
-	if len(s) > n {
-		return s[:n-3] + "..."
+	s = strings.Join(strings.Fields(s), " ")
+	r := []rune(s)
+	if len(r) <= n {
+		return s
 	}
-	return s
+	atWordEnd := r[n-1] == ' '
+	r = r[:n-1]
+	if atWordEnd {
+		return string(r) + "…"
+	}
+	if i := strings.LastIndex(string(r), " "); i >= (n-1)/2 {
+		return string(r)[:i] + "…"
+	}
+	return string(r) + "…"
+}
+
+// dur is a run's duration for a table: milliseconds, and "<1ms" rather
+// than a misleading "0s" for a run faster than that.
+func dur(seconds float64) string {
+	d := time.Duration(seconds * float64(time.Second))
+	if d < time.Millisecond {
+		return "<1ms"
+	}
+	return d.Round(time.Millisecond).String()
 }

@@ -61,6 +61,7 @@ func runDev(ctx context.Context, args []string, _, stderr io.Writer) error {
 	quota := f.bytes("etcd-quota", node.DefaultEtcdQuota, "the embedded etcd's backend quota: past it etcd refuses writes (NOSPACE)")
 	historyBytes := addHistoryBytesFlag(f)
 	consoleCfg := addConsoleFlags(f)
+	drain := f.duration("drain-timeout", node.DefaultDevDrainTimeout, "on Ctrl-C, how long runs in progress may finish before they are interrupted (and retried at the next start)")
 	log, err := f.parseLogged(args, addLogFlags(f), stderr)
 	if err != nil {
 		return err
@@ -81,7 +82,7 @@ func runDev(ctx context.Context, args []string, _, stderr io.Writer) error {
 		AllowShell: !*noShell, Capacity: *capacity, NoJobLabel: !*jobLabel, Logger: log,
 		HTTPAllow: allow, HTTPDeny: deny, SecretsDir: *eg.secretsDir,
 		CompactEvery: every, DefragFree: *defragFree, EtcdQuota: *quota, HistoryMaxBytes: *historyBytes,
-		Console: consoleCfg(),
+		Console: consoleCfg(), DrainTimeout: *drain,
 	})
 }
 

@@ -3,6 +3,7 @@ package node
 import (
 	"io"
 	"log/slog"
+	"time"
 
 	"github.com/pink-scheduler/pink/internal/etcdspace"
 	"github.com/pink-scheduler/pink/internal/scheduler"
@@ -25,6 +26,10 @@ const (
 	DefaultCapacity     = worker.DefaultCapacity
 	DefaultLeaseTTL     = worker.DefaultLeaseTTL
 	DefaultDrainTimeout = worker.DefaultDrainTimeout
+	// DefaultDevDrainTimeout is short: Ctrl-C of pink dev on a laptop
+	// should stop it at once; runs it interrupts are retried at the next
+	// start, as after a crash.
+	DefaultDevDrainTimeout = 500 * time.Millisecond
 )
 
 // NewLogger returns a process's logger: format text or json, level debug,

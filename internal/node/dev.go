@@ -49,7 +49,10 @@ type DevConfig struct {
 	HistoryMaxBytes int64
 	// Console holds the web console's link templates.
 	Console console.Config
-	Logger  *slog.Logger
+	// DrainTimeout is how long runs in progress may finish when pink dev
+	// stops; then they are interrupted, and retried at the next start.
+	DrainTimeout time.Duration
+	Logger       *slog.Logger
 }
 
 // DefaultGroup is the group of the dev mode's built-in worker.
@@ -97,7 +100,7 @@ func RunDev(ctx context.Context, cfg DevConfig) error {
 		return err
 	}
 	wcfg := WorkerConfig{Group: DefaultGroup, Name: "dev", Capacity: cfg.Capacity,
-		LeaseTTL: cfg.SessionTTL, DrainTimeout: 10 * time.Second, AllowShell: cfg.AllowShell, NoJobLabel: cfg.NoJobLabel,
+		LeaseTTL: cfg.SessionTTL, DrainTimeout: cfg.DrainTimeout, AllowShell: cfg.AllowShell, NoJobLabel: cfg.NoJobLabel,
 		HTTPAllow: cfg.HTTPAllow, HTTPDeny: cfg.HTTPDeny, SecretsDir: cfg.SecretsDir, Logger: cfg.Logger}
 	// Everything of pink dev runs on the laptop: loopback is allowed (the
 	// tour calls pink's own API), the embedded etcd never is.
