@@ -133,7 +133,9 @@ func TestCLI(t *testing.T) {
 		{"good schedule", as("operator"), []string{"schedule", "validate", "30 2 * * *", "--timezone", "America/New_York"}, 0, []string{"-05:00"}},
 		{"audit", as("viewer"), []string{"audit", "list"}, 0, []string{"job.pause", "cleanup", "operator-bot", "noisy", "job.create", "ci deploy"}},
 		{"usage: no name", as("viewer"), []string{"jobs", "get"}, 2, nil},
-		{"usage: runs without job", as("viewer"), []string{"runs", "list"}, 2, nil},
+		{"runs across jobs", as("viewer"), []string{"runs", "list", "--since", "1h"}, 0, []string{"ID", "JOB", "STATUS"}},
+		{"usage: runs of a job by group", as("viewer"), []string{"runs", "list", "--job", "report", "--group", "batch"}, 2, nil},
+		{"usage: runs since what", as("viewer"), []string{"runs", "list", "--since", "yesterday"}, 2, nil},
 		{"usage: unknown verb", as("viewer"), []string{"jobs", "explode"}, 2, nil},
 		{"group in use", as("admin"), []string{"groups", "delete", "batch"}, 4, nil},
 	}
@@ -328,9 +330,8 @@ func TestCLICommands(t *testing.T) {
 		{name: "no live snapshots left", env: as("viewer"), args: []string{"snapshots", "list", "--job", "report"},
 			stdout: exactly("ID  STATE  TRIGGER  ATTEMPT  SCHEDULED  CLIENT\n")},
 		{name: "runs of a job without runs", env: as("viewer"), args: []string{"runs", "list", "--job", "cleanup"},
-			stdout: exactly("ID  STATUS  TRIGGER  SCHEDULED  DURATION  CLIENT  ERROR\n")},
-		{name: "runs of a job that never existed", env: as("viewer"), args: []string{"runs", "list", "--job", "ghost"},
-			stdout: exactly("ID  STATUS  TRIGGER  SCHEDULED  DURATION  CLIENT  ERROR\n")},
+			stdout: exactly("ID  JOB  STATUS  TRIGGER  SCHEDULED  DURATION  CLIENT  ERROR\n")},
+		{name: "runs of a job that never existed", env: as("viewer"), args: []string{"runs", "list", "--job", "ghost"}, code: 3},
 		{name: "runs of an invalid job name", env: as("viewer"), args: []string{"runs", "list", "--job", "Ghost!"}, code: 6},
 		{name: "run missing", env: as("viewer"), args: []string{"runs", "get", "report@1"}, code: 3},
 	})
@@ -349,9 +350,16 @@ func TestCLICommands(t *testing.T) {
 	}
 	code, out, _ = pinkCLI(t, as("viewer"), "runs", "list", "--job", "report", "--status", "canceled", "--limit", "1")
 	if rows := strings.Split(strings.TrimSpace(out), "\n"); code != 0 || len(rows) != 2 ||
-		strings.Join(strings.Fields(rows[0]), " ") != "ID STATUS TRIGGER SCHEDULED DURATION CLIENT ERROR" ||
-		!strings.HasPrefix(rows[1], page.Runs[0].ID+"  canceled  manual  ") || !strings.HasSuffix(rows[1], "canceled through the API") {
+		strings.Join(strings.Fields(rows[0]), " ") != "ID JOB STATUS TRIGGER SCHEDULED DURATION CLIENT ERROR" ||
+		!strings.HasPrefix(rows[1], page.Runs[0].ID+"  report  canceled  manual  ") || !strings.HasSuffix(rows[1], "canceled through the API") {
 		t.Errorf("runs list table: exit %d\n%s", code, out)
+	}
+	// Across jobs: the same runs, with their job, newest first.
+	code, out, _ = pinkCLI(t, as("viewer"), "runs", "list", "--status", "canceled", "--since", "1h")
+	// (Both runs share their nominal second, whose order the index keeps by run id.)
+	if rows := strings.Split(strings.TrimSpace(out), "\n"); code != 0 || len(rows) != 3 ||
+		!strings.Contains(out, page.Runs[0].ID+"  report  canceled") || !strings.Contains(out, page.Runs[1].ID+"  report  canceled") {
+		t.Errorf("runs list across jobs: exit %d\n%s", code, out)
 	}
 	code, out, errOut = pinkCLI(t, as("viewer"), "runs", "get", page.Runs[1].ID)
 	var run snapshot.Run

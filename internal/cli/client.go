@@ -147,15 +147,25 @@ var apiCommands = map[string]apiCommand{
 	"groups delete": {"NAME", 1, func(*flags) func(context.Context, Env, []string) error {
 		return func(ctx context.Context, e Env, a []string) error { return e.GroupDelete(ctx, a[0]) }
 	}},
-	"runs list": {"--job NAME [--status S] [--limit N]", 0, func(f *flags) func(context.Context, Env, []string) error {
-		job := f.string("job", "", "the job (required)")
-		status := f.string("status", "", "only runs with this status")
+	"runs list": {"[--job NAME | --group G] [--status S] [--since 1h|TIME] [--limit N]", 0, func(f *flags) func(context.Context, Env, []string) error {
+		job := f.string("job", "", "only runs of this job")
+		group := f.string("group", "", "only runs of this group's jobs (not with --job)")
+		status := f.string("status", "", "only runs with this status: succeeded, failed, timed_out, canceled, lost")
+		since := f.string("since", "", "only runs scheduled since: a duration back from now (1h) or an RFC 3339 time (not with --job)")
 		limit := f.int("limit", 20, "how many runs (1-1000)")
 		return func(ctx context.Context, e Env, _ []string) error {
-			if *job == "" {
-				return fmt.Errorf("%w: --job is required", ErrUsage)
+			rf := client.RunFilter{Job: *job, Group: *group, Status: *status}
+			if *job != "" && (*group != "" || *since != "") {
+				return fmt.Errorf("%w: --group and --since filter runs across jobs: leave out --job, or them", ErrUsage)
 			}
-			return e.RunsList(ctx, *job, *status, *limit)
+			if *since != "" {
+				t, err := sinceTime(*since, time.Now())
+				if err != nil {
+					return fmt.Errorf("%w: --since: %v", ErrUsage, err)
+				}
+				rf.Since = t
+			}
+			return e.RunsList(ctx, rf, *limit)
 		}
 	}},
 	"runs get": {"ID", 1, func(*flags) func(context.Context, Env, []string) error {

@@ -311,3 +311,32 @@ func reasonHeader(reason string) map[string]string {
 
 // Base is the server's base URL, as the client calls it.
 func (c *Client) Base() string { return c.base }
+
+// RunFilter selects runs for RunsWhere: of one job, or across jobs by
+// group and nominal time (the API refuses a job with group, since or until).
+type RunFilter struct {
+	Job, Group, Status string
+	Since, Until       time.Time
+}
+
+// RunsWhere returns a page of runs, newest first, that f selects.
+func (c *Client) RunsWhere(ctx context.Context, f RunFilter, limit int, cursor string) (RunPage, error) {
+	q := url.Values{}
+	for k, v := range map[string]string{"job": f.Job, "group": f.Group, "status": f.Status, "cursor": cursor} {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	if !f.Since.IsZero() {
+		q.Set("since", f.Since.UTC().Format(time.RFC3339))
+	}
+	if !f.Until.IsZero() {
+		q.Set("until", f.Until.UTC().Format(time.RFC3339))
+	}
+	if limit > 0 {
+		q.Set("limit", fmt.Sprint(limit))
+	}
+	var out RunPage
+	err := c.Do(ctx, http.MethodGet, "/api/v1/runs?"+q.Encode(), nil, &out, nil)
+	return out, err
+}
