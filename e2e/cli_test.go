@@ -362,6 +362,13 @@ func TestCLICommands(t *testing.T) {
 		t.Errorf("runs list across jobs: exit %d\n%s", code, out)
 	}
 	code, out, errOut = pinkCLI(t, as("viewer"), "runs", "get", page.Runs[1].ID)
+	for _, want := range []string{"ID:          " + page.Runs[1].ID + "\n", "STATUS:      canceled\n", "TRIGGER:     manual\n",
+		"CLIENT:      -\n", "DURATION:    <1ms\n", "ERROR:       canceled through the API\n", "OUTPUT: (none)\n"} {
+		if code != 0 || !strings.Contains(out, want) {
+			t.Errorf("runs get as a table: exit %d, lacks %q\n%s%s", code, want, out, errOut)
+		}
+	}
+	code, out, errOut = pinkCLI(t, as("viewer"), "runs", "get", page.Runs[1].ID, "-o", "json")
 	var run snapshot.Run
 	if code != 0 || json.Unmarshal([]byte(out), &run) != nil || run.ID != page.Runs[1].ID || run.SnapshotID == "" ||
 		run.Status != snapshot.StatusCanceled || run.Job != "report" || run.Group != "batch" {
@@ -582,5 +589,25 @@ func TestCLIApplyReadsByFileType(t *testing.T) {
 	}
 	if status, _ := api.Do(t, "GET", "/api/v1/jobs/comma", nil); status != http.StatusNotFound {
 		t.Errorf("the refused file created its job (%d)", status)
+	}
+}
+
+// TestCLIRunLogs: `pink runs logs ID` prints a run's output exactly, for a
+// pipe; `pink runs get ID` shows it indented under the run's facts.
+func TestCLIRunLogs(t *testing.T) {
+	base, api := startConsoleDev(t)
+	api.JSON(t, "POST", "/api/v1/jobs", map[string]any{"name": "talky", "group": "default", "schedule": "@yearly",
+		"target": "shell", "params": map[string]any{"command": []string{"printf", `line one\nline <two>\n`}}}, http.StatusCreated, nil)
+	api.JSON(t, "POST", "/api/v1/jobs/talky/trigger", nil, http.StatusAccepted, nil)
+	run := waitRunsOf(t, api, "talky", 1)[0]
+	env := []string{"PINK_SERVER=" + base}
+	if code, out, errOut := pinkCLI(t, env, "runs", "logs", run.ID); code != 0 || out != "line one\nline <two>\n" {
+		t.Errorf("runs logs: exit %d, stdout %q\n%s", code, out, errOut)
+	}
+	if code, out, _ := pinkCLI(t, env, "runs", "get", run.ID); code != 0 || !strings.HasSuffix(out, "OUTPUT:\n  line one\n  line <two>\n") {
+		t.Errorf("runs get: exit %d\n%s", code, out)
+	}
+	if code, _, _ := pinkCLI(t, env, "runs", "logs", "talky@20000101T000000Z.001"); code != 3 {
+		t.Errorf("runs logs of a missing run: exit %d, want 3", code)
 	}
 }

@@ -250,49 +250,6 @@ func (e Env) GroupDelete(ctx context.Context, name string) error {
 	return e.done(map[string]any{"name": name, "deleted": true}, "deleted group %s", name)
 }
 
-// RunsList prints runs, newest first: of one job (a job that does not
-// exist is "not found", not an empty table), or across jobs.
-func (e Env) RunsList(ctx context.Context, f client.RunFilter, limit int) error {
-	page, err := e.Client.RunsWhere(ctx, f, limit, "")
-	if err != nil {
-		return err
-	}
-	if f.Job != "" && len(page.Runs) == 0 {
-		if _, err := e.Client.Job(ctx, f.Job); err != nil {
-			return err
-		}
-	}
-	return e.show(page, []string{"ID", "JOB", "STATUS", "TRIGGER", "SCHEDULED", "DURATION", "CLIENT", "ERROR"}, func() [][]string {
-		var rows [][]string
-		for _, r := range page.Runs {
-			rows = append(rows, []string{r.ID, r.Job, string(r.Status), string(r.Trigger), ts(r.ScheduledAt),
-				dur(r.DurationSeconds), r.Client, cut(r.Error, 60)})
-		}
-		return rows
-	})
-}
-
-// sinceTime reads --since: a duration back from now, or an RFC 3339 time.
-func sinceTime(v string, now time.Time) (time.Time, error) {
-	if d, err := time.ParseDuration(v); err == nil && d > 0 {
-		return now.Add(-d), nil
-	}
-	t, err := time.Parse(time.RFC3339, v)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("%q is neither a duration (1h) nor an RFC 3339 time", v)
-	}
-	return t, nil
-}
-
-// RunGet prints one run as JSON.
-func (e Env) RunGet(ctx context.Context, id string) error {
-	var out snapshot.Run
-	if err := e.Client.Do(ctx, http.MethodGet, "/api/v1/runs/"+esc(id), nil, &out, nil); err != nil {
-		return err
-	}
-	return e.printJSON(out)
-}
-
 // SnapshotsList prints the live snapshots.
 func (e Env) SnapshotsList(ctx context.Context, group, jobName string) error {
 	var out struct {

@@ -171,6 +171,9 @@ var apiCommands = map[string]apiCommand{
 	"runs get": {"ID", 1, func(*flags) func(context.Context, Env, []string) error {
 		return func(ctx context.Context, e Env, a []string) error { return e.RunGet(ctx, a[0]) }
 	}},
+	"runs logs": {"ID", 1, func(*flags) func(context.Context, Env, []string) error {
+		return func(ctx context.Context, e Env, a []string) error { return e.RunLogs(ctx, a[0]) }
+	}},
 	"snapshots list": {"[--group G] [--job NAME]", 0, func(f *flags) func(context.Context, Env, []string) error {
 		group := f.string("group", "", "only this group")
 		job := f.string("job", "", "only this job")

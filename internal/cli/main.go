@@ -30,7 +30,7 @@ var apiNouns = []struct{ name, summary string }{
 	{"apply", "make groups and jobs match a file: apply -f jobs.yaml [--prune] [--dry-run]"},
 	{"jobs", "list, get, delete, pause, resume, trigger, backfill, preview"},
 	{"groups", "list, create, delete"},
-	{"runs", "list (of a job, or across jobs), get"},
+	{"runs", "list (of a job, or across jobs), get, logs (a run's output as text)"},
 	{"snapshots", "list, delete"},
 	{"nodes", "list"},
 	{"audit", "list"},
