@@ -13,17 +13,25 @@ import (
 	"github.com/pink-scheduler/pink/pkg/pinktest"
 )
 
-// TestReadmeTour runs the README's curl tour, as written, against a real
-// `pink dev` (only the port differs), so the tour cannot rot.
-func TestReadmeTour(t *testing.T) {
+// readmeBlock returns the submatches of pattern in the README: the blocks
+// of it that the tests run as written.
+func readmeBlock(t *testing.T, what, pattern string) [][]byte {
+	t.Helper()
 	readme, err := os.ReadFile("../README.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := regexp.MustCompile("(?s)<!-- tour:start -->\\s*```sh\\n(.*?)```\\s*<!-- tour:end -->").FindSubmatch(readme)
+	m := regexp.MustCompile(pattern).FindSubmatch(readme)
 	if m == nil {
-		t.Fatal("README has no tour block between <!-- tour:start --> and <!-- tour:end -->")
+		t.Fatalf("README has no %s block between its markers", what)
 	}
+	return m
+}
+
+// TestReadmeTour runs the README's curl tour, as written, against a real
+// `pink dev` (only the port differs), so the tour cannot rot.
+func TestReadmeTour(t *testing.T) {
+	m := readmeBlock(t, "tour", "(?s)<!-- tour:start -->\\s*```sh\\n(.*?)```\\s*<!-- tour:end -->")
 	listen := pinktest.FreeAddr(t)
 	port := listen[strings.LastIndexByte(listen, ':')+1:]
 	script := strings.NewReplacer("localhost:8080", "localhost:"+port, "127.0.0.1:8080", "127.0.0.1:"+port).Replace(string(m[1]))
@@ -113,14 +121,7 @@ func TestReadmeConsole(t *testing.T) {
 // `pink dev` (only the port differs): its jobs.yaml, then every command,
 // each of which must succeed and print what its comment says.
 func TestReadmeCLI(t *testing.T) {
-	readme, err := os.ReadFile("../README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := regexp.MustCompile("(?s)<!-- cli:start -->\\s*```yaml\\n(.*?)```\\s*```sh\\n(.*?)```\\s*<!-- cli:end -->").FindSubmatch(readme)
-	if m == nil {
-		t.Fatal("README has no CLI block (yaml, then sh) between <!-- cli:start --> and <!-- cli:end -->")
-	}
+	m := readmeBlock(t, "CLI (yaml, then sh)", "(?s)<!-- cli:start -->\\s*```yaml\\n(.*?)```\\s*```sh\\n(.*?)```\\s*<!-- cli:end -->")
 	base, _ := startConsoleDev(t)
 	port := base[strings.LastIndexByte(base, ':')+1:]
 	local := strings.NewReplacer("127.0.0.1:8080", "127.0.0.1:"+port)

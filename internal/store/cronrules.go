@@ -5,8 +5,6 @@ import (
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
-
-	"github.com/pink-scheduler/pink/pkg/job"
 )
 
 // CronRulesSince returns the etcd revision from which jobs were written
@@ -36,8 +34,8 @@ func (s *Store) CronRulesSince(ctx context.Context) (rev int64, err error) {
 }
 
 // JobsWrittenBefore returns a page of the jobs last written before
-// revision rev, ordered by name from after, as ListJobsPage pages.
-func (s *Store) JobsWrittenBefore(ctx context.Context, rev int64, after string, limit int) (page JobPage, err error) {
-	defer s.track("job_list", time.Now(), &err)
-	return s.listJobsPage(ctx, after, limit, func(spec *job.Spec) bool { return spec.Revision < rev })
+// revision rev, ordered by name from after, as FindJobs pages (a page may
+// be short and still have a Next).
+func (s *Store) JobsWrittenBefore(ctx context.Context, rev int64, after string, limit int) (FoundJobs, error) {
+	return s.FindJobs(ctx, JobFilter{writtenBefore: rev}, after, limit)
 }

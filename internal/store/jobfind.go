@@ -23,14 +23,20 @@ type JobFilter struct {
 	Labels map[string]string
 	// Failing keeps jobs whose last finished run failed.
 	Failing bool
+	// writtenBefore, when set, keeps jobs last written before this
+	// revision (JobsWrittenBefore).
+	writtenBefore int64
 }
 
 func (f JobFilter) isZero() bool {
-	return f.Group == "" && f.Query == "" && f.Paused == nil && len(f.Labels) == 0 && !f.Failing
+	return f.Group == "" && f.Query == "" && f.Paused == nil && len(f.Labels) == 0 && !f.Failing && f.writtenBefore == 0
 }
 
 func (f JobFilter) keep(spec *job.Spec, last LastOutcome) bool {
 	if f.Group != "" && spec.Group != f.Group {
+		return false
+	}
+	if f.writtenBefore > 0 && spec.Revision >= f.writtenBefore {
 		return false
 	}
 	if f.Paused != nil && spec.Paused != *f.Paused {
@@ -93,8 +99,8 @@ func (s *Store) FindJobs(ctx context.Context, f JobFilter, after string, limit i
 	var rev int64
 	scanned, scannedBytes, size := 0, 0, 0
 	for {
-		// Batches sized by bytes, as listJobsPage's: a batch of large jobs
-		// is never one huge read.
+		// Batches sized by bytes: a batch of large jobs is never one huge
+		// read.
 		want := min(findBatch, maxJobScan-scanned)
 		if f.isZero() {
 			want = min(want, limit+1-len(page.Jobs))

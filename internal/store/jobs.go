@@ -158,67 +158,6 @@ func (s *Store) ListJobs(ctx context.Context, group string) (specs []job.Spec, e
 	return specs, wrap("list jobs", err)
 }
 
-// JobPage is one page of jobs, ordered by name.
-type JobPage struct {
-	Jobs []job.Spec
-	// Next is the cursor of the following page (the name of the last job
-	// on this one), "" on the last page.
-	Next string
-}
-
-// ListJobsPage returns up to limit jobs (limit >= 1), of one group if group
-// is not "", ordered by name and starting after the job named after ("" for
-// the first page). A page is read at one etcd revision; jobs created or
-// deleted between pages show up or disappear like in any keyset paging.
-func (s *Store) ListJobsPage(ctx context.Context, group, after string, limit int) (page JobPage, err error) {
-	defer s.track("job_list", time.Now(), &err)
-	return s.listJobsPage(ctx, after, limit, func(spec *job.Spec) bool { return group == "" || spec.Group == group })
-}
-
-// listJobsPage is a page of the jobs keep accepts, read as ListJobsPage
-// describes.
-func (s *Store) listJobsPage(ctx context.Context, after string, limit int, keep func(*job.Spec) bool) (page JobPage, err error) {
-	prefix := s.k.jobPrefix()
-	from, end := prefix, prefixEnd(prefix)
-	if after != "" {
-		from = prefix + after + "\x00"
-	}
-	var rev int64
-	size, examined, examinedBytes := 0, 0, 0
-	for {
-		// One more than a page, so a full page knows whether another follows.
-		opts := []clientv3.OpOption{clientv3.WithRange(end), clientv3.WithLimit(batchSize(examined, examinedBytes, PageBytes-size, limit+1-len(page.Jobs)))}
-		if rev > 0 {
-			opts = append(opts, clientv3.WithRev(rev))
-		}
-		resp, err := s.c.Get(ctx, from, opts...)
-		if err != nil {
-			return page, wrap("list jobs", err)
-		}
-		rev = resp.Header.Revision
-		for _, kv := range resp.Kvs {
-			examined, examinedBytes = examined+1, examinedBytes+len(kv.Value)
-			spec, err := DecodeJob(string(kv.Key), kv.Value, kv.ModRevision)
-			if err != nil {
-				return page, err
-			}
-			if !keep(&spec) {
-				continue
-			}
-			if len(page.Jobs) == limit || (len(page.Jobs) > 0 && size+len(kv.Value) > PageBytes) {
-				page.Next = page.Jobs[len(page.Jobs)-1].Name
-				return page, nil
-			}
-			size += len(kv.Value)
-			page.Jobs = append(page.Jobs, spec)
-		}
-		if !resp.More || len(resp.Kvs) == 0 {
-			return page, nil
-		}
-		from = string(resp.Kvs[len(resp.Kvs)-1].Key) + "\x00"
-	}
-}
-
 // DeleteJob removes a job, its cursor and its pending snapshots (recorded
 // as canceled) in one transaction. Runs already assigned to clients finish
 // and are kept in history.
