@@ -19,18 +19,20 @@ build:
 test: deps lint unit
 
 ## deps: the tools the tests run for real (Debian packages): prometheus, promtool, alertmanager, amtool,
-## and chromium (with a font) for the console's browser tests.
+## chromium (with a font) for the console's browser tests, and bash (bash-completion), zsh and fish
+## for the shell-completion tests.
 ## The real etcd server the chaos test runs is built from go.mod by the test itself.
 deps:
 	@if command -v prometheus >/dev/null && command -v promtool >/dev/null && command -v amtool >/dev/null && \
 		{ command -v prometheus-alertmanager || command -v alertmanager; } >/dev/null && \
-		[ -x /usr/bin/chromium ] && [ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]; then \
-		echo "prometheus, promtool, alertmanager, amtool and chromium are installed"; \
+		[ -x /usr/bin/chromium ] && [ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] && \
+		[ -e /usr/share/bash-completion/bash_completion ] && command -v zsh >/dev/null && command -v fish >/dev/null; then \
+		echo "prometheus, promtool, alertmanager, amtool, chromium, bash-completion, zsh and fish are installed"; \
 	else \
-		echo "installing prometheus, prometheus-alertmanager, chromium and fonts-dejavu-core (apt)"; \
+		echo "installing prometheus, prometheus-alertmanager, chromium, fonts-dejavu-core, bash-completion, zsh and fish (apt)"; \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-			prometheus prometheus-alertmanager chromium fonts-dejavu-core >/dev/null; \
+			prometheus prometheus-alertmanager chromium fonts-dejavu-core bash-completion zsh fish >/dev/null; \
 	fi
 
 lint:

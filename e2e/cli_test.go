@@ -316,7 +316,7 @@ func TestCLICommands(t *testing.T) {
 	id := live.Snapshots[0].ID
 	code, out, _ = pinkCLI(t, as("viewer"), "snapshots", "list", "--group", "batch")
 	if rows := strings.Split(strings.TrimSpace(out), "\n"); code != 0 || len(rows) != 3 ||
-		strings.Join(strings.Fields(rows[0]), " ") != "ID STATE TRIGGER ATTEMPT SCHEDULED CLIENT" || !strings.Contains(out, id) {
+		strings.Join(strings.Fields(rows[0]), " ") != "ID JOB STATE TRIGGER ATTEMPT SCHEDULED CLIENT" || !strings.Contains(out, id) {
 		t.Errorf("snapshots list --group batch: exit %d\n%s", code, out)
 	}
 
@@ -328,7 +328,7 @@ func TestCLICommands(t *testing.T) {
 		{name: "cancel -o json", env: as("operator"), args: []string{"snapshots", "delete", live.Snapshots[1].ID, "-o", "json"},
 			stdout: exactly("{\n  \"id\": \"" + live.Snapshots[1].ID + "\",\n  \"status\": \"canceled\"\n}\n")},
 		{name: "no live snapshots left", env: as("viewer"), args: []string{"snapshots", "list", "--job", "report"},
-			stdout: exactly("ID  STATE  TRIGGER  ATTEMPT  SCHEDULED  CLIENT\n")},
+			stdout: exactly("ID  JOB  STATE  TRIGGER  ATTEMPT  SCHEDULED  CLIENT\n")},
 		{name: "runs of a job without runs", env: as("viewer"), args: []string{"runs", "list", "--job", "cleanup"},
 			stdout: exactly("ID  JOB  STATUS  TRIGGER  SCHEDULED  DURATION  CLIENT  ERROR\n")},
 		{name: "runs of a job that never existed", env: as("viewer"), args: []string{"runs", "list", "--job", "ghost"}, code: 3},
@@ -437,7 +437,7 @@ func TestCLIEnvIsNotBehaviour(t *testing.T) {
 	runSteps(t, []cliStep{
 		{name: "PINK_PRUNE does not prune", env: stray("admin", "PINK_PRUNE=true"), args: []string{"apply", "-f", onlyReport},
 			stdout: exactly("= group batch\n= job report\napplied: 0 created, 0 updated, 0 deleted, 2 unchanged\n")},
-		{name: "cleanup is still there", env: as("viewer"), args: []string{"jobs", "get", "cleanup"}, contains: []string{`"name": "cleanup"`}},
+		{name: "cleanup is still there", env: as("viewer"), args: []string{"jobs", "get", "cleanup", "-o", "json"}, contains: []string{`"name": "cleanup"`}},
 		{name: "PINK_GROUP does not filter", env: stray("viewer", "PINK_GROUP=nothing"), args: []string{"jobs", "list", "-o", "json"},
 			contains: []string{`"name": "cleanup"`, `"name": "report"`}},
 		{name: "a live run of report", env: as("operator"), args: []string{"jobs", "trigger", "report"}, contains: []string{"triggered job report"}},

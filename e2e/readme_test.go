@@ -146,11 +146,14 @@ func TestReadmeCLI(t *testing.T) {
 	for _, want := range []string{
 		"~ group default", "+ job nightly-report", "applied: 0 created, 0 updated, 0 deleted, 2 unchanged",
 		"nightly-report", "+01:00", "triggered job nightly-report", "paused job nightly-report until",
-		"backfill", "3 fires", "job.pause",
+		"backfill", "3 fires", "job.pause", "nightly-report@", "pending", "Next fires:", "Last runs:",
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the CLI section's output lacks %q", want)
 		}
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "all-jobs.yaml")); err != nil || !strings.Contains(string(b), "jobs:\n  - name: nightly-report\n") {
+		t.Errorf("all-jobs.yaml: %v\n%s", err, b)
 	}
 	if t.Failed() {
 		t.Logf("output:\n%s", text)

@@ -5,15 +5,28 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"strings"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/pink-scheduler/pink/internal/bench"
 )
 
-func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	f := newFlags("bench", stderr)
+func benchCommand(stdout, stderr io.Writer) *cobra.Command {
+	c := &cobra.Command{
+		Use:   "bench",
+		Short: "Measure throughput, lag and failover of a pink cluster",
+		Long: `Start schedulers (processes of this binary) and in-process workers on an embedded etcd
+(or --etcd-endpoints), create jobs, and report runs/s, misses, duplicates, schedule and
+start lag, and etcd's own key throughput (docs/benchmarks.md).`,
+		Example: `  pink bench --jobs 1000 --duration 30s
+  pink bench --jobs 100 --schedulers 3 --kill-leader-every 10s --runs 3`,
+		Args: cobra.NoArgs,
+	}
+	f := newFlags(c.Flags())
 	endpoints := f.string("etcd-endpoints", "", "comma-separated URLs of a plain-HTTP etcd to measure (its /metrics are read); default: an embedded one")
 	schedulers := f.int("schedulers", 1, "scheduler processes")
 	workers := f.int("workers", 2, "in-process workers")
@@ -24,7 +37,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	schedules := &scheduleFlag{}
 	if v, ok := os.LookupEnv(envName("schedule")); ok {
 		if err := schedules.Set(v); err != nil {
-			return fmt.Errorf("%w: %s: %v", errUsage, envName("schedule"), err)
+			f.envErrs = append(f.envErrs, fmt.Sprintf("%s: %v", envName("schedule"), err))
 		}
 		schedules.fromEnv = true
 	}
@@ -44,22 +57,30 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	asJSON := f.bool("json", false, "print the result as JSON")
 	profile := f.string("cpu-profile", "", "write a CPU profile of the measured window (workers and embedded etcd) to this file")
 	memProfile := f.string("mem-profile", "", "have each scheduler write a heap profile at the window's end to this file + .bench-s<i>")
-	log, err := f.parseLogged(args, addLogFlags(f), stderr)
-	if err != nil {
-		return err
+	lf := addLogFlags(f)
+	c.RunE = func(cmd *cobra.Command, _ []string) error {
+		log, err := lf.logger(f, stderr)
+		if err != nil {
+			return err
+		}
+		return bench1(cmd.Context(), stdout, log, bench.Config{
+			Endpoints: splitList(*endpoints), Schedulers: *schedulers, Workers: *workers, WorkerCapacity: *capacity,
+			Jobs: *jobs, IdleJobs: *idle, NoJobLabel: *noJobLabel, Schedules: schedules.shares, RunTime: *runTime, Warmup: *warmup, Duration: *duration, SessionTTL: *ttl,
+			KillLeaderEvery: *killLeader, StopLeaderEvery: *stopLeader, KillWorkerEvery: *killWorker, BaselineConcurrency: *conc, BaselineValueBytes: *valueBytes,
+			BaselineDuration: *baselineFor, CPUProfile: *profile, MemProfile: *memProfile, Logger: log,
+		}, *runs, *asJSON)
 	}
-	cfg := bench.Config{
-		Endpoints: splitList(*endpoints), Schedulers: *schedulers, Workers: *workers, WorkerCapacity: *capacity,
-		Jobs: *jobs, IdleJobs: *idle, NoJobLabel: *noJobLabel, Schedules: schedules.shares, RunTime: *runTime, Warmup: *warmup, Duration: *duration, SessionTTL: *ttl,
-		KillLeaderEvery: *killLeader, StopLeaderEvery: *stopLeader, KillWorkerEvery: *killWorker, BaselineConcurrency: *conc, BaselineValueBytes: *valueBytes,
-		BaselineDuration: *baselineFor, CPUProfile: *profile, MemProfile: *memProfile, Logger: log,
-	}
-	if err := checkBench(cfg, *runs); err != nil {
+	return c
+}
+
+// bench1 runs the benchmark cfg runs times and prints the medians.
+func bench1(ctx context.Context, stdout io.Writer, log *slog.Logger, cfg bench.Config, runs int, asJSON bool) error {
+	if err := checkBench(cfg, runs); err != nil {
 		return err
 	}
 	var results []*bench.Result
-	for i := range *runs {
-		log.Info("benchmark run", "run", i+1, "of", *runs)
+	for i := range runs {
+		log.Info("benchmark run", "run", i+1, "of", runs)
 		r, err := bench.Run(ctx, cfg)
 		if err != nil {
 			return err
@@ -67,12 +88,12 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		results = append(results, r)
 	}
 	res := bench.Median(results)
-	if *asJSON {
+	if asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		return enc.Encode(res)
 	}
-	_, err = fmt.Fprint(stdout, res.Table())
+	_, err := fmt.Fprint(stdout, res.Table())
 	return err
 }
 
@@ -81,22 +102,22 @@ func checkBench(cfg bench.Config, runs int) error {
 	for name, v := range map[string]int{"runs": runs, "jobs": cfg.Jobs, "schedulers": cfg.Schedulers, "workers": cfg.Workers,
 		"capacity": cfg.WorkerCapacity} {
 		if v < 1 {
-			return fmt.Errorf("%w: --%s must be at least 1", errUsage, name)
+			return fmt.Errorf("%w: --%s must be at least 1", ErrUsage, name)
 		}
 	}
 	for name, v := range map[string]int{"idle-jobs": cfg.IdleJobs, "baseline-concurrency": cfg.BaselineConcurrency, "baseline-value-bytes": cfg.BaselineValueBytes} {
 		if v < 0 {
-			return fmt.Errorf("%w: --%s must not be negative", errUsage, name)
+			return fmt.Errorf("%w: --%s must not be negative", ErrUsage, name)
 		}
 	}
 	if len(cfg.Schedules) > 0 {
 		if _, err := bench.AssignSchedules(cfg.Schedules, cfg.Jobs); err != nil {
-			return fmt.Errorf("%w: %v", errUsage, err)
+			return fmt.Errorf("%w: %v", ErrUsage, err)
 		}
 	}
 	for name, d := range map[string]time.Duration{"duration": cfg.Duration, "warmup": cfg.Warmup, "baseline-duration": cfg.BaselineDuration, "session-ttl": cfg.SessionTTL} {
 		if d <= 0 {
-			return fmt.Errorf("%w: --%s must be positive", errUsage, name)
+			return fmt.Errorf("%w: --%s must be positive", ErrUsage, name)
 		}
 	}
 	return nil
@@ -120,6 +141,8 @@ func (s *scheduleFlag) String() string {
 	}
 	return strings.Join(parts, "; ")
 }
+
+func (s *scheduleFlag) Type() string { return "schedule" }
 
 func (s *scheduleFlag) Set(v string) error {
 	share, err := bench.ParseScheduleShare(v)

@@ -14,6 +14,8 @@ type listFlag []string
 
 func (l *listFlag) String() string { return strings.Join(*l, ",") }
 
+func (l *listFlag) Type() string { return "list" }
+
 func (l *listFlag) Set(v string) error {
 	*l = append(*l, splitList(v)...)
 	return nil
@@ -45,7 +47,7 @@ func (e *egressFlags) rules() (allow, deny []string, err error) {
 	}
 	b, err := os.ReadFile(*e.file)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%w: --http-egress-file: %v", errUsage, err)
+		return nil, nil, fmt.Errorf("%w: --http-egress-file: %v", ErrUsage, err)
 	}
 	var doc struct {
 		Allow []string `yaml:"allow"`
@@ -54,7 +56,7 @@ func (e *egressFlags) rules() (allow, deny []string, err error) {
 	dec := yaml.NewDecoder(strings.NewReader(string(b)))
 	dec.KnownFields(true)
 	if err := dec.Decode(&doc); err != nil {
-		return nil, nil, fmt.Errorf("%w: --http-egress-file %s: %v", errUsage, *e.file, err)
+		return nil, nil, fmt.Errorf("%w: --http-egress-file %s: %v", ErrUsage, *e.file, err)
 	}
 	return append(allow, doc.Allow...), append(deny, doc.Deny...), nil
 }

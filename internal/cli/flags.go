@@ -1,25 +1,25 @@
 package cli
 
 import (
-	"flag"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"strings"
 	"time"
 
+	"github.com/spf13/pflag"
+
 	"github.com/pink-scheduler/pink/internal/node"
 )
 
-// flags wraps a FlagSet whose connection flags fall back to an environment
-// variable: --etcd-endpoints reads PINK_ETCD_ENDPOINTS when not given. Only
-// the flags in envFlags do; every other flag (what a command does, such as
-// --prune, --force, --group) is read from the command line only, so a stray
-// variable in the environment cannot change what a command does.
+// flags defines a command's flags on its pflag set; the connection flags
+// fall back to an environment variable: --etcd-endpoints reads
+// PINK_ETCD_ENDPOINTS when not given. Only the flags in envFlags do; every
+// other flag (what a command does, such as --prune, --force, --group) is
+// read from the command line only, so a stray variable in the environment
+// cannot change what a command does.
 type flags struct {
-	fs      *flag.FlagSet
-	stderr  io.Writer
+	fs      *pflag.FlagSet
 	envErrs []string
 }
 
@@ -38,10 +38,9 @@ var envFlags = map[string]bool{
 	"log-format": true, "log-level": true,
 }
 
-func newFlags(name string, stderr io.Writer) *flags {
-	fs := flag.NewFlagSet("pink "+name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	return &flags{fs: fs, stderr: stderr}
+func newFlags(fs *pflag.FlagSet) *flags {
+	fs.SortFlags = false
+	return &flags{fs: fs}
 }
 
 func envName(flagName string) string {
@@ -58,12 +57,15 @@ func (f *flags) env(name, usage string) (string, bool, string) {
 	return v, ok, usage + " (env " + envName(name) + ")"
 }
 
-func (f *flags) string(name, def, usage string) *string {
+func (f *flags) string(name, def, usage string) *string { return f.stringP(name, "", def, usage) }
+
+// stringP is a string flag with a one-letter shorthand (-o, -f).
+func (f *flags) stringP(name, short, def, usage string) *string {
 	v, ok, usage := f.env(name, usage)
 	if ok {
 		def = v
 	}
-	return f.fs.String(name, def, usage)
+	return f.fs.StringP(name, short, def, usage)
 }
 
 func (f *flags) bool(name string, def bool, usage string) *bool {
@@ -81,14 +83,17 @@ func (f *flags) bool(name string, def bool, usage string) *bool {
 	return f.fs.Bool(name, def, usage)
 }
 
-func (f *flags) int(name string, def int, usage string) *int {
+func (f *flags) int(name string, def int, usage string) *int { return f.intP(name, "", def, usage) }
+
+// intP is an int flag with a one-letter shorthand (-n).
+func (f *flags) intP(name, short string, def int, usage string) *int {
 	v, ok, usage := f.env(name, usage)
 	if ok {
 		if _, err := fmt.Sscan(v, &def); err != nil {
 			f.envErrs = append(f.envErrs, fmt.Sprintf("%s=%q is not an integer", envName(name), v))
 		}
 	}
-	return f.fs.Int(name, def, usage)
+	return f.fs.IntP(name, short, def, usage)
 }
 
 func (f *flags) duration(name string, def time.Duration, usage string) *time.Duration {
@@ -103,32 +108,13 @@ func (f *flags) duration(name string, def time.Duration, usage string) *time.Dur
 	return f.fs.Duration(name, def, usage)
 }
 
-// parse parses args; a bad flag or environment value is a usage error.
-func (f *flags) parse(args []string) error {
-	if err := f.fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			return err
-		}
-		return errUsage
-	}
+// check reports the environment values that did not parse: a usage error,
+// like a bad flag.
+func (f *flags) check() error {
 	if len(f.envErrs) > 0 {
-		fmt.Fprintln(f.stderr, strings.Join(f.envErrs, "\n"))
-		return errUsage
-	}
-	if f.fs.NArg() > 0 {
-		fmt.Fprintf(f.stderr, "unexpected arguments: %v\n", f.fs.Args())
-		return errUsage
+		return fmt.Errorf("%w: %s", ErrUsage, strings.Join(f.envErrs, "; "))
 	}
 	return nil
-}
-
-// parseLogged parses args, then builds the logger of the logging flags lf,
-// which writes to w.
-func (f *flags) parseLogged(args []string, lf logFlags, w io.Writer) (*slog.Logger, error) {
-	if err := f.parse(args); err != nil {
-		return nil, err
-	}
-	return lf.logger(w)
 }
 
 // logFlags are the logging flags every long-running command has.
@@ -143,10 +129,13 @@ func addLogFlags(f *flags) logFlags {
 	}
 }
 
-func (l logFlags) logger(w io.Writer) (*slog.Logger, error) {
+func (l logFlags) logger(f *flags, w interface{ Write([]byte) (int, error) }) (*slog.Logger, error) {
+	if err := f.check(); err != nil {
+		return nil, err
+	}
 	log, err := node.NewLogger(w, *l.format, *l.level)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", errUsage, err)
+		return nil, fmt.Errorf("%w: %v", ErrUsage, err)
 	}
 	return log, nil
 }

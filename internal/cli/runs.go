@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -14,24 +15,73 @@ import (
 )
 
 // RunsList prints runs, newest first: of one job (a job that does not
-// exist is "not found", not an empty table), or across jobs.
+// exist is "not found", not an empty table), or across jobs. Status
+// running or pending lists the live snapshots in that state instead.
 func (e Env) RunsList(ctx context.Context, f client.RunFilter, limit int) error {
+	if f.Status == "running" || f.Status == "pending" {
+		return e.liveRuns(ctx, f, limit)
+	}
 	page, err := e.Client.RunsWhere(ctx, f, limit, "")
 	if err != nil {
 		return err
 	}
-	if f.Job != "" && len(page.Runs) == 0 {
-		if _, err := e.Client.Job(ctx, f.Job); err != nil {
-			return err
+	if err := e.jobExists(ctx, f.Job, len(page.Runs)); err != nil {
+		return err
+	}
+	return e.show(page, func() table {
+		t := table{header: []string{"ID", "JOB", "STATUS", "TRIGGER", "SCHEDULED", "DURATION", "CLIENT", "ERROR"},
+			wide: []string{"GROUP", "ATTEMPT", "SCHEDULED AT", "TRACE"}}
+		now := time.Now()
+		for _, r := range page.Runs {
+			t.add("run/"+r.ID, r.ID, r.Job, string(r.Status), string(r.Trigger), ago(r.ScheduledAt, now),
+				dur(r.DurationSeconds), orDash(r.Client), orDash(cut(r.Error, 60)),
+				r.Group, fmt.Sprint(r.Attempt), ts(r.ScheduledAt), orDash(r.TraceID))
+		}
+		return t
+	})
+}
+
+// jobExists says "not found" for a job with no runs that does not exist.
+func (e Env) jobExists(ctx context.Context, job string, found int) error {
+	if job == "" || found > 0 {
+		return nil
+	}
+	_, err := e.Client.Job(ctx, job)
+	return err
+}
+
+// liveRuns lists the live snapshots that are running, or pending (not
+// started: pending or dispatched), newest nominal time first.
+func (e Env) liveRuns(ctx context.Context, f client.RunFilter, limit int) error {
+	all, err := e.Client.Snapshots(ctx, f.Group, f.Job)
+	if err != nil {
+		return err
+	}
+	var snaps []snapshot.Snapshot
+	for _, s := range all {
+		running := s.State == snapshot.StateRunning
+		if running == (f.Status == "running") && !s.ScheduledAt.Before(f.Since) {
+			snaps = append(snaps, s)
 		}
 	}
-	return e.show(page, []string{"ID", "JOB", "STATUS", "TRIGGER", "SCHEDULED", "DURATION", "CLIENT", "ERROR"}, func() [][]string {
-		var rows [][]string
-		for _, r := range page.Runs {
-			rows = append(rows, []string{r.ID, r.Job, string(r.Status), string(r.Trigger), ts(r.ScheduledAt),
-				dur(r.DurationSeconds), r.Client, cut(r.Error, 60)})
+	slices.SortStableFunc(snaps, func(a, b snapshot.Snapshot) int { return b.ScheduledAt.Compare(a.ScheduledAt) })
+	snaps = snaps[:min(limit, len(snaps))]
+	if err := e.jobExists(ctx, f.Job, len(snaps)); err != nil {
+		return err
+	}
+	return e.show(map[string]any{"snapshots": snaps}, func() table {
+		t := table{header: []string{"ID", "JOB", "STATUS", "TRIGGER", "SCHEDULED", "RUNNING FOR", "CLIENT"},
+			wide: []string{"GROUP", "ATTEMPT", "SCHEDULED AT"}}
+		now := time.Now()
+		for _, s := range snaps {
+			running := "-"
+			if s.StartedAt != nil {
+				running = human(now.Sub(*s.StartedAt))
+			}
+			t.add("snapshot/"+s.ID, s.ID, s.Job, string(s.State), string(s.Trigger), ago(s.ScheduledAt, now), running, orDash(s.Client),
+				s.Group, fmt.Sprint(s.Attempt), ts(s.ScheduledAt))
 		}
-		return rows
+		return t
 	})
 }
 
@@ -48,21 +98,26 @@ func sinceTime(v string, now time.Time) (time.Time, error) {
 }
 
 // RunGet prints one run: its facts, its whole error and its output (or
-// the API's JSON with -o json).
+// the API's JSON or YAML).
 func (e Env) RunGet(ctx context.Context, id string) error {
 	var r snapshot.Run
 	if err := e.Client.Do(ctx, http.MethodGet, "/api/v1/runs/"+esc(id), nil, &r, nil); err != nil {
 		return err
 	}
-	if e.JSON {
+	switch e.Format {
+	case formatJSON:
 		return e.printJSON(r)
+	case formatYAML:
+		return e.printYAML(r)
+	case formatName:
+		_, err := fmt.Fprintln(e.Out, "run/"+r.ID)
+		return err
 	}
-	orDash := func(s string) string {
-		if s == "" {
-			return "-"
-		}
-		return s
-	}
+	return e.runPage(r)
+}
+
+// runPage prints a run for people: facts, the whole error, the output.
+func (e Env) runPage(r snapshot.Run) error {
 	w := tabwriter.NewWriter(e.Out, 0, 0, 2, ' ', 0)
 	for _, kv := range [][2]string{
 		{"ID", r.ID}, {"JOB", r.Job}, {"GROUP", r.Group}, {"STATUS", string(r.Status)}, {"TRIGGER", string(r.Trigger)},
@@ -83,13 +138,23 @@ func (e Env) RunGet(ctx context.Context, id string) error {
 	return err
 }
 
-// RunLogs prints a run's output as it is, for a pipe or a pager.
-func (e Env) RunLogs(ctx context.Context, id string) error {
-	var r snapshot.Run
-	if err := e.Client.Do(ctx, http.MethodGet, "/api/v1/runs/"+esc(id), nil, &r, nil); err != nil {
+// RunLogs prints a run's output as it is, for a pipe or a pager. With
+// follow, an id of a run not recorded yet (or of its live snapshot) waits
+// for the run to finish.
+func (e Env) RunLogs(ctx context.Context, id string, follow bool) error {
+	if !follow {
+		var r snapshot.Run
+		if err := e.Client.Do(ctx, http.MethodGet, "/api/v1/runs/"+esc(id), nil, &r, nil); err != nil {
+			return err
+		}
+		_, err := io.WriteString(e.Out, r.Output)
 		return err
 	}
-	_, err := io.WriteString(e.Out, r.Output)
+	r, err := e.awaitRun(ctx, id)
+	if err != nil {
+		return err
+	}
+	_, err = io.WriteString(e.Out, r.Output)
 	return err
 }
 

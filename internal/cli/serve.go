@@ -1,10 +1,11 @@
 package cli
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/pink-scheduler/pink/internal/console"
 	"github.com/pink-scheduler/pink/internal/node"
@@ -38,14 +39,24 @@ func (c compactFlag) interval() (time.Duration, error) {
 	case d == 0:
 		return -1, nil
 	case d < time.Second:
-		return 0, fmt.Errorf("%w: --etcd-compact-interval must be 0 (never) or at least 1s", errUsage)
+		return 0, fmt.Errorf("%w: --etcd-compact-interval must be 0 (never) or at least 1s", ErrUsage)
 	default:
 		return d, nil
 	}
 }
 
-func runDev(ctx context.Context, args []string, _, stderr io.Writer) error {
-	f := newFlags("dev", stderr)
+func devCommand(stderr io.Writer) *cobra.Command {
+	c := &cobra.Command{
+		Use:   "dev",
+		Short: "Run everything in one process on an embedded etcd",
+		Long: `Run a scheduler, a worker of group "default" (http and shell targets) and an embedded
+etcd in one process: the API, the web console and /metrics on --listen. Data survives
+restarts in --data-dir. Loopback only; not for production.`,
+		Example: `  pink dev
+  pink dev --listen 127.0.0.1:8081 --etcd-listen 127.0.0.1:2381 --data-dir ./pink-data-2`,
+		Args: cobra.NoArgs,
+	}
+	f := newFlags(c.Flags())
 	dataDir := f.string("data-dir", "./pink-data", "directory of the embedded etcd's data; survives restarts")
 	listen := f.string("listen", "127.0.0.1:8080", "address of the JSON API and /metrics (loopback only)")
 	etcdListen := f.string("etcd-listen", "127.0.0.1:2379", "client address of the embedded etcd, for extra workers to join")
@@ -62,32 +73,46 @@ func runDev(ctx context.Context, args []string, _, stderr io.Writer) error {
 	historyBytes := addHistoryBytesFlag(f)
 	consoleCfg := addConsoleFlags(f)
 	drain := f.duration("drain-timeout", node.DefaultDevDrainTimeout, "on Ctrl-C, how long runs in progress may finish before they are interrupted (and retried at the next start)")
-	log, err := f.parseLogged(args, addLogFlags(f), stderr)
-	if err != nil {
-		return err
+	lf := addLogFlags(f)
+	c.RunE = func(cmd *cobra.Command, _ []string) error {
+		log, err := lf.logger(f, stderr)
+		if err != nil {
+			return err
+		}
+		allow, deny, err := eg.rules()
+		if err != nil {
+			return err
+		}
+		every, err := compact.interval()
+		if err != nil {
+			return err
+		}
+		if *defragFree == 0 {
+			*defragFree = -1
+		}
+		return node.RunDev(cmd.Context(), node.DevConfig{
+			DataDir: *dataDir, Listen: *listen, EtcdListen: *etcdListen, Root: *root, SessionTTL: *ttl,
+			AllowShell: !*noShell, Capacity: *capacity, NoJobLabel: !*jobLabel, Logger: log,
+			HTTPAllow: allow, HTTPDeny: deny, SecretsDir: *eg.secretsDir,
+			CompactEvery: every, DefragFree: *defragFree, EtcdQuota: *quota, HistoryMaxBytes: *historyBytes,
+			Console: consoleCfg(), DrainTimeout: *drain,
+		})
 	}
-	allow, deny, err := eg.rules()
-	if err != nil {
-		return err
-	}
-	every, err := compact.interval()
-	if err != nil {
-		return err
-	}
-	if *defragFree == 0 {
-		*defragFree = -1
-	}
-	return node.RunDev(ctx, node.DevConfig{
-		DataDir: *dataDir, Listen: *listen, EtcdListen: *etcdListen, Root: *root, SessionTTL: *ttl,
-		AllowShell: !*noShell, Capacity: *capacity, NoJobLabel: !*jobLabel, Logger: log,
-		HTTPAllow: allow, HTTPDeny: deny, SecretsDir: *eg.secretsDir,
-		CompactEvery: every, DefragFree: *defragFree, EtcdQuota: *quota, HistoryMaxBytes: *historyBytes,
-		Console: consoleCfg(), DrainTimeout: *drain,
-	})
+	return c
 }
 
-func runScheduler(ctx context.Context, args []string, _, stderr io.Writer) error {
-	f := newFlags("scheduler", stderr)
+func schedulerCommand(stderr io.Writer) *cobra.Command {
+	c := &cobra.Command{
+		Use:   "scheduler",
+		Short: "Run a scheduler node against an etcd cluster",
+		Long: `Run a scheduler node: it serves the API, the web console and /metrics, and takes part in
+the leader election; the leader turns schedules into snapshots and dispatches them to workers.
+Run any number of them against one etcd cluster and --root.`,
+		Example: `  pink scheduler --etcd-endpoints http://10.0.0.1:2379,http://10.0.0.2:2379 \
+    --listen 0.0.0.0:8080 --api-tokens-file /etc/pink/tokens.yaml`,
+		Args: cobra.NoArgs,
+	}
+	f := newFlags(c.Flags())
 	ef := addEtcdFlags(f)
 	listen := f.string("listen", "127.0.0.1:8080", "address of the JSON API and /metrics")
 	insecure := f.bool("insecure-allow-unauthenticated", false, "allow the API to listen beyond loopback without authentication")
@@ -106,28 +131,42 @@ func runScheduler(ctx context.Context, args []string, _, stderr io.Writer) error
 	memProfile := f.string("mem-profile", "", "write a heap profile to this file on each SIGUSR1")
 	compact := addCompactFlag(f)
 	consoleCfg := addConsoleFlags(f)
-	log, err := f.parseLogged(args, addLogFlags(f), stderr)
-	if err != nil {
-		return err
+	lf := addLogFlags(f)
+	c.RunE = func(cmd *cobra.Command, _ []string) error {
+		log, err := lf.logger(f, stderr)
+		if err != nil {
+			return err
+		}
+		if *ttl < 1e9 {
+			return fmt.Errorf("%w: --session-ttl must be at least 1s", ErrUsage)
+		}
+		every, err := compact.interval()
+		if err != nil {
+			return err
+		}
+		return node.RunScheduler(cmd.Context(), node.SchedulerConfig{
+			Etcd: ef.config(), Listen: *listen, AllowUnauthenticated: *insecure, TokensFile: *tokens,
+			MetricsNeedToken: *metricsToken, TLSCert: *tlsCert, TLSKey: *tlsKey, NodeID: *nodeID,
+			SessionTTL: *ttl, MisfireThreshold: *misfire, HistoryLimit: *historyLimit, HistoryMaxAge: *historyAge,
+			NoJobLabel: !*jobLabel, CPUProfile: *profile, MemProfile: *memProfile, Logger: log, CompactEvery: every,
+			HistoryMaxBytes: *historyBytes, Console: consoleCfg(),
+		})
 	}
-	if *ttl < 1e9 {
-		return fmt.Errorf("%w: --session-ttl must be at least 1s", errUsage)
-	}
-	every, err := compact.interval()
-	if err != nil {
-		return err
-	}
-	return node.RunScheduler(ctx, node.SchedulerConfig{
-		Etcd: ef.config(), Listen: *listen, AllowUnauthenticated: *insecure, TokensFile: *tokens,
-		MetricsNeedToken: *metricsToken, TLSCert: *tlsCert, TLSKey: *tlsKey, NodeID: *nodeID,
-		SessionTTL: *ttl, MisfireThreshold: *misfire, HistoryLimit: *historyLimit, HistoryMaxAge: *historyAge,
-		NoJobLabel: !*jobLabel, CPUProfile: *profile, MemProfile: *memProfile, Logger: log, CompactEvery: every,
-		HistoryMaxBytes: *historyBytes, Console: consoleCfg(),
-	})
+	return c
 }
 
-func runWorker(ctx context.Context, args []string, _, stderr io.Writer) error {
-	f := newFlags("worker", stderr)
+func workerCommand(stderr io.Writer) *cobra.Command {
+	c := &cobra.Command{
+		Use:   "worker",
+		Short: "Run a worker of one group against an etcd cluster",
+		Long: `Run a worker: it registers in --group with a lease and runs the snapshots the leader assigns
+to it with the built-in http target (and shell with --allow-shell). /metrics and /healthz
+on --listen.`,
+		Example: `  pink worker --etcd-endpoints http://10.0.0.1:2379 --group batch --capacity 8
+  pink worker --etcd-endpoints http://10.0.0.1:2379 --group ops --allow-shell`,
+		Args: cobra.NoArgs,
+	}
+	f := newFlags(c.Flags())
 	ef := addEtcdFlags(f)
 	group := f.string("group", "", "group this worker serves (created if missing)")
 	listen := f.string("listen", "127.0.0.1:9090", "address of /metrics and /healthz")
@@ -138,23 +177,27 @@ func runWorker(ctx context.Context, args []string, _, stderr io.Writer) error {
 	shell := f.bool("allow-shell", false, "enable the shell target (runs commands from job params on this host)")
 	eg := addEgressFlags(f)
 	jobLabel := f.bool("metrics-job-label", true, "label metrics by job (set false for very many jobs)")
-	log, err := f.parseLogged(args, addLogFlags(f), stderr)
-	if err != nil {
-		return err
+	lf := addLogFlags(f)
+	c.RunE = func(cmd *cobra.Command, _ []string) error {
+		log, err := lf.logger(f, stderr)
+		if err != nil {
+			return err
+		}
+		if *group == "" {
+			return fmt.Errorf("%w: --group is required", ErrUsage)
+		}
+		if *ttl < 1e9 {
+			return fmt.Errorf("%w: --lease-ttl must be at least 1s", ErrUsage)
+		}
+		allow, deny, err := eg.rules()
+		if err != nil {
+			return err
+		}
+		return node.RunWorker(cmd.Context(), node.WorkerConfig{
+			Etcd: ef.config(), Group: *group, Listen: *listen, Name: *name, Capacity: *capacity,
+			LeaseTTL: *ttl, DrainTimeout: *drain, AllowShell: *shell, NoJobLabel: !*jobLabel, Logger: log,
+			HTTPAllow: allow, HTTPDeny: deny, SecretsDir: *eg.secretsDir,
+		})
 	}
-	if *group == "" {
-		return fmt.Errorf("%w: --group is required", errUsage)
-	}
-	if *ttl < 1e9 {
-		return fmt.Errorf("%w: --lease-ttl must be at least 1s", errUsage)
-	}
-	allow, deny, err := eg.rules()
-	if err != nil {
-		return err
-	}
-	return node.RunWorker(ctx, node.WorkerConfig{
-		Etcd: ef.config(), Group: *group, Listen: *listen, Name: *name, Capacity: *capacity,
-		LeaseTTL: *ttl, DrainTimeout: *drain, AllowShell: *shell, NoJobLabel: !*jobLabel, Logger: log,
-		HTTPAllow: allow, HTTPDeny: deny, SecretsDir: *eg.secretsDir,
-	})
+	return c
 }

@@ -35,6 +35,8 @@ func parseSize(s string) (int64, error) {
 
 func (b *byteSize) String() string { return formatSize(int64(*b)) }
 
+func (b *byteSize) Type() string { return "size" }
+
 func (b *byteSize) Set(s string) error {
 	n, err := parseSize(s)
 	if err != nil {

@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/pink-scheduler/pink/internal/version"
 )
 
@@ -20,19 +22,23 @@ type serverVersion struct {
 	Error   string `json:"error,omitempty"`
 }
 
-// runVersion prints this binary's build and, when one answers within a
+// versionCommand is `pink version`.
+func versionCommand(stdout io.Writer) *cobra.Command {
+	return apiSpec{
+		use: "version", short: "Print the version of pink and of the server",
+		long: `Print this binary's version, VCS revision, build time, Go version and platform, and the
+version of the server's leader when one answers within a second (pink --version is the same).`,
+		example: "  pink version\n  pink version -o json",
+		run: func(*flags) func(context.Context, Env, []string) error {
+			return func(ctx context.Context, e Env, _ []string) error { return e.version(ctx) }
+		},
+	}.command(stdout)
+}
+
+// version prints this binary's build and, when one answers within a
 // second, the server's version.
-func runVersion(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	f := newFlags("version", stderr)
-	cf := addClientFlags(f)
-	f.fs.StringVar(cf.output, "o", *cf.output, "output: table or json (shorthand of --output)")
-	if err := f.parse(args); err != nil {
-		return err
-	}
-	e, err := cf.env(stdout)
-	if err != nil {
-		return err
-	}
+func (e Env) version(ctx context.Context) error {
+	stdout := e.Out
 	build := version.Get()
 	sv := serverVersion{Server: e.Client.Base()}
 	qctx, cancel := context.WithTimeout(ctx, time.Second)
@@ -53,8 +59,14 @@ func runVersion(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			}
 		}
 	}
-	if e.JSON {
+	switch e.Format {
+	case formatJSON:
 		return json.NewEncoder(stdout).Encode(map[string]any{"client": build, "server": sv})
+	case formatYAML:
+		return e.printYAML(map[string]any{"client": build, "server": sv})
+	case formatName:
+		_, err := fmt.Fprintln(stdout, "version/"+build.Version)
+		return err
 	}
 	fmt.Fprintln(stdout, build.String())
 	if build.CommitTime != "" {

@@ -144,14 +144,7 @@ func (c *Client) Do(ctx context.Context, method, path string, body, out any, hea
 		return fmt.Errorf("%s %s: %w", method, path, err)
 	}
 	if resp.StatusCode >= 300 {
-		var e struct {
-			Error *Error `json:"error"`
-		}
-		if json.Unmarshal(b, &e) == nil && e.Error != nil {
-			e.Error.Status = resp.StatusCode
-			return e.Error
-		}
-		return &Error{Status: resp.StatusCode, Code: "http_error", Message: strings.TrimSpace(string(b))}
+		return errorFrom(resp.StatusCode, b)
 	}
 	if out != nil {
 		if err := json.Unmarshal(b, out); err != nil {
@@ -161,10 +154,36 @@ func (c *Client) Do(ctx context.Context, method, path string, body, out any, hea
 	return nil
 }
 
+// errorFrom is the error of an API answer with status and body b: the
+// API's error object, or the body's text.
+func errorFrom(status int, b []byte) error {
+	var e struct {
+		Error *Error `json:"error"`
+	}
+	if json.Unmarshal(b, &e) == nil && e.Error != nil {
+		e.Error.Status = status
+		return e.Error
+	}
+	return &Error{Status: status, Code: "http_error", Message: strings.TrimSpace(string(b))}
+}
+
 // Job is a job as the API returns it.
 type Job struct {
 	job.Spec
 	NextFires []time.Time `json:"next_fires"`
+	// ScheduleText reads the schedule in English with its zone; empty
+	// when the expression has no short reading.
+	ScheduleText string `json:"schedule_text,omitempty"`
+	// LastRun is the outcome of the job's latest finished run; nil before
+	// the first.
+	LastRun *LastRun `json:"last_run,omitempty"`
+}
+
+// LastRun is a job's latest finished run as a job's view carries it.
+type LastRun struct {
+	// Status is "succeeded" or "failed" (failed, timed out or lost).
+	Status     string    `json:"status"`
+	FinishedAt time.Time `json:"finished_at"`
 }
 
 // listAll reads every page of the list at path (query q, list under key):
