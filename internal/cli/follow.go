@@ -28,6 +28,9 @@ func (e Env) awaitRun(ctx context.Context, id string) (snapshot.Run, error) {
 	}
 	snapID, wantRun := id, ""
 	if !e.live(ctx, id) {
+		if last, lerr := e.lastRunOf(ctx, id, job); lerr == nil {
+			return last, nil // a snapshot that has ended: its last run
+		}
 		i := strings.LastIndex(id, ".")
 		if i < 0 || !e.live(ctx, id[:i]) {
 			return r, err // neither a run nor a live snapshot: not found
@@ -74,7 +77,8 @@ func (e Env) live(ctx context.Context, id string) bool {
 }
 
 // lastRunOf is the run of a snapshot's last attempt, read from the
-// job's history (after a reset of the stream).
+// job's newest runs (a snapshot that ended before the stream opened, or
+// after a reset of the stream).
 func (e Env) lastRunOf(ctx context.Context, snapID, job string) (snapshot.Run, error) {
 	page, err := e.Client.RunsWhere(ctx, client.RunFilter{Job: job}, 100, "")
 	if err != nil {
