@@ -115,6 +115,7 @@ func TestConsoleDev(t *testing.T) {
 	api.JSON(t, "POST", "/api/v1/jobs/stranded/trigger", nil, http.StatusAccepted, &trig)
 	b.open("/ui/snapshots")
 	b.waitText("table td", trig.SnapshotID)
+	b.waitText("table td .pending-reason", `no live worker in group "nobody"`)
 	b.screenshot("snapshots")
 	b.clickText("button", "Cancel")
 	b.waitText("#banner", "Canceled "+trig.SnapshotID)

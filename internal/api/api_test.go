@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/pink-scheduler/pink/internal/api"
+	"github.com/pink-scheduler/pink/internal/cluster"
 	"github.com/pink-scheduler/pink/internal/store"
 	"github.com/pink-scheduler/pink/pkg/pinktest"
 )
@@ -66,6 +67,9 @@ func golden(t *testing.T, name string, got []byte) {
 func TestJobLifecycle(t *testing.T) {
 	e := start(t)
 	e.api.JSON(t, "POST", "/api/v1/groups", `{"name":"default","description":"the default group"}`, 201, nil)
+	// A worker runs the job's target: the answer has no warnings (see
+	// TestTargetWarnings), so it is the GET's.
+	registerWorker(t, e, cluster.Client{ID: "w1", Group: "default", Capacity: 1, Targets: []string{"http"}})
 	// Indented on request (?pretty=1), compact otherwise.
 	status, body := e.api.Do(t, "POST", "/api/v1/jobs?pretty=1", validJob)
 	if status != 201 {

@@ -30,6 +30,10 @@ type jobView struct {
 	// ScheduleChange is set on a job written before pink read schedules
 	// as crontab(5) does whose fires moved (see GET /schedules/changes).
 	ScheduleChange *scheduleChange `json:"schedule_change,omitempty"`
+	// Warnings, only in the answer to a create or replace, say what will
+	// not work as the job stands although it was written (no live worker
+	// of its group runs its target); absent when there is nothing to say.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // unmaskedView is spec's view with its params as stored; answers go
@@ -54,7 +58,7 @@ func (s *Server) unmaskedView(spec job.Spec) jobView {
 
 // jobInput is the body of a create or replace. It accepts a jobView as
 // read from the API, so "GET, edit, PUT" works; next_fires,
-// schedule_text, last_run and schedule_change are ignored.
+// schedule_text, last_run, schedule_change and warnings are ignored.
 // Revision shadows the spec's, to tell an absent revision from 0.
 type jobInput struct {
 	job.Spec
@@ -62,6 +66,7 @@ type jobInput struct {
 	ScheduleText   json.RawMessage `json:"schedule_text"`
 	LastRun        json.RawMessage `json:"last_run"`
 	ScheduleChange json.RawMessage `json:"schedule_change"`
+	Warnings       json.RawMessage `json:"warnings"`
 	Revision       *int64          `json:"revision"`
 }
 
@@ -114,7 +119,9 @@ func (s *Server) createJob(r *http.Request) (int, any, error) {
 		return 0, nil, jobError(err)
 	}
 	s.log.Info("job created", "job", out.Name, "group", out.Group, "schedule", out.Schedule)
-	return http.StatusCreated, s.viewFor(r, out), nil
+	v := s.viewFor(r, out)
+	v.Warnings = s.targetWarnings(r.Context(), out)
+	return http.StatusCreated, v, nil
 }
 
 // listJobs lists jobs by name, a page at a time.
@@ -198,7 +205,9 @@ func (s *Server) replaceJob(r *http.Request) (int, any, error) {
 		return 0, nil, jobError(err)
 	}
 	s.log.Info("job replaced", "job", out.Name, "revision", out.Revision)
-	return http.StatusOK, s.viewFor(r, out), nil
+	v := s.viewFor(r, out)
+	v.Warnings = s.targetWarnings(r.Context(), out)
+	return http.StatusOK, v, nil
 }
 
 // carryPause keeps the server-set pause fields through a replace: they stay
@@ -345,7 +354,14 @@ func (s *Server) triggerJob(r *http.Request) (int, any, error) {
 		if err != nil {
 			return 0, nil, err
 		}
-		shards = max(len(clients), 1)
+		// One run per worker that the leader would give one to.
+		shards = 0
+		for _, c := range clients {
+			if !c.Draining && c.Runs(spec.Target) {
+				shards++
+			}
+		}
+		shards = max(shards, 1)
 	}
 	snaps, sharded := snapshot.Split(snap, shards, now)
 	err = s.st.CreatePending(r.Context(), snaps, sharded, spec.Concurrency == job.ConcurrencyForbid && !force)

@@ -108,6 +108,14 @@ var (
 	object  = map[string]any{"type": "object", "additionalProperties": true}
 )
 
+// Descriptions of the fields that say why fires wait (see targets.go).
+const (
+	warningsDoc = "Only in the answer to a create or replace, absent when there is nothing to say: the job was written, " +
+		"but no live worker of its group runs its target, or the group has no live worker; its fires wait as pending until one does."
+	pendingReasonDoc = "On a pending snapshot that no live worker would take, why: its group has no live worker, or none that " +
+		"runs its target. Absent otherwise (it may still wait for the leader, a retry's backoff or the run it replaces)."
+)
+
 // schemas are the bodies the API reads and writes.
 func schemas() map[string]any {
 	spec := map[string]any{
@@ -125,13 +133,15 @@ func schemas() map[string]any {
 		job[k] = v
 	}
 	for k, v := range map[string]any{"created_at": when, "updated_at": when, "paused_by": str, "pause_reason": str,
-		"paused_until": when, "next_fires": map[string]any{"type": "array", "items": when}, "schedule_change": ref("ScheduleChange")} {
+		"paused_until": when, "next_fires": map[string]any{"type": "array", "items": when}, "schedule_change": ref("ScheduleChange"),
+		"warnings": map[string]any{"type": "array", "items": str, "description": warningsDoc}} {
 		job[k] = v
 	}
 	snap := map[string]any{"id": str, "job": str, "group": str, "target": str, "params": object, "trigger": str,
 		"attempt": integer, "shard_index": integer, "shard_total": integer, "scheduled_at": when, "created_at": when,
 		"state":  map[string]any{"type": "string", "enum": []string{"pending", "dispatched", "running"}},
-		"client": str, "dispatched_at": when, "started_at": when, "not_before": when, "traceparent": str}
+		"client": str, "dispatched_at": when, "started_at": when, "not_before": when, "traceparent": str,
+		"pending_reason": map[string]any{"type": "string", "description": pendingReasonDoc}}
 	run := map[string]any{"id": str, "snapshot_id": str, "job": str, "group": str, "client": str, "target": str,
 		"attempt": integer, "shard_index": integer, "shard_total": integer, "trigger": str,
 		"status":       map[string]any{"type": "string", "enum": []string{"succeeded", "failed", "timed_out", "canceled", "lost"}},

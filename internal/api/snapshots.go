@@ -34,7 +34,8 @@ func snapshotError(err error) error {
 	return err
 }
 
-// listSnapshots lists live snapshots (pending first), a page at a time.
+// listSnapshots lists live snapshots (pending first, with the reason they
+// wait when no live worker would take them), a page at a time.
 func (s *Server) listSnapshots(r *http.Request) (int, any, error) {
 	group, err := queryName(r, "group")
 	if err != nil {
@@ -59,7 +60,11 @@ func (s *Server) listSnapshots(r *http.Request) (int, any, error) {
 	for i := range snaps {
 		snaps[i] = s.snapshotFor(r, snaps[i])
 	}
-	items, next, err := boundedPage(listSnapshots, snaps, func(i int) string { return page.Cursors[i] }, page.Next)
+	views, err := s.pendingReasons(r.Context(), group, snaps)
+	if err != nil {
+		return 0, nil, err
+	}
+	items, next, err := boundedPage(listSnapshots, views, func(i int) string { return page.Cursors[i] }, page.Next)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -84,7 +89,11 @@ func (s *Server) getSnapshot(r *http.Request) (int, any, error) {
 	if err != nil {
 		return 0, nil, snapshotError(err)
 	}
-	return http.StatusOK, s.snapshotFor(r, l), nil
+	views, err := s.pendingReasons(r.Context(), l.Group, []snapshot.Live{s.snapshotFor(r, l)})
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, views[0], nil
 }
 
 // deleteSnapshot cancels a snapshot that has not started. It is recorded in

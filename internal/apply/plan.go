@@ -28,6 +28,11 @@ type Action struct {
 	Name   string `json:"name"`
 	// Changes lists the fields an update changes (`field: old -> new`).
 	Changes []string `json:"changes,omitempty"`
+	// Warnings are the API's warnings about a job Execute created or
+	// updated (client.Job.Warnings): it was written, but, say, no live
+	// worker of its group runs its target. Only on actions Execute
+	// returns.
+	Warnings []string `json:"warnings,omitempty"`
 
 	group    *GroupDef
 	spec     *job.Spec
@@ -190,9 +195,10 @@ func MakePlan(ctx context.Context, c *client.Client, f File, prune bool) (Plan, 
 // Execute carries out a plan made by MakePlan, which has validated the
 // whole file first, so only a change by someone else meanwhile, a refused
 // token or an outage can fail a write. It stops at the first failure and
-// returns the actions done so far with the error. Updates are conditional
-// on the revision the plan saw, so a job changed meanwhile is not
-// overwritten.
+// returns the actions done so far with the error; each carries the API's
+// warnings about its job (Action.Warnings, see Warnings). Updates are
+// conditional on the revision the plan saw, so a job changed meanwhile is
+// not overwritten.
 func Execute(ctx context.Context, c *client.Client, p Plan, reason string) ([]Action, error) {
 	var done []Action
 	for _, a := range p.Actions {
@@ -205,11 +211,15 @@ func Execute(ctx context.Context, c *client.Client, p Plan, reason string) ([]Ac
 		case a.Object == "group" && a.Kind == Update:
 			err = c.UpdateGroup(ctx, a.group.Name, a.group.Description, reason)
 		case a.Object == "job" && a.Kind == Create:
-			_, err = c.CreateJob(ctx, *a.spec, reason)
+			var out client.Job
+			out, err = c.CreateJob(ctx, *a.spec, reason)
+			a.Warnings = out.Warnings
 		case a.Object == "job" && a.Kind == Update:
 			spec := *a.spec
 			spec.Revision = a.revision
-			_, err = c.ReplaceJob(ctx, spec, reason)
+			var out client.Job
+			out, err = c.ReplaceJob(ctx, spec, reason)
+			a.Warnings = out.Warnings
 		case a.Object == "job" && a.Kind == Delete:
 			err = c.DeleteJob(ctx, a.Name, reason)
 		}
@@ -219,4 +229,17 @@ func Execute(ctx context.Context, c *client.Client, p Plan, reason string) ([]Ac
 		done = append(done, a)
 	}
 	return done, nil
+}
+
+// Warnings lists the warnings of executed actions, one line each, as
+// `job NAME: warning`, in the actions' order: what to print after an
+// apply, since each job was written all the same.
+func Warnings(done []Action) []string {
+	var out []string
+	for _, a := range done {
+		for _, w := range a.Warnings {
+			out = append(out, fmt.Sprintf("%s %s: %s", a.Object, a.Name, w))
+		}
+	}
+	return out
 }

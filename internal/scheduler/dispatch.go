@@ -13,9 +13,10 @@ import (
 	"go.opentelemetry.io/otel/trace"
 )
 
-// dispatchPending assigns pending snapshots of groups that have clients,
-// oldest nominal time first. Retries wait out their backoff; a fire of a
-// replace job waits until the run it replaces has stopped.
+// dispatchPending assigns pending snapshots of groups that have clients
+// running their targets, oldest nominal time first. Retries wait out their
+// backoff; a fire of a replace job waits until the run it replaces has
+// stopped.
 func (t *term) dispatchPending(ctx context.Context) error {
 	now := t.cfg.Now()
 	t.nextDue = time.Time{}
@@ -23,10 +24,7 @@ func (t *term) dispatchPending(ctx context.Context) error {
 		if len(g.pending) == 0 || len(g.available()) == 0 {
 			continue
 		}
-		list := make([]*snapshot.Live, 0, len(g.pending))
-		for _, l := range g.pending {
-			list = append(list, l)
-		}
+		list := dispatchable(g)
 		sortLive(list)
 		for _, l := range list {
 			if l.NotBefore != nil && l.NotBefore.After(now) {
@@ -65,6 +63,25 @@ func (t *term) dispatchPending(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// dispatchable returns g's pending snapshots whose target a client of g
+// runs: the others wait for one that does (their reason is the API's to
+// tell, see cluster.NoWorkerFor), and are not even sorted on each step.
+func dispatchable(g *groupState) []*snapshot.Live {
+	runnable := map[string]bool{}
+	list := make([]*snapshot.Live, 0, len(g.pending))
+	for _, l := range g.pending {
+		ok, seen := runnable[l.Target]
+		if !seen {
+			ok = len(candidates(g, l.Target)) > 0
+			runnable[l.Target] = ok
+		}
+		if ok {
+			list = append(list, l)
+		}
+	}
+	return list
 }
 
 // waitsForOverlap reports whether a pending snapshot of a job that does

@@ -240,9 +240,20 @@ func (t *term) written(ctx context.Context, js *jobState, pf plannedFire, res st
 		t.view.putLive(&l)
 		t.cfg.Metrics.Fired(string(pf.trigger), pf.at, at, l.State != snapshot.StatePending, snapshot.TraceIDOf(l.TraceParent))
 		if l.State == snapshot.StatePending && !hold {
-			t.pendingNotice.pending(telemetry.WithTraceParent(ctx, l.TraceParent), t.log, at, js.spec.Group, js.spec.Name, l.ID)
+			t.notePending(telemetry.WithTraceParent(ctx, l.TraceParent), at, &l)
 		}
 	}
+}
+
+// notePending says (rate-limited) why a fire was written pending: its
+// group has no live client, or none of them runs its target.
+func (t *term) notePending(ctx context.Context, at time.Time, l *snapshot.Live) {
+	g := t.view.group(l.Group)
+	if len(g.available()) == 0 {
+		t.pendingNotice.pending(ctx, t.log, at, l.Group, l.Job, l.ID)
+		return
+	}
+	t.pendingNotice.noTarget(ctx, t.log, at, l.Group, l.Target, l.Job, l.ID, g.offered())
 }
 
 // writeFire prepares and writes one planned fire, with the fires it skips

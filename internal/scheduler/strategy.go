@@ -99,26 +99,32 @@ func mix64(x uint64) uint64 {
 	return x
 }
 
-// candidates returns the available clients of g that can run target; if
-// none advertises it, all of them, so the run fails with a clear error
-// instead of waiting for a client that will never come.
+// candidates returns the available clients of g that run target (see
+// cluster.Client.Runs), by id. None means a snapshot of target waits as
+// pending: handing it to a client that would only fail it with "no
+// handler" turned a typo in a job into a failed run per fire, while a
+// worker that runs the target may be about to register.
 func candidates(g *groupState, target string) []*cluster.Client {
 	all := g.available()
-	var able []*cluster.Client
-	for _, c := range all {
-		if slices.Contains(c.Targets, target) {
-			able = append(able, c)
+	for i, c := range all {
+		if !c.Runs(target) {
+			// Only then allocate: usually every client runs every target.
+			able := slices.Clone(all[:i])
+			for _, c := range all[i+1:] {
+				if c.Runs(target) {
+					able = append(able, c)
+				}
+			}
+			return able
 		}
 	}
-	if len(able) == 0 {
-		return all
-	}
-	return able
+	return all
 }
 
 // pick chooses a client for snap by its job's strategy among the
 // candidates not in exclude (all candidates if that leaves none), or nil if
-// the group has no available client. js may be nil (the job was deleted).
+// no available client of the group runs its target. js may be nil (the job
+// was deleted).
 func pick(js *jobState, g *groupState, snap *snapshot.Snapshot, exclude map[string]bool) *cluster.Client {
 	cs := candidates(g, snap.Target)
 	if len(cs) == 0 {
@@ -142,7 +148,8 @@ func pick(js *jobState, g *groupState, snap *snapshot.Snapshot, exclude map[stri
 
 // place builds the snapshots of one fire and their placements: one
 // snapshot; or one per shard, on distinct clients while there are enough;
-// or, for broadcast, one per available client, pinned to it. A fire of
+// or, for broadcast, one per available client that runs the target,
+// pinned to it (one pending snapshot while there is none). A fire of
 // several snapshots comes with the record of the sharded fire (created at
 // createdAt).
 func place(js *jobState, g *groupState, base snapshot.Snapshot, createdAt time.Time) ([]store.Placement, *snapshot.ShardedFire) {

@@ -82,3 +82,42 @@ func TestSpreadingStrategies(t *testing.T) {
 		})
 	}
 }
+
+// TestCandidates: a snapshot goes only to available clients that run its
+// target; a registration that lists no target runs anything (older and
+// third-party workers); none means it waits (no fallback to the others).
+func TestCandidates(t *testing.T) {
+	g := newGroupState("g")
+	for _, c := range []*cluster.Client{
+		{ID: "a", Targets: []string{"http", "shell"}},
+		{ID: "b", Targets: []string{"http"}},
+		{ID: "c", Targets: []string{"shell"}, Draining: true},
+		{ID: "old"},
+	} {
+		g.clients[c.ID] = c
+	}
+	tests := []struct {
+		target string
+		want   []string
+	}{
+		{"http", []string{"a", "b", "old"}},
+		{"shell", []string{"a", "old"}},
+		{"shel", []string{"old"}},
+	}
+	for _, tt := range tests {
+		var got []string
+		for _, c := range candidates(g, tt.target) {
+			got = append(got, c.ID)
+		}
+		if fmt.Sprint(got) != fmt.Sprint(tt.want) {
+			t.Errorf("candidates for %s = %v, want %v", tt.target, got, tt.want)
+		}
+	}
+	g.dropClient("old")
+	if cs := candidates(g, "shel"); len(cs) != 0 {
+		t.Errorf("candidates for an unadvertised target = %v, want none", cs)
+	}
+	if c := pick(nil, g, &snapshot.Snapshot{ID: "j@20261126T120000Z", Job: "j", Target: "shel", ShardTotal: 1}, nil); c != nil {
+		t.Errorf("pick for an unadvertised target = %s, want nil (pending)", c.ID)
+	}
+}

@@ -39,6 +39,16 @@ func (g *groupState) available() []*cluster.Client {
 	return g.sorted
 }
 
+// offered lists the targets g's available clients advertise, sorted.
+func (g *groupState) offered() []string {
+	var out []string
+	for _, c := range g.available() {
+		out = append(out, c.Targets...)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
 // dropClient forgets a client that the leader found gone.
 func (g *groupState) dropClient(id string) {
 	delete(g.clients, id)

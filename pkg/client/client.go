@@ -171,6 +171,12 @@ func errorFrom(status int, b []byte) error {
 type Job struct {
 	job.Spec
 	NextFires []time.Time `json:"next_fires"`
+	// Warnings are set only by CreateJob and ReplaceJob: what will not
+	// work as the job stands although it was written, such as `no live
+	// worker of group "default" runs target "shel" (live workers run:
+	// http, shell); fires will wait as pending until one does`. Nil when
+	// there is nothing to say. Print them: the write succeeded.
+	Warnings []string `json:"warnings,omitempty"`
 	// ScheduleText reads the schedule in English with its zone; empty
 	// when the expression has no short reading.
 	ScheduleText string `json:"schedule_text,omitempty"`
@@ -243,7 +249,8 @@ func (c *Client) Job(ctx context.Context, name string) (Job, error) {
 	return out, err
 }
 
-// CreateJob creates a job.
+// CreateJob creates a job. The job returned carries the API's warnings
+// (Job.Warnings), if any.
 func (c *Client) CreateJob(ctx context.Context, spec job.Spec, reason string) (Job, error) {
 	var out Job
 	err := c.Do(ctx, http.MethodPost, "/api/v1/jobs", spec, &out, reasonHeader(reason))
@@ -251,6 +258,7 @@ func (c *Client) CreateJob(ctx context.Context, spec job.Spec, reason string) (J
 }
 
 // ReplaceJob replaces a job; a non-zero spec.Revision makes it conditional.
+// The job returned carries the API's warnings (Job.Warnings), if any.
 func (c *Client) ReplaceJob(ctx context.Context, spec job.Spec, reason string) (Job, error) {
 	var out Job
 	err := c.Do(ctx, http.MethodPut, "/api/v1/jobs/"+url.PathEscape(spec.Name), spec, &out, reasonHeader(reason))
@@ -276,8 +284,27 @@ func (c *Client) Groups(ctx context.Context) ([]Group, error) {
 }
 
 // Snapshots lists every live snapshot (pending ones first), of one group
-// and/or job if given, reading all pages.
+// and/or job if given, reading all pages. LiveSnapshots also says why
+// pending ones wait.
 func (c *Client) Snapshots(ctx context.Context, group, jobName string) ([]snapshot.Snapshot, error) {
+	return listAll[snapshot.Snapshot](ctx, c, "/api/v1/snapshots", snapshotQuery(group, jobName), "snapshots")
+}
+
+// Snapshot is a live snapshot as the API returns it.
+type Snapshot struct {
+	snapshot.Snapshot
+	// PendingReason says why a pending snapshot waits when no live worker
+	// would take it: `no live worker in group "g"`, or `no live worker of
+	// group "g" runs target "shel"`. "" otherwise.
+	PendingReason string `json:"pending_reason,omitempty"`
+}
+
+// LiveSnapshots is Snapshots with each pending snapshot's reason.
+func (c *Client) LiveSnapshots(ctx context.Context, group, jobName string) ([]Snapshot, error) {
+	return listAll[Snapshot](ctx, c, "/api/v1/snapshots", snapshotQuery(group, jobName), "snapshots")
+}
+
+func snapshotQuery(group, jobName string) url.Values {
 	q := url.Values{}
 	if group != "" {
 		q.Set("group", group)
@@ -285,7 +312,7 @@ func (c *Client) Snapshots(ctx context.Context, group, jobName string) ([]snapsh
 	if jobName != "" {
 		q.Set("job", jobName)
 	}
-	return listAll[snapshot.Snapshot](ctx, c, "/api/v1/snapshots", q, "snapshots")
+	return q
 }
 
 // CreateGroup creates a group.

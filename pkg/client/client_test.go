@@ -38,6 +38,13 @@ func (l *requestLog) take() []string {
 // with the given page size, and the log of requests.
 func startAPI(t *testing.T, pageSize int) (*client.Client, *requestLog) {
 	t.Helper()
+	c, log, _ := startAPIOn(t, pageSize)
+	return c, log
+}
+
+// startAPIOn is startAPI that also returns the etcd.
+func startAPIOn(t *testing.T, pageSize int) (*client.Client, *requestLog, *pinktest.Etcd) {
+	t.Helper()
 	e := pinktest.StartEtcd(t)
 	srv := api.New(api.Config{Store: store.New(e.Client, "")})
 	log := &requestLog{}
@@ -52,7 +59,7 @@ func startAPI(t *testing.T, pageSize int) (*client.Client, *requestLog) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return c, log
+	return c, log, e
 }
 
 func ctx(t *testing.T) context.Context {

@@ -178,7 +178,11 @@ func positive[T int | time.Duration](v, def T) T {
 	return v
 }
 
-// Handle registers h for target. Call it before Run.
+// Handle registers h for target. Call it before Run: the worker's
+// registration advertises the targets it has handlers for, and the leader
+// gives it runs of those only (a fire of a target no live worker of the
+// group advertises waits as pending). A worker with no handler at all
+// advertises none, which the leader takes as "runs anything".
 func (w *Worker) Handle(target string, h Handler) {
 	w.mu.Lock()
 	defer w.mu.Unlock()

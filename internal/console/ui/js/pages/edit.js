@@ -130,7 +130,9 @@ export async function render(ctx) {
       if (editing) saved = await api.request('PUT', '/api/v1/jobs/' + api.enc(editing), body, headers);
       else saved = await api.request('POST', '/api/v1/jobs', body, headers);
       ctx.navigate('/ui/jobs/' + api.enc(saved.name));
-      ctx.notify((editing ? 'Saved ' : 'Created ') + saved.name + '.');
+      // Written all the same; a warning says what will not work yet.
+      const warnings = saved.warnings || [];
+      ctx.notify([(editing ? 'Saved ' : 'Created ') + saved.name + '.', ...warnings].join(' '), warnings.length ? 'warn' : 'ok');
     } catch (e) {
       showError(e.field, e.message);
     }
