@@ -55,9 +55,9 @@ func (s *Server) listSnapshots(r *http.Request) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	snaps := page.Snapshots
-	for i := range snaps {
-		snaps[i] = s.snapshotFor(r, snaps[i])
+	snaps := make([]snapshotView, len(page.Snapshots))
+	for i, l := range page.Snapshots {
+		snaps[i] = s.snapshotFor(r, l)
 	}
 	items, next, err := boundedPage(listSnapshots, snaps, func(i int) string { return page.Cursors[i] }, page.Next)
 	if err != nil {
@@ -66,13 +66,14 @@ func (s *Server) listSnapshots(r *http.Request) (int, any, error) {
 	return http.StatusOK, map[string]any{"snapshots": items, "next_cursor": next}, nil
 }
 
-// snapshotFor is l for the caller of r: its credential-looking params
-// masked unless the caller is an admin.
-func (s *Server) snapshotFor(r *http.Request, l snapshot.Live) snapshot.Live {
+// snapshotFor is the view of l for the caller of r: its
+// credential-looking params masked unless the caller is an admin.
+func (s *Server) snapshotFor(r *http.Request, l snapshot.Live) snapshotView {
+	v := snapshotViewOf(l.Snapshot)
 	if !mayReadSecrets(r) {
-		l.Params = job.RedactParams(l.Target, l.Params)
+		v.Params = job.RedactParams(v.Target, v.Params)
 	}
-	return l
+	return v
 }
 
 func (s *Server) getSnapshot(r *http.Request) (int, any, error) {

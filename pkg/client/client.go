@@ -266,7 +266,54 @@ func (c *Client) Snapshots(ctx context.Context, group, jobName string) ([]snapsh
 	if jobName != "" {
 		q.Set("job", jobName)
 	}
-	return listAll[snapshot.Snapshot](ctx, c, "/api/v1/snapshots", q, "snapshots")
+	views, err := listAll[snapshotView](ctx, c, "/api/v1/snapshots", q, "snapshots")
+	out := make([]snapshot.Snapshot, len(views))
+	for i, v := range views {
+		out[i] = v.Snapshot
+		if v.Timeout != 0 || v.RetryBackoff != 0 { // else an older server's timeout_ns
+			out[i].Timeout, out[i].RetryBackoff = v.Timeout.Std(), v.RetryBackoff.Std()
+		}
+	}
+	return out, err
+}
+
+// snapshotView is a snapshot as the API writes it: its durations as Go
+// strings (timeout, retry_backoff, with _seconds twins), where etcd's
+// record has nanoseconds (timeout_ns, retry_backoff_ns).
+type snapshotView struct {
+	snapshot.Snapshot
+	Timeout      job.Duration `json:"timeout"`
+	RetryBackoff job.Duration `json:"retry_backoff"`
+}
+
+// Triggered is the answer of a trigger: the one snapshot it made
+// (SnapshotID), or the snapshots of a fire that made several, one per
+// shard or per worker of a broadcast (SnapshotIDs); one of the two is set.
+type Triggered struct {
+	SnapshotID  string   `json:"snapshot_id,omitempty"`
+	SnapshotIDs []string `json:"snapshot_ids,omitempty"`
+	Job         string   `json:"job"`
+	State       string   `json:"state"`
+}
+
+// IDs are the ids of every snapshot the trigger made.
+func (t Triggered) IDs() []string {
+	if t.SnapshotID != "" {
+		return []string{t.SnapshotID}
+	}
+	return t.SnapshotIDs
+}
+
+// Trigger runs a job now; with force even if its concurrency is forbid and
+// a run of it is live.
+func (c *Client) Trigger(ctx context.Context, name string, force bool, reason string) (Triggered, error) {
+	path := "/api/v1/jobs/" + url.PathEscape(name) + "/trigger"
+	if force {
+		path += "?force=true"
+	}
+	var out Triggered
+	err := c.Do(ctx, http.MethodPost, path, nil, &out, reasonHeader(reason))
+	return out, err
 }
 
 // CreateGroup creates a group.
