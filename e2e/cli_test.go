@@ -316,7 +316,8 @@ func TestCLICommands(t *testing.T) {
 	id := live.Snapshots[0].ID
 	code, out, _ = pinkCLI(t, as("viewer"), "snapshots", "list", "--group", "batch")
 	if rows := strings.Split(strings.TrimSpace(out), "\n"); code != 0 || len(rows) != 3 ||
-		strings.Join(strings.Fields(rows[0]), " ") != "ID JOB STATE TRIGGER ATTEMPT SCHEDULED CLIENT" || !strings.Contains(out, id) {
+		strings.Join(strings.Fields(rows[0]), " ") != "ID JOB STATE TRIGGER ATTEMPT SCHEDULED CLIENT REASON" || !strings.Contains(out, id) ||
+		!strings.HasSuffix(rows[1], `  -       no live worker in group "batch"`) {
 		t.Errorf("snapshots list --group batch: exit %d\n%s", code, out)
 	}
 
@@ -328,7 +329,7 @@ func TestCLICommands(t *testing.T) {
 		{name: "cancel -o json", env: as("operator"), args: []string{"snapshots", "delete", live.Snapshots[1].ID, "-o", "json"},
 			stdout: exactly("{\n  \"id\": \"" + live.Snapshots[1].ID + "\",\n  \"status\": \"canceled\"\n}\n")},
 		{name: "no live snapshots left", env: as("viewer"), args: []string{"snapshots", "list", "--job", "report"},
-			stdout: exactly("ID  JOB  STATE  TRIGGER  ATTEMPT  SCHEDULED  CLIENT\n")},
+			stdout: exactly("ID  JOB  STATE  TRIGGER  ATTEMPT  SCHEDULED  CLIENT  REASON\n")},
 		{name: "runs of a job without runs", env: as("viewer"), args: []string{"runs", "list", "--job", "cleanup"},
 			stdout: exactly("ID  JOB  STATUS  TRIGGER  SCHEDULED  DURATION  CLIENT  ERROR\n")},
 		{name: "runs of a job that never existed", env: as("viewer"), args: []string{"runs", "list", "--job", "ghost"}, code: 3},

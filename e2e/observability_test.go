@@ -15,6 +15,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/pink-scheduler/pink/internal/store"
 	"github.com/pink-scheduler/pink/pkg/pinktest"
 	"github.com/pink-scheduler/pink/pkg/snapshot"
 )
@@ -176,9 +177,12 @@ func TestMetrics(t *testing.T) {
 		return lm["ok success"] > 0, "last success not exported yet"
 	})
 	ts := func(t time.Time) float64 { return float64(t.UnixNano()) / 1e9 }
+	// The leader exports finish times as recorded (to the nanosecond; the
+	// API answers them to the millisecond).
+	st := store.New(etcd.Client, "")
 	latest := func(runs []snapshot.Run) float64 {
 		m := 0.0
-		for _, r := range runs {
+		for _, r := range storedRuns(t, st, runs) {
 			m = math.Max(m, ts(r.FinishedAt))
 		}
 		return m

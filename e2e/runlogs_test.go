@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -10,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pink-scheduler/pink/internal/store"
 	"github.com/pink-scheduler/pink/pkg/pinktest"
 	"github.com/pink-scheduler/pink/pkg/snapshot"
 )
@@ -43,6 +45,21 @@ func awaitRunRecords(t *testing.T, otlp *otlpReceiver, runs []snapshot.Run) map[
 		return len(missing) == 0, fmt.Sprintf("no log record of the runs %v", missing)
 	})
 	return byRun
+}
+
+// storedRuns reads runs' history rows as etcd holds them.
+func storedRuns(t *testing.T, st *store.Store, runs []snapshot.Run) []snapshot.Run {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	out := make([]snapshot.Run, len(runs))
+	for i, r := range runs {
+		var err error
+		if out[i], err = st.GetRun(ctx, r.ID); err != nil {
+			t.Fatalf("history row of %s: %v", r.ID, err)
+		}
+	}
+	return out
 }
 
 // TestRunHistoryInLogBackend: real scheduler and worker processes export
@@ -115,11 +132,14 @@ func TestRunHistoryInLogBackend(t *testing.T) {
 	api.JSON(t, "POST", "/api/v1/jobs/parked/pause", nil, http.StatusOK, nil)
 	api.JSON(t, "DELETE", "/api/v1/snapshots/"+pending.Snapshots[0].ID, nil, http.StatusOK, nil)
 
-	// Exactly the history rows, each once.
+	// Exactly the history rows, each once: the API lists them, etcd holds
+	// them as the records were written (the API answers times to the
+	// millisecond; a record has the nanoseconds).
 	var runs []snapshot.Run
 	for _, job := range []string{"ok", "fail", "victim", "parked", "big"} {
 		runs = append(runs, api.Runs(t, job)...)
 	}
+	runs = storedRuns(t, store.New(etcd.Client, ""), runs)
 	byRun := awaitRunRecords(t, otlp, runs)
 	if got, n := runRecords(otlp); n != len(runs) || len(got) != len(runs) {
 		ids := make([]string, 0, len(got))

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -18,6 +19,7 @@ import (
 	"github.com/pink-scheduler/pink/internal/cluster"
 	"github.com/pink-scheduler/pink/internal/store"
 	"github.com/pink-scheduler/pink/pkg/pinktest"
+	"github.com/pink-scheduler/pink/pkg/snapshot"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -90,9 +92,9 @@ func TestJobLifecycle(t *testing.T) {
 	}
 	e.api.JSON(t, "GET", "/api/v1/jobs/report", nil, 200, &j)
 	// Friday 2026-11-27 09:00 in Berlin is 08:00 UTC; next fires skip the
-	// weekend.
-	want := []string{"2026-11-27T09:00:00+01:00", "2026-11-30T09:00:00+01:00", "2026-12-01T09:00:00+01:00",
-		"2026-12-02T09:00:00+01:00", "2026-12-03T09:00:00+01:00"}
+	// weekend, and read in UTC like every time of an answer.
+	want := []string{"2026-11-27T08:00:00.000Z", "2026-11-30T08:00:00.000Z", "2026-12-01T08:00:00.000Z",
+		"2026-12-02T08:00:00.000Z", "2026-12-03T08:00:00.000Z"}
 	if fmt.Sprint(j.NextFires) != fmt.Sprint(want) {
 		t.Errorf("next_fires = %v, want %v", j.NextFires, want)
 	}
@@ -368,20 +370,63 @@ func TestTriggerRespectsForbid(t *testing.T) {
 	}
 }
 
-// TestTriggerShardedJob: a manual run of a sharded job makes one pending
-// snapshot per shard.
-func TestTriggerShardedJob(t *testing.T) {
-	e := start(t)
-	e.api.JSON(t, "POST", "/api/v1/groups", `{"name":"default"}`, 201, nil)
-	e.api.JSON(t, "POST", "/api/v1/jobs", strings.Replace(validJob, `"labels"`, `"shards":3,"labels"`, 1), 201, nil)
-	var trig struct {
-		SnapshotID  string   `json:"snapshot_id"`
-		SnapshotIDs []string `json:"snapshot_ids"`
-	}
-	e.api.JSON(t, "POST", "/api/v1/jobs/report/trigger", nil, 202, &trig)
-	want := []string{trig.SnapshotID + ".s000", trig.SnapshotID + ".s001", trig.SnapshotID + ".s002"}
-	if fmt.Sprint(trig.SnapshotIDs) != fmt.Sprint(want) {
-		t.Errorf("snapshot_ids = %v, want %v", trig.SnapshotIDs, want)
+// TestTriggerAnswer: a trigger that makes one snapshot answers its
+// snapshot_id; one that makes several (shards, a broadcast to several
+// workers) answers their snapshot_ids, never both.
+func TestTriggerAnswer(t *testing.T) {
+	for _, c := range []struct {
+		name, fields string
+		workers      int
+		want         []string // "" for the answer's snapshot_id, else suffixes of its snapshot_ids
+	}{
+		{"one", ``, 0, []string{""}},
+		{"sharded", `"shards":3,`, 0, []string{".s000", ".s001", ".s002"}},
+		{"broadcast to two workers", `"strategy":"broadcast",`, 2, []string{".s000", ".s001"}},
+		{"broadcast to none", `"strategy":"broadcast",`, 0, []string{""}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			e := start(t)
+			e.api.JSON(t, "POST", "/api/v1/groups", `{"name":"default"}`, 201, nil)
+			e.api.JSON(t, "POST", "/api/v1/jobs", strings.Replace(validJob, `"labels"`, c.fields+`"labels"`, 1), 201, nil)
+			for i := range c.workers {
+				registerRunning(t, e.etcd.Client, e.st, "default", fmt.Sprintf("w%d", i), "http")
+			}
+			_, raw := e.api.Do(t, "POST", "/api/v1/jobs/report/trigger", nil)
+			var trig map[string]json.RawMessage
+			if err := json.Unmarshal(raw, &trig); err != nil {
+				t.Fatal(err)
+			}
+			var keys []string
+			for k := range trig {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			var ids []string
+			var one string
+			_ = json.Unmarshal(trig["snapshot_ids"], &ids)
+			_ = json.Unmarshal(trig["snapshot_id"], &one)
+			if len(c.want) == 1 {
+				if fmt.Sprint(keys) != "[job snapshot_id state]" || !strings.HasPrefix(one, "report@20261126T160000Z-m") {
+					t.Fatalf("answer %s: want job, snapshot_id and state only", raw)
+				}
+				ids = []string{one}
+			} else if fmt.Sprint(keys) != "[job snapshot_ids state]" || len(ids) != len(c.want) {
+				t.Fatalf("answer %s: want job, %d snapshot_ids and state only", raw, len(c.want))
+			}
+			base, _ := snapshot.ShardBase(ids[0])
+			var live struct {
+				Snapshots []struct{ ID string } `json:"snapshots"`
+			}
+			e.api.JSON(t, "GET", "/api/v1/snapshots?job=report", nil, 200, &live)
+			if len(live.Snapshots) != len(ids) {
+				t.Fatalf("%d live snapshots, want %d", len(live.Snapshots), len(ids))
+			}
+			for i, id := range ids {
+				if id != base+c.want[i] || live.Snapshots[i].ID != id {
+					t.Errorf("id %d: %s (live %v), want %s%s", i, id, live.Snapshots, base, c.want[i])
+				}
+			}
+		})
 	}
 }
 

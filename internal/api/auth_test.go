@@ -179,7 +179,7 @@ func TestAuditLog(t *testing.T) {
 	}
 	if s, b := a.do(t, "POST", "/api/v1/jobs/report/pause", op, `{"reason":"db maintenance","until":"90m"}`); s != 200 ||
 		!strings.Contains(b, `"paused_by":"operator-user"`) || !strings.Contains(b, `"pause_reason":"db maintenance"`) ||
-		!strings.Contains(b, `"paused_until":"2026-11-26T17:30:00Z"`) {
+		!strings.Contains(b, `"paused_until":"2026-11-26T17:30:00.000Z"`) {
 		t.Fatalf("pause: %d %s", s, b)
 	}
 	before := a.etcd.Revision(t)

@@ -22,8 +22,37 @@ type groupInput struct {
 
 // groupView is a group with its live client count.
 type groupView struct {
-	cluster.Group
-	Clients int `json:"clients"`
+	Name        string  `json:"name"`
+	Description string  `json:"description"`
+	CreatedAt   apiTime `json:"created_at"`
+	Clients     int     `json:"clients"`
+}
+
+func groupViewOf(g cluster.Group, clients int) groupView {
+	return groupView{Name: g.Name, Description: g.Description, CreatedAt: apiTime(g.CreatedAt), Clients: clients}
+}
+
+// clientView is a live client (worker) as the API returns it.
+type clientView struct {
+	ID        string   `json:"id"`
+	Group     string   `json:"group"`
+	Host      string   `json:"host"`
+	PID       int      `json:"pid"`
+	Capacity  int      `json:"capacity"`
+	Targets   []string `json:"targets"`
+	Version   string   `json:"version"`
+	Addr      string   `json:"addr,omitempty"`
+	StartedAt apiTime  `json:"started_at"`
+	Draining  bool     `json:"draining,omitempty"`
+}
+
+func clientViews(cs []cluster.Client) []clientView {
+	out := make([]clientView, len(cs))
+	for i, c := range cs {
+		out[i] = clientView{ID: c.ID, Group: c.Group, Host: c.Host, PID: c.PID, Capacity: c.Capacity, Targets: c.Targets,
+			Version: c.Version, Addr: c.Addr, StartedAt: apiTime(c.StartedAt), Draining: c.Draining}
+	}
+	return out
 }
 
 func groupError(err error) error {
@@ -53,7 +82,7 @@ func (s *Server) createGroup(r *http.Request) (int, any, error) {
 		return 0, nil, groupError(err)
 	}
 	s.log.Info("group created", "group", g.Name)
-	return http.StatusCreated, groupView{Group: g}, nil
+	return http.StatusCreated, groupViewOf(g, 0), nil
 }
 
 // listGroups lists groups by name, a page at a time, with their live client
@@ -88,7 +117,7 @@ func (s *Server) listGroups(r *http.Request) (int, any, error) {
 	}
 	views := make([]groupView, 0, len(groups))
 	for _, g := range groups {
-		views = append(views, groupView{Group: g, Clients: count[g.Name]})
+		views = append(views, groupViewOf(g, count[g.Name]))
 	}
 	items, nextCursor, err := boundedPage(listGroups, views, func(i int) string { return views[i].Name }, next)
 	if err != nil {
@@ -119,7 +148,7 @@ func (s *Server) getGroup(r *http.Request) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	return http.StatusOK, groupView{Group: g, Clients: len(clients)}, nil
+	return http.StatusOK, groupViewOf(g, len(clients)), nil
 }
 
 func (s *Server) listClients(r *http.Request) (int, any, error) {
@@ -127,7 +156,7 @@ func (s *Server) listClients(r *http.Request) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	return http.StatusOK, map[string]any{"clients": clients}, nil
+	return http.StatusOK, map[string]any{"clients": clientViews(clients)}, nil
 }
 
 // groupUpdate is the body of PUT /api/v1/groups/{group}.
@@ -162,7 +191,7 @@ func (s *Server) updateGroup(r *http.Request) (int, any, error) {
 	if err := s.st.UpdateGroup(r.Context(), g); err != nil {
 		return 0, nil, groupError(err)
 	}
-	return http.StatusOK, groupView{Group: g}, nil
+	return http.StatusOK, groupViewOf(g, 0), nil
 }
 
 // deleteGroup removes a group no job uses.

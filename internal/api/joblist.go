@@ -3,7 +3,6 @@ package api
 import (
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/pink-scheduler/pink/internal/store"
 	"github.com/pink-scheduler/pink/pkg/job"
@@ -14,8 +13,8 @@ import (
 // history.
 type lastRun struct {
 	// Status is "succeeded" or "failed" (failed, timed_out or lost).
-	Status     string    `json:"status"`
-	FinishedAt time.Time `json:"finished_at"`
+	Status     string  `json:"status"`
+	FinishedAt apiTime `json:"finished_at"`
 }
 
 func lastRunOf(l store.LastOutcome) *lastRun {
@@ -23,9 +22,9 @@ func lastRunOf(l store.LastOutcome) *lastRun {
 	case l.Success.IsZero() && l.Failure.IsZero():
 		return nil
 	case l.Failing():
-		return &lastRun{Status: "failed", FinishedAt: l.Failure}
+		return &lastRun{Status: "failed", FinishedAt: apiTime(l.Failure)}
 	default:
-		return &lastRun{Status: "succeeded", FinishedAt: l.Success}
+		return &lastRun{Status: "succeeded", FinishedAt: apiTime(l.Success)}
 	}
 }
 

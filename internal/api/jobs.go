@@ -1,7 +1,6 @@
 package api
 
 import (
-	"encoding/json"
 	"errors"
 	"net/http"
 	"time"
@@ -12,82 +11,6 @@ import (
 	"github.com/pink-scheduler/pink/pkg/job"
 	"github.com/pink-scheduler/pink/pkg/snapshot"
 )
-
-// nextFiresShown is how many upcoming fire times a job view lists.
-const nextFiresShown = 5
-
-// jobView is a job as the API returns it: the stored spec plus its next
-// fire times in the job's time zone.
-type jobView struct {
-	job.Spec
-	NextFires []time.Time `json:"next_fires"`
-	// ScheduleText reads the schedule in English with its zone; absent
-	// when the expression has no short reading.
-	ScheduleText string `json:"schedule_text,omitempty"`
-	// LastRun is the job's latest finished run's outcome, when history
-	// has one (lists and single reads carry it).
-	LastRun *lastRun `json:"last_run,omitempty"`
-	// ScheduleChange is set on a job written before pink read schedules
-	// as crontab(5) does whose fires moved (see GET /schedules/changes).
-	ScheduleChange *scheduleChange `json:"schedule_change,omitempty"`
-	// Warnings, only in the answer to a create or replace, say what will
-	// not work as the job stands although it was written (no live worker
-	// of its group runs its target); absent when there is nothing to say.
-	Warnings []string `json:"warnings,omitempty"`
-}
-
-// unmaskedView is spec's view with its params as stored; answers go
-// through viewFor, which masks them for the caller.
-func (s *Server) unmaskedView(spec job.Spec) jobView {
-	v := jobView{Spec: spec, NextFires: []time.Time{}}
-	sched, err := spec.ParsedSchedule()
-	if err != nil {
-		return v
-	}
-	v.ScheduleText = sched.Describe()
-	if c, ok := s.scheduleChangeOf(spec, sched, s.cronRulesSince()); ok {
-		v.ScheduleChange = c
-	}
-	if !spec.Paused {
-		// @every counts from the job's cursor, which the API does not read
-		// for a view; from now is the same up to one interval.
-		v.NextFires = sched.NextN(s.now(), nextFiresShown)
-	}
-	return v
-}
-
-// jobInput is the body of a create or replace. It accepts a jobView as
-// read from the API, so "GET, edit, PUT" works; next_fires,
-// schedule_text, last_run, schedule_change and warnings are ignored.
-// Revision shadows the spec's, to tell an absent revision from 0.
-type jobInput struct {
-	job.Spec
-	NextFires      json.RawMessage `json:"next_fires"`
-	ScheduleText   json.RawMessage `json:"schedule_text"`
-	LastRun        json.RawMessage `json:"last_run"`
-	ScheduleChange json.RawMessage `json:"schedule_change"`
-	Warnings       json.RawMessage `json:"warnings"`
-	Revision       *int64          `json:"revision"`
-}
-
-// decodeJob reads and defaults a job body. A revision, when given, must be
-// one the API returned (positive).
-func decodeJob(r *http.Request) (job.Spec, error) {
-	var in jobInput
-	if err := decodeBody(r, &in); err != nil {
-		return in.Spec, err
-	}
-	spec := in.Spec
-	if in.Revision != nil {
-		if *in.Revision <= 0 {
-			return spec, &Error{Status: http.StatusBadRequest, Code: job.CodeInvalidField, Field: "revision",
-				Message: "revision must be the revision of the job as read from the API; leave it out for an unconditional update"}
-		}
-		spec.Revision = *in.Revision
-	}
-	spec.ApplyDefaults()
-	return spec, nil
-}
 
 func jobError(err error) error {
 	switch {
@@ -137,17 +60,6 @@ func (s *Server) getJob(r *http.Request) (int, any, error) {
 	}
 	v.LastRun = lastRunOf(last)
 	return http.StatusOK, v, nil
-}
-
-// viewFor is the view of spec for the caller of r: with its
-// credential-looking params masked unless the caller is an admin (who
-// may change the job, and so may read what it holds).
-func (s *Server) viewFor(r *http.Request, spec job.Spec) jobView {
-	v := s.unmaskedView(spec)
-	if !mayReadSecrets(r) {
-		v.Params = job.RedactParams(v.Target, v.Params)
-	}
-	return v
 }
 
 // mayReadSecrets reports whether the caller of r may read credentials in
@@ -248,8 +160,9 @@ func (s *Server) deleteJob(r *http.Request) (int, any, error) {
 type pauseInput struct {
 	Reason string `json:"reason"`
 	// Until resumes the job at that time: RFC 3339, or a duration from
-	// now such as "2h".
-	Until string `json:"until"`
+	// now such as "2h"; UntilSeconds is that duration as a number.
+	Until        string   `json:"until"`
+	UntilSeconds *float64 `json:"until_seconds"`
 }
 
 // maxPause bounds paused_until.
@@ -265,8 +178,8 @@ func (s *Server) pauseJob(r *http.Request) (int, any, error) {
 	}
 	in.Reason = truncateReason(in.Reason)
 	var until *time.Time
-	if in.Until != "" {
-		t, err := parseUntil(in.Until, s.now())
+	if in.Until != "" || in.UntilSeconds != nil {
+		t, err := parseUntil(in, s.now())
 		if err != nil {
 			return 0, nil, err
 		}
@@ -290,15 +203,28 @@ func (s *Server) resumeJob(r *http.Request) (int, any, error) {
 	})
 }
 
-func parseUntil(v string, now time.Time) (time.Time, error) {
+// parseUntil reads when a pause ends: until, an RFC 3339 time or a
+// duration from now, and/or until_seconds, the duration as a number.
+func parseUntil(in pauseInput, now time.Time) (time.Time, error) {
 	bad := &Error{Status: http.StatusBadRequest, Code: "invalid_field", Field: "until",
-		Message: "until must be an RFC 3339 time in the future (2026-12-01T08:00:00Z) or a duration such as \"2h\", at most a year"}
-	t, err := time.Parse(time.RFC3339, v)
-	if err != nil {
-		d, derr := time.ParseDuration(v)
+		Message: "until must be an RFC 3339 time in the future (2026-12-01T08:00:00Z) or a duration such as \"2h\" (until_seconds: 7200), at most a year"}
+	var text *time.Duration
+	t, err := time.Parse(time.RFC3339, in.Until)
+	if in.Until != "" && err != nil {
+		d, derr := time.ParseDuration(in.Until)
 		if derr != nil {
 			return t, bad
 		}
+		text = &d
+	}
+	if in.Until != "" && text == nil && in.UntilSeconds != nil {
+		return t, conflict("until", in.Until, *in.UntilSeconds)
+	}
+	d, ok, err := pairedDuration("until", text, in.UntilSeconds)
+	if err != nil {
+		return t, err
+	}
+	if ok {
 		t = now.Add(d)
 	}
 	if !t.After(now) || t.Sub(now) > maxPause {
@@ -371,10 +297,28 @@ func (s *Server) triggerJob(r *http.Request) (int, any, error) {
 	if err != nil {
 		return 0, nil, jobError(err)
 	}
-	s.log.Info("job triggered", "job", spec.Name, "snapshot_id", snap.ID)
-	ids := make([]string, len(snaps))
-	for i := range snaps {
-		ids[i] = snaps[i].ID
+	s.log.Info("job triggered", "job", spec.Name, "snapshot_id", snap.ID, "snapshots", len(snaps))
+	return http.StatusAccepted, triggeredOf(spec.Name, snaps), nil
+}
+
+// triggered is the answer of a trigger: the id of the one snapshot it made
+// (snapshot_id), or, when the job fired several (shards, broadcast), their
+// ids (snapshot_ids) — never both, so a script reads one field.
+type triggered struct {
+	SnapshotID  string         `json:"snapshot_id,omitempty"`
+	SnapshotIDs []string       `json:"snapshot_ids,omitempty"`
+	Job         string         `json:"job"`
+	State       snapshot.State `json:"state"`
+}
+
+func triggeredOf(jobName string, snaps []snapshot.Snapshot) triggered {
+	out := triggered{Job: jobName, State: snapshot.StatePending}
+	if len(snaps) == 1 {
+		out.SnapshotID = snaps[0].ID
+		return out
 	}
-	return http.StatusAccepted, map[string]any{"snapshot_id": snap.ID, "snapshot_ids": ids, "job": spec.Name, "state": snapshot.StatePending}, nil
+	for _, sn := range snaps {
+		out.SnapshotIDs = append(out.SnapshotIDs, sn.ID)
+	}
+	return out
 }

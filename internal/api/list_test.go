@@ -74,13 +74,19 @@ func pageThrough(t *testing.T, a *pinktest.API, path, key, idKey string, limit i
 // returns it (with its registration revision) and the lease.
 func registerClient(t *testing.T, cli *clientv3.Client, st *store.Store, group, id string) (cluster.Client, clientv3.LeaseID) {
 	t.Helper()
+	return registerRunning(t, cli, st, group, id, "noop")
+}
+
+// registerRunning registers a live client of group that runs targets.
+func registerRunning(t *testing.T, cli *clientv3.Client, st *store.Store, group, id string, targets ...string) (cluster.Client, clientv3.LeaseID) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	lease, err := cli.Grant(ctx, 60)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := cluster.Client{ID: id, Group: group, Capacity: 4, Targets: []string{"noop"}}
+	c := cluster.Client{ID: id, Group: group, Capacity: 4, Targets: targets}
 	if c.CreateRevision, err = st.RegisterClient(ctx, lease.ID, c); err != nil {
 		t.Fatal(err)
 	}

@@ -2,14 +2,17 @@ package api
 
 import (
 	"net/http"
-
-	"github.com/pink-scheduler/pink/internal/cluster"
 )
 
 // nodeView is a scheduler node and whether it leads.
 type nodeView struct {
-	cluster.Node
-	Leader bool `json:"leader"`
+	ID        string  `json:"id"`
+	Addr      string  `json:"addr"`
+	Version   string  `json:"version"`
+	Host      string  `json:"host"`
+	PID       int     `json:"pid"`
+	StartedAt apiTime `json:"started_at"`
+	Leader    bool    `json:"leader"`
 }
 
 func (s *Server) listNodes(r *http.Request) (int, any, error) {
@@ -19,7 +22,8 @@ func (s *Server) listNodes(r *http.Request) (int, any, error) {
 	}
 	views := make([]nodeView, 0, len(nodes))
 	for _, n := range nodes {
-		views = append(views, nodeView{Node: n, Leader: n.ID == leader})
+		views = append(views, nodeView{ID: n.ID, Addr: n.Addr, Version: n.Version, Host: n.Host, PID: n.PID,
+			StartedAt: apiTime(n.StartedAt), Leader: n.ID == leader})
 	}
 	return http.StatusOK, map[string]any{"nodes": views, "leader": leader}, nil
 }

@@ -46,7 +46,7 @@ var routeDocs = map[string]routeDoc{
 	"GET /api/v1/runs":                               {"List finished runs, newest first: of one job, or across jobs (filters group, since, until)", "", "RunPage", 200, []string{"job", "group", "status", "since", "until", "limit", "cursor"}},
 	"GET /api/v1/runs/{id}":                          {"Get a run", "", "Run", 200, nil},
 	"GET /api/v1/nodes":                              {"List scheduler nodes and the leader", "", "NodeList", 200, nil},
-	"GET /api/v1/stats":                              {"Runs by status and duration percentiles per time bucket, from the history etcd holds, and job totals", "", "Stats", 200, []string{"job", "group", "from", "to", "step"}},
+	"GET /api/v1/stats":                              {"Runs by status and duration percentiles per time bucket, from the history etcd holds, and job totals", "", "Stats", 200, []string{"job", "group", "from", "to", "step", "step_seconds"}},
 	"GET /api/v1/audit":                              {"List the audit log, newest first", "", "AuditPage", 200, []string{"limit", "cursor"}},
 	"GET /api/v1/openapi.json":                       {"This document", "", "Object", 200, nil},
 	"GET /api/v1/whoami":                             {"Who the caller's token is and its role", "", "Whoami", 200, nil},
@@ -68,7 +68,9 @@ var queryDocs = map[string]map[string]any{
 	"from":   {"description": "start of the range (RFC 3339, included; default to − 24h)", "schema": when},
 	"to":     {"description": "end of the range (RFC 3339, excluded; default now)", "schema": when},
 	"step":   {"description": "bucket length, a duration of whole seconds, at least 1m (default 1h; at most 1440 buckets)", "schema": str},
-	"types":  {"description": "only events of these kinds, comma-separated: job, snapshot, run, client, node, leader", "schema": str},
+	"step_seconds": {"description": "the bucket length as a number of seconds, instead of step (both: they must agree, else 400 conflicting_fields)",
+		"schema": number},
+	"types": {"description": "only events of these kinds, comma-separated: job, snapshot, run, client, node, leader", "schema": str},
 	"last_event_id": {"description": "resume after this event id (an etcd revision), as the Last-Event-ID header does",
 		"schema": integer},
 	"force": {"description": "run even if the job's concurrency is forbid and a run is live", "schema": boolean},
@@ -104,8 +106,14 @@ var (
 	integer = map[string]any{"type": "integer"}
 	boolean = map[string]any{"type": "boolean"}
 	number  = map[string]any{"type": "number"}
-	when    = map[string]any{"type": "string", "format": "date-time"}
-	object  = map[string]any{"type": "object", "additionalProperties": true}
+	// when is a time a request sends: any RFC 3339 time.
+	when = map[string]any{"type": "string", "format": "date-time"}
+	// answerTime is a time in an answer: RFC 3339 in UTC with milliseconds.
+	answerTime = map[string]any{"type": "string", "format": "date-time", "pattern": `^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$`,
+		"example": "2026-12-02T07:30:00.123Z"}
+	// durSeconds is the <name>_seconds twin of a duration <name>.
+	durSeconds = map[string]any{"type": "number", "description": "the duration next to it, in seconds"}
+	object     = map[string]any{"type": "object", "additionalProperties": true}
 )
 
 // Descriptions of the fields that say why fires wait (see targets.go).
@@ -116,76 +124,74 @@ const (
 		"runs its target. Absent otherwise (it may still wait for the leader, a retry's backoff or the run it replaces)."
 )
 
-// schemas are the bodies the API reads and writes.
+// schemas are the bodies the API reads and writes. Answers' times are
+// answerTime; each duration has its _seconds twin (see wire.go).
 func schemas() map[string]any {
 	spec := map[string]any{
 		"name": str, "group": str, "schedule": str, "timezone": str, "target": str, "params": object,
-		"timeout": str, "retries": integer, "retry_backoff": str,
-		"concurrency":    map[string]any{"type": "string", "enum": []string{"allow", "forbid", "replace"}},
-		"misfire":        map[string]any{"type": "string", "enum": []string{"run_once", "skip", "run_all"}},
-		"catchup_window": str,
-		"strategy":       map[string]any{"type": "string", "enum": []string{"round_robin", "random", "least_loaded", "hash", "broadcast"}},
-		"shards":         integer, "paused": boolean, "labels": map[string]any{"type": "object", "additionalProperties": str},
+		"timeout": str, "timeout_seconds": durSeconds, "retries": integer, "retry_backoff": str, "retry_backoff_seconds": durSeconds,
+		"concurrency":            map[string]any{"type": "string", "enum": []string{"allow", "forbid", "replace"}},
+		"misfire":                map[string]any{"type": "string", "enum": []string{"run_once", "skip", "run_all"}},
+		"catchup_window":         str,
+		"catchup_window_seconds": durSeconds,
+		"strategy":               map[string]any{"type": "string", "enum": []string{"round_robin", "random", "least_loaded", "hash", "broadcast"}},
+		"shards":                 integer, "paused": boolean, "labels": map[string]any{"type": "object", "additionalProperties": str},
 		"description": str, "history_limit": integer, "revision": integer,
 	}
 	job := map[string]any{}
 	for k, v := range spec {
 		job[k] = v
 	}
-	for k, v := range map[string]any{"created_at": when, "updated_at": when, "paused_by": str, "pause_reason": str,
-		"paused_until": when, "next_fires": map[string]any{"type": "array", "items": when}, "schedule_change": ref("ScheduleChange"),
-		"warnings": map[string]any{"type": "array", "items": str, "description": warningsDoc}} {
+	for k, v := range map[string]any{"created_at": answerTime, "updated_at": answerTime, "paused_by": str, "pause_reason": str,
+		"paused_until": answerTime, "next_fires": map[string]any{"type": "array", "items": answerTime}, "schedule_text": str,
+		"last_run":        obj(map[string]any{"status": map[string]any{"type": "string", "enum": []string{"succeeded", "failed"}}, "finished_at": answerTime}),
+		"schedule_change": ref("ScheduleChange"),
+		"warnings":        map[string]any{"type": "array", "items": str, "description": warningsDoc}} {
 		job[k] = v
 	}
-	snap := map[string]any{"id": str, "job": str, "group": str, "target": str, "params": object, "trigger": str,
-		"attempt": integer, "shard_index": integer, "shard_total": integer, "scheduled_at": when, "created_at": when,
+	snap := map[string]any{"id": str, "job": str, "group": str, "target": str, "params": object,
+		"timeout": str, "timeout_seconds": durSeconds, "retries": integer, "retry_backoff": str, "retry_backoff_seconds": durSeconds,
+		"trigger": str, "attempt": integer, "shard_index": integer, "shard_total": integer, "scheduled_at": answerTime, "created_at": answerTime,
+		"job_revision": integer, "traceparent": str, "not_before": answerTime, "pinned": boolean, "cancel_requested": boolean,
 		"state":  map[string]any{"type": "string", "enum": []string{"pending", "dispatched", "running"}},
-		"client": str, "dispatched_at": when, "started_at": when, "not_before": when, "traceparent": str,
+		"client": str, "dispatched_at": answerTime, "started_at": answerTime,
 		"pending_reason": map[string]any{"type": "string", "description": pendingReasonDoc}}
 	run := map[string]any{"id": str, "snapshot_id": str, "job": str, "group": str, "client": str, "target": str,
 		"attempt": integer, "shard_index": integer, "shard_total": integer, "trigger": str,
 		"status":       map[string]any{"type": "string", "enum": []string{"succeeded", "failed", "timed_out", "canceled", "lost"}},
-		"scheduled_at": when, "dispatched_at": when, "started_at": when, "finished_at": when,
-		"duration_seconds": number, "output": str, "error": str, "error_code": str, "trace_id": str}
-	fire := obj(map[string]any{"at": when, "utc": when, "utc_offset": str,
-		"note": map[string]any{"type": "string", "enum": []string{"dst_gap", "dst_repeated"}}})
-	return map[string]any{
+		"scheduled_at": answerTime, "dispatched_at": answerTime, "started_at": answerTime, "finished_at": answerTime,
+		"duration": str, "duration_seconds": durSeconds, "output": str, "error": str, "error_code": str, "trace_id": str}
+	out := map[string]any{
 		"Error": obj(map[string]any{"error": obj(map[string]any{"code": str, "message": str, "field": str}, "code", "message")}, "error"),
 		"JobInput": map[string]any{"type": "object", "properties": spec, "required": []string{"name", "group", "schedule", "target"},
 			"additionalProperties": false},
 		"Job":              obj(job),
 		"JobList":          obj(map[string]any{"jobs": arrayOf("Job"), "next_cursor": str}),
 		"GroupInput":       obj(map[string]any{"name": str, "description": str}, "name"),
-		"Group":            obj(map[string]any{"name": str, "description": str, "created_at": when, "clients": integer}),
+		"Group":            obj(map[string]any{"name": str, "description": str, "created_at": answerTime, "clients": integer}),
 		"GroupList":        obj(map[string]any{"groups": arrayOf("Group"), "next_cursor": str}),
-		"Client":           obj(map[string]any{"id": str, "group": str, "host": str, "pid": integer, "capacity": integer, "targets": map[string]any{"type": "array", "items": str}, "version": str, "addr": str, "started_at": when, "draining": boolean}),
+		"Client":           obj(map[string]any{"id": str, "group": str, "host": str, "pid": integer, "capacity": integer, "targets": map[string]any{"type": "array", "items": str}, "version": str, "addr": str, "started_at": answerTime, "draining": boolean}),
 		"ClientList":       obj(map[string]any{"clients": arrayOf("Client")}),
-		"PauseInput":       obj(map[string]any{"reason": str, "until": map[string]any{"type": "string", "description": "RFC 3339 time or a duration such as 2h"}}),
-		"Triggered":        obj(map[string]any{"snapshot_id": str, "snapshot_ids": map[string]any{"type": "array", "items": str}, "job": str, "state": str}),
+		"PauseInput":       obj(map[string]any{"reason": str, "until": map[string]any{"type": "string", "description": "RFC 3339 time or a duration such as 2h"}, "until_seconds": durSeconds}),
+		"Triggered":        triggeredSchema(),
 		"BackfillInput":    obj(map[string]any{"from": when, "to": when, "reason": str}, "from", "to"),
-		"BackfillAccepted": obj(map[string]any{"backfill_id": str, "job": str, "fires": integer, "first": when, "last": when}),
-		"Fire":             fire,
-		"Preview":          obj(map[string]any{"job": str, "schedule": str, "timezone": str, "paused": boolean, "fires": arrayOf("Fire")}),
+		"BackfillAccepted": obj(map[string]any{"backfill_id": str, "job": str, "fires": integer, "first": answerTime, "last": answerTime}),
+		"Preview":          obj(map[string]any{"job": str, "schedule": str, "timezone": str, "paused": boolean, "fires": arrayOf("Fire"), "end": str}),
 		"ScheduleInput":    obj(map[string]any{"schedule": str, "timezone": str, "n": integer}, "schedule"),
-		"ScheduleChange":   obj(map[string]any{"old_next": when, "new_next": when, "keep_old_schedule": str, "refused_for_new_jobs": str}),
+		"ScheduleChange":   obj(map[string]any{"old_next": answerTime, "new_next": answerTime, "keep_old_schedule": str, "refused_for_new_jobs": str}),
 		"ScheduleChangeList": obj(map[string]any{"since_revision": integer, "next_cursor": str, "jobs": map[string]any{"type": "array", "items": obj(map[string]any{
 			"job": str, "group": str, "schedule": str, "timezone": str, "paused": boolean,
-			"old_next": when, "new_next": when, "keep_old_schedule": str, "refused_for_new_jobs": str})}}),
-		"Whoami": obj(map[string]any{"name": str, "role": str, "authentication": boolean}),
-		"Stats": obj(map[string]any{"from": when, "to": when, "step_seconds": number, "truncated": boolean, "counted_since": when,
-			"buckets": map[string]any{"type": "array", "items": obj(map[string]any{"start": when, "total": integer, "runs": object,
-				"duration_seconds": obj(map[string]any{"p50": number, "p95": number, "p99": number, "max": number})})},
-			"totals": obj(map[string]any{"runs": object, "jobs": integer, "active": integer, "paused": integer, "failing": integer})}),
-		"StreamEvent": obj(map[string]any{"revision": integer, "type": map[string]any{"type": "string", "enum": []string{"job", "snapshot", "run", "client", "node", "leader"}},
-			"action": map[string]any{"type": "string", "enum": []string{"put", "delete"}}, "job": str, "group": str, "id": str, "state": str, "status": str, "client": str}),
-		"ScheduleCheck": obj(map[string]any{"valid": boolean, "schedule": str, "timezone": str, "interval_seconds": number, "fires": arrayOf("Fire")}),
+			"old_next": answerTime, "new_next": answerTime, "keep_old_schedule": str, "refused_for_new_jobs": str})}}),
+		"Whoami":        obj(map[string]any{"name": str, "role": str, "authentication": boolean}),
+		"StreamEvent":   obj(map[string]any{"revision": integer, "seq": integer, "type": map[string]any{"type": "string", "enum": []string{"job", "snapshot", "run", "client", "node", "leader"}}, "action": map[string]any{"type": "string", "enum": []string{"put", "delete"}}, "job": str, "group": str, "id": str, "state": str, "status": str, "client": str}),
+		"ScheduleCheck": obj(map[string]any{"valid": boolean, "schedule": str, "timezone": str, "interval": str, "interval_seconds": durSeconds, "fires": arrayOf("Fire"), "end": str}),
 		"Snapshot":      obj(snap),
 		"SnapshotList":  obj(map[string]any{"snapshots": arrayOf("Snapshot"), "next_cursor": str}),
 		"Run":           obj(run),
 		"RunPage":       obj(map[string]any{"runs": arrayOf("Run"), "next_cursor": str}),
-		"Node":          obj(map[string]any{"id": str, "addr": str, "version": str, "host": str, "pid": integer, "started_at": when, "leader": boolean}),
+		"Node":          obj(map[string]any{"id": str, "addr": str, "version": str, "host": str, "pid": integer, "started_at": answerTime, "leader": boolean}),
 		"NodeList":      obj(map[string]any{"nodes": arrayOf("Node"), "leader": str}),
-		"AuditEntry":    obj(map[string]any{"id": str, "at": when, "who": str, "role": str, "action": str, "target": str, "reason": str, "detail": object}),
+		"AuditEntry":    obj(map[string]any{"id": str, "at": answerTime, "who": str, "role": str, "action": str, "target": str, "reason": str, "detail": object}),
 		"AuditPage":     obj(map[string]any{"entries": arrayOf("AuditEntry"), "next_cursor": str}),
 		"Deleted":       obj(map[string]any{"name": str, "deleted": boolean}),
 		"Evicted":       obj(map[string]any{"group": str, "client": str, "evicted": boolean}),
@@ -193,6 +199,39 @@ func schemas() map[string]any {
 		"Object":        object,
 		"Status":        obj(map[string]any{"status": str}, "status"),
 	}
+	for k, v := range moreSchemas() {
+		out[k] = v
+	}
+	return out
+}
+
+// moreSchemas are the schemas of previews and statistics.
+func moreSchemas() map[string]any {
+	percentiles := func(v map[string]any) map[string]any {
+		return obj(map[string]any{"p50": v, "p95": v, "p99": v, "max": v})
+	}
+	return map[string]any{
+		"Fire": obj(map[string]any{
+			"at": map[string]any{"type": "string", "format": "date-time", "pattern": `^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}(Z|[+-]\d\d:\d\d)$`,
+				"description": "the fire in the job's time zone, with its offset (the one answer time not in UTC)", "example": "2026-03-08T03:00:00.000-04:00"},
+			"utc": answerTime, "utc_offset": str,
+			"note": map[string]any{"type": "string", "enum": []string{"dst_gap", "dst_repeated"}}}),
+		"Stats": obj(map[string]any{"from": answerTime, "to": answerTime, "step": str, "step_seconds": durSeconds, "truncated": boolean, "counted_since": answerTime,
+			"buckets": map[string]any{"type": "array", "items": obj(map[string]any{"start": answerTime, "total": integer, "runs": object,
+				"duration": percentiles(str), "duration_seconds": percentiles(number)})},
+			"totals": obj(map[string]any{"runs": object, "jobs": integer, "active": integer, "paused": integer, "failing": integer})}),
+	}
+}
+
+// triggeredSchema is the answer of a trigger: snapshot_id for one
+// snapshot, snapshot_ids (only) for a fire of several.
+func triggeredSchema() map[string]any {
+	m := obj(map[string]any{
+		"snapshot_id":  map[string]any{"type": "string", "description": "the snapshot made, when the trigger made one"},
+		"snapshot_ids": map[string]any{"type": "array", "items": str, "description": "the snapshots made, when the trigger made several (shards, broadcast)"},
+		"job":          str, "state": str}, "job", "state")
+	m["oneOf"] = []any{map[string]any{"required": []string{"snapshot_id"}}, map[string]any{"required": []string{"snapshot_ids"}}}
+	return m
 }
 
 // OpenAPI returns the OpenAPI 3 document of the API, built from Routes.

@@ -57,7 +57,7 @@ func TestPreviewAcrossDST(t *testing.T) {
 	e.api.JSON(t, "POST", "/api/v1/jobs", nightly, 201, nil)
 	var p struct{ Fires []fire }
 	e.api.JSON(t, "GET", "/api/v1/jobs/nightly/preview?n=3", nil, 200, &p)
-	want := []string{"2026-03-08T03:00:00-04:00 -04:00 dst_gap", "2026-03-09T02:30:00-04:00 -04:00", "2026-03-10T02:30:00-04:00 -04:00"}
+	want := []string{"2026-03-08T03:00:00.000-04:00 -04:00 dst_gap", "2026-03-09T02:30:00.000-04:00 -04:00", "2026-03-10T02:30:00.000-04:00 -04:00"}
 	if fmt.Sprint(fireStrings(p.Fires)) != fmt.Sprint(want) {
 		t.Errorf("preview = %q, want %q", fireStrings(p.Fires), want)
 	}
@@ -75,7 +75,7 @@ func TestValidateSchedule(t *testing.T) {
 		Fires []fire
 	}
 	e.api.JSON(t, "POST", "/api/v1/schedules/validate", `{"schedule":"30 1 * * *","timezone":"America/New_York","n":2}`, 200, &v)
-	want := []string{"2026-11-01T01:30:00-04:00 -04:00 dst_repeated", "2026-11-02T01:30:00-05:00 -05:00"}
+	want := []string{"2026-11-01T01:30:00.000-04:00 -04:00 dst_repeated", "2026-11-02T01:30:00.000-05:00 -05:00"}
 	if !v.Valid || fmt.Sprint(fireStrings(v.Fires)) != fmt.Sprint(want) {
 		t.Errorf("validate = %v %q, want %q", v.Valid, fireStrings(v.Fires), want)
 	}
@@ -110,7 +110,7 @@ func TestBackfillRequest(t *testing.T) {
 		Last       string
 	}
 	e.api.JSON(t, "POST", "/api/v1/jobs/nightly/backfill", `{"from":"2026-03-06T00:00:00-05:00","to":"2026-03-10T00:00:00-04:00","reason":"outage"}`, 202, &got)
-	if got.Fires != 4 || got.First != "2026-03-06T07:30:00Z" || got.Last != "2026-03-09T06:30:00Z" {
+	if got.Fires != 4 || got.First != "2026-03-06T07:30:00.000Z" || got.Last != "2026-03-09T06:30:00.000Z" {
 		t.Errorf("backfill = %+v", got)
 	}
 	keys := e.etcd.Keys(t, "/pink/schedule/backfills/")

@@ -39,7 +39,7 @@ func (s *Server) listRuns(r *http.Request) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	runs := page.Runs
+	runs := runViews(page.Runs)
 	items, next, err := boundedPage(listRuns, runs, func(i int) string { return runs[i].ID }, page.Next)
 	if err != nil {
 		return 0, nil, err
@@ -59,5 +59,5 @@ func (s *Server) getRun(r *http.Request) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	return http.StatusOK, run, nil
+	return http.StatusOK, runViewOf(run), nil
 }

@@ -56,7 +56,7 @@ func (s *Server) listRunsAcross(r *http.Request, status snapshot.Status) (int, a
 	if err != nil {
 		return 0, nil, err
 	}
-	runs := page.Runs
+	runs := runViews(page.Runs)
 	items, next, err := boundedPage(listRunsAcross, runs, func(i int) string { return store.RunIndexPosition(runs[i].ID) }, page.Next)
 	if err != nil {
 		return 0, nil, err

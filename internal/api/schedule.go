@@ -21,12 +21,13 @@ const (
 	maxBackfillFires = 1000
 )
 
-// fireView is one upcoming fire: in the job's zone, in UTC, its offset, and
-// a note when daylight saving moved it (dst_gap) or its wall time occurs
-// twice (dst_repeated).
+// fireView is one upcoming fire: in the job's zone (the one time in
+// answers that is not in UTC: a preview is there to show wall times), in
+// UTC, its offset, and a note when daylight saving moved it (dst_gap) or
+// its wall time occurs twice (dst_repeated).
 type fireView struct {
-	At        time.Time `json:"at"`
-	UTC       time.Time `json:"utc"`
+	At        zonedTime `json:"at"`
+	UTC       apiTime   `json:"utc"`
 	UTCOffset string    `json:"utc_offset"`
 	Note      string    `json:"note,omitempty"`
 }
@@ -34,7 +35,7 @@ type fireView struct {
 func fireViews(fires []job.Fire) []fireView {
 	out := make([]fireView, 0, len(fires))
 	for _, f := range fires {
-		out = append(out, fireView{At: f.At, UTC: f.At.UTC(), UTCOffset: f.At.Format("-07:00"), Note: f.Note})
+		out = append(out, fireView{At: zonedTime(f.At), UTC: apiTime(f.At), UTCOffset: f.At.Format("-07:00"), Note: f.Note})
 	}
 	return out
 }
@@ -102,8 +103,9 @@ func (s *Server) validateSchedule(r *http.Request) (int, any, error) {
 		tz = job.DefaultTimezone
 	}
 	fires := sched.Preview(s.now(), in.N)
+	interval := sched.Interval(s.now())
 	return http.StatusOK, withEndNote(map[string]any{"valid": true, "schedule": in.Schedule, "timezone": tz,
-		"interval_seconds": sched.Interval(s.now()).Seconds(), "fires": fireViews(fires)}, len(fires), in.N), nil
+		"interval": interval.String(), "interval_seconds": interval.Seconds(), "fires": fireViews(fires)}, len(fires), in.N), nil
 }
 
 // withEndNote says, in a preview of fewer fires than asked for, that the
@@ -172,5 +174,5 @@ func (s *Server) backfillJob(r *http.Request) (int, any, error) {
 	}
 	s.log.Info("backfill requested", "job", spec.Name, "backfill_id", bf.ID, "fires", len(fires))
 	return http.StatusAccepted, map[string]any{"backfill_id": bf.ID, "job": spec.Name, "fires": len(fires),
-		"first": fires[0], "last": fires[len(fires)-1]}, nil
+		"first": apiTime(fires[0]), "last": apiTime(fires[len(fires)-1])}, nil
 }

@@ -17,8 +17,16 @@ const changeScanPage = 500
 // today's, a schedule that keeps the old fires, and, for a form new jobs
 // may no longer use, why.
 type scheduleChange struct {
-	*job.RuleChange
+	*ruleChange
 	RefusedForNewJobs string `json:"refused_for_new_jobs,omitempty"`
+}
+
+// ruleChange is a job.RuleChange as answers write it; a zero time (no
+// further fire) reads 0001-01-01T00:00:00.000Z.
+type ruleChange struct {
+	OldNext apiTime `json:"old_next"`
+	NewNext apiTime `json:"new_next"`
+	KeepOld string  `json:"keep_old_schedule"`
 }
 
 // scheduleChangeOf reports the change for spec, if it was written before
@@ -29,9 +37,9 @@ func (s *Server) scheduleChangeOf(spec job.Spec, sched *job.Schedule, since int6
 	}
 	c := &scheduleChange{RefusedForNewJobs: sched.Refused()}
 	if rc, ok := sched.RuleChange(s.now()); ok {
-		c.RuleChange = &rc
+		c.ruleChange = &ruleChange{OldNext: apiTime(rc.OldNext), NewNext: apiTime(rc.NewNext), KeepOld: rc.KeepOld}
 	}
-	return c, c.RuleChange != nil || c.RefusedForNewJobs != ""
+	return c, c.ruleChange != nil || c.RefusedForNewJobs != ""
 }
 
 // scheduleChangeView is one entry of GET /api/v1/schedules/changes.

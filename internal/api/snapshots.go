@@ -56,28 +56,28 @@ func (s *Server) listSnapshots(r *http.Request) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	snaps := page.Snapshots
-	for i := range snaps {
-		snaps[i] = s.snapshotFor(r, snaps[i])
+	snaps := make([]snapshotView, len(page.Snapshots))
+	for i, l := range page.Snapshots {
+		snaps[i] = s.snapshotFor(r, l)
 	}
-	views, err := s.pendingReasons(r.Context(), group, snaps)
-	if err != nil {
+	if err := s.pendingReasons(r.Context(), group, snaps); err != nil {
 		return 0, nil, err
 	}
-	items, next, err := boundedPage(listSnapshots, views, func(i int) string { return page.Cursors[i] }, page.Next)
+	items, next, err := boundedPage(listSnapshots, snaps, func(i int) string { return page.Cursors[i] }, page.Next)
 	if err != nil {
 		return 0, nil, err
 	}
 	return http.StatusOK, map[string]any{"snapshots": items, "next_cursor": next}, nil
 }
 
-// snapshotFor is l for the caller of r: its credential-looking params
-// masked unless the caller is an admin.
-func (s *Server) snapshotFor(r *http.Request, l snapshot.Live) snapshot.Live {
+// snapshotFor is the view of l for the caller of r: its
+// credential-looking params masked unless the caller is an admin.
+func (s *Server) snapshotFor(r *http.Request, l snapshot.Live) snapshotView {
+	v := snapshotViewOf(l.Snapshot)
 	if !mayReadSecrets(r) {
-		l.Params = job.RedactParams(l.Target, l.Params)
+		v.Params = job.RedactParams(v.Target, v.Params)
 	}
-	return l
+	return v
 }
 
 func (s *Server) getSnapshot(r *http.Request) (int, any, error) {
@@ -89,8 +89,8 @@ func (s *Server) getSnapshot(r *http.Request) (int, any, error) {
 	if err != nil {
 		return 0, nil, snapshotError(err)
 	}
-	views, err := s.pendingReasons(r.Context(), l.Group, []snapshot.Live{s.snapshotFor(r, l)})
-	if err != nil {
+	views := []snapshotView{s.snapshotFor(r, l)}
+	if err := s.pendingReasons(r.Context(), l.Group, views); err != nil {
 		return 0, nil, err
 	}
 	return http.StatusOK, views[0], nil

@@ -35,7 +35,7 @@ func TestStats(t *testing.T) {
 	// now is 2026-11-26T16:00:00Z: the runs are in the last hourly bucket.
 	e.api.JSON(t, "GET", "/api/v1/stats", nil, 200, &got)
 	last := got.Buckets[len(got.Buckets)-1]
-	if got.StepSeconds != 3600 || len(got.Buckets) != 24 || last.Start != "2026-11-26T16:00:00Z" || got.Buckets[0].Start != "2026-11-25T17:00:00Z" ||
+	if got.StepSeconds != 3600 || len(got.Buckets) != 24 || last.Start != "2026-11-26T16:00:00.000Z" || got.Buckets[0].Start != "2026-11-25T17:00:00.000Z" ||
 		last.Total != 3 || last.Runs["canceled"] != 3 || got.Totals.Runs["canceled"] != 3 || got.Truncated {
 		t.Errorf("stats: %+v", got)
 	}
@@ -44,7 +44,7 @@ func TestStats(t *testing.T) {
 	}
 	got = stats{}
 	e.api.JSON(t, "GET", "/api/v1/stats?job=beta&from=2026-11-26T15:00:00Z&to=2026-11-26T17:00:00Z&step=30m", nil, 200, &got)
-	if len(got.Buckets) != 4 || got.Buckets[0].Start != "2026-11-26T15:00:00Z" || got.Totals.Runs["canceled"] != 0 || got.Totals.Jobs != 1 || got.Totals.Paused != 1 {
+	if len(got.Buckets) != 4 || got.Buckets[0].Start != "2026-11-26T15:00:00.000Z" || got.Totals.Runs["canceled"] != 0 || got.Totals.Jobs != 1 || got.Totals.Paused != 1 {
 		t.Errorf("beta's stats: %+v", got)
 	}
 	for _, c := range []struct{ query, field string }{

@@ -31,37 +31,26 @@ func (s *Server) targetWarnings(ctx context.Context, spec job.Spec) []string {
 	return nil
 }
 
-// snapshotView is a live snapshot as the API returns it: a pending one says
-// why it waits when no live worker would take it.
-type snapshotView struct {
-	snapshot.Live
-	// PendingReason is set on a pending snapshot whose group has no live
-	// worker, or none that runs its target; "" (absent) otherwise.
-	PendingReason string `json:"pending_reason,omitempty"`
-}
-
-// pendingReasons returns views of snaps with the reasons of the pending
-// ones, reading the live workers of their groups (of group, if not "")
-// once, and only if one is pending.
-func (s *Server) pendingReasons(ctx context.Context, group string, snaps []snapshot.Live) ([]snapshotView, error) {
-	views := make([]snapshotView, len(snaps))
+// pendingReasons sets the reasons of the pending snapshots among views,
+// reading the live workers of their groups (of group, if not "") once,
+// and only if one is pending.
+func (s *Server) pendingReasons(ctx context.Context, group string, views []snapshotView) error {
 	var byGroup map[string][]cluster.Client
-	for i := range snaps {
-		views[i].Live = snaps[i]
-		if snaps[i].State != snapshot.StatePending {
+	for i := range views {
+		if views[i].State != snapshot.StatePending {
 			continue
 		}
 		if byGroup == nil {
 			clients, err := s.st.ListClients(ctx, group)
 			if err != nil {
-				return nil, fmt.Errorf("read the live workers: %w", err)
+				return fmt.Errorf("read the live workers: %w", err)
 			}
 			byGroup = map[string][]cluster.Client{}
 			for _, c := range clients {
 				byGroup[c.Group] = append(byGroup[c.Group], c)
 			}
 		}
-		views[i].PendingReason = cluster.NoWorkerFor(snaps[i].Group, snaps[i].Target, byGroup[snaps[i].Group])
+		views[i].PendingReason = cluster.NoWorkerFor(views[i].Group, views[i].Target, byGroup[views[i].Group])
 	}
-	return views, nil
+	return nil
 }

@@ -56,7 +56,7 @@ func (c clientFlags) env(stdout io.Writer) (Env, error) {
 	if !slices.Contains(formats, *c.output) {
 		return Env{}, fmt.Errorf("%w: --output must be one of %s", ErrUsage, strings.Join(formats, ", "))
 	}
-	return Env{Client: cl, Out: stdout, Format: *c.output, Reason: *c.reason}, nil
+	return Env{Client: cl, Out: stdout, Err: io.Discard, Format: *c.output, Reason: *c.reason}, nil
 }
 
 // apiSpec is one command of the API client, `pink <noun> <verb> [ARG]`.
@@ -92,6 +92,7 @@ func (s apiSpec) command(stdout io.Writer) *cobra.Command {
 		if err != nil {
 			return err
 		}
+		e.Err = cmd.ErrOrStderr()
 		return run(cmd.Context(), e, args)
 	}
 	return c

@@ -41,18 +41,25 @@ func (e Env) Apply(ctx context.Context, path string, prune, dryRun bool) error {
 	}
 	executed, err := apply.Execute(ctx, e.Client, plan, e.Reason)
 	// Report in the plan's order what was done and what needed nothing.
-	did := map[string]bool{}
+	did := map[string]apply.Action{}
 	for _, a := range executed {
-		did[a.Object+" "+a.Name] = true
+		did[a.Object+" "+a.Name] = a
 	}
 	var done []apply.Action
 	for _, a := range plan.Actions {
-		if a.Kind == apply.Unchanged || did[a.Object+" "+a.Name] {
+		if x, ok := did[a.Object+" "+a.Name]; ok {
+			done = append(done, x) // with the API's warnings
+		} else if a.Kind == apply.Unchanged {
 			done = append(done, a)
 		}
 	}
 	if rerr := e.report(done, apply.Plan{Actions: done}, false); rerr != nil && err == nil {
 		err = rerr
+	}
+	// Warnings are for people, on stderr; -o json carries them in the
+	// actions.
+	for _, w := range apply.Warnings(done) {
+		fmt.Fprintln(e.Err, "warning: "+w)
 	}
 	return err
 }

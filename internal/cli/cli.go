@@ -19,6 +19,8 @@ import (
 type Env struct {
 	Client *client.Client
 	Out    io.Writer
+	// Err is where warnings go (stderr).
+	Err io.Writer
 	// Format is how read commands print (-o): table, wide, json, yaml or
 	// name.
 	Format string

@@ -2,8 +2,8 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
-	"net/http"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -24,52 +24,67 @@ const (
 	auditScan     = 1000
 )
 
-// description is everything describe shows of a job (its -o json).
+// description is everything describe shows of a job.
 type description struct {
-	Job       client.Job          `json:"job"`
-	Runs      []snapshot.Run      `json:"runs"`
-	Snapshots []snapshot.Snapshot `json:"snapshots"`
-	Audit     []audit.Entry       `json:"audit"`
+	Job       client.Job
+	Runs      []snapshot.Run
+	Snapshots []client.Snapshot
+	Audit     []audit.Entry
 }
 
 // JobDescribe prints a job for people, like kubectl describe: its spec,
 // state and next fires, its last runs, live snapshots and audit entries.
+// -o json prints the same parts as the API answered them.
 func (e Env) JobDescribe(ctx context.Context, name string, now time.Time) error {
 	var d description
+	raw := map[string]json.RawMessage{}
 	var err error
-	if d.Job, err = e.Client.Job(ctx, name); err != nil {
+	if raw["job"], err = e.get(ctx, "/api/v1/jobs/"+esc(name), &d.Job); err != nil {
 		return err
 	}
-	runs, err := e.Client.RunsWhere(ctx, client.RunFilter{Job: name}, describeRuns, "")
+	var runs client.RunPage
+	runsAnswer, err := e.get(ctx, "/api/v1/runs?"+(client.RunFilter{Job: name}).Query(describeRuns, "").Encode(), &runs)
 	if err != nil {
 		return err
 	}
 	d.Runs = runs.Runs
-	if d.Snapshots, err = e.Client.Snapshots(ctx, "", name); err != nil {
+	raw["runs"] = field(runsAnswer, "runs")
+	snaps, err := e.list(ctx, "/api/v1/snapshots", query("job", name), "snapshots", &d.Snapshots)
+	if err != nil {
 		return err
 	}
+	raw["snapshots"] = field(snaps, "snapshots")
 	var log struct {
-		Entries []audit.Entry `json:"entries"`
+		Entries []json.RawMessage `json:"entries"`
 	}
-	if err := e.Client.Do(ctx, http.MethodGet, fmt.Sprintf("/api/v1/audit?limit=%d", auditScan), nil, &log, nil); err != nil {
+	if _, err := e.get(ctx, fmt.Sprintf("/api/v1/audit?limit=%d", auditScan), &log); err != nil {
 		return err
 	}
-	d.Audit = []audit.Entry{}
-	for _, a := range log.Entries {
-		if a.Target == name && len(d.Audit) < describeAudit {
-			d.Audit = append(d.Audit, a)
+	entries := []json.RawMessage{}
+	for _, b := range log.Entries {
+		var a audit.Entry
+		if json.Unmarshal(b, &a) == nil && a.Target == name && len(d.Audit) < describeAudit {
+			d.Audit, entries = append(d.Audit, a), append(entries, b)
 		}
 	}
+	raw["audit"], _ = json.Marshal(entries)
 	switch e.Format {
 	case formatJSON:
-		return e.printJSON(d)
+		return e.printJSON(raw)
 	case formatYAML:
-		return e.printYAML(d)
+		return e.printYAML(raw)
 	case formatName:
 		_, err := fmt.Fprintln(e.Out, "job/"+name)
 		return err
 	}
 	return e.describePage(d, now)
+}
+
+// field is the value of key in the JSON object b, as it is.
+func field(b json.RawMessage, key string) json.RawMessage {
+	var m map[string]json.RawMessage
+	_ = json.Unmarshal(b, &m)
+	return m[key]
 }
 
 func (e Env) describePage(d description, now time.Time) error {
@@ -99,17 +114,22 @@ func (e Env) describePage(d description, now time.Time) error {
 	if len(j.NextFires) == 0 {
 		fmt.Fprintln(w, "  (none while paused)")
 	}
+	loc, err := time.LoadLocation(j.Timezone)
+	if err != nil {
+		loc = time.UTC
+	}
 	for _, f := range j.NextFires {
-		fmt.Fprintf(w, "  %s\t%s\n", ts(f), ago(f, now))
+		fmt.Fprintf(w, "  %s\t%s\n", ts(f.In(loc)), ago(f, now))
 	}
 	section(w, "Last runs", len(d.Runs), "ID\tSTATUS\tTRIGGER\tSCHEDULED\tDURATION\tCLIENT\tERROR")
 	for _, r := range d.Runs {
 		fmt.Fprintf(w, "  %s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Status, r.Trigger, ago(r.ScheduledAt, now), dur(r.DurationSeconds),
 			orDash(r.Client), orDash(r.Error))
 	}
-	section(w, "Live snapshots", len(d.Snapshots), "ID\tSTATE\tTRIGGER\tATTEMPT\tSCHEDULED\tCLIENT")
+	section(w, "Live snapshots", len(d.Snapshots), "ID\tSTATE\tTRIGGER\tATTEMPT\tSCHEDULED\tCLIENT\tREASON")
 	for _, s := range d.Snapshots {
-		fmt.Fprintf(w, "  %s\t%s\t%s\t%d\t%s\t%s\n", s.ID, s.State, s.Trigger, s.Attempt, ago(s.ScheduledAt, now), orDash(s.Client))
+		fmt.Fprintf(w, "  %s\t%s\t%s\t%d\t%s\t%s\t%s\n", s.ID, s.State, s.Trigger, s.Attempt, ago(s.ScheduledAt, now), orDash(s.Client),
+			orDash(s.PendingReason))
 	}
 	section(w, "Audit", len(d.Audit), "AGE\tWHO\tACTION\tREASON")
 	for _, a := range d.Audit {

@@ -14,14 +14,15 @@ import (
 // JobsList prints the jobs (of one group if group is set): -o yaml as a
 // file pink apply takes.
 func (e Env) JobsList(ctx context.Context, group string) error {
-	jobs, err := e.Client.Jobs(ctx, group)
+	var jobs []client.Job
+	raw, err := e.list(ctx, "/api/v1/jobs", query("group", group), "jobs", &jobs)
 	if err != nil {
 		return err
 	}
 	if e.Format == formatYAML {
 		return e.printApplyFile(jobs)
 	}
-	return e.show(map[string]any{"jobs": jobs}, func() table { return jobsTable(jobs, time.Now()) })
+	return e.show(raw, func() table { return jobsTable(jobs, time.Now()) })
 }
 
 // jobsTable is the table of jobs list and watch.
@@ -72,14 +73,15 @@ func paused(j client.Job, now time.Time) string {
 // JobGet prints one job: its facts for people, -o yaml as a file pink
 // apply takes.
 func (e Env) JobGet(ctx context.Context, name string) error {
-	j, err := e.Client.Job(ctx, name)
+	var j client.Job
+	raw, err := e.get(ctx, "/api/v1/jobs/"+esc(name), &j)
 	if err != nil {
 		return err
 	}
 	if e.Format == formatYAML {
 		return e.printApplyFile([]client.Job{j})
 	}
-	return e.show(j, func() table { return jobsTable([]client.Job{j}, time.Now()) })
+	return e.show(raw, func() table { return jobsTable([]client.Job{j}, time.Now()) })
 }
 
 // JobDelete deletes a job.
@@ -95,39 +97,50 @@ func (e Env) JobDelete(ctx context.Context, name string) error {
 func (e Env) JobPause(ctx context.Context, name, until string) error {
 	body := map[string]string{"reason": e.Reason, "until": until}
 	var out client.Job
-	if err := e.Client.Do(ctx, http.MethodPost, "/api/v1/jobs/"+esc(name)+"/pause", body, &out, nil); err != nil {
+	raw, err := e.send(ctx, http.MethodPost, "/api/v1/jobs/"+esc(name)+"/pause", body, &out, nil)
+	if err != nil {
 		return err
 	}
 	msg := "paused job %s"
 	if out.PausedUntil != nil {
 		msg += " until " + ts(*out.PausedUntil)
 	}
-	return e.done(out, "job/"+name, msg, name)
+	return e.done(raw, "job/"+name, msg, name)
 }
 
 // JobResume resumes a job.
 func (e Env) JobResume(ctx context.Context, name string) error {
-	var out client.Job
-	if err := e.Client.Do(ctx, http.MethodPost, "/api/v1/jobs/"+esc(name)+"/resume", nil, &out, e.reason()); err != nil {
+	raw, err := e.send(ctx, http.MethodPost, "/api/v1/jobs/"+esc(name)+"/resume", nil, nil, e.reason())
+	if err != nil {
 		return err
 	}
-	return e.done(out, "job/"+name, "resumed job %s", name)
+	return e.done(raw, "job/"+name, "resumed job %s", name)
 }
 
-// JobTrigger runs a job now.
+// JobTrigger runs a job now: one snapshot, or one per shard (or per
+// worker of a broadcast).
 func (e Env) JobTrigger(ctx context.Context, name string, force bool) error {
 	path := "/api/v1/jobs/" + esc(name) + "/trigger"
 	if force {
 		path += "?force=true"
 	}
-	var out struct {
-		SnapshotID  string   `json:"snapshot_id"`
-		SnapshotIDs []string `json:"snapshot_ids"`
-	}
-	if err := e.Client.Do(ctx, http.MethodPost, path, nil, &out, e.reason()); err != nil {
+	var out client.Triggered
+	raw, err := e.send(ctx, http.MethodPost, path, nil, &out, e.reason())
+	if err != nil {
 		return err
 	}
-	return e.done(out, "snapshot/"+out.SnapshotID, "triggered job %s: snapshot %s", name, out.SnapshotID)
+	ids := out.IDs()
+	if e.Format == formatName {
+		for _, id := range ids {
+			fmt.Fprintln(e.Out, "snapshot/"+id)
+		}
+		return nil
+	}
+	what := "snapshot " + strings.Join(ids, ", ")
+	if len(ids) > 1 {
+		what = fmt.Sprintf("%d snapshots %s", len(ids), strings.Join(ids, ", "))
+	}
+	return e.done(raw, "", "triggered job %s: %s", name, what)
 }
 
 // JobBackfill runs every fire of a job in [from, to].
@@ -137,10 +150,11 @@ func (e Env) JobBackfill(ctx context.Context, name string, from, to time.Time) e
 		Fires      int    `json:"fires"`
 	}
 	body := map[string]any{"from": from, "to": to, "reason": e.Reason}
-	if err := e.Client.Do(ctx, http.MethodPost, "/api/v1/jobs/"+esc(name)+"/backfill", body, &out, nil); err != nil {
+	raw, err := e.send(ctx, http.MethodPost, "/api/v1/jobs/"+esc(name)+"/backfill", body, &out, nil)
+	if err != nil {
 		return err
 	}
-	return e.done(out, "backfill/"+out.BackfillID, "backfill %s of job %s: %d fires", out.BackfillID, name, out.Fires)
+	return e.done(raw, "backfill/"+out.BackfillID, "backfill %s of job %s: %d fires", out.BackfillID, name, out.Fires)
 }
 
 type fire struct {
@@ -166,10 +180,11 @@ func (e Env) JobPreview(ctx context.Context, name string, n int) error {
 	var out struct {
 		Fires []fire `json:"fires"`
 	}
-	if err := e.Client.Do(ctx, http.MethodGet, fmt.Sprintf("/api/v1/jobs/%s/preview?n=%d", esc(name), n), nil, &out, nil); err != nil {
+	raw, err := e.get(ctx, fmt.Sprintf("/api/v1/jobs/%s/preview?n=%d", esc(name), n), &out)
+	if err != nil {
 		return err
 	}
-	return e.fires(out, out.Fires)
+	return e.fires(raw, out.Fires)
 }
 
 // ValidateSchedule checks a schedule without a job.
@@ -178,8 +193,9 @@ func (e Env) ValidateSchedule(ctx context.Context, expr, tz string, n int) error
 		Fires []fire `json:"fires"`
 	}
 	body := map[string]any{"schedule": expr, "timezone": tz, "n": n}
-	if err := e.Client.Do(ctx, http.MethodPost, "/api/v1/schedules/validate", body, &out, nil); err != nil {
+	raw, err := e.send(ctx, http.MethodPost, "/api/v1/schedules/validate", body, &out, nil)
+	if err != nil {
 		return err
 	}
-	return e.fires(out, out.Fires)
+	return e.fires(raw, out.Fires)
 }

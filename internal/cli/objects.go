@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -9,18 +10,19 @@ import (
 
 	"github.com/pink-scheduler/pink/internal/audit"
 	"github.com/pink-scheduler/pink/internal/cluster"
-	"github.com/pink-scheduler/pink/pkg/snapshot"
+	"github.com/pink-scheduler/pink/pkg/client"
 )
 
 // The commands of groups, snapshots, nodes and the audit log.
 
 // GroupsList prints the groups.
 func (e Env) GroupsList(ctx context.Context) error {
-	groups, err := e.Client.Groups(ctx)
+	var groups []client.Group
+	raw, err := e.list(ctx, "/api/v1/groups", nil, "groups", &groups)
 	if err != nil {
 		return err
 	}
-	return e.show(map[string]any{"groups": groups}, func() table {
+	return e.show(raw, func() table {
 		t := table{header: []string{"NAME", "CLIENTS", "DESCRIPTION"}}
 		for _, g := range groups {
 			t.add("group/"+g.Name, g.Name, fmt.Sprint(g.Clients), orDash(cut(g.Description, 60)))
@@ -40,13 +42,20 @@ func (e Env) GroupGet(ctx context.Context, name string) error {
 		} `json:"group"`
 		Clients []cluster.Client `json:"clients"`
 	}
-	if err := e.Client.Do(ctx, http.MethodGet, "/api/v1/groups/"+esc(name), nil, &out.Group, nil); err != nil {
+	group, err := e.get(ctx, "/api/v1/groups/"+esc(name), &out.Group)
+	if err != nil {
 		return err
 	}
-	if err := e.Client.Do(ctx, http.MethodGet, "/api/v1/groups/"+esc(name)+"/clients", nil, &out, nil); err != nil {
+	clients, err := e.get(ctx, "/api/v1/groups/"+esc(name)+"/clients", &out)
+	if err != nil {
 		return err
 	}
-	return e.show(out, func() table {
+	var cl struct {
+		Clients json.RawMessage `json:"clients"`
+	}
+	_ = json.Unmarshal(clients, &cl)
+	raw := map[string]json.RawMessage{"group": group, "clients": cl.Clients}
+	return e.show(raw, func() table {
 		t := table{header: []string{"CLIENT", "HOST", "CAPACITY", "TARGETS", "AGE"}, wide: []string{"PID", "VERSION", "ADDR", "DRAINING"}}
 		now := time.Now()
 		for _, c := range out.Clients {
@@ -76,35 +85,36 @@ func (e Env) GroupDelete(ctx context.Context, name string) error {
 	return e.done(map[string]any{"name": name, "deleted": true}, "group/"+name, "deleted group %s", name)
 }
 
-// snapshotsTable is the table of live snapshots.
-func snapshotsTable(snaps []snapshot.Snapshot, now time.Time) table {
-	t := table{header: []string{"ID", "JOB", "STATE", "TRIGGER", "ATTEMPT", "SCHEDULED", "CLIENT"}, wide: []string{"GROUP", "TARGET", "SCHEDULED AT"}}
+// snapshotsTable is the table of live snapshots, with why a pending one
+// waits.
+func snapshotsTable(snaps []client.Snapshot, now time.Time) table {
+	t := table{header: []string{"ID", "JOB", "STATE", "TRIGGER", "ATTEMPT", "SCHEDULED", "CLIENT", "REASON"},
+		wide: []string{"GROUP", "TARGET", "SCHEDULED AT"}}
 	for _, s := range snaps {
 		t.add("snapshot/"+s.ID, s.ID, s.Job, string(s.State), string(s.Trigger), fmt.Sprint(s.Attempt), ago(s.ScheduledAt, now), orDash(s.Client),
-			s.Group, s.Target, ts(s.ScheduledAt))
+			orDash(s.PendingReason), s.Group, s.Target, ts(s.ScheduledAt))
 	}
 	return t
 }
 
 // SnapshotsList prints the live snapshots.
 func (e Env) SnapshotsList(ctx context.Context, group, jobName string) error {
-	var out struct {
-		Snapshots []snapshot.Snapshot `json:"snapshots"`
-	}
-	var err error
-	if out.Snapshots, err = e.Client.Snapshots(ctx, group, jobName); err != nil {
+	var snaps []client.Snapshot
+	raw, err := e.list(ctx, "/api/v1/snapshots", query("group", group, "job", jobName), "snapshots", &snaps)
+	if err != nil {
 		return err
 	}
-	return e.show(out, func() table { return snapshotsTable(out.Snapshots, time.Now()) })
+	return e.show(raw, func() table { return snapshotsTable(snaps, time.Now()) })
 }
 
 // SnapshotGet prints one live snapshot.
 func (e Env) SnapshotGet(ctx context.Context, id string) error {
-	var s snapshot.Snapshot
-	if err := e.Client.Do(ctx, http.MethodGet, "/api/v1/snapshots/"+esc(id), nil, &s, nil); err != nil {
+	var s client.Snapshot
+	raw, err := e.get(ctx, "/api/v1/snapshots/"+esc(id), &s)
+	if err != nil {
 		return err
 	}
-	return e.show(s, func() table { return snapshotsTable([]snapshot.Snapshot{s}, time.Now()) })
+	return e.show(raw, func() table { return snapshotsTable([]client.Snapshot{s}, time.Now()) })
 }
 
 // SnapshotCancel cancels a snapshot that has not started.
@@ -124,10 +134,11 @@ func (e Env) NodesList(ctx context.Context) error {
 		} `json:"nodes"`
 		Leader string `json:"leader"`
 	}
-	if err := e.Client.Do(ctx, http.MethodGet, "/api/v1/nodes", nil, &out, nil); err != nil {
+	raw, err := e.get(ctx, "/api/v1/nodes", &out)
+	if err != nil {
 		return err
 	}
-	return e.show(out, func() table {
+	return e.show(raw, func() table {
 		t := table{header: []string{"ID", "LEADER", "ADDR", "VERSION", "AGE"}, wide: []string{"HOST", "PID", "STARTED"}}
 		now := time.Now()
 		for _, n := range out.Nodes {
@@ -145,10 +156,11 @@ func (e Env) AuditList(ctx context.Context, limit int) error {
 	var out struct {
 		Entries []audit.Entry `json:"entries"`
 	}
-	if err := e.Client.Do(ctx, http.MethodGet, fmt.Sprintf("/api/v1/audit?limit=%d", limit), nil, &out, nil); err != nil {
+	raw, err := e.get(ctx, fmt.Sprintf("/api/v1/audit?limit=%d", limit), &out)
+	if err != nil {
 		return err
 	}
-	return e.show(out, func() table {
+	return e.show(raw, func() table {
 		t := table{header: []string{"AGE", "WHO", "ACTION", "TARGET", "REASON"}, wide: []string{"AT", "ROLE", "ID"}}
 		now := time.Now()
 		for _, a := range out.Entries {

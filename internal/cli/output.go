@@ -43,6 +43,7 @@ func (t *table) add(name string, cells ...string) {
 func (e Env) printJSON(v any) error {
 	enc := json.NewEncoder(e.Out)
 	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
 	return enc.Encode(v)
 }
 

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -21,14 +22,15 @@ func (e Env) RunsList(ctx context.Context, f client.RunFilter, limit int) error 
 	if f.Status == "running" || f.Status == "pending" {
 		return e.liveRuns(ctx, f, limit)
 	}
-	page, err := e.Client.RunsWhere(ctx, f, limit, "")
+	var page client.RunPage
+	raw, err := e.get(ctx, "/api/v1/runs?"+f.Query(limit, "").Encode(), &page)
 	if err != nil {
 		return err
 	}
 	if err := e.jobExists(ctx, f.Job, len(page.Runs)); err != nil {
 		return err
 	}
-	return e.show(page, func() table {
+	return e.show(raw, func() table {
 		t := table{header: []string{"ID", "JOB", "STATUS", "TRIGGER", "SCHEDULED", "DURATION", "CLIENT", "ERROR"},
 			wide: []string{"GROUP", "ATTEMPT", "SCHEDULED AT", "TRACE"}}
 		now := time.Now()
@@ -53,24 +55,36 @@ func (e Env) jobExists(ctx context.Context, job string, found int) error {
 // liveRuns lists the live snapshots that are running, or pending (not
 // started: pending or dispatched), newest nominal time first.
 func (e Env) liveRuns(ctx context.Context, f client.RunFilter, limit int) error {
-	all, err := e.Client.Snapshots(ctx, f.Group, f.Job)
+	items, err := e.Client.List(ctx, "/api/v1/snapshots", query("group", f.Group, "job", f.Job), "snapshots")
 	if err != nil {
 		return err
 	}
-	var snaps []snapshot.Snapshot
-	for _, s := range all {
+	type live struct {
+		client.Snapshot
+		raw json.RawMessage
+	}
+	var snaps []live
+	for _, raw := range items {
+		var s client.Snapshot
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return fmt.Errorf("decode a snapshot: %w", err)
+		}
 		running := s.State == snapshot.StateRunning
 		if running == (f.Status == "running") && !s.ScheduledAt.Before(f.Since) {
-			snaps = append(snaps, s)
+			snaps = append(snaps, live{s, raw})
 		}
 	}
-	slices.SortStableFunc(snaps, func(a, b snapshot.Snapshot) int { return b.ScheduledAt.Compare(a.ScheduledAt) })
+	slices.SortStableFunc(snaps, func(a, b live) int { return b.ScheduledAt.Compare(a.ScheduledAt) })
 	snaps = snaps[:min(limit, len(snaps))]
 	if err := e.jobExists(ctx, f.Job, len(snaps)); err != nil {
 		return err
 	}
-	return e.show(map[string]any{"snapshots": snaps}, func() table {
-		t := table{header: []string{"ID", "JOB", "STATUS", "TRIGGER", "SCHEDULED", "RUNNING FOR", "CLIENT"},
+	raws := make([]json.RawMessage, len(snaps))
+	for i := range snaps {
+		raws[i] = snaps[i].raw
+	}
+	return e.show(map[string]any{"snapshots": raws}, func() table {
+		t := table{header: []string{"ID", "JOB", "STATUS", "TRIGGER", "SCHEDULED", "RUNNING FOR", "CLIENT", "REASON"},
 			wide: []string{"GROUP", "ATTEMPT", "SCHEDULED AT"}}
 		now := time.Now()
 		for _, s := range snaps {
@@ -79,7 +93,7 @@ func (e Env) liveRuns(ctx context.Context, f client.RunFilter, limit int) error 
 				running = human(now.Sub(*s.StartedAt))
 			}
 			t.add("snapshot/"+s.ID, s.ID, s.Job, string(s.State), string(s.Trigger), ago(s.ScheduledAt, now), running, orDash(s.Client),
-				s.Group, fmt.Sprint(s.Attempt), ts(s.ScheduledAt))
+				orDash(s.PendingReason), s.Group, fmt.Sprint(s.Attempt), ts(s.ScheduledAt))
 		}
 		return t
 	})
@@ -101,14 +115,15 @@ func sinceTime(v string, now time.Time) (time.Time, error) {
 // the API's JSON or YAML).
 func (e Env) RunGet(ctx context.Context, id string) error {
 	var r snapshot.Run
-	if err := e.Client.Do(ctx, http.MethodGet, "/api/v1/runs/"+esc(id), nil, &r, nil); err != nil {
+	raw, err := e.get(ctx, "/api/v1/runs/"+esc(id), &r)
+	if err != nil {
 		return err
 	}
 	switch e.Format {
 	case formatJSON:
-		return e.printJSON(r)
+		return e.printJSON(raw)
 	case formatYAML:
-		return e.printYAML(r)
+		return e.printYAML(raw)
 	case formatName:
 		_, err := fmt.Fprintln(e.Out, "run/"+r.ID)
 		return err

@@ -2,8 +2,6 @@ package cli
 
 import (
 	"context"
-	"net/http"
-	"net/url"
 	"time"
 )
 
@@ -19,24 +17,15 @@ type scheduleChange struct {
 }
 
 // ScheduleChanges prints every job written before pink read schedules as
-// crontab(5) does whose fires moved, following the pages to the end.
+// crontab(5) does whose fires moved, following the pages to the end (-o
+// json: the jobs of every page, without since_revision).
 func (e Env) ScheduleChanges(ctx context.Context) error {
 	var all []scheduleChange
-	cursor := ""
-	for {
-		var page struct {
-			Jobs []scheduleChange `json:"jobs"`
-			Next string           `json:"next_cursor"`
-		}
-		if err := e.Client.Do(ctx, http.MethodGet, "/api/v1/schedules/changes?limit=1000&cursor="+url.QueryEscape(cursor), nil, &page, nil); err != nil {
-			return err
-		}
-		all = append(all, page.Jobs...)
-		if cursor = page.Next; cursor == "" {
-			break
-		}
+	raw, err := e.list(ctx, "/api/v1/schedules/changes", nil, "jobs", &all)
+	if err != nil {
+		return err
 	}
-	return e.show(map[string]any{"jobs": all}, func() table {
+	return e.show(raw, func() table {
 		t := table{header: []string{"JOB", "SCHEDULE", "OLD NEXT", "NEW NEXT", "KEEP OLD FIRES WITH", "NOTE"}, wide: []string{"TIMEZONE"}}
 		for _, c := range all {
 			t.add("job/"+c.Job, c.Job, c.Schedule, ts(c.OldNext), ts(c.NewNext), orDash(c.KeepOld), orDash(c.RefusedForNewJobs), c.Timezone)

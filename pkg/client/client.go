@@ -232,6 +232,13 @@ func listAll[T any](ctx context.Context, c *Client, path string, q url.Values, k
 	return all, fmt.Errorf("GET %s: more than %d pages", path, maxPages)
 }
 
+// List reads every page of the list at path (with query q; nil for
+// none), following next_cursor, and returns the items under key as the
+// API wrote them.
+func (c *Client) List(ctx context.Context, path string, q url.Values, key string) ([]json.RawMessage, error) {
+	return listAll[json.RawMessage](ctx, c, path, q, key)
+}
+
 // Jobs lists every job by name, of one group if group is not "", reading
 // all pages.
 func (c *Client) Jobs(ctx context.Context, group string) ([]Job, error) {
@@ -284,10 +291,15 @@ func (c *Client) Groups(ctx context.Context) ([]Group, error) {
 }
 
 // Snapshots lists every live snapshot (pending ones first), of one group
-// and/or job if given, reading all pages. LiveSnapshots also says why
-// pending ones wait.
+// and/or job if given, reading all pages; LiveSnapshots also says why a
+// pending one waits.
 func (c *Client) Snapshots(ctx context.Context, group, jobName string) ([]snapshot.Snapshot, error) {
-	return listAll[snapshot.Snapshot](ctx, c, "/api/v1/snapshots", snapshotQuery(group, jobName), "snapshots")
+	live, err := c.LiveSnapshots(ctx, group, jobName)
+	out := make([]snapshot.Snapshot, len(live))
+	for i := range live {
+		out[i] = live[i].Snapshot
+	}
+	return out, err
 }
 
 // Snapshot is a live snapshot as the API returns it.
@@ -301,7 +313,15 @@ type Snapshot struct {
 
 // LiveSnapshots is Snapshots with each pending snapshot's reason.
 func (c *Client) LiveSnapshots(ctx context.Context, group, jobName string) ([]Snapshot, error) {
-	return listAll[Snapshot](ctx, c, "/api/v1/snapshots", snapshotQuery(group, jobName), "snapshots")
+	views, err := listAll[snapshotView](ctx, c, "/api/v1/snapshots", snapshotQuery(group, jobName), "snapshots")
+	out := make([]Snapshot, len(views))
+	for i, v := range views {
+		out[i] = Snapshot{Snapshot: v.Snapshot, PendingReason: v.PendingReason}
+		if v.Timeout != 0 || v.RetryBackoff != 0 { // else an older server's timeout_ns
+			out[i].Timeout, out[i].RetryBackoff = v.Timeout.Std(), v.RetryBackoff.Std()
+		}
+	}
+	return out, err
 }
 
 func snapshotQuery(group, jobName string) url.Values {
@@ -313,6 +333,46 @@ func snapshotQuery(group, jobName string) url.Values {
 		q.Set("job", jobName)
 	}
 	return q
+}
+
+// snapshotView is a snapshot as the API writes it: its durations as Go
+// strings (timeout, retry_backoff, with _seconds twins), where etcd's
+// record has nanoseconds (timeout_ns, retry_backoff_ns).
+type snapshotView struct {
+	snapshot.Snapshot
+	Timeout       job.Duration `json:"timeout"`
+	RetryBackoff  job.Duration `json:"retry_backoff"`
+	PendingReason string       `json:"pending_reason"`
+}
+
+// Triggered is the answer of a trigger: the one snapshot it made
+// (SnapshotID), or the snapshots of a fire that made several, one per
+// shard or per worker of a broadcast (SnapshotIDs); one of the two is set.
+type Triggered struct {
+	SnapshotID  string   `json:"snapshot_id,omitempty"`
+	SnapshotIDs []string `json:"snapshot_ids,omitempty"`
+	Job         string   `json:"job"`
+	State       string   `json:"state"`
+}
+
+// IDs are the ids of every snapshot the trigger made.
+func (t Triggered) IDs() []string {
+	if t.SnapshotID != "" {
+		return []string{t.SnapshotID}
+	}
+	return t.SnapshotIDs
+}
+
+// Trigger runs a job now; with force even if its concurrency is forbid and
+// a run of it is live.
+func (c *Client) Trigger(ctx context.Context, name string, force bool, reason string) (Triggered, error) {
+	path := "/api/v1/jobs/" + url.PathEscape(name) + "/trigger"
+	if force {
+		path += "?force=true"
+	}
+	var out Triggered
+	err := c.Do(ctx, http.MethodPost, path, nil, &out, reasonHeader(reason))
+	return out, err
 }
 
 // CreateGroup creates a group.
@@ -367,6 +427,14 @@ type RunFilter struct {
 
 // RunsWhere returns a page of runs, newest first, that f selects.
 func (c *Client) RunsWhere(ctx context.Context, f RunFilter, limit int, cursor string) (RunPage, error) {
+	var out RunPage
+	err := c.Do(ctx, http.MethodGet, "/api/v1/runs?"+f.Query(limit, cursor).Encode(), nil, &out, nil)
+	return out, err
+}
+
+// Query is the query of GET /api/v1/runs that asks for a page of the
+// runs f selects.
+func (f RunFilter) Query(limit int, cursor string) url.Values {
 	q := url.Values{}
 	for k, v := range map[string]string{"job": f.Job, "group": f.Group, "status": f.Status, "cursor": cursor} {
 		if v != "" {
@@ -382,7 +450,5 @@ func (c *Client) RunsWhere(ctx context.Context, f RunFilter, limit int, cursor s
 	if limit > 0 {
 		q.Set("limit", fmt.Sprint(limit))
 	}
-	var out RunPage
-	err := c.Do(ctx, http.MethodGet, "/api/v1/runs?"+q.Encode(), nil, &out, nil)
-	return out, err
+	return q
 }

@@ -183,3 +183,36 @@ func TestListStopsOnRepeatedCursor(t *testing.T) {
 		t.Errorf("groups %v, err %v; want an error after the second page", groups, err)
 	}
 }
+
+// TestTriggerAndSnapshotDurations: Trigger reads the answer of a job that
+// makes one snapshot (SnapshotID) and of a sharded one (SnapshotIDs), and
+// Snapshots read the durations the API writes as strings.
+func TestTriggerAndSnapshotDurations(t *testing.T) {
+	c, _ := startAPI(t, 10)
+	if err := c.CreateGroup(ctx(t), "default", "", ""); err != nil {
+		t.Fatal(err)
+	}
+	for _, spec := range []job.Spec{
+		{Name: "one", Group: "default", Schedule: "@hourly", Target: "noop", Timeout: job.Duration(90 * time.Second), RetryBackoff: job.Duration(250 * time.Millisecond)},
+		{Name: "sharded", Group: "default", Schedule: "@hourly", Target: "noop", Shards: 2},
+	} {
+		if _, err := c.CreateJob(ctx(t), spec, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	one, err := c.Trigger(ctx(t), "one", false, "a test")
+	if err != nil || one.SnapshotID == "" || one.SnapshotIDs != nil || len(one.IDs()) != 1 || one.IDs()[0] != one.SnapshotID || one.State != "pending" {
+		t.Errorf("trigger one: %+v %v", one, err)
+	}
+	sharded, err := c.Trigger(ctx(t), "sharded", true, "")
+	if err != nil || sharded.SnapshotID != "" || len(sharded.SnapshotIDs) != 2 || len(sharded.IDs()) != 2 {
+		t.Errorf("trigger sharded: %+v %v", sharded, err)
+	}
+	snaps, err := c.Snapshots(ctx(t), "", "one")
+	if err != nil || len(snaps) != 1 || snaps[0].ID != one.SnapshotID || snaps[0].Timeout != 90*time.Second || snaps[0].RetryBackoff != 250*time.Millisecond {
+		t.Errorf("snapshots of one: %+v %v", snaps, err)
+	}
+	if _, err := c.Trigger(ctx(t), "ghost", false, ""); client.StatusOf(err) != http.StatusNotFound {
+		t.Errorf("trigger of a missing job: %v", err)
+	}
+}
