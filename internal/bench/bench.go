@@ -41,10 +41,12 @@ type Config struct {
 	// on its schedule (default: every job every second).
 	Schedules []ScheduleShare
 	// RunTime is how long each run's handler takes (default: returns at once).
-	RunTime         time.Duration
-	Warmup          time.Duration
-	Duration        time.Duration
-	SessionTTL      time.Duration
+	RunTime    time.Duration
+	Warmup     time.Duration
+	Duration   time.Duration
+	SessionTTL time.Duration
+	// Lookahead is the schedulers' --lookahead (0: off).
+	Lookahead       time.Duration
 	KillLeaderEvery time.Duration
 	// StopLeaderEvery stops the leader gracefully (SIGTERM: it resigns).
 	StopLeaderEvery time.Duration

@@ -53,6 +53,7 @@ func (s *schedulers) start(i int) error {
 	}
 	cmd := exec.Command(s.cfg.Binary, "scheduler", "--etcd-endpoints", strings.Join(s.endpoints, ","), "--root", s.root,
 		"--listen", addr, "--node-id", id, "--session-ttl", s.cfg.SessionTTL.String(), "--log-level", "warn")
+	cmd.Args = append(cmd.Args, "--lookahead", s.cfg.Lookahead.String())
 	if s.cfg.NoJobLabel {
 		cmd.Args = append(cmd.Args, "--metrics-job-label=false")
 	}

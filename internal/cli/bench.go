@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/pink-scheduler/pink/internal/bench"
+	"github.com/pink-scheduler/pink/internal/node"
 )
 
 func benchCommand(stdout, stderr io.Writer) *cobra.Command {
@@ -47,6 +48,7 @@ start lag, and etcd's own key throughput (docs/benchmarks.md).`,
 	warmup := f.duration("warmup", 3*time.Second, "time before measuring")
 	duration := f.duration("duration", 10*time.Second, "measured time")
 	ttl := f.duration("session-ttl", 5*time.Second, "session and lease TTL of schedulers and workers")
+	lookahead := f.duration("lookahead", node.DefaultLookahead, "the schedulers' --lookahead (0: off)")
 	killLeader := f.duration("kill-leader-every", 0, "kill -9 the leader this often (and restart it)")
 	stopLeader := f.duration("stop-leader-every", 0, "stop the leader gracefully (SIGTERM) this often (and restart it)")
 	killWorker := f.duration("kill-worker-every", 0, "kill a worker this often (and start another)")
@@ -65,7 +67,7 @@ start lag, and etcd's own key throughput (docs/benchmarks.md).`,
 		}
 		return bench1(cmd.Context(), stdout, log, bench.Config{
 			Endpoints: splitList(*endpoints), Schedulers: *schedulers, Workers: *workers, WorkerCapacity: *capacity,
-			Jobs: *jobs, IdleJobs: *idle, NoJobLabel: *noJobLabel, Schedules: schedules.shares, RunTime: *runTime, Warmup: *warmup, Duration: *duration, SessionTTL: *ttl,
+			Jobs: *jobs, IdleJobs: *idle, NoJobLabel: *noJobLabel, Schedules: schedules.shares, RunTime: *runTime, Warmup: *warmup, Duration: *duration, SessionTTL: *ttl, Lookahead: *lookahead,
 			KillLeaderEvery: *killLeader, StopLeaderEvery: *stopLeader, KillWorkerEvery: *killWorker, BaselineConcurrency: *conc, BaselineValueBytes: *valueBytes,
 			BaselineDuration: *baselineFor, CPUProfile: *profile, MemProfile: *memProfile, Logger: log,
 		}, *runs, *asJSON)
@@ -109,6 +111,9 @@ func checkBench(cfg bench.Config, runs int) error {
 		if v < 0 {
 			return fmt.Errorf("%w: --%s must not be negative", ErrUsage, name)
 		}
+	}
+	if cfg.Lookahead < 0 {
+		return fmt.Errorf("%w: --lookahead must not be negative", ErrUsage)
 	}
 	if len(cfg.Schedules) > 0 {
 		if _, err := bench.AssignSchedules(cfg.Schedules, cfg.Jobs); err != nil {

@@ -21,6 +21,8 @@ import (
 type flags struct {
 	fs      *pflag.FlagSet
 	envErrs []string
+	// checks validate values once parsed; check reports their errors.
+	checks []func() error
 }
 
 // envFlags are the flags with an environment fallback: where to connect and
@@ -113,6 +115,11 @@ func (f *flags) duration(name string, def time.Duration, usage string) *time.Dur
 func (f *flags) check() error {
 	if len(f.envErrs) > 0 {
 		return fmt.Errorf("%w: %s", ErrUsage, strings.Join(f.envErrs, "; "))
+	}
+	for _, c := range f.checks {
+		if err := c(); err != nil {
+			return fmt.Errorf("%w: %v", ErrUsage, err)
+		}
 	}
 	return nil
 }

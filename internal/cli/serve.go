@@ -27,6 +27,25 @@ func addConsoleFlags(f *flags) func() console.Config {
 	return func() console.Config { return console.Config{GrafanaURL: *grafana, TraceURL: *trace} }
 }
 
+// addLookaheadFlag is --lookahead of the commands that lead; the value it
+// returns is as node configs take it: negative for off.
+func addLookaheadFlag(f *flags) func() time.Duration {
+	d := f.duration("lookahead", node.DefaultLookahead,
+		"how far ahead of its nominal time the leader writes a fire of a job that allows overlap, for its worker to start on time (0: off; docs/jobs.md)")
+	f.checks = append(f.checks, func() error {
+		if *d < 0 {
+			return fmt.Errorf("--lookahead must not be negative, got %s", *d)
+		}
+		return nil
+	})
+	return func() time.Duration {
+		if *d == 0 {
+			return -1
+		}
+		return *d
+	}
+}
+
 // addHistoryBytesFlag is --history-max-bytes of the commands that lead.
 func addHistoryBytesFlag(f *flags) *int64 {
 	return f.bytes("history-max-bytes", node.DefaultHistoryMaxBytes,
@@ -62,6 +81,7 @@ restarts in --data-dir. Loopback only; not for production.`,
 	etcdListen := f.string("etcd-listen", "127.0.0.1:2379", "client address of the embedded etcd, for extra workers to join")
 	root := f.string("root", "/pink", "etcd key prefix")
 	ttl := f.duration("session-ttl", node.DefaultSessionTTL, "lease TTL of the scheduler session and the worker registration")
+	lookahead := addLookaheadFlag(f)
 	capacity := f.int("capacity", node.DefaultCapacity, "runs the built-in worker executes at once")
 	noShell := f.bool("no-shell", false, "disable the shell target (enabled by default in dev mode)")
 	eg := addEgressFlags(f)
@@ -91,7 +111,7 @@ restarts in --data-dir. Loopback only; not for production.`,
 			*defragFree = -1
 		}
 		return node.RunDev(cmd.Context(), node.DevConfig{
-			DataDir: *dataDir, Listen: *listen, EtcdListen: *etcdListen, Root: *root, SessionTTL: *ttl,
+			DataDir: *dataDir, Listen: *listen, EtcdListen: *etcdListen, Root: *root, SessionTTL: *ttl, Lookahead: lookahead(),
 			AllowShell: !*noShell, Capacity: *capacity, NoJobLabel: !*jobLabel, Logger: log,
 			HTTPAllow: allow, HTTPDeny: deny, SecretsDir: *eg.secretsDir,
 			CompactEvery: every, DefragFree: *defragFree, EtcdQuota: *quota, HistoryMaxBytes: *historyBytes,
@@ -123,6 +143,7 @@ Run any number of them against one etcd cluster and --root.`,
 	nodeID := f.string("node-id", "", "unique id of this node (default host-pid)")
 	ttl := f.duration("session-ttl", node.DefaultSessionTTL, "lease TTL of the election session: how fast a dead leader is replaced")
 	misfire := f.duration("misfire-threshold", node.DefaultMisfireThreshold, "how late a fire may be and still count as on time")
+	lookahead := addLookaheadFlag(f)
 	historyLimit := f.int("history-limit", node.DefaultHistoryLimit, "runs kept per job unless the job sets history_limit")
 	historyAge := f.duration("history-max-age", node.DefaultHistoryMaxAge, "runs older than this are deleted")
 	historyBytes := addHistoryBytesFlag(f)
@@ -147,7 +168,7 @@ Run any number of them against one etcd cluster and --root.`,
 		return node.RunScheduler(cmd.Context(), node.SchedulerConfig{
 			Etcd: ef.config(), Listen: *listen, AllowUnauthenticated: *insecure, TokensFile: *tokens,
 			MetricsNeedToken: *metricsToken, TLSCert: *tlsCert, TLSKey: *tlsKey, NodeID: *nodeID,
-			SessionTTL: *ttl, MisfireThreshold: *misfire, HistoryLimit: *historyLimit, HistoryMaxAge: *historyAge,
+			SessionTTL: *ttl, MisfireThreshold: *misfire, Lookahead: lookahead(), HistoryLimit: *historyLimit, HistoryMaxAge: *historyAge,
 			NoJobLabel: !*jobLabel, CPUProfile: *profile, MemProfile: *memProfile, Logger: log, CompactEvery: every,
 			HistoryMaxBytes: *historyBytes, Console: consoleCfg(),
 		})

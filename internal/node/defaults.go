@@ -16,6 +16,7 @@ import (
 const (
 	DefaultSessionTTL       = scheduler.DefaultSessionTTL
 	DefaultMisfireThreshold = scheduler.DefaultMisfireThreshold
+	DefaultLookahead        = scheduler.DefaultLookahead
 	DefaultHistoryLimit     = scheduler.DefaultHistoryLimit
 	DefaultHistoryMaxAge    = scheduler.DefaultHistoryMaxAge
 	DefaultCompactEvery     = scheduler.DefaultCompactEvery

@@ -27,6 +27,9 @@ type DevConfig struct {
 	EtcdListen string
 	Root       string
 	SessionTTL time.Duration
+	// Lookahead is how far ahead the leader writes fires (0: the default,
+	// negative: off).
+	Lookahead time.Duration
 	// AllowShell enables the shell target on the built-in worker.
 	AllowShell bool
 	Capacity   int
@@ -109,7 +112,7 @@ func RunDev(ctx context.Context, cfg DevConfig) error {
 		return err
 	}
 	guard.refresh(ctx, proc.cli, cfg.Logger)
-	sp, err := buildScheduler(proc, nil, SchedulerConfig{Listen: cfg.Listen, SessionTTL: cfg.SessionTTL,
+	sp, err := buildScheduler(proc, nil, SchedulerConfig{Listen: cfg.Listen, SessionTTL: cfg.SessionTTL, Lookahead: cfg.Lookahead,
 		CompactEvery: cfg.CompactEvery, HistoryMaxBytes: cfg.HistoryMaxBytes, NoJobLabel: cfg.NoJobLabel, Logger: cfg.Logger, Console: cfg.Console})
 	if err != nil {
 		return err

@@ -32,8 +32,11 @@ type SchedulerConfig struct {
 	NodeID           string
 	SessionTTL       time.Duration
 	MisfireThreshold time.Duration
-	HistoryLimit     int
-	HistoryMaxAge    time.Duration
+	// Lookahead is how far ahead the leader writes fires, as in
+	// scheduler.Config (0: the default, negative: off).
+	Lookahead     time.Duration
+	HistoryLimit  int
+	HistoryMaxAge time.Duration
 	// HistoryMaxBytes bounds all run history in etcd (0: the default).
 	HistoryMaxBytes int64
 	// CompactEvery is how often the leader compacts etcd (0: the default,
@@ -87,7 +90,7 @@ func buildScheduler(proc *process, authn *auth.Authenticator, cfg SchedulerConfi
 	// address with port 0 (any free port) is still reachable from others.
 	sched := scheduler.New(scheduler.Config{
 		Store: st, NodeID: cfg.NodeID, Addr: srv.Addr(), Version: Version,
-		SessionTTL: cfg.SessionTTL, MisfireThreshold: cfg.MisfireThreshold,
+		SessionTTL: cfg.SessionTTL, MisfireThreshold: cfg.MisfireThreshold, Lookahead: cfg.Lookahead,
 		HistoryLimit: cfg.HistoryLimit, HistoryMaxAge: cfg.HistoryMaxAge, HistoryMaxBytes: cfg.HistoryMaxBytes, CompactEvery: cfg.CompactEvery,
 		Logger: cfg.Logger, Metrics: telemetry.NewScheduler(reg, telemetry.Options{NoJobLabel: cfg.NoJobLabel}),
 		Space: spaceMetrics, SpacePressure: space.HalfFull, Tracer: proc.tracing.Tracer,

@@ -28,7 +28,7 @@ func fireCost(f store.Fire, clients map[string]bool) (cmps, ops, bytes int) {
 	cmps, ops = 2, 1
 	seen := map[string]bool{}
 	for _, p := range f.Placements {
-		cmps++
+		cmps += 2 // the snapshot is not live, and has not run (createLive)
 		ops += 2
 		bytes += len(p.Snapshot.Params) + 1024
 		if p.Client != nil && !clients[p.Client.ID] && !seen[p.Client.ID] {
@@ -57,7 +57,12 @@ func (t *term) batchable(js *jobState, now time.Time) (batchFire, bool) {
 	if !ok {
 		return batchFire{}, false
 	}
-	plan := planFires(js.sched, &js.spec, cur, now, t.cfg.MisfireThreshold)
+	plan := t.plan(js, cur, now)
+	if len(plan.fires) == 0 || t.view.live[snapshot.CronID(js.spec.Name, plan.fires[0].at)] != nil {
+		// Nothing to write yet, or a fire that is live already (fireJob
+		// only moves the cursor past it).
+		return batchFire{}, false
+	}
 	return batchFire{js: js, pf: plan.fires[0], skipped: plan.skipped}, true
 }
 
@@ -144,7 +149,7 @@ func (t *term) fireBatches(ctx context.Context, planned []batchFire) []*jobState
 			continue
 		}
 		for i, p := range b.planned {
-			t.view.setCursor(p.js.spec.Name, p.pf.at, b.fires[i].Counts)
+			t.view.ownCursor(p.js.spec.Name, p.pf.at, b.fires[i].Counts, b.results[i].Revision)
 			t.noteSkipped(p.js, p.skipped)
 			t.written(ctx, p.js, p.pf, b.results[i], false)
 			t.reschedule(p.js)

@@ -24,7 +24,7 @@ import (
 func (t *term) fireDue(ctx context.Context) error {
 	now := t.cfg.Now()
 	var due []*jobState
-	for js := t.queue.peek(); js != nil && !js.next.After(now); js = t.queue.peek() {
+	for js := t.queue.peek(); js != nil && !js.writeAt.After(now); js = t.queue.peek() {
 		t.queue.remove(js)
 		due = append(due, js)
 	}
@@ -62,8 +62,14 @@ func (t *term) fireJob(ctx context.Context, js *jobState, now time.Time) error {
 			t.reschedule(js)
 		}
 	}()
-	plan := planFires(js.sched, &js.spec, t.view.cursors[js.spec.Name], now, t.cfg.MisfireThreshold)
+	plan := t.plan(js, t.view.cursors[js.spec.Name], now)
 	for i, pf := range plan.fires {
+		if pf.run && t.view.live[snapshot.CronID(js.spec.Name, pf.at)] != nil {
+			// Decided again after a take-back, but this fire is live: it
+			// started before its job changed (see settleStale). Only the
+			// cursor moves past it.
+			pf.run = false
+		}
 		// The first write of a plan counts the fires the plan skips.
 		var planSkipped map[snapshot.SkipReason]int
 		if i == 0 {
@@ -89,8 +95,20 @@ func (t *term) fireJob(ctx context.Context, js *jobState, now time.Time) error {
 			js.staleRev = js.spec.Revision
 			return nil
 		case store.FireCursorAhead:
-			t.view.setCursor(js.spec.Name, res.Cursor, res.CursorCounts)
+			t.view.ownCursor(js.spec.Name, res.Cursor, res.CursorCounts, res.CursorRevision)
 			return nil
+		case store.FireDuplicate:
+			// This fire ran already: it was decided again after a take-back
+			// (see settleStale), and started before its job changed. Only
+			// the cursor moves past it.
+			step := pf
+			step.run = false
+			if res, err = t.writeFire(ctx, js, step, now, false, false, nil); err != nil {
+				return err
+			}
+			if res.Outcome != store.FireWritten {
+				return fmt.Errorf("move the cursor past fire %s of %s: %s", pf.at, js.spec.Name, res.Outcome)
+			}
 		default:
 			return fmt.Errorf("unexpected fire outcome %s", res.Outcome)
 		}
@@ -205,6 +223,7 @@ func (t *term) prepareFire(js *jobState, pf plannedFire, forbid, hold bool) (sto
 	}
 	writeAt := t.cfg.Now()
 	base := snapshot.ForJob(&js.spec, snapshot.CronID(js.spec.Name, pf.at), pf.trigger, pf.at, writeAt)
+	base.WrittenAhead = pf.at.After(writeAt)
 	fctx, fireSpan := t.cfg.Tracer.Start(context.Background(), telemetry.SpanFire, trace.WithNewRoot(),
 		trace.WithAttributes(snapAttrs(&base)...))
 	spans := []trace.Span{fireSpan}
@@ -278,7 +297,7 @@ func (t *term) writeFire(ctx context.Context, js *jobState, pf plannedFire, now 
 			continue
 		}
 		if res.Outcome == store.FireWritten {
-			t.view.setCursor(js.spec.Name, pf.at, f.Counts)
+			t.view.ownCursor(js.spec.Name, pf.at, f.Counts, res.Revision)
 			t.written(ctx, js, pf, res, hold)
 		}
 		return res, nil

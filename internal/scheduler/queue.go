@@ -8,10 +8,10 @@ type fireQueue []*jobState
 
 func (q fireQueue) Len() int { return len(q) }
 func (q fireQueue) Less(i, j int) bool {
-	if q[i].next.Equal(q[j].next) {
+	if q[i].writeAt.Equal(q[j].writeAt) {
 		return q[i].spec.Name < q[j].spec.Name
 	}
-	return q[i].next.Before(q[j].next)
+	return q[i].writeAt.Before(q[j].writeAt)
 }
 func (q fireQueue) Swap(i, j int) {
 	q[i], q[j] = q[j], q[i]

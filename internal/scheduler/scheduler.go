@@ -36,6 +36,12 @@ type Config struct {
 	// MisfireThreshold is how late a fire may be written and still count as
 	// on time; later fires are misfires handled by the job's misfire policy.
 	MisfireThreshold time.Duration
+	// Lookahead is how far ahead of its nominal time the leader writes the
+	// next fire of a job that allows overlap (see writesAhead): its worker
+	// holds it and starts it on time, so a burst of fires no longer queues
+	// through etcd at its nominal second. Zero means DefaultLookahead; a
+	// negative value turns it off (every fire is written when it is due).
+	Lookahead time.Duration
 	// HistoryLimit is how many runs per job history keeps when the job
 	// does not say (default 100); HistoryMaxAge drops older runs (default
 	// 30 days); RetentionInterval is how often a batch of jobs is trimmed.
@@ -70,8 +76,13 @@ type Config struct {
 const (
 	DefaultSessionTTL       = 5 * time.Second
 	DefaultMisfireThreshold = 5 * time.Second
-	DefaultHistoryLimit     = 100
-	DefaultHistoryMaxAge    = 30 * 24 * time.Hour
+	// DefaultLookahead leaves a second for a fire to travel from the leader
+	// through etcd to its worker: at the measured 5,000 runs/s a burst of
+	// every job of a second takes under that, and a second is small beside
+	// the misfire threshold and the session TTL.
+	DefaultLookahead     = time.Second
+	DefaultHistoryLimit  = 100
+	DefaultHistoryMaxAge = 30 * 24 * time.Hour
 	// DefaultCompactEvery is Kubernetes' API server's interval: etcd keeps
 	// 5 to 6 minutes of history, enough for any watch to catch up.
 	DefaultCompactEvery = 5 * time.Minute
@@ -99,6 +110,12 @@ func New(cfg Config) *Scheduler {
 		if *d.v <= 0 {
 			*d.v = d.def
 		}
+	}
+	switch {
+	case cfg.Lookahead == 0:
+		cfg.Lookahead = DefaultLookahead
+	case cfg.Lookahead < 0:
+		cfg.Lookahead = 0
 	}
 	if cfg.HistoryLimit <= 0 {
 		cfg.HistoryLimit = DefaultHistoryLimit

@@ -78,6 +78,7 @@ func TestEverySecondJob(t *testing.T) {
 	sort.Slice(calls, func(i, j int) bool { return calls[i].Before(calls[j]) })
 	runs := c.Runs(t, "tick")
 	at := checkConsecutive(t, runs)
+	ahead := 0
 	if !slices.EqualFunc(at, calls, time.Time.Equal) {
 		t.Errorf("handler calls %v differ from history %v", calls, at)
 	}
@@ -85,9 +86,17 @@ func TestEverySecondJob(t *testing.T) {
 		if r.Trigger != snapshot.TriggerCron || r.Output != "ran "+r.SnapshotID {
 			t.Errorf("run %s: trigger %s output %q", r.ID, r.Trigger, r.Output)
 		}
-		if lag := r.DispatchedAt.Sub(r.ScheduledAt); lag < 0 {
-			t.Errorf("run %s dispatched %s before its nominal time", r.ID, -lag)
+		if lag := r.StartedAt.Sub(r.ScheduledAt); lag < 0 {
+			t.Errorf("run %s started %s before its nominal time", r.ID, -lag)
 		}
+		if r.DispatchedAt.Before(r.ScheduledAt) {
+			ahead++
+		}
+	}
+	// After the first, each fire is written within the lookahead before
+	// its nominal time.
+	if ahead < len(runs)-1 {
+		t.Errorf("%d of %d runs were dispatched ahead of their nominal time, want at least %d", ahead, len(runs), len(runs)-1)
 	}
 }
 

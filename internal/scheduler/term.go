@@ -143,6 +143,10 @@ func (t *term) apply(b batch) {
 // it has none, and exports when that is.
 func (t *term) reschedule(js *jobState) {
 	js.next = t.view.nextFire(js)
+	js.writeAt = js.next
+	if t.writesAhead(js) && !js.next.IsZero() {
+		js.writeAt = js.next.Add(-t.cfg.Lookahead)
+	}
 	if js.next.IsZero() {
 		t.queue.remove(js)
 	} else {
@@ -159,8 +163,8 @@ func (t *term) untilNextWake() time.Duration {
 		return max(t.retryAt.Sub(now), 0)
 	}
 	wake := now.Add(time.Minute)
-	if js := t.queue.peek(); js != nil && js.next.Before(wake) {
-		wake = js.next
+	if js := t.queue.peek(); js != nil && js.writeAt.Before(wake) {
+		wake = js.writeAt
 	}
 	for _, at := range []time.Time{t.retryAt, t.nextDue, t.nextResume} {
 		if !at.IsZero() && at.Before(wake) {
@@ -176,7 +180,7 @@ func (t *term) untilNextWake() time.Duration {
 func (t *term) step(ctx context.Context) error {
 	t.retryAt = time.Time{}
 	var errs []error
-	for _, f := range []func(context.Context) error{t.autoResume, t.fireDue, t.failover, t.runBackfills, t.dispatchPending, t.summarize} {
+	for _, f := range []func(context.Context) error{t.autoResume, t.settleStale, t.fireDue, t.failover, t.runBackfills, t.dispatchPending, t.summarize} {
 		err := f(ctx)
 		if errors.Is(err, errNotLeader) || ctx.Err() != nil {
 			if err == nil {

@@ -27,7 +27,11 @@ type view struct {
 
 	jobs    map[string]*jobState
 	cursors map[string]time.Time
-	groups  map[string]*groupState
+	// cursorRev is the revision of the latest cursor write of each job
+	// this leader made or read itself: its watch events up to there are
+	// older than what the view holds.
+	cursorRev map[string]int64
+	groups    map[string]*groupState
 	// groupKeys are the groups that exist (have a key); groupJobs counts
 	// the known jobs of each group.
 	groupKeys map[string]bool
@@ -70,15 +74,25 @@ type todo struct {
 	// orphans says an assignment may belong to a client that is gone or
 	// draining; summaries that a sharded fire may have finished.
 	orphans, summaries bool
+	// stale holds the jobs that changed while fires of theirs written
+	// ahead may be waiting to start (see settleStale); such a job does not
+	// fire until they are settled.
+	stale map[string]bool
 }
+
+// settled takes job name out of todo.stale; the caller requeues it.
+func (v *view) settled(name string) { delete(v.todo.stale, name) }
 
 // jobState is the leader's view of one job.
 type jobState struct {
-	spec     job.Spec
-	sched    *job.Schedule
-	next     time.Time // next nominal fire; zero when not queued
-	idx      int       // position in the fire queue, -1 if not queued
-	rotation uint64    // round-robin position
+	spec  job.Spec
+	sched *job.Schedule
+	next  time.Time // next nominal fire; zero when not queued
+	// writeAt is when the leader writes the next fire: next, or up to the
+	// lookahead before it (see writesAhead). The fire queue is ordered by it.
+	writeAt  time.Time
+	idx      int    // position in the fire queue, -1 if not queued
+	rotation uint64 // round-robin position
 	// staleRev is set to the revision a fenced write found outdated; the
 	// job waits for its next watch event before it fires again.
 	staleRev int64
@@ -105,13 +119,13 @@ type jobLast struct {
 
 func newView(metrics *telemetry.Scheduler, log *slog.Logger, now func() time.Time, read countsReader) *view {
 	v := &view{metrics: metrics, log: log, now: now,
-		jobs: map[string]*jobState{}, cursors: map[string]time.Time{}, groups: map[string]*groupState{},
+		jobs: map[string]*jobState{}, cursors: map[string]time.Time{}, cursorRev: map[string]int64{}, groups: map[string]*groupState{},
 		groupKeys: map[string]bool{}, groupJobs: map[string]int{},
 		live: map[string]*snapshot.Live{}, byJob: map[string]map[string]*snapshot.Live{},
 		fires: map[string]*snapshot.ShardedFire{}, backfills: map[string]*snapshot.Backfill{}, last: map[string]*jobLast{},
 		resumable: map[string]*jobState{}, intervals: map[string]time.Duration{},
 		synced: map[string]bool{}, deadAtElection: map[string]bool{},
-		todo: todo{reschedule: map[*jobState]bool{}}}
+		todo: todo{reschedule: map[*jobState]bool{}, stale: map[string]bool{}}}
 	v.counts = newCounters(v, read)
 	return v
 }
@@ -128,6 +142,9 @@ func (v *view) markSynced(source string, sources int) {
 	}
 	v.ready = true
 	v.todo.orphans, v.todo.summaries = true, true
+	for name := range v.byJob {
+		v.todo.stale[name] = true
+	}
 	for _, g := range v.groups {
 		for _, l := range g.assigned {
 			if _, live := g.clients[l.Client]; !live {
@@ -153,6 +170,10 @@ func (v *view) onJob(ev store.JobEvent) {
 		v.log.Error("cannot decode stored job; ignoring it", "job", ev.Name, "err", ev.Err)
 	}
 	js := v.jobs[ev.Name]
+	if len(v.byJob[ev.Name]) > 0 {
+		// Fires written ahead for the old job may wait to start.
+		v.todo.stale[ev.Name] = true
+	}
 	if ev.Spec == nil {
 		if js != nil {
 			v.unindexJob(js)
@@ -248,7 +269,7 @@ func (v *view) interval(sched *job.Schedule) time.Duration {
 // while it is paused, stale or its cursor is unknown.
 func (v *view) nextFire(js *jobState) time.Time {
 	cur, ok := v.cursors[js.spec.Name]
-	if js.spec.Paused || !ok || js.staleRev == js.spec.Revision {
+	if js.spec.Paused || !ok || js.staleRev == js.spec.Revision || v.todo.stale[js.spec.Name] {
 		return time.Time{}
 	}
 	return js.sched.Next(cur)
@@ -259,19 +280,34 @@ func (v *view) onCursor(ev store.CursorEvent) {
 		v.log.Error("cannot decode stored cursor", "job", ev.Job, "err", ev.Err)
 		return
 	}
-	if ev.Deleted {
+	own := v.cursorRev[ev.Job]
+	switch {
+	case ev.Deleted:
 		delete(v.cursors, ev.Job)
+		delete(v.cursorRev, ev.Job)
 		v.counts.forgetCursor(ev.Job)
-	} else if cur, ok := v.cursors[ev.Job]; !ok || ev.Cursor.After(cur) {
-		// A cursor write at the time the view holds carries the counts it
-		// holds (only the fire that moved the cursor there wrote them):
-		// mostly the echo of this leader's own fire, not worth exporting
-		// again.
+	case ev.Revision <= own:
+		// The echo of this leader's own write, or older than it: the view
+		// holds that write already (mostly not worth exporting again).
+		return
+	default:
+		// Written after anything this leader knows of, so it is what etcd
+		// holds, even when it is behind the view: a take-back whose reply
+		// was lost moved the cursor back (see settleStale).
+		v.cursorRev[ev.Job] = ev.Revision
 		v.setCursor(ev.Job, ev.Cursor, ev.Counts)
 	}
 	if js := v.jobs[ev.Job]; js != nil {
 		v.todo.reschedule[js] = true
 	}
+}
+
+// ownCursor records a cursor this leader wrote (or read) at revision rev.
+func (v *view) ownCursor(job string, at time.Time, c counts.Job, rev int64) {
+	if rev > v.cursorRev[job] {
+		v.cursorRev[job] = rev
+	}
+	v.setCursor(job, at, c)
 }
 
 // setCursor records a job's cursor and the counts that ride in it.

@@ -75,13 +75,16 @@ type CursorEvent struct {
 	// Counts are the leader's counts that ride in the cursor.
 	Counts  counts.Job
 	Deleted bool
-	Err     error
+	// Revision is the cursor key's mod revision (0 for a delete found by a
+	// re-list).
+	Revision int64
+	Err      error
 }
 
 // MirrorCursors mirrors all schedule cursors.
 func (s *Store) MirrorCursors(ctx context.Context, fn func([]CursorEvent, bool)) error {
 	return mirrorAs(ctx, s, s.k.cursorPrefix(), fn, func(ev RawEvent) (CursorEvent, bool) {
-		ce := CursorEvent{Job: lastSegment(ev.Key), Deleted: ev.Deleted}
+		ce := CursorEvent{Job: lastSegment(ev.Key), Deleted: ev.Deleted, Revision: ev.ModRevision}
 		if !ev.Deleted {
 			ce.Cursor, ce.Counts, ce.Err = cursor.Parse(string(ev.Value))
 		}

@@ -78,6 +78,8 @@ type FireResult struct {
 	// CursorCounts the counts stored with it.
 	Cursor       time.Time
 	CursorCounts counts.Job
+	// CursorRevision is the stored cursor's mod revision then.
+	CursorRevision int64
 	// GoneClients lists chosen clients that are no longer registered.
 	GoneClients []string
 	// Written are the snapshots as stored, when written.
@@ -150,7 +152,7 @@ func (s *Store) WriteFire(ctx context.Context, fence Fence, f Fire, now time.Tim
 		if perr != nil {
 			return res, fmt.Errorf("decode cursor of %s: %w", f.Job, perr)
 		}
-		return FireResult{Outcome: FireCursorAhead, Cursor: at, CursorCounts: c}, nil
+		return FireResult{Outcome: FireCursorAhead, Cursor: at, CursorCounts: c, CursorRevision: kvs[0].ModRevision}, nil
 	}
 	if f.Forbid && read(resp, activeRead).Count > 0 {
 		return FireResult{Outcome: FireOverlap}, nil

@@ -21,6 +21,8 @@ type txn struct {
 	reads []clientv3.Op
 	// clients are the client registrations the txn already compares on.
 	clients map[string]bool
+	// jobs are the jobs whose revision the txn already compares on.
+	jobs map[string]bool
 	// last holds the job/last/ value each key gets: a txn that records
 	// several runs of one job writes the latest finish once.
 	last     map[string]string
@@ -98,6 +100,12 @@ func (s *Store) assign(t *txn, snap snapshot.Snapshot, c *cluster.Client, now ti
 func (s *Store) createLive(t *txn, snap snapshot.Snapshot, c *cluster.Client, now time.Time) snapshot.Live {
 	active := s.k.active(snap.Job, snap.ID)
 	t.when(clientv3.Compare(clientv3.CreateRevision(active), "=", 0))
+	if snap.Attempt == 1 && (snap.Trigger == snapshot.TriggerCron || snap.Trigger == snapshot.TriggerCatchup) {
+		// A fire decided again after its job changed inside the lookahead
+		// (TakeBack) must not run twice: a later fire of the job that
+		// started before the change may have finished already.
+		t.when(clientv3.Compare(clientv3.CreateRevision(s.k.history(snap.Job, snapshot.RunID(snap.ID, 1))), "=", 0))
+	}
 	t.then(clientv3.OpPut(active, snap.Group))
 	if c != nil {
 		return snapshot.Live{Snapshot: s.assign(t, snap, c, now)}
@@ -147,6 +155,14 @@ func (s *Store) claim(t *txn, clientID string, l snapshot.Live, at time.Time) {
 	snap := l.Snapshot
 	snap.State, snap.StartedAt = snapshot.StateRunning, &at
 	t.when(clientv3.Compare(clientv3.ModRevision(key), "=", l.ModRevision))
+	if l.WrittenAhead && !t.jobs[l.Job] {
+		// A fire written ahead starts only as the job it was written for.
+		if t.jobs == nil {
+			t.jobs = map[string]bool{}
+		}
+		t.jobs[l.Job] = true
+		t.when(clientv3.Compare(clientv3.ModRevision(s.k.job(l.Job)), "=", l.JobRevision))
+	}
 	t.then(clientv3.OpPut(key, encode(snap)))
 }
 

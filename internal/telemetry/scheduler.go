@@ -48,6 +48,7 @@ type Scheduler struct {
 	counts        *leaderCounts
 	scheduleLag   prometheus.Histogram
 	dispatchLag   prometheus.Histogram
+	scheduleLead  prometheus.Histogram
 	pending       *prometheus.GaugeVec
 	inflight      *prometheus.GaugeVec
 	clients       *prometheus.GaugeVec
@@ -74,6 +75,8 @@ func NewScheduler(r prometheus.Registerer, opts Options) *Scheduler {
 			Name: "pink_schedule_lag_seconds", Help: "Nominal fire time to snapshot written (cron and catch-up fires).", Buckets: lagBuckets}),
 		dispatchLag: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "pink_dispatch_lag_seconds", Help: "Nominal fire time to snapshot assigned to a client.", Buckets: lagBuckets}),
+		scheduleLead: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "pink_schedule_lead_seconds", Help: "Snapshot written to nominal fire time, for cron fires written ahead (lookahead).", Buckets: lagBuckets}),
 		pending: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "pink_snapshots_pending", Help: "Snapshots waiting for a client, by group. Leader only."}, []string{"group"}),
 		inflight: prometheus.NewGaugeVec(prometheus.GaugeOpts{
@@ -91,7 +94,7 @@ func NewScheduler(r prometheus.Registerer, opts Options) *Scheduler {
 		updated: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "pink_job_updated_timestamp_seconds", Help: "When the job was created or last changed, paused or resumed (unix seconds). Leader only."}, jg),
 	}
-	r.MustRegister(m.leader, m.leaderChanges, m.jobs, m.counts, m.scheduleLag, m.dispatchLag,
+	r.MustRegister(m.leader, m.leaderChanges, m.jobs, m.counts, m.scheduleLag, m.dispatchLag, m.scheduleLead,
 		m.pending, m.inflight, m.clients, m.nextFire, m.lastSuccess, m.lastFailure, m.interval, m.updated)
 	return m
 }
@@ -163,6 +166,12 @@ func observe(h prometheus.Histogram, v float64, traceID string) {
 func (m *Scheduler) Fired(trigger string, nominal, written time.Time, assigned bool, traceID string) {
 	if trigger == "cron" || trigger == "catchup" {
 		lag := written.Sub(nominal).Seconds()
+		if lag < 0 {
+			// Written ahead: on time as far as lag goes; how far ahead is
+			// the lead.
+			observe(m.scheduleLead, -lag, traceID)
+			lag = 0
+		}
 		observe(m.scheduleLag, lag, traceID)
 		if assigned {
 			observe(m.dispatchLag, lag, traceID)
@@ -174,7 +183,7 @@ func (m *Scheduler) Fired(trigger string, nominal, written time.Time, assigned b
 // assigned to a client.
 func (m *Scheduler) Dispatched(trigger string, nominal, at time.Time, traceID string) {
 	if trigger == "cron" || trigger == "catchup" {
-		observe(m.dispatchLag, at.Sub(nominal).Seconds(), traceID)
+		observe(m.dispatchLag, max(at.Sub(nominal).Seconds(), 0), traceID)
 	}
 }
 

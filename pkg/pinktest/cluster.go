@@ -52,8 +52,11 @@ const TestTTL = 2 * time.Second
 // SchedulerOptions adjust a scheduler node a Cluster starts; zero fields
 // take the defaults of `pink scheduler` (SessionTTL: TestTTL).
 type SchedulerOptions struct {
-	SessionTTL        time.Duration
-	MisfireThreshold  time.Duration
+	SessionTTL       time.Duration
+	MisfireThreshold time.Duration
+	// Lookahead is how far ahead the leader writes fires (0: the default,
+	// negative: off), as scheduler.Config says.
+	Lookahead         time.Duration
 	HistoryLimit      int
 	HistoryMaxAge     time.Duration
 	HistoryMaxBytes   int64
@@ -90,7 +93,7 @@ func (c *Cluster) StartScheduler(t testing.TB, id string, opts ...func(*Schedule
 		f(&o)
 	}
 	cfg := scheduler.Config{Store: c.st, NodeID: id, SessionTTL: o.SessionTTL, MisfireThreshold: o.MisfireThreshold,
-		HistoryLimit: o.HistoryLimit, HistoryMaxAge: o.HistoryMaxAge, HistoryMaxBytes: o.HistoryMaxBytes,
+		Lookahead: o.Lookahead, HistoryLimit: o.HistoryLimit, HistoryMaxAge: o.HistoryMaxAge, HistoryMaxBytes: o.HistoryMaxBytes,
 		RetentionInterval: o.RetentionInterval, Logger: o.Logger}
 	if o.Registerer != nil {
 		cfg.Store = store.New(c.Etcd.Client, c.Root, store.WithObserver(telemetry.NewEtcd(o.Registerer).Observe))

@@ -28,11 +28,16 @@ const (
 	SkipMisfire        SkipReason = "misfire_skip"       // missed, and the misfire policy is skip
 	SkipMisfireWindow  SkipReason = "misfire_window"     // older than the job's catchup_window
 	SkipForbid         SkipReason = "concurrency_forbid" // a run of the job was live (concurrency forbid)
+	// SkipTakenBack: the fire was written ahead of its nominal time, then
+	// its job changed before it started, so the leader took it back and
+	// decided the fire again from the job as it now is. The fire is counted
+	// once more if it is written again.
+	SkipTakenBack SkipReason = "taken_back"
 )
 
 // SkipReasons lists every SkipReason.
 func SkipReasons() []SkipReason {
-	return []SkipReason{SkipMisfireRunOnce, SkipMisfire, SkipMisfireWindow, SkipForbid}
+	return []SkipReason{SkipMisfireRunOnce, SkipMisfire, SkipMisfireWindow, SkipForbid, SkipTakenBack}
 }
 
 // FailoverReason says why the leader moved a snapshot off its client.

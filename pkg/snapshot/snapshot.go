@@ -71,6 +71,11 @@ type Snapshot struct {
 	// Pinned snapshots belong to one client (broadcast): when that client
 	// dies they are not moved to another one.
 	Pinned bool `json:"pinned,omitempty"`
+	// WrittenAhead marks a fire the leader wrote before its nominal time
+	// (lookahead): its client starts it at ScheduledAt by its own clock,
+	// and only while the job is still at JobRevision; a fire whose job
+	// changed meanwhile is taken back by the leader and decided again.
+	WrittenAhead bool `json:"written_ahead,omitempty"`
 	// CancelRequested asks the running client to stop (overlap policy
 	// replace); the run then ends as canceled.
 	CancelRequested bool `json:"cancel_requested,omitempty"`
@@ -171,6 +176,9 @@ func (s *Snapshot) NextAttempt(trigger Trigger, now time.Time, jitter float64) *
 	n.Trigger = trigger
 	n.CreatedAt = now.UTC()
 	n.State, n.Client, n.DispatchedAt, n.StartedAt, n.NotBefore, n.CancelRequested = StatePending, "", nil, nil, nil, false
+	// A later attempt is no longer ahead of anything: it runs as the
+	// attempt before it did, even if the job is edited meanwhile.
+	n.WrittenAhead = false
 	if trigger == TriggerRetry && s.RetryBackoff > 0 {
 		delay := s.RetryBackoff
 		for i := 1; i < s.Attempt && delay < MaxRetryDelay; i++ {

@@ -13,10 +13,11 @@ import (
 )
 
 // Claim batching limits: etcd allows 128 compares per transaction and 1.5
-// MiB per request by default. A registration has at most claimers claim
-// transactions in flight.
+// MiB per request by default; a claim compares on its assignment and, for a
+// fire written ahead, on its job's revision. A registration has at most
+// claimers claim transactions in flight.
 const (
-	maxClaimBatch = 100
+	maxClaimBatch = 60
 	maxClaimBytes = 512 << 10
 	claimers      = 2
 )

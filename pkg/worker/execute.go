@@ -41,7 +41,13 @@ func (w *Worker) execute(runCtx context.Context, log *slog.Logger, me cluster.Cl
 	snap := l.Snapshot
 	snap.State, snap.StartedAt = snapshot.StateRunning, &started
 	if snap.DispatchedAt != nil {
-		w.metrics.Started(started.Sub(*snap.DispatchedAt))
+		// Queue time counts from when the run could start: a fire written
+		// ahead waits for its nominal time first.
+		from := *snap.DispatchedAt
+		if snap.ScheduledAt.After(from) {
+			from = snap.ScheduledAt
+		}
+		w.metrics.Started(started.Sub(from))
 	}
 	taskCtx, cancelTask := context.WithCancelCause(ctx)
 	w.mu.Lock()

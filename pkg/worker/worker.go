@@ -254,6 +254,7 @@ func (w *Worker) session(ctx, runCtx context.Context, cancelRuns context.CancelF
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	ib := newInbox(w.cancelRun)
+	defer ib.stop()
 	claiming := make(chan struct{}, claimers)
 	mirrorDone := make(chan struct{})
 	go func() {
@@ -289,7 +290,7 @@ func (w *Worker) session(ctx, runCtx context.Context, cancelRuns context.CancelF
 		default:
 			continue
 		}
-		batch := ib.takeOldest(cap(slots) - len(slots))
+		batch := ib.takeDue(cap(slots) - len(slots))
 		if len(batch) == 0 {
 			<-claiming
 			continue
