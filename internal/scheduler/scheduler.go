@@ -36,6 +36,10 @@ type Config struct {
 	// MisfireThreshold is how late a fire may be written and still count as
 	// on time; later fires are misfires handled by the job's misfire policy.
 	MisfireThreshold time.Duration
+	// Lookahead is how long before its nominal time the leader writes a
+	// fire (its worker starts it on time by its own clock); the leader
+	// exports it as pink_scheduler_lookahead_seconds.
+	Lookahead time.Duration
 	// HistoryLimit is how many runs per job history keeps when the job
 	// does not say (default 100); HistoryMaxAge drops older runs (default
 	// 30 days); RetentionInterval is how often a batch of jobs is trimmed.
@@ -138,6 +142,7 @@ func (s *Scheduler) IsLeader() bool { return s.leading.Load() }
 // Run campaigns and leads until ctx ends, then resigns so that a follower
 // takes over at once instead of after the session TTL.
 func (s *Scheduler) Run(ctx context.Context) error {
+	defer s.logSummaries()()
 	cluster.KeepRegistered(ctx, s.log, "scheduler session ended; starting a new one", s.session)
 	return nil
 }
@@ -174,7 +179,10 @@ func (s *Scheduler) session(ctx context.Context) error {
 	s.log.Info("became leader", "election_key", fence.Key, "revision", fence.Rev)
 	s.leading.Store(true)
 	s.cfg.Metrics.SetLeader(true)
+	s.cfg.Metrics.SetLookahead(s.cfg.Lookahead)
+	stopClock := s.publishClock(sctx, fence)
 	termErr := newTerm(&s.cfg, s.log, fence).run(sctx)
+	stopClock()
 	s.leading.Store(false)
 	s.cfg.Metrics.SetLeader(false)
 	s.cfg.Metrics.Reset()
