@@ -146,6 +146,7 @@ func TestAlertmanagerInhibition(t *testing.T) {
 		alert("alertname", "PinkEtcdSlow", "severity", "warning", "op", "fire"),
 		alert("alertname", "PinkEtcdErrors", "severity", "warning"),
 		alert("alertname", "PinkEtcdSpaceLow", "severity", "warning", "endpoint", "https://etcd-1:2379"),
+		alert("alertname", "PinkWorkerClockSkew", "severity", "warning", "job", "pink-worker", "instance", "w1:9090"),
 	}
 	cases := []struct {
 		name      string

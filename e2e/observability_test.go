@@ -205,7 +205,11 @@ func TestMetrics(t *testing.T) {
 		t.Errorf("schedule lag samples %v, etcd fire requests %v: want at least one per tick run", lm["lag samples"], lm["etcd requests"])
 	}
 	fg := pinktest.Scrape(t, follower.Base+"/metrics")
-	if n := pinktest.Series(t, fg, "pink_fires_total", nil) + pinktest.Series(t, fg, "pink_snapshots_pending", nil); n != 0 {
+	if n := pinktest.Series(t, pinktest.Scrape(t, leader.Base+"/metrics"), "pink_scheduler_lookahead_seconds", nil); n != 1 {
+		t.Errorf("the leader exports %d pink_scheduler_lookahead_seconds series, want 1", n)
+	}
+	if n := pinktest.Series(t, fg, "pink_fires_total", nil) + pinktest.Series(t, fg, "pink_snapshots_pending", nil) +
+		pinktest.Series(t, fg, "pink_scheduler_lookahead_seconds", nil); n != 0 {
 		t.Errorf("the follower exports %d leader-only series", n)
 	}
 	if v := pinktest.Metric(t, fg, "pink_scheduler_leader", nil); v != 0 {
@@ -225,6 +229,7 @@ func TestMetrics(t *testing.T) {
 		t.Errorf("pink_worker_capacity = %v", got)
 	}
 	checkExemplar(t, "http://"+workerAddr+"/metrics", okRuns)
+	checkClockOffset(t, "http://"+workerAddr+"/metrics")
 
 	// Leader change: the new leader exports the same etcd-derived values,
 	// counters included. tick is paused first so the counters stand still:

@@ -224,5 +224,10 @@ func Workers() Dashboard {
 				q(`max by (group) (pink_clients{group=~"$group"})`, "{{group}}")),
 			graph("Pending snapshots", "Snapshots waiting for a worker of the group.", "short",
 				q(`max by (group) (pink_snapshots_pending{group=~"$group"})`, "{{group}}")),
+			graph("Clock offset vs. leader", "Each worker's clock minus the leader's (positive: ahead, it starts runs early; negative: late), with its error bound, and plus or minus half the lookahead, beyond which PinkWorkerClockSkew fires.", "s",
+				q(`max by (instance) (pink_worker_clock_offset_seconds{instance=~"$instance"})`, "{{instance}}"),
+				q(`max by (instance) (pink_worker_clock_offset_error_seconds{instance=~"$instance"})`, "{{instance}} error bound"),
+				q(`max(pink_scheduler_lookahead_seconds) / 2`, "lookahead / 2"),
+				q(`-max(pink_scheduler_lookahead_seconds) / 2`, "-lookahead / 2")),
 		})
 }

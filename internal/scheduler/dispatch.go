@@ -57,7 +57,7 @@ func (t *term) dispatchPending(ctx context.Context) error {
 			if moved && to != nil {
 				t.manualFireDispatched(&next)
 				t.cfg.Metrics.Dispatched(string(l.Trigger), l.ScheduledAt, t.cfg.Now(), snapshot.TraceIDOf(next.TraceParent))
-				t.log.InfoContext(telemetry.WithTraceParent(ctx, next.TraceParent), "pending snapshot dispatched",
+				t.log.DebugContext(telemetry.WithTraceParent(ctx, next.TraceParent), "pending snapshot dispatched",
 					"snapshot_id", l.ID, "job", l.Job, "client", to.ID, "attempt", l.Attempt)
 			}
 		}

@@ -82,7 +82,7 @@ func (t *term) fireJob(ctx context.Context, js *jobState, now time.Time) error {
 		switch res.Outcome {
 		case store.FireWritten:
 			if skipped {
-				t.log.Info("fire skipped: a run of the job is in progress", "job", js.spec.Name, "scheduled_at", pf.at, "concurrency", js.spec.Concurrency)
+				t.log.Debug("fire skipped: a run of the job is in progress", "job", js.spec.Name, "scheduled_at", pf.at, "concurrency", js.spec.Concurrency)
 			}
 			if i == 0 {
 				t.noteSkipped(js, plan.skipped)
@@ -203,7 +203,7 @@ func (t *term) replace(ctx context.Context, js *jobState) (bool, error) {
 		}
 		if res.Live != nil {
 			t.view.putLive(res.Live)
-			t.log.InfoContext(telemetry.WithTraceParent(ctx, l.TraceParent), "canceling the running snapshot: replaced by a newer fire",
+			t.log.DebugContext(telemetry.WithTraceParent(ctx, l.TraceParent), "canceling the running snapshot: replaced by a newer fire",
 				"snapshot_id", l.ID, "job", l.Job, "client", l.Client)
 		}
 	}

@@ -41,6 +41,7 @@ type Config struct {
 	// holds it and starts it on time, so a burst of fires no longer queues
 	// through etcd at its nominal second. Zero means DefaultLookahead; a
 	// negative value turns it off (every fire is written when it is due).
+	// The leader exports it as pink_scheduler_lookahead_seconds.
 	Lookahead time.Duration
 	// HistoryLimit is how many runs per job history keeps when the job
 	// does not say (default 100); HistoryMaxAge drops older runs (default
@@ -155,6 +156,7 @@ func (s *Scheduler) IsLeader() bool { return s.leading.Load() }
 // Run campaigns and leads until ctx ends, then resigns so that a follower
 // takes over at once instead of after the session TTL.
 func (s *Scheduler) Run(ctx context.Context) error {
+	defer s.logSummaries()()
 	cluster.KeepRegistered(ctx, s.log, "scheduler session ended; starting a new one", s.session)
 	return nil
 }
@@ -191,7 +193,10 @@ func (s *Scheduler) session(ctx context.Context) error {
 	s.log.Info("became leader", "election_key", fence.Key, "revision", fence.Rev)
 	s.leading.Store(true)
 	s.cfg.Metrics.SetLeader(true)
+	s.cfg.Metrics.SetLookahead(s.cfg.Lookahead)
+	stopClock := s.publishClock(sctx, fence)
 	termErr := newTerm(&s.cfg, s.log, fence).run(sctx)
+	stopClock()
 	s.leading.Store(false)
 	s.cfg.Metrics.SetLeader(false)
 	s.cfg.Metrics.Reset()

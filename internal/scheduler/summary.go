@@ -25,7 +25,7 @@ func (t *term) summarize(ctx context.Context) error {
 			var written bool
 			if written, err = t.st.WriteSummary(rctx, t.fence, *f, run); err == nil && written {
 				delete(t.view.fires, id)
-				t.log.InfoContext(telemetry.WithTraceParent(ctx, f.TraceParent), "sharded fire finished",
+				t.log.DebugContext(telemetry.WithTraceParent(ctx, f.TraceParent), "sharded fire finished",
 					"snapshot_id", id, "job", f.Job, "status", run.Status, "summary", run.Output)
 			}
 		}

@@ -15,6 +15,10 @@ func (k keys) nodePrefix() string     { return k.root + "/node/instances/" }
 // the revision of the last mark (see Store.MarkCompaction).
 func (k keys) compaction() string { return k.root + "/node/compaction" }
 
+// node/clock holds the leader's wall time, republished every few seconds:
+// workers measure their clock's offset from it (see Store.PublishClock).
+func (k keys) clock() string { return k.root + "/node/clock" }
+
 // node/cron-rules marks when pink began to read cron expressions as
 // crontab(5) does: its create revision (see Store.CronRulesSince).
 func (k keys) cronRules() string        { return k.root + "/node/cron-rules" }

@@ -57,6 +57,8 @@ type Scheduler struct {
 	lastFailure   *prometheus.GaugeVec
 	interval      *prometheus.GaugeVec
 	updated       *prometheus.GaugeVec
+	lookahead     *prometheus.GaugeVec
+	tally         fireTally
 }
 
 // NewScheduler registers the scheduler metrics on r.
@@ -93,9 +95,12 @@ func NewScheduler(r prometheus.Registerer, opts Options) *Scheduler {
 			Name: "pink_job_interval_seconds", Help: "Nominal interval between the job's fires (the longest gap among the next few). Leader only."}, jg),
 		updated: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "pink_job_updated_timestamp_seconds", Help: "When the job was created or last changed, paused or resumed (unix seconds). Leader only."}, jg),
+		lookahead: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "pink_scheduler_lookahead_seconds", Help: "How long before its nominal time the leader writes a fire; its worker starts it on time by its own clock. Leader only."}, nil),
 	}
 	r.MustRegister(m.leader, m.leaderChanges, m.jobs, m.counts, m.scheduleLag, m.dispatchLag, m.scheduleLead,
 		m.pending, m.inflight, m.clients, m.nextFire, m.lastSuccess, m.lastFailure, m.interval, m.updated)
+	r.MustRegister(m.lookahead)
 	return m
 }
 
@@ -112,7 +117,7 @@ func (m *Scheduler) SetLeader(leading bool) {
 // Reset drops every leader-only series: a follower exports none of them.
 func (m *Scheduler) Reset() {
 	for _, v := range []interface{ Reset() }{m.jobs, m.counts, m.pending, m.inflight,
-		m.clients, m.nextFire, m.lastSuccess, m.lastFailure, m.interval, m.updated} {
+		m.clients, m.nextFire, m.lastSuccess, m.lastFailure, m.interval, m.updated, m.lookahead} {
 		v.Reset()
 	}
 }
@@ -160,10 +165,17 @@ func observe(h prometheus.Histogram, v float64, traceID string) {
 	h.(prometheus.ExemplarObserver).ObserveWithExemplar(v, prometheus.Labels{"trace_id": traceID})
 }
 
+// SetLookahead records the lookahead the leader fires with.
+func (m *Scheduler) SetLookahead(d time.Duration) { m.lookahead.WithLabelValues().Set(d.Seconds()) }
+
 // Fired observes the lags of a snapshot written by a fire (cron, catchup);
 // assigned says whether it went straight to a client. Fires are counted
 // from etcd (SetJobCounts).
 func (m *Scheduler) Fired(trigger string, nominal, written time.Time, assigned bool, traceID string) {
+	m.tally.written.Add(1)
+	if assigned {
+		m.tally.assigned.Add(1)
+	}
 	if trigger == "cron" || trigger == "catchup" {
 		lag := written.Sub(nominal).Seconds()
 		if lag < 0 {
@@ -182,6 +194,7 @@ func (m *Scheduler) Fired(trigger string, nominal, written time.Time, assigned b
 // Dispatched observes the dispatch lag of a pending snapshot that was
 // assigned to a client.
 func (m *Scheduler) Dispatched(trigger string, nominal, at time.Time, traceID string) {
+	m.tally.dispatched.Add(1)
 	if trigger == "cron" || trigger == "catchup" {
 		observe(m.dispatchLag, max(at.Sub(nominal).Seconds(), 0), traceID)
 	}

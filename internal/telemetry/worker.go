@@ -22,6 +22,7 @@ type Worker struct {
 	running  *prometheus.GaugeVec
 	capacity *prometheus.GaugeVec
 	refused  *prometheus.CounterVec
+	tally    runTally
 
 	mu sync.Mutex
 	// gone are the jobs deleted (or moved to another group) since this
@@ -59,7 +60,10 @@ func NewWorker(r prometheus.Registerer, opts Options) *Worker {
 }
 
 // Started records the queue wait of a run that starts.
-func (m *Worker) Started(waited time.Duration) { m.queue.Observe(waited.Seconds()) }
+func (m *Worker) Started(waited time.Duration) {
+	m.tally.started.Add(1)
+	m.queue.Observe(waited.Seconds())
+}
 
 // PerJob reports whether the worker exports series per job (the job label
 // is on); only then does it need to follow its group's jobs.
@@ -99,6 +103,7 @@ func (m *Worker) DeleteJob(job, group string) {
 // Finished records a finished run, with its trace id as exemplar. A run of
 // a job deleted meanwhile is not recorded per job: its series are gone.
 func (m *Worker) Finished(job, group, status string, took time.Duration, traceID string) {
+	m.tally.finished(status)
 	if m.opts.NoJobLabel {
 		job = ""
 	} else {

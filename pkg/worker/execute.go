@@ -210,15 +210,16 @@ func (w *Worker) retry(ctx context.Context, f func(context.Context) error) error
 	}
 }
 
-// logOutcome logs a recorded run. A success is routine (DEBUG: a
-// per-second job would fill the log); a failure is what an operator reads
-// the log for, so it is a WARN with its reason.
+// logOutcome logs a recorded run. A success, or a cancel the job's overlap
+// policy asked for, is routine (DEBUG: a per-second job would fill the log;
+// the worker's once-a-minute INFO summary counts them); a failure is what
+// an operator reads the log for, so it is a WARN with its reason.
 func logOutcome(ctx context.Context, log *slog.Logger, run snapshot.Run, retry bool) {
 	switch run.Status {
 	case snapshot.StatusSucceeded:
 		log.DebugContext(ctx, "run finished", "status", run.Status, "duration_seconds", run.DurationSeconds)
 	case snapshot.StatusCanceled:
-		log.InfoContext(ctx, "run canceled", "duration_seconds", run.DurationSeconds)
+		log.DebugContext(ctx, "run canceled", "duration_seconds", run.DurationSeconds)
 	default:
 		log.WarnContext(ctx, "run failed", "status", run.Status, "error", run.Error, "error_code", run.ErrorCode,
 			"duration_seconds", run.DurationSeconds, "retry", retry)

@@ -125,6 +125,7 @@ type Worker struct {
 	cfg     Config
 	st      *store.Store
 	metrics *telemetry.Worker
+	clock   *telemetry.Clock
 	tracer  trace.Tracer
 	runLog  *telemetry.RunLog
 	log     *slog.Logger
@@ -166,6 +167,7 @@ func New(cfg Config) *Worker {
 	return &Worker{cfg: cfg, log: cfg.Logger.With("group", cfg.Group),
 		st:      store.New(cfg.Client, cfg.Root, store.WithObserver(telemetry.NewEtcd(reg).Observe)),
 		metrics: telemetry.NewWorker(reg, telemetry.Options{NoJobLabel: cfg.NoJobLabel}), tracer: telemetry.Tracer(tp),
+		clock:    telemetry.NewClock(reg),
 		runLog:   telemetry.NewRunLog(lp),
 		handlers: map[string]Handler{}, cancels: map[string]runCancel{}, reports: make(chan *report)}
 }
@@ -219,6 +221,9 @@ func (w *Worker) Run(ctx context.Context) error {
 	w.metrics.SetGroup(w.cfg.Group, w.cfg.Capacity)
 	stopJobs := w.watchJobs(ctx)
 	defer stopJobs()
+	defer w.watchClock(ctx)()
+	// The last summary counts the runs the drain below waits for.
+	defer w.logSummaries()()
 	// Handlers run under runCtx, which outlives ctx by the drain timeout.
 	runCtx, cancelRuns := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelRuns()
@@ -345,7 +350,7 @@ func (w *Worker) cancelRun(id string) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if rc, ok := w.cancels[id]; ok {
-		w.log.InfoContext(rc.ctx, "canceling run at the leader's request", "snapshot_id", id, "job", rc.job)
+		w.log.DebugContext(rc.ctx, "canceling run at the leader's request", "snapshot_id", id, "job", rc.job)
 		rc.cancel(errReplaced)
 	}
 }
