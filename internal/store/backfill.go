@@ -33,8 +33,25 @@ func (s *Store) CreateBackfill(ctx context.Context, b snapshot.Backfill) (err er
 // request's revision; with forbid, only if no snapshot of the job is live.
 // It returns the snapshots as written (nil if it did not write). cw are the
 // job's counters with these fires, written in the same transaction.
+//
+// Backfill snapshots are exclusive (see active.go); with forbid, a step
+// refused while the job's switch mark is up is tried again once the mark
+// is settled.
 func (s *Store) BackfillStep(ctx context.Context, fence Fence, b snapshot.Backfill, snaps []snapshot.Snapshot, sharded []snapshot.ShardedFire, next int, forbid bool, cw ...CountsWrite) (written []snapshot.Live, err error) {
 	defer s.track("backfill_step", time.Now(), &err)
+	written, ok, err := s.backfillStep(ctx, fence, b, snaps, sharded, next, forbid, cw)
+	if err != nil || ok || !forbid {
+		return written, err
+	}
+	if settled, err := s.settleSwitch(ctx, b.Job); err != nil || !settled {
+		return nil, err
+	}
+	written, _, err = s.backfillStep(ctx, fence, b, snaps, sharded, next, forbid, cw)
+	return written, err
+}
+
+// backfillStep is one attempt of BackfillStep; ok reports that it wrote.
+func (s *Store) backfillStep(ctx context.Context, fence Fence, b snapshot.Backfill, snaps []snapshot.Snapshot, sharded []snapshot.ShardedFire, next int, forbid bool, cw []CountsWrite) (written []snapshot.Live, ok bool, err error) {
 	bkey := s.k.backfill(b.ID)
 	t := &txn{}
 	t.when(fence.cmp(), clientv3.Compare(clientv3.ModRevision(bkey), "=", b.ModRevision))
@@ -42,7 +59,7 @@ func (s *Store) BackfillStep(ctx context.Context, fence Fence, b snapshot.Backfi
 		t.when(s.noneActive(b.Job))
 	}
 	for _, snap := range snaps {
-		written = append(written, s.createLive(t, snap, nil, time.Time{}))
+		written = append(written, s.createLive(t, snap, nil, time.Time{}, true))
 	}
 	for i := range sharded {
 		s.recordShardedFire(t, &sharded[i])
@@ -56,13 +73,13 @@ func (s *Store) BackfillStep(ctx context.Context, fence Fence, b snapshot.Backfi
 	s.writeCounts(t, cw)
 	resp, err := t.commit(ctx, s)
 	if err != nil {
-		return nil, wrap("backfill step", err)
+		return nil, false, wrap("backfill step", err)
 	}
 	if !resp.Succeeded {
-		return nil, nil
+		return nil, false, nil
 	}
 	setRevision(written, resp.Header.Revision)
-	return written, nil
+	return written, true, nil
 }
 
 // DropOrphanBackfill deletes a backfill request whose job is gone. It

@@ -42,7 +42,9 @@ type Fire struct {
 	Cursor      time.Time
 	Placements  []Placement
 	// Forbid makes the write hold only if no snapshot of the job is live
-	// anywhere (overlap policy forbid), checked inside the transaction.
+	// anywhere (overlap policy forbid), checked inside the transaction. It
+	// must be set on every fire with placements of a job whose policy is
+	// forbid: its snapshots then get active entries (see active.go).
 	Forbid bool
 	// Sharded records a fire of several shards until its summary is written.
 	Sharded *snapshot.ShardedFire
@@ -101,7 +103,8 @@ func (s *Store) fire(t *txn, f Fire, now time.Time) []snapshot.Live {
 	s.recordShardedFire(t, f.Sharded)
 	written := make([]snapshot.Live, 0, len(f.Placements))
 	for _, p := range f.Placements {
-		written = append(written, s.createLive(t, p.Snapshot, p.Client, now))
+		exclusive := f.Forbid || p.Snapshot.ShardTotal > 1
+		written = append(written, s.createLive(t, p.Snapshot, p.Client, now, exclusive))
 	}
 	return written
 }
@@ -111,8 +114,21 @@ func (s *Store) fire(t *txn, f Fire, now time.Time) []snapshot.Live {
 // than the fire, no snapshot with the same id exists, and every chosen client
 // is still registered. This transaction is guarantee 1: a fire is written at
 // most once, and only by the current leader.
+// A fire refused as an overlap only by a job's switch mark is written once
+// the mark is settled (see settleSwitch).
 func (s *Store) WriteFire(ctx context.Context, fence Fence, f Fire, now time.Time) (res FireResult, err error) {
 	defer s.track("fire", time.Now(), &err)
+	res, err = s.writeFire(ctx, fence, f, now)
+	if err != nil || res.Outcome != FireOverlap {
+		return res, err
+	}
+	if settled, err := s.settleSwitch(ctx, f.Job); err != nil || !settled {
+		return res, err
+	}
+	return s.writeFire(ctx, fence, f, now)
+}
+
+func (s *Store) writeFire(ctx context.Context, fence Fence, f Fire, now time.Time) (res FireResult, err error) {
 	t := &txn{}
 	t.when(fence.cmp())
 	fenceRead := t.orRead(clientv3.OpGet(fence.Key, clientv3.WithKeysOnly()))

@@ -152,7 +152,10 @@ func TestFireRefusedOnLiveSnapshot(t *testing.T) {
 	c := register(t, e, st, "w1")
 
 	t1, t2, t3 := t0.Add(time.Second), t0.Add(2*time.Second), t0.Add(3*time.Second)
-	if res, err := st.WriteFire(ctx, fence, fireAt(spec, t1, &c), t1); err != nil || res.Outcome != store.FireWritten {
+	// Written as a forbid job's fire is: its snapshot gets an active entry.
+	first := fireAt(spec, t1, &c)
+	first.Forbid = true
+	if res, err := st.WriteFire(ctx, fence, first, t1); err != nil || res.Outcome != store.FireWritten {
 		t.Fatalf("first fire: %v %v", res.Outcome, err)
 	}
 

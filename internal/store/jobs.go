@@ -43,11 +43,13 @@ func (s *Store) CreateJob(ctx context.Context, spec job.Spec) (out job.Spec, err
 
 // createJobOps are the writes that create a job (Revision zero): its spec,
 // its schedule cursor at its creation time (fires before the job existed
-// are not missed fires) and its entry in its group's index.
+// are not missed fires), its entry in its group's index and, for a forbid
+// job, its switch mark (runs of an earlier job of the same name may still
+// be live without active entries; see active.go).
 func (s *Store) createJobOps(spec job.Spec) []clientv3.Op {
-	return []clientv3.Op{clientv3.OpPut(s.k.job(spec.Name), encode(spec)),
+	return append([]clientv3.Op{clientv3.OpPut(s.k.job(spec.Name), encode(spec)),
 		clientv3.OpPut(s.k.cursor(spec.Name), cursor.Stamp(spec.CreatedAt)),
-		clientv3.OpPut(s.k.groupJob(spec.Group, spec.Name), "")}
+		clientv3.OpPut(s.k.groupJob(spec.Group, spec.Name), "")}, s.switchOps(spec)...)
 }
 
 // UpdateJob replaces a job whose stored group is prevGroup. With expectRev >
@@ -78,7 +80,9 @@ func (s *Store) updateJob(ctx context.Context, spec job.Spec, prevGroup string, 
 		cmps = append(cmps, clientv3.Compare(clientv3.ModRevision(key), "=", expectRev))
 	}
 	spec.Revision = 0
-	then := []clientv3.Op{clientv3.OpPut(key, encode(spec))}
+	// A forbid job's write raises its switch mark: it may have been allow
+	// or replace until now (see active.go).
+	then := append([]clientv3.Op{clientv3.OpPut(key, encode(spec))}, s.switchOps(spec)...)
 	if prevGroup != spec.Group {
 		then = append(then, clientv3.OpDelete(s.k.groupJob(prevGroup, spec.Name)), clientv3.OpPut(s.k.groupJob(spec.Group, spec.Name), ""))
 	}
@@ -185,7 +189,8 @@ func (s *Store) DeleteJob(ctx context.Context, name string, now time.Time) (err 
 			clientv3.Compare(clientv3.CreateRevision(pprefix), "<", rev+1).WithPrefix())
 		jobRead := t.orRead(clientv3.OpGet(key, clientv3.WithCountOnly()))
 		t.then(clientv3.OpDelete(key), clientv3.OpDelete(s.k.cursor(name)), clientv3.OpDelete(s.k.jobCounters(name)),
-			clientv3.OpDelete(s.k.lastOfJob(name), clientv3.WithPrefix()), clientv3.OpDelete(s.k.groupJob(spec.Group, name)))
+			clientv3.OpDelete(s.k.lastOfJob(name), clientv3.WithPrefix()), clientv3.OpDelete(s.k.groupJob(spec.Group, name)),
+			clientv3.OpDelete(s.k.activeSwitch(name)))
 		t.then(s.auditOps(ctx, nil)...)
 		for _, l := range pending {
 			s.cancel(t, l, "the job was deleted", now)
@@ -258,7 +263,7 @@ func (s *Store) AutoResume(ctx context.Context, fence Fence, spec job.Spec, now 
 // the group does. It returns how many it created before any error.
 func (s *Store) CreateJobs(ctx context.Context, specs []job.Spec) (created int, err error) {
 	defer s.track("job_create_bulk", time.Now(), &err)
-	const perTxn = 40 // 3 operations each, under etcd's default of 128
+	const perTxn = 30 // 3 operations each (4 for forbid), under etcd's default of 128
 	for len(specs) > 0 {
 		n := min(len(specs), perTxn)
 		var cmps []clientv3.Cmp

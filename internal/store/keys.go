@@ -55,10 +55,17 @@ func (k keys) assignGroupPrefix(g string) string     { return k.assignPrefix() +
 func (k keys) assignClientPrefix(g, c string) string { return k.assignGroupPrefix(g) + c + "/" }
 func (k keys) assign(g, c, id string) string         { return k.assignClientPrefix(g, c) + id }
 
-// active/<job>/<snapshot-id> exists from a snapshot's creation until its
-// final attempt ends: overlap rules compare on the job's whole prefix.
+// active/<job>/<snapshot-id> exists from the creation of an exclusive
+// snapshot (see exclusive) until its final attempt ends: overlap rules
+// compare on the job's whole prefix.
 func (k keys) activeOfJob(job string) string { return k.root + "/execute/active/" + job + "/" }
 func (k keys) active(job, id string) string  { return k.activeOfJob(job) + id }
+
+// active/<job>/switch marks a job that became forbid while snapshots
+// without an active entry may still be live (see settleSwitch). It sorts
+// in the job's active prefix, so overlap checks see it; a snapshot id
+// always holds '@', so no entry is named so.
+func (k keys) activeSwitch(job string) string { return k.activeOfJob(job) + "switch" }
 
 // fires/<job>/<snapshot-id> tracks a sharded fire until its summary run is
 // written.

@@ -27,19 +27,31 @@ var ErrOverlap = errors.New("a run of the job is in progress")
 // (a manual trigger: one, or one per shard with the sharded fire's record).
 // The job must exist (ErrNotFound otherwise); with forbid, no snapshot of
 // the job may be live (ErrOverlap otherwise).
+// Manual triggers are exclusive snapshots (see active.go); an overlap that
+// is only a job's switch mark is settled and the write tried again.
 func (s *Store) CreatePending(ctx context.Context, snaps []snapshot.Snapshot, sharded *snapshot.ShardedFire, forbid bool) (err error) {
 	defer s.track("pending_create", time.Now(), &err)
 	if len(snaps) == 0 {
 		return nil
 	}
+	err = s.createPending(ctx, snaps, sharded, forbid)
+	if !errors.Is(err, ErrOverlap) {
+		return err
+	}
+	if settled, serr := s.settleSwitch(ctx, snaps[0].Job); serr != nil || !settled {
+		return errors.Join(err, serr)
+	}
+	return s.createPending(ctx, snaps, sharded, forbid)
+}
+
+func (s *Store) createPending(ctx context.Context, snaps []snapshot.Snapshot, sharded *snapshot.ShardedFire, forbid bool) error {
 	jobName := snaps[0].Job
 	t := &txn{}
 	t.when(clientv3.Compare(clientv3.CreateRevision(s.k.job(jobName)), ">", 0))
 	jobRead := t.orRead(clientv3.OpGet(s.k.job(jobName), clientv3.WithCountOnly()))
 	ids := make([]string, len(snaps))
 	for i, snap := range snaps {
-		t.when(clientv3.Compare(clientv3.CreateRevision(s.k.pending(snap.ID)), "=", 0))
-		s.createLive(t, snap, nil, time.Time{})
+		s.createLive(t, snap, nil, time.Time{}, true)
 		ids[i] = snap.ID
 	}
 	s.recordShardedFire(t, sharded)

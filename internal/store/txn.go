@@ -94,23 +94,26 @@ func (s *Store) assign(t *txn, snap snapshot.Snapshot, c *cluster.Client, now ti
 	return snap
 }
 
-// createLive is the birth of a snapshot: it holds only if no snapshot with
-// its id is live, marks it live for the overlap rules, and writes it
-// pending, or assigned to c when c is not nil.
-func (s *Store) createLive(t *txn, snap snapshot.Snapshot, c *cluster.Client, now time.Time) snapshot.Live {
-	active := s.k.active(snap.Job, snap.ID)
-	t.when(clientv3.Compare(clientv3.CreateRevision(active), "=", 0))
+// createLive is the birth of a snapshot: it holds only if its pending or
+// assigned key is new and, when exclusive (see active.go), no exclusive
+// snapshot with its id is live, which it then marks live for the overlap
+// rules; it writes the snapshot pending, or assigned to c when c is not nil.
+func (s *Store) createLive(t *txn, snap snapshot.Snapshot, c *cluster.Client, now time.Time, exclusive bool) snapshot.Live {
+	if exclusive {
+		s.createActive(t, snap)
+	}
 	if snap.Attempt == 1 && (snap.Trigger == snapshot.TriggerCron || snap.Trigger == snapshot.TriggerCatchup) {
 		// A fire decided again after its job changed inside the lookahead
 		// (TakeBack) must not run twice: a later fire of the job that
 		// started before the change may have finished already.
 		t.when(clientv3.Compare(clientv3.CreateRevision(s.k.history(snap.Job, snapshot.RunID(snap.ID, 1))), "=", 0))
 	}
-	t.then(clientv3.OpPut(active, snap.Group))
 	if c != nil {
+		t.when(clientv3.Compare(clientv3.CreateRevision(s.k.assign(snap.Group, c.ID, snap.ID)), "=", 0))
 		return snapshot.Live{Snapshot: s.assign(t, snap, c, now)}
 	}
 	snap.State, snap.Client, snap.DispatchedAt, snap.StartedAt = snapshot.StatePending, "", nil, nil
+	t.when(clientv3.Compare(clientv3.CreateRevision(s.k.pending(snap.ID)), "=", 0))
 	t.then(clientv3.OpPut(s.k.pending(snap.ID), encode(snap)))
 	return snapshot.Live{Snapshot: snap}
 }
@@ -137,15 +140,15 @@ func (s *Store) recordRun(t *txn, run snapshot.Run, traceParent string) {
 	}
 }
 
-// endOrRetry ends a snapshot's life after an attempt (its active mark goes),
-// or, with a next attempt, writes that attempt pending: the snapshot stays
-// live, so a retry is never lost nor doubled.
+// endOrRetry ends a snapshot's life after an attempt (its active entry
+// goes, if it has one), or, with a next attempt, writes that attempt
+// pending: the snapshot stays live, so a retry is never lost nor doubled.
 func (s *Store) endOrRetry(t *txn, job, id string, next *snapshot.Snapshot) {
 	if next != nil {
 		t.then(clientv3.OpPut(s.k.pending(next.ID), encode(*next)))
 		return
 	}
-	t.then(clientv3.OpDelete(s.k.active(job, id)))
+	s.endActive(t, job, id)
 }
 
 // claim marks l running on client clientID since at, if the assignment is
