@@ -32,6 +32,7 @@ type snapshotView struct {
 	NotBefore           *apiTime         `json:"not_before,omitempty"`
 	Pinned              bool             `json:"pinned,omitempty"`
 	CancelRequested     bool             `json:"cancel_requested,omitempty"`
+	WrittenAhead        bool             `json:"written_ahead,omitempty"`
 	State               snapshot.State   `json:"state"`
 	Client              string           `json:"client,omitempty"`
 	DispatchedAt        *apiTime         `json:"dispatched_at,omitempty"`
@@ -49,7 +50,7 @@ func snapshotViewOf(s snapshot.Snapshot) snapshotView {
 		RetryBackoff: s.RetryBackoff.String(), RetryBackoffSeconds: s.RetryBackoff.Seconds(),
 		Trigger: s.Trigger, Attempt: s.Attempt, ShardIndex: s.ShardIndex, ShardTotal: s.ShardTotal,
 		ScheduledAt: apiTime(s.ScheduledAt), CreatedAt: apiTime(s.CreatedAt), JobRevision: s.JobRevision,
-		TraceParent: s.TraceParent, NotBefore: timePtr(s.NotBefore), Pinned: s.Pinned, CancelRequested: s.CancelRequested,
+		TraceParent: s.TraceParent, NotBefore: timePtr(s.NotBefore), Pinned: s.Pinned, CancelRequested: s.CancelRequested, WrittenAhead: s.WrittenAhead,
 		State: s.State, Client: s.Client, DispatchedAt: timePtr(s.DispatchedAt), StartedAt: timePtr(s.StartedAt),
 	}
 }

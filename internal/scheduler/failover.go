@@ -3,6 +3,7 @@ package scheduler
 import (
 	"context"
 	"fmt"
+	"log/slog"
 
 	"go.opentelemetry.io/otel/trace"
 
@@ -62,7 +63,14 @@ func (t *term) failoverOne(ctx context.Context, g *groupState, l *snapshot.Live)
 		if err != nil || !moved {
 			return err
 		}
-		log.WarnContext(lctx, "moved a snapshot its client had not started", "to_client", clientID(to, next == nil))
+		// A draining client hands back what it holds (with lookahead, the
+		// fires of the next second): routine, counted in
+		// pink_failovers_total, not worth a line each.
+		level := slog.LevelWarn
+		if reason == snapshot.FailoverClientDraining {
+			level = slog.LevelDebug
+		}
+		log.Log(lctx, level, "moved a snapshot its client had not started", "to_client", clientID(to, next == nil))
 		return nil
 	}
 	done := l.Finish(snapshot.StatusLost, "", fmt.Sprintf("client %s stopped while the run was in progress", l.Client), now)
