@@ -81,9 +81,9 @@ var chaosJobs = []chaosJob{
 }
 
 // TestChaos runs a real etcd server, three scheduler processes and three
-// worker processes, with eleven jobs firing every second, and breaks
-// things (with fires written ahead: the default --lookahead): kill -9 the leader twice, kill -9 a worker, SIGTERM another,
-// restart etcd. Then it checks guarantees 1-4 from what the jobs' service
+// worker processes, with eleven jobs firing every second, written ahead
+// (the default --lookahead), and breaks things: kill -9 the leader twice,
+// kill -9 a worker, SIGTERM another, restart etcd. Then it checks guarantees 1-4 from what the jobs' service
 // recorded and from the API.
 func TestChaos(t *testing.T) {
 	svc := &service{}
