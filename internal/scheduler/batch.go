@@ -53,7 +53,8 @@ func (t *term) batchable(js *jobState, now time.Time) (batchFire, bool) {
 	if js.spec.Concurrency != job.ConcurrencyAllow || js.spec.Shards > 1 || js.spec.Strategy == job.StrategyBroadcast {
 		return batchFire{}, false
 	}
-	cur, ok := t.view.cursors[js.spec.Name]
+	c, ok := t.view.cursors[js.spec.Name]
+	cur := c.at
 	if !ok {
 		return batchFire{}, false
 	}

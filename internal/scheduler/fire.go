@@ -62,7 +62,7 @@ func (t *term) fireJob(ctx context.Context, js *jobState, now time.Time) error {
 			t.reschedule(js)
 		}
 	}()
-	plan := t.plan(js, t.view.cursors[js.spec.Name], now)
+	plan := t.plan(js, t.view.cursors[js.spec.Name].at, now)
 	for i, pf := range plan.fires {
 		if pf.run && t.view.live[snapshot.CronID(js.spec.Name, pf.at)] != nil {
 			// Decided again after a take-back, but this fire is live: it

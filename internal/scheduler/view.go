@@ -26,11 +26,7 @@ type view struct {
 	counts  *counters
 
 	jobs    map[string]*jobState
-	cursors map[string]time.Time
-	// cursorRev is the revision of the latest cursor write of each job
-	// this leader made or read itself: its watch events up to there are
-	// older than what the view holds.
-	cursorRev map[string]int64
+	cursors map[string]jobCursor
 	groups    map[string]*groupState
 	// groupKeys are the groups that exist (have a key); groupJobs counts
 	// the known jobs of each group.
@@ -119,7 +115,7 @@ type jobLast struct {
 
 func newView(metrics *telemetry.Scheduler, log *slog.Logger, now func() time.Time, read countsReader) *view {
 	v := &view{metrics: metrics, log: log, now: now,
-		jobs: map[string]*jobState{}, cursors: map[string]time.Time{}, cursorRev: map[string]int64{}, groups: map[string]*groupState{},
+		jobs: map[string]*jobState{}, cursors: map[string]jobCursor{}, groups: map[string]*groupState{},
 		groupKeys: map[string]bool{}, groupJobs: map[string]int{},
 		live: map[string]*snapshot.Live{}, byJob: map[string]map[string]*snapshot.Live{},
 		fires: map[string]*snapshot.ShardedFire{}, backfills: map[string]*snapshot.Backfill{}, last: map[string]*jobLast{},
@@ -268,7 +264,8 @@ func (v *view) interval(sched *job.Schedule) time.Duration {
 // nextFire is when js fires next: the first fire after its cursor, or zero
 // while it is paused, stale or its cursor is unknown.
 func (v *view) nextFire(js *jobState) time.Time {
-	cur, ok := v.cursors[js.spec.Name]
+	c, ok := v.cursors[js.spec.Name]
+	cur := c.at
 	if js.spec.Paused || !ok || js.staleRev == js.spec.Revision || v.todo.stale[js.spec.Name] {
 		return time.Time{}
 	}
@@ -280,11 +277,10 @@ func (v *view) onCursor(ev store.CursorEvent) {
 		v.log.Error("cannot decode stored cursor", "job", ev.Job, "err", ev.Err)
 		return
 	}
-	own := v.cursorRev[ev.Job]
+	own := v.cursors[ev.Job].rev
 	switch {
 	case ev.Deleted:
 		delete(v.cursors, ev.Job)
-		delete(v.cursorRev, ev.Job)
 		v.counts.forgetCursor(ev.Job)
 	case ev.Revision <= own:
 		// The echo of this leader's own write, or older than it: the view
@@ -294,8 +290,7 @@ func (v *view) onCursor(ev store.CursorEvent) {
 		// Written after anything this leader knows of, so it is what etcd
 		// holds, even when it is behind the view: a take-back whose reply
 		// was lost moved the cursor back (see settleStale).
-		v.cursorRev[ev.Job] = ev.Revision
-		v.setCursor(ev.Job, ev.Cursor, ev.Counts)
+		v.setCursor(ev.Job, ev.Cursor, ev.Counts, ev.Revision)
 	}
 	if js := v.jobs[ev.Job]; js != nil {
 		v.todo.reschedule[js] = true
@@ -304,15 +299,21 @@ func (v *view) onCursor(ev store.CursorEvent) {
 
 // ownCursor records a cursor this leader wrote (or read) at revision rev.
 func (v *view) ownCursor(job string, at time.Time, c counts.Job, rev int64) {
-	if rev > v.cursorRev[job] {
-		v.cursorRev[job] = rev
-	}
-	v.setCursor(job, at, c)
+	v.setCursor(job, at, c, max(rev, v.cursors[job].rev))
+}
+
+// jobCursor is the view's cursor of one job: the last fire written (or
+// skipped), and the revision of the latest cursor write this leader made,
+// read or followed: watch events up to there are older than what the view
+// holds.
+type jobCursor struct {
+	at  time.Time
+	rev int64
 }
 
 // setCursor records a job's cursor and the counts that ride in it.
-func (v *view) setCursor(job string, at time.Time, c counts.Job) {
-	v.cursors[job] = at
+func (v *view) setCursor(job string, at time.Time, c counts.Job, rev int64) {
+	v.cursors[job] = jobCursor{at: at, rev: rev}
 	v.counts.setCursor(job, c)
 }
 

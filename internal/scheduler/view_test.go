@@ -97,15 +97,15 @@ func TestViewJobLifecycle(t *testing.T) {
 	// An older write (its echo arriving late) does not move it back.
 	v.onCursor(store.CursorEvent{Job: "tick", Cursor: viewNow.Add(-time.Hour), Revision: 19})
 	rescheduled(v)
-	if !v.cursors["tick"].Equal(viewNow) {
-		t.Errorf("cursor moved back to %v", v.cursors["tick"])
+	if !v.cursors["tick"].at.Equal(viewNow) {
+		t.Errorf("cursor moved back to %v", v.cursors["tick"].at)
 	}
 	// A later write moving it back (a take-back whose reply was lost) is
 	// what etcd holds: the view follows.
 	back := viewNow.Add(-time.Nanosecond)
 	v.onCursor(store.CursorEvent{Job: "tick", Cursor: back, Revision: 21})
-	if got := rescheduled(v); !slices.Equal(got, []string{"+tick"}) || !v.cursors["tick"].Equal(back) {
-		t.Errorf("after a later cursor behind the view: cursor %v, reschedule %v", v.cursors["tick"], got)
+	if got := rescheduled(v); !slices.Equal(got, []string{"+tick"}) || !v.cursors["tick"].at.Equal(back) {
+		t.Errorf("after a later cursor behind the view: cursor %v, reschedule %v", v.cursors["tick"].at, got)
 	}
 
 	// Paused until later: no next fire, counted paused and resumable.
@@ -248,7 +248,7 @@ func TestViewCounters(t *testing.T) {
 	v.onGroup(store.GroupEvent{Name: "g"})
 	v.onJob(jobEvent(t, "tick", "g", "@hourly", 10))
 	c := v.counts
-	v.setCursor("tick", viewNow, counts.Job{Fires: map[string]int64{"cron": 2}})
+	v.setCursor("tick", viewNow, counts.Job{Fires: map[string]int64{"cron": 2}}, 0)
 	got := c.forCursor("tick", snapshot.TriggerCatchup, 1, map[snapshot.SkipReason]int{snapshot.SkipMisfireRunOnce: 4})
 	want := counts.Job{Fires: map[string]int64{"cron": 2, "catchup": 1}, Skipped: map[string]int64{"misfire_run_once": 4}}
 	if !maps.Equal(got.Fires, want.Fires) || !maps.Equal(got.Skipped, want.Skipped) {

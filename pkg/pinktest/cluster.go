@@ -55,7 +55,7 @@ type SchedulerOptions struct {
 	SessionTTL       time.Duration
 	MisfireThreshold time.Duration
 	// Lookahead is how far ahead the leader writes fires (0: the default,
-	// negative: off), as scheduler.Config says.
+	// negative: off), as `pink scheduler --lookahead` (where 0 is off).
 	Lookahead         time.Duration
 	HistoryLimit      int
 	HistoryMaxAge     time.Duration
