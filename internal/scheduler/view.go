@@ -27,7 +27,7 @@ type view struct {
 
 	jobs    map[string]*jobState
 	cursors map[string]jobCursor
-	groups    map[string]*groupState
+	groups  map[string]*groupState
 	// groupKeys are the groups that exist (have a key); groupJobs counts
 	// the known jobs of each group.
 	groupKeys map[string]bool
