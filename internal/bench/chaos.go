@@ -92,8 +92,10 @@ func killWorkers(window, ctx context.Context, st *store.Store, f *fleet, rec *re
 	})
 }
 
-// nextDispatchAfter waits up to limit for a run of a fire due after t and
-// returns when its snapshot was first assigned.
+// nextDispatchAfter waits up to limit for a run of a fire due after t whose
+// snapshot was first assigned after t, and returns when that was: when a
+// leader wrote again after the stop at t. (Fires the stopped leader wrote
+// ahead of their time were assigned before t; they run on time anyway.)
 func (r *recorder) nextDispatchAfter(ctx context.Context, obs *observer, t time.Time, limit time.Duration) (time.Time, bool) {
 	deadline := time.Now().Add(limit)
 	for time.Now().Before(deadline) && ctx.Err() == nil {
@@ -102,7 +104,7 @@ func (r *recorder) nextDispatchAfter(ctx context.Context, obs *observer, t time.
 			if !ru.scheduled.After(t) {
 				continue
 			}
-			if _, at := obs.seen(ru.snapshot, ru.client); !at.IsZero() && (first.IsZero() || at.Before(first)) {
+			if _, at := obs.seen(ru.snapshot, ru.client); at.After(t) && (first.IsZero() || at.Before(first)) {
 				first = at
 			}
 		}
