@@ -1,7 +1,7 @@
 package worker
 
 import (
-	"slices"
+	"container/heap"
 	"strings"
 	"sync"
 	"time"
@@ -17,7 +17,12 @@ import (
 type inbox struct {
 	mu      sync.Mutex
 	waiting map[string]*snapshot.Live
-	taken   map[string]bool // handed to execute, not finished
+	// byTime orders the waiting snapshots by nominal time, so that taking
+	// the due ones costs what they are, not what waits. An entry whose
+	// snapshot is no longer the one waiting under its id is dropped when
+	// it comes to the top.
+	byTime dueHeap
+	taken  map[string]bool // handed to execute, not finished
 	// again holds a snapshot written anew (the leader took it back and
 	// wrote it again) while the old one was handed to execute: once that
 	// one is forgotten, unclaimed, this one waits.
@@ -64,10 +69,16 @@ func (ib *inbox) update(evs []store.SnapshotEvent, _ bool) {
 		if ib.taken[ev.ID] {
 			ib.again[ev.ID] = ev.Snap
 		} else {
-			ib.waiting[ev.ID] = ev.Snap
+			ib.wait(ev.Snap)
 		}
 	}
 	ib.signal()
+}
+
+// wait puts l among the waiting snapshots.
+func (ib *inbox) wait(l *snapshot.Live) {
+	ib.waiting[l.ID] = l
+	heap.Push(&ib.byTime, l)
 }
 
 // takeDue hands up to n waiting snapshots whose nominal time has come to
@@ -76,39 +87,47 @@ func (ib *inbox) update(evs []store.SnapshotEvent, _ bool) {
 func (ib *inbox) takeDue(n int) []*snapshot.Live {
 	ib.mu.Lock()
 	defer ib.mu.Unlock()
-	if len(ib.waiting) == 0 {
-		return nil
-	}
 	now := ib.now()
-	due := make([]*snapshot.Live, 0, len(ib.waiting))
-	var soonest time.Time
-	for _, l := range ib.waiting {
-		if l.ScheduledAt.After(now) {
-			if soonest.IsZero() || l.ScheduledAt.Before(soonest) {
-				soonest = l.ScheduledAt
-			}
+	var due []*snapshot.Live
+	for len(ib.byTime) > 0 {
+		l := ib.byTime[0]
+		if ib.waiting[l.ID] != l {
+			heap.Pop(&ib.byTime) // taken, gone, or replaced since
 			continue
 		}
-		due = append(due, l)
-	}
-	if !soonest.IsZero() {
-		ib.timer.Reset(soonest.Sub(now))
-	}
-	if n <= 0 || len(due) == 0 {
-		return nil
-	}
-	slices.SortFunc(due, func(a, b *snapshot.Live) int {
-		if c := a.ScheduledAt.Compare(b.ScheduledAt); c != 0 {
-			return c
+		if l.ScheduledAt.After(now) {
+			ib.timer.Reset(l.ScheduledAt.Sub(now))
+			break
 		}
-		return strings.Compare(a.ID, b.ID)
-	})
-	due = due[:min(n, len(due))]
-	for _, l := range due {
+		if len(due) >= n {
+			break
+		}
+		heap.Pop(&ib.byTime)
 		delete(ib.waiting, l.ID)
 		ib.taken[l.ID] = true
+		due = append(due, l)
 	}
 	return due
+}
+
+// dueHeap is a min-heap of snapshots by nominal time, then id.
+type dueHeap []*snapshot.Live
+
+func (h dueHeap) Len() int { return len(h) }
+func (h dueHeap) Less(i, j int) bool {
+	if c := h[i].ScheduledAt.Compare(h[j].ScheduledAt); c != 0 {
+		return c < 0
+	}
+	return strings.Compare(h[i].ID, h[j].ID) < 0
+}
+func (h dueHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *dueHeap) Push(x any)   { *h = append(*h, x.(*snapshot.Live)) }
+func (h *dueHeap) Pop() any {
+	old := *h
+	l := old[len(old)-1]
+	old[len(old)-1] = nil
+	*h = old[:len(old)-1]
+	return l
 }
 
 // forget drops a snapshot handed to execute once its result is recorded
@@ -120,7 +139,7 @@ func (ib *inbox) forget(id string) {
 	delete(ib.taken, id)
 	if l := ib.again[id]; l != nil {
 		delete(ib.again, id)
-		ib.waiting[id] = l
+		ib.wait(l)
 		ib.signal()
 	}
 }
