@@ -2,6 +2,8 @@ package scheduler
 
 import (
 	"time"
+
+	"github.com/pink-scheduler/pink/internal/telemetry"
 )
 
 // summaryInterval is how often a node logs what its leader terms did.
@@ -11,24 +13,7 @@ var summaryInterval = time.Minute
 // and fired something, how many snapshots it wrote and dispatched: the
 // per-fire lines are DEBUG. The returned stop logs what is left and waits.
 func (s *Scheduler) logSummaries() (stop func()) {
-	quit, done := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(done)
-		tick := time.NewTicker(summaryInterval)
-		defer tick.Stop()
-		last := time.Now()
-		for {
-			select {
-			case <-quit:
-				s.logSummary(time.Since(last))
-				return
-			case <-tick.C:
-				s.logSummary(time.Since(last))
-				last = time.Now()
-			}
-		}
-	}()
-	return func() { close(quit); <-done }
+	return telemetry.Periodically(summaryInterval, s.logSummary)
 }
 
 func (s *Scheduler) logSummary(over time.Duration) {

@@ -1,6 +1,10 @@
 package worker
 
-import "time"
+import (
+	"time"
+
+	"github.com/pink-scheduler/pink/internal/telemetry"
+)
 
 // summaryInterval is how often a worker logs the runs it started and
 // finished.
@@ -12,24 +16,7 @@ var summaryInterval = time.Minute
 // what is left since the last summary and waits: call it once the runs
 // have drained.
 func (w *Worker) logSummaries() (stop func()) {
-	quit, done := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(done)
-		tick := time.NewTicker(summaryInterval)
-		defer tick.Stop()
-		last := time.Now()
-		for {
-			select {
-			case <-quit:
-				w.logSummary(time.Since(last))
-				return
-			case <-tick.C:
-				w.logSummary(time.Since(last))
-				last = time.Now()
-			}
-		}
-	}()
-	return func() { close(quit); <-done }
+	return telemetry.Periodically(summaryInterval, w.logSummary)
 }
 
 func (w *Worker) logSummary(over time.Duration) {
