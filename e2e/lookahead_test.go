@@ -17,6 +17,10 @@ import (
 // every edit lands while several fires of its job are written ahead.
 const lookahead = 3 * time.Second
 
+// claimAhead is the workers' --claim-ahead: the fire of the next second is
+// claimed ahead when an edit or a kill comes, those after it are not.
+const claimAhead = time.Second
+
 // startLookaheadCluster starts a real etcd, one `pink scheduler` with
 // --lookahead 3s and workers of the given groups (name → group), all
 // processes of the built binary.
@@ -29,7 +33,7 @@ func startLookaheadCluster(t *testing.T, workers map[string]string) (*pinktest.E
 	for name, group := range workers {
 		procs[name] = pinktest.StartProcess(t, "worker "+name, nil, "worker", "--group", group, "--name", name,
 			"--etcd-endpoints", endpoints, "--listen", "127.0.0.1:0", "--lease-ttl", "2s", "--capacity", "16",
-			"--http-allow", "127.0.0.1", "--log-level", "debug")
+			"--http-allow", "127.0.0.1", "--log-level", "debug", "--claim-ahead", claimAhead.String())
 	}
 	for _, p := range procs {
 		p.WaitOutput("worker registered", 30*time.Second)
@@ -90,7 +94,7 @@ func requireSteps(t *testing.T, job string, calls []call, step time.Duration) {
 // a delete, none runs; after a schedule change, only the new schedule's
 // fires run; after a group change, only the new group's workers run it. A
 // worker killed with -9 while it holds fires written ahead loses none: they
-// move like any unstarted work. Jobs whose fire decides something at its
+// move like any unstarted work, the one it had claimed ahead too. Jobs whose fire decides something at its
 // nominal time (forbid, replace, shards) are never written ahead. Every
 // history is exact: each nominal second ran once, or not at all where the
 // change says so.
@@ -134,9 +138,28 @@ func TestLookaheadEdits(t *testing.T) {
 	// fires the first holds have somewhere to go.
 	workers["wk2"] = pinktest.StartProcess(t, "worker wk2", nil, "worker", "--group", "kill", "--name", "wk2",
 		"--etcd-endpoints", strings.Join(etcd.Endpoints, ","), "--listen", "127.0.0.1:0",
-		"--lease-ttl", "2s", "--http-allow", "127.0.0.1", "--log-level", "debug")
+		"--lease-ttl", "2s", "--http-allow", "127.0.0.1", "--log-level", "debug", "--claim-ahead", claimAhead.String())
 	workers["wk2"].WaitOutput("worker registered", 30*time.Second)
 
+	// The workers claim the fire of the next second ahead (--claim-ahead):
+	// the edits below meet fires claimed ahead as well as fires only
+	// written ahead.
+	pinktest.Eventually(t, 10*time.Second, func() (bool, string) {
+		var live struct {
+			Snapshots []struct {
+				Job          string `json:"job"`
+				State        string `json:"state"`
+				ClaimedAhead bool   `json:"claimed_ahead"`
+			} `json:"snapshots"`
+		}
+		api.JSON(t, "GET", "/api/v1/snapshots", nil, http.StatusOK, &live)
+		for _, s := range live.Snapshots {
+			if s.Job == "la-params" && s.ClaimedAhead && s.State == "running" {
+				return true, ""
+			}
+		}
+		return false, fmt.Sprintf("no fire of la-params claimed ahead among %d live snapshots", len(live.Snapshots))
+	})
 	// The edits, each at its own instant.
 	at := map[string]time.Time{}
 	edit := func(name string, do func()) {
@@ -259,6 +282,14 @@ func checkLookaheadHistory(t *testing.T, api *pinktest.API, at map[string]time.T
 	}
 	if ahead < len(runs)/2 {
 		t.Errorf("la-params: %d of %d runs were dispatched ahead of their nominal time, want most", ahead, len(runs))
+	}
+	for _, r := range api.Runs(t, "la-kill") {
+		// The killed worker had claimed ahead the fire of the next
+		// second: its start mark tells the leader it had not started it,
+		// so it moved, unstarted, and ran on the other worker.
+		if r.Status == snapshot.StatusLost {
+			t.Errorf("la-kill: %s recorded lost; a fire claimed ahead but not started moves as unstarted", r.ID)
+		}
 	}
 	for _, r := range api.Runs(t, "la-group") {
 		if r.ScheduledAt.After(at["la-group"]) && (r.Group != "other" || !strings.HasPrefix(r.Client, "wo")) {

@@ -152,7 +152,7 @@ func schemas() map[string]any {
 	snap := map[string]any{"id": str, "job": str, "group": str, "target": str, "params": object,
 		"timeout": str, "timeout_seconds": durSeconds, "retries": integer, "retry_backoff": str, "retry_backoff_seconds": durSeconds,
 		"trigger": str, "attempt": integer, "shard_index": integer, "shard_total": integer, "scheduled_at": answerTime, "created_at": answerTime,
-		"job_revision": integer, "traceparent": str, "not_before": answerTime, "pinned": boolean, "cancel_requested": boolean, "written_ahead": boolean,
+		"job_revision": integer, "traceparent": str, "not_before": answerTime, "pinned": boolean, "cancel_requested": boolean, "written_ahead": boolean, "claimed_ahead": boolean,
 		"state":  map[string]any{"type": "string", "enum": []string{"pending", "dispatched", "running"}},
 		"client": str, "dispatched_at": answerTime, "started_at": answerTime,
 		"pending_reason": map[string]any{"type": "string", "description": pendingReasonDoc}}

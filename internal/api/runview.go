@@ -33,6 +33,7 @@ type snapshotView struct {
 	Pinned              bool             `json:"pinned,omitempty"`
 	CancelRequested     bool             `json:"cancel_requested,omitempty"`
 	WrittenAhead        bool             `json:"written_ahead,omitempty"`
+	ClaimedAhead        bool             `json:"claimed_ahead,omitempty"`
 	State               snapshot.State   `json:"state"`
 	Client              string           `json:"client,omitempty"`
 	DispatchedAt        *apiTime         `json:"dispatched_at,omitempty"`
@@ -51,7 +52,8 @@ func snapshotViewOf(s snapshot.Snapshot) snapshotView {
 		Trigger: s.Trigger, Attempt: s.Attempt, ShardIndex: s.ShardIndex, ShardTotal: s.ShardTotal,
 		ScheduledAt: apiTime(s.ScheduledAt), CreatedAt: apiTime(s.CreatedAt), JobRevision: s.JobRevision,
 		TraceParent: s.TraceParent, NotBefore: timePtr(s.NotBefore), Pinned: s.Pinned, CancelRequested: s.CancelRequested, WrittenAhead: s.WrittenAhead,
-		State: s.State, Client: s.Client, DispatchedAt: timePtr(s.DispatchedAt), StartedAt: timePtr(s.StartedAt),
+		ClaimedAhead: s.ClaimedAhead,
+		State:        s.State, Client: s.Client, DispatchedAt: timePtr(s.DispatchedAt), StartedAt: timePtr(s.StartedAt),
 	}
 }
 

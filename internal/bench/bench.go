@@ -30,7 +30,9 @@ type Config struct {
 	Schedulers     int
 	Workers        int
 	WorkerCapacity int
-	Jobs           int
+	// ClaimAhead is the workers' worker.Config.ClaimAhead.
+	ClaimAhead time.Duration
+	Jobs       int
 	// IdleJobs are extra jobs that do not fire during the run (once a
 	// year): they load the leader, as a large installation would.
 	IdleJobs int

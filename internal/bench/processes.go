@@ -258,7 +258,7 @@ func (f *fleet) start() error {
 	if err != nil {
 		return err
 	}
-	w := worker.New(worker.Config{Client: cli, Root: f.root, Group: "bench", Capacity: f.cfg.WorkerCapacity,
+	w := worker.New(worker.Config{Client: cli, Root: f.root, Group: "bench", Capacity: f.cfg.WorkerCapacity, ClaimAhead: f.cfg.ClaimAhead,
 		Logger: slog.New(atLeast{f.cfg.Logger.Handler(), slog.LevelWarn}), Name: fmt.Sprintf("bench-w%d", len(f.members)), DrainTimeout: 5 * time.Second, LeaseTTL: f.cfg.SessionTTL,
 		// Like `pink worker --metrics-job-label`: with per-job series a
 		// worker follows the jobs of its group, which it reads at start.

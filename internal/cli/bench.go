@@ -49,6 +49,7 @@ start lag, and etcd's own key throughput (docs/benchmarks.md).`,
 	duration := f.duration("duration", 10*time.Second, "measured time")
 	ttl := f.duration("session-ttl", 5*time.Second, "session and lease TTL of schedulers and workers")
 	lookahead := f.duration("lookahead", node.DefaultLookahead, "the schedulers' --lookahead (0: off)")
+	claimAhead := addClaimAheadFlag(f)
 	killLeader := f.duration("kill-leader-every", 0, "kill -9 the leader this often (and restart it)")
 	stopLeader := f.duration("stop-leader-every", 0, "stop the leader gracefully (SIGTERM) this often (and restart it)")
 	killWorker := f.duration("kill-worker-every", 0, "kill a worker this often (and start another)")
@@ -67,7 +68,7 @@ start lag, and etcd's own key throughput (docs/benchmarks.md).`,
 		}
 		return bench1(cmd.Context(), stdout, log, bench.Config{
 			Endpoints: splitList(*endpoints), Schedulers: *schedulers, Workers: *workers, WorkerCapacity: *capacity,
-			Jobs: *jobs, IdleJobs: *idle, NoJobLabel: *noJobLabel, Schedules: schedules.shares, RunTime: *runTime, Warmup: *warmup, Duration: *duration, SessionTTL: *ttl, Lookahead: *lookahead,
+			Jobs: *jobs, IdleJobs: *idle, NoJobLabel: *noJobLabel, Schedules: schedules.shares, RunTime: *runTime, Warmup: *warmup, Duration: *duration, SessionTTL: *ttl, Lookahead: *lookahead, ClaimAhead: claimAhead(),
 			KillLeaderEvery: *killLeader, StopLeaderEvery: *stopLeader, KillWorkerEvery: *killWorker, BaselineConcurrency: *conc, BaselineValueBytes: *valueBytes,
 			BaselineDuration: *baselineFor, CPUProfile: *profile, MemProfile: *memProfile, Logger: log,
 		}, *runs, *asJSON)

@@ -46,6 +46,19 @@ func addLookaheadFlag(f *flags) func() time.Duration {
 	}
 }
 
+// addClaimAheadFlag is --claim-ahead of the commands that run a worker.
+func addClaimAheadFlag(f *flags) func() time.Duration {
+	d := f.duration("claim-ahead", 0,
+		"how long before its nominal time the worker claims a fire the leader wrote ahead, so that it starts on time (0: claim at the nominal time; opt-in, see docs/jobs.md)")
+	f.checks = append(f.checks, func() error {
+		if *d < 0 {
+			return fmt.Errorf("--claim-ahead must not be negative, got %s", *d)
+		}
+		return nil
+	})
+	return func() time.Duration { return *d }
+}
+
 // addHistoryBytesFlag is --history-max-bytes of the commands that lead.
 func addHistoryBytesFlag(f *flags) *int64 {
 	return f.bytes("history-max-bytes", node.DefaultHistoryMaxBytes,
@@ -195,6 +208,7 @@ on --listen.`,
 	capacity := f.int("capacity", node.DefaultCapacity, "runs executed at once")
 	ttl := f.duration("lease-ttl", node.DefaultLeaseTTL, "registration lease TTL: how fast the leader notices a dead worker")
 	drain := f.duration("drain-timeout", node.DefaultDrainTimeout, "on SIGTERM, how long running handlers may finish before they are canceled")
+	claimAhead := addClaimAheadFlag(f)
 	shell := f.bool("allow-shell", false, "enable the shell target (runs commands from job params on this host)")
 	eg := addEgressFlags(f)
 	jobLabel := f.bool("metrics-job-label", true, "label metrics by job (set false for very many jobs)")
@@ -216,7 +230,7 @@ on --listen.`,
 		}
 		return node.RunWorker(cmd.Context(), node.WorkerConfig{
 			Etcd: ef.config(), Group: *group, Listen: *listen, Name: *name, Capacity: *capacity,
-			LeaseTTL: *ttl, DrainTimeout: *drain, AllowShell: *shell, NoJobLabel: !*jobLabel, Logger: log,
+			LeaseTTL: *ttl, DrainTimeout: *drain, ClaimAhead: claimAhead(), AllowShell: *shell, NoJobLabel: !*jobLabel, Logger: log,
 			HTTPAllow: allow, HTTPDeny: deny, SecretsDir: *eg.secretsDir,
 		})
 	}

@@ -25,6 +25,8 @@ type WorkerConfig struct {
 	Capacity     int
 	LeaseTTL     time.Duration
 	DrainTimeout time.Duration
+	// ClaimAhead is worker.Config.ClaimAhead (0: off).
+	ClaimAhead time.Duration
 	// AllowShell enables the shell target on this worker.
 	AllowShell bool
 	// HTTPAllow and HTTPDeny are the http target's egress rules (CIDRs,
@@ -43,7 +45,7 @@ type WorkerConfig struct {
 func buildWorker(proc *process, cfg WorkerConfig, addr string, pol *egress.Policy) *worker.Worker {
 	w := worker.New(worker.Config{
 		Client: proc.cli, Root: proc.root, Group: cfg.Group, Name: cfg.Name, Capacity: cfg.Capacity, LeaseTTL: cfg.LeaseTTL,
-		DrainTimeout: cfg.DrainTimeout, Addr: addr, Version: Version, Logger: cfg.Logger,
+		DrainTimeout: cfg.DrainTimeout, ClaimAhead: cfg.ClaimAhead, Addr: addr, Version: Version, Logger: cfg.Logger,
 		Registerer: proc.reg, NoJobLabel: cfg.NoJobLabel, TracerProvider: proc.tracing.Provider, LoggerProvider: proc.logs.Provider,
 	})
 	metrics := telemetry.NewEgress(proc.reg)

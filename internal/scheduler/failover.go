@@ -2,12 +2,15 @@ package scheduler
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/pink-scheduler/pink/internal/cluster"
+	"github.com/pink-scheduler/pink/internal/store"
 	"github.com/pink-scheduler/pink/internal/telemetry"
 	"github.com/pink-scheduler/pink/pkg/snapshot"
 )
@@ -18,10 +21,15 @@ import (
 // was running on a client that is gone is recorded lost and, with retries
 // left, replaced by its next attempt (trigger failover). A late result of
 // the lost attempt is refused by the worker's fenced Complete.
+//
+// A run its client claimed ahead has not started if the client's start
+// mark (which stopped moving when its registration went) is before it: it
+// moves like unstarted work.
 func (t *term) failover(ctx context.Context) error {
 	if !t.view.todo.orphans {
-		return nil
+		return t.sweepMarks(ctx)
 	}
+	marks := startMarks{}
 	for _, g := range t.view.groups {
 		var orphans []*snapshot.Live
 		for _, l := range g.assigned {
@@ -32,16 +40,71 @@ func (t *term) failover(ctx context.Context) error {
 		}
 		sortLive(orphans)
 		for _, l := range orphans {
-			if err := t.failoverOne(ctx, g, l); err != nil {
+			started, err := t.startedOnGone(ctx, g, l, marks)
+			if err != nil {
+				return err
+			}
+			if err := t.failoverOne(ctx, g, l, started); err != nil {
 				return err
 			}
 		}
 	}
 	t.view.todo.orphans = false
+	return t.sweepMarks(ctx)
+}
+
+// startedOnGone tells whether l, assigned to a client that is gone or
+// draining, had started: it is running, and not claimed ahead for a time
+// its client's start mark had not reached (marks caches the marks read).
+func (t *term) startedOnGone(ctx context.Context, g *groupState, l *snapshot.Live, marks startMarks) (bool, error) {
+	if l.State != snapshot.StateRunning || !l.ClaimedAhead {
+		return l.State == snapshot.StateRunning, nil
+	}
+	if _, live := g.clients[l.Client]; live {
+		return true, nil // draining: it starts it
+	}
+	mark, err := marks.of(ctx, t, g.name, l.Client)
+	if err != nil {
+		return false, err
+	}
+	// No mark: nothing proves it had not started.
+	return !mark.ok || !l.ScheduledAt.After(mark.at), nil
+}
+
+// sweepMarks deletes the start marks of clients that are gone and have
+// nothing assigned any more.
+func (t *term) sweepMarks(ctx context.Context) error {
+	if !t.view.todo.marks {
+		return nil
+	}
+	rctx, cancel := context.WithTimeout(ctx, requestTimeout)
+	defer cancel()
+	owners, err := t.st.ListStartMarks(rctx)
+	if err != nil {
+		return err
+	}
+	var gone []store.StartMarkOwner
+	for _, o := range owners {
+		g := t.view.groups[o.Group]
+		if g == nil || (g.clients[o.Client] == nil && g.perClient[o.Client] == 0) {
+			gone = append(gone, o)
+		}
+	}
+	for chunk := range slices.Chunk(gone, 100) {
+		switch err := t.st.DeleteStartMarks(rctx, t.fence, chunk); {
+		case errors.Is(err, store.ErrConflict):
+			// A client registered since the view last heard, or the
+			// leadership ended: the next step decides again.
+			return nil
+		case err != nil:
+			return err
+		}
+	}
+	t.view.todo.marks = false
 	return nil
 }
 
-func (t *term) failoverOne(ctx context.Context, g *groupState, l *snapshot.Live) error {
+func (t *term) failoverOne(ctx context.Context, g *groupState, l *snapshot.Live, started bool) error {
 	now := t.cfg.Now()
 	reason := snapshot.FailoverClientLost
 	if _, live := g.clients[l.Client]; live {
@@ -51,7 +114,7 @@ func (t *term) failoverOne(ctx context.Context, g *groupState, l *snapshot.Live)
 	}
 	log := t.log.With("snapshot_id", l.ID, "job", l.Job, "group", g.name, "from_client", l.Client, "attempt", l.Attempt, "reason", reason)
 	lctx := telemetry.WithTraceParent(ctx, l.TraceParent)
-	if l.State != snapshot.StateRunning {
+	if !started {
 		var done *snapshot.Run
 		copied := l.Snapshot
 		next := &copied

@@ -37,6 +37,10 @@ type view struct {
 	// it by job (overlap policies).
 	live  map[string]*snapshot.Live
 	byJob map[string]map[string]*snapshot.Live
+	// startedAhead holds the live fires claimed ahead that their client's
+	// start mark is known to have reached: they started (see
+	// settleStale).
+	startedAhead map[*snapshot.Live]bool
 	// fires are the sharded fires that wait for their summary run.
 	fires     map[string]*snapshot.ShardedFire
 	backfills map[string]*snapshot.Backfill
@@ -70,6 +74,9 @@ type todo struct {
 	// orphans says an assignment may belong to a client that is gone or
 	// draining; summaries that a sharded fire may have finished.
 	orphans, summaries bool
+	// marks says a client may have left a start mark that nothing needs
+	// any more (see sweepMarks).
+	marks bool
 	// stale holds the jobs that changed while fires of theirs written
 	// ahead may be waiting to start (see settleStale); such a job does not
 	// fire until they are settled.
@@ -117,7 +124,7 @@ func newView(metrics *telemetry.Scheduler, log *slog.Logger, now func() time.Tim
 	v := &view{metrics: metrics, log: log, now: now,
 		jobs: map[string]*jobState{}, cursors: map[string]jobCursor{}, groups: map[string]*groupState{},
 		groupKeys: map[string]bool{}, groupJobs: map[string]int{},
-		live: map[string]*snapshot.Live{}, byJob: map[string]map[string]*snapshot.Live{},
+		live: map[string]*snapshot.Live{}, byJob: map[string]map[string]*snapshot.Live{}, startedAhead: map[*snapshot.Live]bool{},
 		fires: map[string]*snapshot.ShardedFire{}, backfills: map[string]*snapshot.Backfill{}, last: map[string]*jobLast{},
 		resumable: map[string]*jobState{}, intervals: map[string]time.Duration{},
 		synced: map[string]bool{}, deadAtElection: map[string]bool{},
@@ -137,7 +144,7 @@ func (v *view) markSynced(source string, sources int) {
 		return
 	}
 	v.ready = true
-	v.todo.orphans, v.todo.summaries = true, true
+	v.todo.orphans, v.todo.summaries, v.todo.marks = true, true, true
 	for name := range v.byJob {
 		v.todo.stale[name] = true
 	}

@@ -80,7 +80,7 @@ func (v *view) onClient(ev store.ClientEvent) {
 			v.log.Info("client left", "group", ev.Group, "client", ev.ID)
 		}
 		g.dropClient(ev.ID)
-		v.todo.orphans = true
+		v.todo.orphans, v.todo.marks = true, true
 		v.maybeDropGroup(ev.Group)
 		return
 	case !had:

@@ -76,6 +76,7 @@ func (v *view) dropLive(l *snapshot.Live) {
 }
 
 func (v *view) unindex(l *snapshot.Live) {
+	delete(v.startedAhead, l)
 	g := v.group(l.Group)
 	if l.State == snapshot.StatePending {
 		delete(g.pending, l.ID)

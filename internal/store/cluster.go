@@ -107,7 +107,14 @@ func (s *Store) ListGroups(ctx context.Context) (gs []cluster.Group, err error) 
 // registration's create revision, which the client's claims compare on.
 func (s *Store) RegisterClient(ctx context.Context, lease clientv3.LeaseID, c cluster.Client) (rev int64, err error) {
 	defer s.track("client_register", time.Now(), &err)
-	resp, err := s.c.Put(ctx, s.k.client(c.Group, c.ID), encode(c), clientv3.WithLease(lease))
+	// The client's start mark (started.go) is born with its first
+	// registration and kept as it is by the later ones (draining).
+	mark := s.k.started(c.Group, c.ID)
+	resp, err := s.c.Txn(ctx).Then(
+		clientv3.OpPut(s.k.client(c.Group, c.ID), encode(c), clientv3.WithLease(lease)),
+		clientv3.OpTxn([]clientv3.Cmp{clientv3.Compare(clientv3.CreateRevision(mark), "=", 0)},
+			[]clientv3.Op{clientv3.OpPut(mark, markValue(time.Time{}))}, nil),
+	).Commit()
 	if err != nil {
 		return 0, wrap("register client", err)
 	}

@@ -69,6 +69,13 @@ func (s *Store) Move(ctx context.Context, fence Fence, from snapshot.Live, done 
 	t := &txn{}
 	fenceRead := fenced(t, fence)
 	fromRead := s.leave(t, from)
+	markRead := -1
+	if from.ClaimedAhead && (done == nil || done.Status == snapshot.StatusCanceled) {
+		// Moved or canceled as not started: only while its client's start
+		// mark is before it (see StartAhead).
+		t.when(s.markBefore(from.Group, from.Client, from.ScheduledAt))
+		markRead = t.orRead(clientv3.OpGet(s.k.started(from.Group, from.Client)))
+	}
 	if done != nil {
 		s.recordRun(t, *done, from.TraceParent)
 	}
@@ -81,7 +88,7 @@ func (s *Store) Move(ctx context.Context, fence Fence, from snapshot.Live, done 
 		// Back to pending: dispatched_at keeps the attempt's first
 		// dispatch, which says it was counted as a fire then.
 		snap := to.Snapshot
-		snap.State, snap.Client, snap.StartedAt = snapshot.StatePending, "", nil
+		snap.State, snap.Client, snap.StartedAt, snap.ClaimedAhead = snapshot.StatePending, "", nil, false
 		t.then(clientv3.OpPut(s.k.pending(snap.ID), encode(snap)))
 		moved = &snapshot.Live{Snapshot: snap}
 	default:
@@ -93,7 +100,13 @@ func (s *Store) Move(ctx context.Context, fence Fence, from snapshot.Live, done 
 		return res, wrap("move snapshot", err)
 	}
 	res = MoveResult{Outcome: moveOutcome(resp, fenceRead, fence, fromRead, from), Revision: resp.Header.Revision}
-	if res.Outcome == MoveClientGone && countsChanged(resp, countsRead, cw) {
+	switch {
+	case res.Outcome != MoveClientGone:
+	case markRead >= 0 && !markBeforeIn(read(resp, markRead), from.ScheduledAt):
+		// Its client started it: the watch brings nothing, the mark
+		// tells (see StartAhead).
+		res.Outcome = MoveSnapshotChanged
+	case countsChanged(resp, countsRead, cw):
 		res.Outcome = MoveCountsChanged
 	}
 	if res.Outcome == Moved && moved != nil {

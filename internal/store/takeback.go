@@ -18,7 +18,8 @@ import (
 // decides those fires again from the job as it now is. It holds only while
 // fence holds, the job is still at jobRevision (the revision the leader
 // decides with) and every snapshot is unchanged since it was read (none was
-// claimed): it is all or nothing. It returns Moved and the revision of the
+// claimed, and none claimed ahead has started: see StartAhead): it is all
+// or nothing. It returns Moved and the revision of the
 // write, MoveNotLeader, or MoveSnapshotChanged when the job or a snapshot
 // changed meanwhile (their watch events tell what happened).
 func (s *Store) TakeBack(ctx context.Context, fence Fence, job string, jobRevision int64, ls []snapshot.Live, rewind time.Time, c counts.Job) (out MoveOutcome, rev int64, err error) {
@@ -27,6 +28,10 @@ func (s *Store) TakeBack(ctx context.Context, fence Fence, job string, jobRevisi
 	fenceRead := fenced(t, fence)
 	t.when(clientv3.Compare(clientv3.ModRevision(s.k.job(job)), "=", jobRevision))
 	for _, l := range ls {
+		if l.ClaimedAhead {
+			// Claimed ahead: only while its client has not started it.
+			t.when(s.markBefore(l.Group, l.Client, l.ScheduledAt))
+		}
 		s.leave(t, l)
 		s.endOrRetry(t, l.Job, l.ID, nil)
 	}

@@ -89,7 +89,7 @@ func (s *Store) requireClient(t *txn, c *cluster.Client) bool {
 func (s *Store) assign(t *txn, snap snapshot.Snapshot, c *cluster.Client, now time.Time) snapshot.Snapshot {
 	s.requireClient(t, c)
 	at := now.UTC()
-	snap.State, snap.Client, snap.DispatchedAt, snap.StartedAt = snapshot.StateDispatched, c.ID, &at, nil
+	snap.State, snap.Client, snap.DispatchedAt, snap.StartedAt, snap.ClaimedAhead = snapshot.StateDispatched, c.ID, &at, nil, false
 	t.then(clientv3.OpPut(s.k.assign(snap.Group, c.ID, snap.ID), encode(snap)))
 	return snap
 }
@@ -112,7 +112,7 @@ func (s *Store) createLive(t *txn, snap snapshot.Snapshot, c *cluster.Client, no
 		t.when(clientv3.Compare(clientv3.CreateRevision(s.k.assign(snap.Group, c.ID, snap.ID)), "=", 0))
 		return snapshot.Live{Snapshot: s.assign(t, snap, c, now)}
 	}
-	snap.State, snap.Client, snap.DispatchedAt, snap.StartedAt = snapshot.StatePending, "", nil, nil
+	snap.State, snap.Client, snap.DispatchedAt, snap.StartedAt, snap.ClaimedAhead = snapshot.StatePending, "", nil, nil, false
 	t.when(clientv3.Compare(clientv3.CreateRevision(s.k.pending(snap.ID)), "=", 0))
 	t.then(clientv3.OpPut(s.k.pending(snap.ID), encode(snap)))
 	return snapshot.Live{Snapshot: snap}
@@ -152,21 +152,35 @@ func (s *Store) endOrRetry(t *txn, job, id string, next *snapshot.Snapshot) {
 }
 
 // claim marks l running on client clientID since at, if the assignment is
-// unchanged since the client read it.
+// unchanged since the client read it. A fire written ahead and claimed
+// before its nominal time is claimed ahead: running since its nominal
+// time, which the client starts it at once its start mark is there (see
+// StartAhead).
 func (s *Store) claim(t *txn, clientID string, l snapshot.Live, at time.Time) {
 	key := s.k.assign(l.Group, clientID, l.ID)
 	snap := l.Snapshot
 	snap.State, snap.StartedAt = snapshot.StateRunning, &at
-	t.when(clientv3.Compare(clientv3.ModRevision(key), "=", l.ModRevision))
-	if l.WrittenAhead && !t.jobs[l.Job] {
-		// A fire written ahead starts only as the job it was written for.
-		if t.jobs == nil {
-			t.jobs = map[string]bool{}
-		}
-		t.jobs[l.Job] = true
-		t.when(clientv3.Compare(clientv3.ModRevision(s.k.job(l.Job)), "=", l.JobRevision))
+	if l.WrittenAhead && l.ScheduledAt.After(at) {
+		startAt := l.ScheduledAt
+		snap.StartedAt, snap.ClaimedAhead = &startAt, true
 	}
+	t.when(clientv3.Compare(clientv3.ModRevision(key), "=", l.ModRevision))
+	s.requireJobRevision(t, l)
 	t.then(clientv3.OpPut(key, encode(snap)))
+}
+
+// requireJobRevision makes t hold, for a fire written ahead, only while its
+// job is still the revision it was written for: a fire written ahead
+// starts only as the job it was written for.
+func (s *Store) requireJobRevision(t *txn, l snapshot.Live) {
+	if !l.WrittenAhead || t.jobs[l.Job] {
+		return
+	}
+	if t.jobs == nil {
+		t.jobs = map[string]bool{}
+	}
+	t.jobs[l.Job] = true
+	t.when(clientv3.Compare(clientv3.ModRevision(s.k.job(l.Job)), "=", l.JobRevision))
 }
 
 // complete records the result of a claimed run of client clientID and

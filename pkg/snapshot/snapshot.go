@@ -76,6 +76,12 @@ type Snapshot struct {
 	// and only while the job is still at JobRevision; a fire whose job
 	// changed meanwhile is taken back by the leader and decided again.
 	WrittenAhead bool `json:"written_ahead,omitempty"`
+	// ClaimedAhead marks a fire written ahead that its client claimed
+	// before its nominal time (state running, StartedAt its nominal time):
+	// the client starts it then, once its start mark (the store's
+	// StartAhead) reaches that time while the job is still at JobRevision.
+	// Until then the leader may still take it back or move it.
+	ClaimedAhead bool `json:"claimed_ahead,omitempty"`
 	// CancelRequested asks the running client to stop (overlap policy
 	// replace); the run then ends as canceled.
 	CancelRequested bool `json:"cancel_requested,omitempty"`
@@ -178,7 +184,7 @@ func (s *Snapshot) NextAttempt(trigger Trigger, now time.Time, jitter float64) *
 	n.State, n.Client, n.DispatchedAt, n.StartedAt, n.NotBefore, n.CancelRequested = StatePending, "", nil, nil, nil, false
 	// A later attempt is no longer ahead of anything: it runs as the
 	// attempt before it did, even if the job is edited meanwhile.
-	n.WrittenAhead = false
+	n.WrittenAhead, n.ClaimedAhead = false, false
 	if trigger == TriggerRetry && s.RetryBackoff > 0 {
 		delay := s.RetryBackoff
 		for i := 1; i < s.Attempt && delay < MaxRetryDelay; i++ {

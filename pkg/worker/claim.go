@@ -33,27 +33,45 @@ type starter struct {
 	forget func(id string)
 }
 
+// drop gives back what a snapshot of a batch that will not run here held.
+func (w *Worker) drop(st starter, id string) {
+	st.freeSlot()
+	st.forget(id)
+	w.tasks.Done()
+}
+
 // start claims the snapshots of batch, several in one transaction, and runs
-// each claimed one in its own goroutine. Every snapshot of batch holds one
-// count of w.tasks and one execution slot.
-func (w *Worker) start(runCtx context.Context, log *slog.Logger, me cluster.Client, batch []*snapshot.Live, st starter) {
-	defer st.claimed()
+// each claimed one in its own goroutine: at once, or, for a fire claimed
+// ahead of its nominal time, then (see startAhead) unless sessCtx ends
+// first. Every snapshot of batch
+// holds one count of w.tasks and one execution slot.
+func (w *Worker) start(runCtx, sessCtx context.Context, log *slog.Logger, me cluster.Client, batch []*snapshot.Live, st starter) {
+	var ahead []claimedRun
 	for _, chunk := range claimChunks(batch) {
-		revs := w.claim(runCtx, log, me, chunk)
+		at := time.Now().UTC()
+		revs := w.claim(runCtx, log, me, chunk, at)
 		for i, l := range chunk {
-			if revs[i] == 0 {
-				st.freeSlot()
-				st.forget(l.ID)
-				w.tasks.Done()
-				continue
+			switch {
+			case revs[i] == 0:
+				w.drop(st, l.ID)
+			case l.WrittenAhead && l.ScheduledAt.After(at):
+				ahead = append(ahead, claimedRun{l, revs[i]})
+			default:
+				w.run(runCtx, log, me, l, revs[i], st)
 			}
-			go func() {
-				defer w.tasks.Done()
-				w.execute(runCtx, log, me, l, revs[i], st.freeSlot)
-				st.forget(l.ID)
-			}()
 		}
 	}
+	st.claimed()
+	w.startAhead(runCtx, sessCtx, log, me, ahead, st)
+}
+
+// run executes the claimed snapshot l in its own goroutine.
+func (w *Worker) run(runCtx context.Context, log *slog.Logger, me cluster.Client, l *snapshot.Live, claimRev int64, st starter) {
+	go func() {
+		defer w.tasks.Done()
+		w.execute(runCtx, log, me, l, claimRev, st.freeSlot)
+		st.forget(l.ID)
+	}()
 }
 
 // claimChunks splits batch into claim transactions within etcd's limits.
@@ -78,9 +96,8 @@ func claimChunks(batch []*snapshot.Live) [][]*snapshot.Live {
 // nothing changed since they were assigned, else one by one. It returns
 // each one's claim revision, 0 for one that was not claimed: it was moved or
 // canceled before it started, or etcd could not be reached before ctx ended.
-func (w *Worker) claim(ctx context.Context, log *slog.Logger, me cluster.Client, ls []*snapshot.Live) []int64 {
+func (w *Worker) claim(ctx context.Context, log *slog.Logger, me cluster.Client, ls []*snapshot.Live, at time.Time) []int64 {
 	revs := make([]int64, len(ls))
-	at := time.Now().UTC()
 	if len(ls) > 1 {
 		lives := make([]snapshot.Live, len(ls))
 		for i, l := range ls {
@@ -127,7 +144,8 @@ func (w *Worker) claimOne(ctx context.Context, log *slog.Logger, me cluster.Clie
 			return err
 		case gerr != nil:
 			return gerr
-		case cur.State == snapshot.StateRunning && cur.Attempt == l.Attempt && cur.StartedAt != nil && cur.StartedAt.Equal(at):
+		case cur.State == snapshot.StateRunning && cur.Attempt == l.Attempt && cur.StartedAt != nil &&
+			(cur.StartedAt.Equal(at) || cur.ClaimedAhead && cur.StartedAt.Equal(cur.ScheduledAt)):
 			rev = cur.ModRevision
 			return nil
 		}

@@ -32,11 +32,14 @@ type inbox struct {
 	// cancel is called for a running snapshot the leader asked to stop.
 	cancel func(id string)
 	now    func() time.Time
+	// claimAhead is how long before its nominal time a fire written ahead
+	// is handed out, to be claimed ahead (0: at its nominal time).
+	claimAhead time.Duration
 }
 
-func newInbox(cancel func(id string)) *inbox {
+func newInbox(cancel func(id string), claimAhead time.Duration) *inbox {
 	ib := &inbox{waiting: map[string]*snapshot.Live{}, taken: map[string]bool{}, again: map[string]*snapshot.Live{},
-		ready: make(chan struct{}, 1), cancel: cancel, now: time.Now}
+		ready: make(chan struct{}, 1), cancel: cancel, now: time.Now, claimAhead: max(claimAhead, 0)}
 	ib.timer = time.AfterFunc(time.Hour, ib.signal)
 	ib.timer.Stop()
 	return ib
@@ -83,7 +86,8 @@ func (ib *inbox) wait(l *snapshot.Live) {
 
 // takeDue hands up to n waiting snapshots whose nominal time has come to
 // execute, the oldest nominal times first, and sets the timer for the
-// earliest one still to come.
+// earliest one still to come. A fire written ahead comes claimAhead
+// before its nominal time.
 func (ib *inbox) takeDue(n int) []*snapshot.Live {
 	ib.mu.Lock()
 	defer ib.mu.Unlock()
@@ -95,8 +99,8 @@ func (ib *inbox) takeDue(n int) []*snapshot.Live {
 			heap.Pop(&ib.byTime) // taken, gone, or replaced since
 			continue
 		}
-		if l.ScheduledAt.After(now) {
-			ib.timer.Reset(l.ScheduledAt.Sub(now))
+		if due := ib.dueAt(l); due.After(now) {
+			ib.timer.Reset(due.Sub(now))
 			break
 		}
 		if len(due) >= n {
@@ -108,6 +112,14 @@ func (ib *inbox) takeDue(n int) []*snapshot.Live {
 		due = append(due, l)
 	}
 	return due
+}
+
+// dueAt is when l is handed out.
+func (ib *inbox) dueAt(l *snapshot.Live) time.Time {
+	if l.WrittenAhead {
+		return l.ScheduledAt.Add(-ib.claimAhead)
+	}
+	return l.ScheduledAt
 }
 
 // dueHeap is a min-heap of snapshots by nominal time, then id.

@@ -83,6 +83,17 @@ type Config struct {
 	Capacity int
 	// LeaseTTL is how long after a crash the leader notices (default 5s).
 	LeaseTTL time.Duration
+	// ClaimAhead is how long before its nominal time the worker claims a
+	// fire the leader wrote ahead (0, the default: at its nominal time;
+	// more than the leader's lookahead: when it arrives). A fire claimed
+	// ahead starts at its nominal time after a start transaction that
+	// writes one key per batch (its start mark), not after its claim;
+	// an edit of the job before then still keeps it from running as the
+	// old job, and if this worker dies first the leader moves it as
+	// unstarted. Opt-in for now: its start transaction compares every
+	// run's claim and job, which costs etcd more than it saves above
+	// ~1,000 runs a second (docs/benchmarks.md).
+	ClaimAhead time.Duration
 	// DrainTimeout is how long Run waits, after ctx ends, for running
 	// handlers before it cancels them (default 30s).
 	DrainTimeout time.Duration
@@ -258,7 +269,7 @@ func (w *Worker) session(ctx, runCtx context.Context, cancelRuns context.CancelF
 
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	ib := newInbox(w.cancelRun)
+	ib := newInbox(w.cancelRun, w.cfg.ClaimAhead)
 	defer ib.stop()
 	claiming := make(chan struct{}, claimers)
 	mirrorDone := make(chan struct{})
@@ -304,7 +315,7 @@ func (w *Worker) session(ctx, runCtx context.Context, cancelRuns context.CancelF
 			slots <- struct{}{}
 		}
 		w.tasks.Add(len(batch))
-		go w.start(runCtx, log, me, batch, starter{
+		go w.start(runCtx, sctx, log, me, batch, starter{
 			claimed:  func() { <-claiming; ib.signal() },
 			freeSlot: func() { <-slots; ib.signal() },
 			forget:   ib.forget,
