@@ -194,19 +194,24 @@ func (s *Server) stream(ctx context.Context, out *sse, f streamFilter, after sto
 	defer heartbeat.Stop()
 	for {
 		events, errc, stop := s.source(ctx, f, after)
-		reason, again := s.pump(ctx, out, events, errc, heartbeat, &after)
+		reason, compacted := s.pump(ctx, out, events, errc, heartbeat, &after)
 		stop()
 		<-errc // the source is done before the stream moves on
-		if !again {
+		if compacted == nil {
 			return reason
 		}
-		// Reset: from now on.
+		// Reset: from now on, now being before the client hears of it,
+		// so that nothing it does once it has is missed.
 		rev, err := s.st.CurrentRevision(ctx)
 		if err != nil {
 			_ = out.named("error", map[string]any{"message": "etcd did not answer; reconnect to resume"})
 			return "etcd"
 		}
 		after = store.AfterRevision(rev)
+		if out.named("reset", map[string]any{"message": "etcd no longer holds the revisions asked for: read the state again",
+			"compact_revision": compacted.Revision}) != nil {
+			return "client"
+		}
 	}
 }
 
@@ -237,53 +242,48 @@ func (s *Server) source(ctx context.Context, f streamFilter, after store.StreamP
 	return events, errc, cancel
 }
 
-// pump writes the events of one source; again reports a reset (the watch
-// ended because etcd compacted; a new one follows).
+// pump writes the events of one source; compacted reports that the watch
+// ended because etcd compacted (the caller resets the stream).
 func (s *Server) pump(ctx context.Context, out *sse, events <-chan store.StreamEvent, errc chan error,
-	heartbeat *time.Ticker, after *store.StreamPosition) (reason string, again bool) {
+	heartbeat *time.Ticker, after *store.StreamPosition) (reason string, compacted *store.CompactedError) {
 	for {
 		select {
 		case e := <-events:
 			if err := out.event(e); err != nil {
-				return "client", false
+				return "client", nil
 			}
 			*after = store.StreamPosition{Rev: e.Revision, Seq: e.Seq}
 		case err := <-errc:
 			errc <- err // for the caller's wait
 			if errors.Is(err, errSlowClient) {
 				_ = out.named("overflow", map[string]any{"message": "the stream fell behind; reconnect with Last-Event-ID to resume"})
-				return "slow", false
+				return "slow", nil
 			}
 			// Deliver what the watch passed on before it ended.
 			for len(events) > 0 {
 				e := <-events
 				if out.event(e) != nil {
-					return "client", false
+					return "client", nil
 				}
 				*after = store.StreamPosition{Rev: e.Revision, Seq: e.Seq}
 			}
-			var compacted *store.CompactedError
 			switch {
 			case errors.As(err, &compacted):
-				if out.named("reset", map[string]any{"message": "etcd no longer holds the revisions asked for: read the state again",
-					"compact_revision": compacted.Revision}) != nil {
-					return "client", false
-				}
-				return "", true
+				return "", compacted
 			case err == nil && ctx.Err() != nil:
-				return "client", false
+				return "client", nil
 			default:
 				_ = out.named("error", map[string]any{"message": "etcd ended the stream; reconnect with Last-Event-ID to resume"})
-				return "etcd", false
+				return "etcd", nil
 			}
 		case <-heartbeat.C:
 			if out.comment("ping") != nil {
-				return "client", false
+				return "client", nil
 			}
 		case <-s.streams.done:
-			return "shutdown", false
+			return "shutdown", nil
 		case <-ctx.Done():
-			return "client", false
+			return "client", nil
 		}
 	}
 }

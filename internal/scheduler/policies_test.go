@@ -494,7 +494,8 @@ func TestStrategies(t *testing.T) {
 	c := pinktest.NewCluster(t)
 	e := c.Etcd
 	st := store.New(e.Client, "")
-	c.StartScheduler(t, "n1")
+	reg := telemetry.NewRegistry()
+	c.StartScheduler(t, "n1", func(o *pinktest.SchedulerOptions) { o.Registerer = reg })
 	release := make(chan struct{})
 	defer close(release)
 	h := func(ctx context.Context, r worker.Run) (string, error) {
@@ -506,6 +507,12 @@ func TestStrategies(t *testing.T) {
 	a := c.StartWorker(t, "g", map[string]worker.Handler{"x": h}, func(c *worker.Config) { c.Name = "a"; c.Capacity = 1 })
 	b := c.StartWorker(t, "g", map[string]worker.Handler{"x": h}, func(c *worker.Config) { c.Name = "b"; c.Capacity = 3 })
 	names := map[string]string{a.ID(): "a", b.ID(): "b"}
+	// The leader must know both clients before the first fire: one it
+	// places while b's registration is still on its way goes to a.
+	pinktest.Eventually(t, 10*time.Second, func() (bool, string) {
+		n := pinktest.Metric(t, reg, "pink_clients", map[string]string{"group": "g"})
+		return n == 2, fmt.Sprintf("the leader knows %v clients of g, want 2", n)
+	})
 	for _, spec := range []job.Spec{{Name: "rr"}, {Name: "sticky", Strategy: job.StrategyHash}} {
 		spec.Group, spec.Schedule, spec.Target = "g", "* * * * * *", "x"
 		c.CreateJob(t, spec)
