@@ -46,17 +46,23 @@ func addLookaheadFlag(f *flags) func() time.Duration {
 	}
 }
 
-// addClaimAheadFlag is --claim-ahead of the commands that run a worker.
+// addClaimAheadFlag is --claim-ahead of the commands that run a worker; the
+// value it returns is as node configs take it: negative for off.
 func addClaimAheadFlag(f *flags) func() time.Duration {
-	d := f.duration("claim-ahead", 0,
-		"how long before its nominal time the worker claims a fire the leader wrote ahead, so that it starts on time (0: claim at the nominal time; opt-in, see docs/jobs.md)")
+	d := f.duration("claim-ahead", node.DefaultClaimAhead,
+		"how long before its nominal time the worker claims a fire the leader wrote ahead, so that it starts on time (0: claim at the nominal time; docs/jobs.md)")
 	f.checks = append(f.checks, func() error {
 		if *d < 0 {
 			return fmt.Errorf("--claim-ahead must not be negative, got %s", *d)
 		}
 		return nil
 	})
-	return func() time.Duration { return *d }
+	return func() time.Duration {
+		if *d == 0 {
+			return -1
+		}
+		return *d
+	}
 }
 
 // addHistoryBytesFlag is --history-max-bytes of the commands that lead.

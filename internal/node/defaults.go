@@ -27,6 +27,7 @@ const (
 	DefaultCapacity     = worker.DefaultCapacity
 	DefaultLeaseTTL     = worker.DefaultLeaseTTL
 	DefaultDrainTimeout = worker.DefaultDrainTimeout
+	DefaultClaimAhead   = worker.DefaultClaimAhead
 	// DefaultDevDrainTimeout is short: Ctrl-C of pink dev on a laptop
 	// should stop it at once; runs it interrupts are retried at the next
 	// start, as after a crash.

@@ -25,7 +25,8 @@ type WorkerConfig struct {
 	Capacity     int
 	LeaseTTL     time.Duration
 	DrainTimeout time.Duration
-	// ClaimAhead is worker.Config.ClaimAhead (0: off).
+	// ClaimAhead is worker.Config.ClaimAhead (0: its default, negative:
+	// off).
 	ClaimAhead time.Duration
 	// AllowShell enables the shell target on this worker.
 	AllowShell bool

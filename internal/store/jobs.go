@@ -82,7 +82,7 @@ func (s *Store) updateJob(ctx context.Context, spec job.Spec, prevGroup string, 
 	spec.Revision = 0
 	// A forbid job's write raises its switch mark: it may have been allow
 	// or replace until now (see active.go).
-	then := append([]clientv3.Op{clientv3.OpPut(key, encode(spec))}, s.switchOps(spec)...)
+	then := append([]clientv3.Op{clientv3.OpPut(key, encode(spec)), s.bumpJobs()}, s.switchOps(spec)...)
 	if prevGroup != spec.Group {
 		then = append(then, clientv3.OpDelete(s.k.groupJob(prevGroup, spec.Name)), clientv3.OpPut(s.k.groupJob(spec.Group, spec.Name), ""))
 	}
@@ -188,7 +188,7 @@ func (s *Store) DeleteJob(ctx context.Context, name string, now time.Time) (err 
 		t.when(clientv3.Compare(clientv3.ModRevision(key), "=", spec.Revision),
 			clientv3.Compare(clientv3.CreateRevision(pprefix), "<", rev+1).WithPrefix())
 		jobRead := t.orRead(clientv3.OpGet(key, clientv3.WithCountOnly()))
-		t.then(clientv3.OpDelete(key), clientv3.OpDelete(s.k.cursor(name)), clientv3.OpDelete(s.k.jobCounters(name)),
+		t.then(clientv3.OpDelete(key), s.bumpJobs(), clientv3.OpDelete(s.k.cursor(name)), clientv3.OpDelete(s.k.jobCounters(name)),
 			clientv3.OpDelete(s.k.lastOfJob(name), clientv3.WithPrefix()), clientv3.OpDelete(s.k.groupJob(spec.Group, name)),
 			clientv3.OpDelete(s.k.activeSwitch(name)))
 		t.then(s.auditOps(ctx, nil)...)
@@ -245,7 +245,7 @@ func (s *Store) AutoResume(ctx context.Context, fence Fence, spec job.Spec, now 
 		}
 		resp, err := s.c.Txn(ctx).
 			If(fence.cmp(), clientv3.Compare(clientv3.ModRevision(key), "=", rev), cmp).
-			Then(append(append([]clientv3.Op{clientv3.OpPut(key, encode(spec))}, curOps...), s.auditOps(actx, nil)...)...).
+			Then(append(append([]clientv3.Op{clientv3.OpPut(key, encode(spec)), s.bumpJobs()}, curOps...), s.auditOps(actx, nil)...)...).
 			Else(clientv3.OpGet(s.k.cursor(spec.Name), clientv3.WithKeysOnly())).
 			Commit()
 		if err != nil {

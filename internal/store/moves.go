@@ -73,7 +73,7 @@ func (s *Store) Move(ctx context.Context, fence Fence, from snapshot.Live, done 
 	if from.ClaimedAhead && (done == nil || done.Status == snapshot.StatusCanceled) {
 		// Moved or canceled as not started: only while its client's start
 		// mark is before it (see StartAhead).
-		t.when(s.markBefore(from.Group, from.Client, from.ScheduledAt))
+		s.revokeAhead(t, from)
 		markRead = t.orRead(clientv3.OpGet(s.k.started(from.Group, from.Client)))
 	}
 	if done != nil {

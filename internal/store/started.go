@@ -15,14 +15,17 @@ import (
 
 // A worker claims a fire written ahead before its nominal time and starts
 // it then without another write per run: at the nominal time it moves its
-// start mark, one key per registration, forward to that time in a
-// transaction that compares each run's claim and its job's revision. The
-// mark is what makes a run claimed ahead safe to take back or move:
+// start mark, one key per registration, forward to that time, in one
+// transaction for all it starts then (StartAheadFast: no job changed and
+// none of its claims was revoked since the earliest claim), or, when that
+// fails, in one per batch that compares each run's claim and its job's
+// revision (StartAhead). The mark is what makes a run claimed ahead safe
+// to take back or move:
 //
 //   - the leader takes back a run claimed ahead (its job changed) only
 //     while the mark is before the run's nominal time (TakeBack compares
-//     it), so the worker either started it first, as the job was, or will
-//     find it gone;
+//     it, and writes the client's revoke key), so the worker either
+//     started it first, as the job was, or will find it gone;
 //   - a worker that died leaves its mark as it was (StartAhead compares
 //     the registration), so the leader moves each run it claimed ahead for
 //     a later time as unstarted work, exactly, and records the others
@@ -35,6 +38,9 @@ import (
 
 const markWidth = 20
 
+func (k keys) jobGeneration() string      { return k.root + "/job/generation" }
+func (k keys) revokedPrefix() string      { return k.root + "/execute/revoked/" }
+func (k keys) revoked(g, c string) string { return k.revokedPrefix() + g + "/" + c }
 func (k keys) startedPrefix() string      { return k.root + "/execute/started/" }
 func (k keys) started(g, c string) string { return k.startedPrefix() + g + "/" + c }
 func (k keys) parseStarted(key string) (group, client string, ok bool) {
@@ -72,6 +78,59 @@ func (s *Store) markBefore(group, client string, at time.Time) clientv3.Cmp {
 	return clientv3.Compare(clientv3.Value(s.k.started(group, client)), "<", markValue(at))
 }
 
+// revokeAhead makes t hold only while l, claimed ahead, has not started,
+// and tells its client's next start (StartAheadFast) that one of its
+// claims changed: t writes the client's revoke key.
+func (s *Store) revokeAhead(t *txn, l snapshot.Live) {
+	t.when(s.markBefore(l.Group, l.Client, l.ScheduledAt))
+	key := s.k.revoked(l.Group, l.Client)
+	if t.revoked[key] {
+		return
+	}
+	if t.revoked == nil {
+		t.revoked = map[string]bool{}
+	}
+	t.revoked[key] = true
+	t.then(clientv3.OpPut(key, ""))
+}
+
+// bumpJobs is the write every change of a job (edit, pause, resume,
+// delete) adds: the jobs generation key, which a start of runs claimed
+// ahead compares once instead of each job's revision.
+func (s *Store) bumpJobs() clientv3.Op { return clientv3.OpPut(s.k.jobGeneration(), "") }
+
+// StartAheadFast is StartAhead for runs whose claims all committed at or
+// after revision since, in a transaction whose cost does not grow with
+// them: instead of each claim and each job's revision it compares that no
+// job changed since (the jobs generation key) and that the leader has
+// taken back or moved none of c's runs claimed ahead since (c's revoke
+// key). ErrConflict when either did: StartAhead then tells which runs may
+// still start.
+func (s *Store) StartAheadFast(ctx context.Context, c cluster.Client, since int64, through time.Time) (err error) {
+	defer s.track("start_ahead_fast", time.Now(), &err)
+	t := &txn{}
+	s.requireClient(t, &c)
+	t.when(clientv3.Compare(clientv3.ModRevision(s.k.jobGeneration()), "<", since+1),
+		clientv3.Compare(clientv3.ModRevision(s.k.revoked(c.Group, c.ID)), "<", since+1))
+	return s.moveMark(ctx, t, c, through)
+}
+
+// moveMark ends a start transaction t: it moves c's start mark forward to
+// through (never back: two starts committed out of order leave the later
+// time) and commits.
+func (s *Store) moveMark(ctx context.Context, t *txn, c cluster.Client, through time.Time) error {
+	mark, v := s.k.started(c.Group, c.ID), markValue(through)
+	t.then(clientv3.OpTxn([]clientv3.Cmp{clientv3.Compare(clientv3.Value(mark), "<", v)}, []clientv3.Op{clientv3.OpPut(mark, v)}, nil))
+	resp, err := t.commit(ctx, s)
+	if err != nil {
+		return wrap("start runs claimed ahead", err)
+	}
+	if !resp.Succeeded {
+		return ErrConflict
+	}
+	return nil
+}
+
 // markBeforeIn tells whether the start mark read in r is before at, as
 // markBefore compares it.
 func markBeforeIn(r *clientv3.GetResponse, at time.Time) bool {
@@ -94,16 +153,7 @@ func (s *Store) StartAhead(ctx context.Context, c cluster.Client, ls []snapshot.
 		t.when(clientv3.Compare(clientv3.ModRevision(s.k.assign(l.Group, c.ID, l.ID)), "=", l.ModRevision))
 		s.requireJobRevision(t, l)
 	}
-	mark, v := s.k.started(c.Group, c.ID), markValue(through)
-	t.then(clientv3.OpTxn([]clientv3.Cmp{clientv3.Compare(clientv3.Value(mark), "<", v)}, []clientv3.Op{clientv3.OpPut(mark, v)}, nil))
-	resp, err := t.commit(ctx, s)
-	if err != nil {
-		return wrap("start runs claimed ahead", err)
-	}
-	if !resp.Succeeded {
-		return ErrConflict
-	}
-	return nil
+	return s.moveMark(ctx, t, c, through)
 }
 
 // Unclaim gives back a run client clientID claimed ahead but found, at its
@@ -165,7 +215,7 @@ func (s *Store) DeleteStartMarks(ctx context.Context, fence Fence, owners []Star
 	fenced(t, fence)
 	for _, o := range owners {
 		t.when(clientv3.Compare(clientv3.CreateRevision(s.k.client(o.Group, o.Client)), "=", 0))
-		t.then(clientv3.OpDelete(s.k.started(o.Group, o.Client)))
+		t.then(clientv3.OpDelete(s.k.started(o.Group, o.Client)), clientv3.OpDelete(s.k.revoked(o.Group, o.Client)))
 	}
 	resp, err := t.commit(ctx, s)
 	if err != nil {

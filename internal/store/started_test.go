@@ -198,3 +198,65 @@ func TestStartMarkOfGoneClient(t *testing.T) {
 		t.Fatalf("mark of w1 after delete: %v %v", ok, err)
 	}
 }
+
+// TestStartAheadFast: the one start transaction of an instant holds while
+// no job changed and no claim of the client was revoked since the
+// earliest claim it starts, whatever the number of runs; after an edit of
+// any job, or a take-back of any of the client's runs claimed ahead, it is
+// refused and the per-run start decides.
+func TestStartAheadFast(t *testing.T) {
+	e, st, spec := setup(t)
+	ctx := context.Background()
+	_, fence := campaign(t, e.Client, st, "node-a")
+	c := register(t, e, st, "w1")
+	other := spec
+	other.Name = "tock"
+	other, err := st.CreateJob(ctx, other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t1, t2, t3 := t0.Add(10*time.Second), t0.Add(11*time.Second), t0.Add(12*time.Second)
+
+	l1 := claimedAhead(t, st, fence, spec, c, t1)
+	if err := st.StartAheadFast(ctx, c, l1.ModRevision, t1); err != nil {
+		t.Fatalf("fast start with nothing changed: %v", err)
+	}
+	if m := startMark(t, st, c); !m.Equal(t1) {
+		t.Fatalf("start mark %s, want %s", m, t1)
+	}
+
+	// An edit of another job since the claim: refused; the per-run start
+	// of the run, whose own job did not change, holds.
+	l2 := claimedAhead(t, st, fence, spec, c, t2)
+	edited := other
+	edited.Params = []byte(`{"v":2}`)
+	if _, err := st.UpdateJob(ctx, edited, other.Group, other.Revision, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.StartAheadFast(ctx, c, l2.ModRevision, t2); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("fast start after a job edit: %v, want ErrConflict", err)
+	}
+	if m := startMark(t, st, c); !m.Equal(t1) {
+		t.Fatalf("start mark %s after a refused fast start, want %s", m, t1)
+	}
+	if err := st.StartAhead(ctx, c, []snapshot.Live{l2}, t2); err != nil {
+		t.Fatalf("per-run start: %v", err)
+	}
+
+	// A take-back of one of the client's runs claimed ahead since the
+	// claim: refused.
+	l3 := claimedAhead(t, st, fence, spec, c, t3)
+	l4 := claimedAhead(t, st, fence, spec, c, t3.Add(time.Second))
+	if out, _, err := st.TakeBack(ctx, fence, spec.Name, spec.Revision, []snapshot.Live{l4}, l4.ScheduledAt.Add(-time.Nanosecond), counts.Job{}); err != nil || out != store.Moved {
+		t.Fatalf("take-back: %v %v", out, err)
+	}
+	if err := st.StartAheadFast(ctx, c, l3.ModRevision, t3); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("fast start after a take-back: %v, want ErrConflict", err)
+	}
+	if err := st.StartAhead(ctx, c, []snapshot.Live{l3}, t3); err != nil {
+		t.Fatalf("per-run start of the run not taken back: %v", err)
+	}
+	if m := startMark(t, st, c); !m.Equal(t3) {
+		t.Fatalf("start mark %s, want %s", m, t3)
+	}
+}

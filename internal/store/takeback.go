@@ -30,7 +30,7 @@ func (s *Store) TakeBack(ctx context.Context, fence Fence, job string, jobRevisi
 	for _, l := range ls {
 		if l.ClaimedAhead {
 			// Claimed ahead: only while its client has not started it.
-			t.when(s.markBefore(l.Group, l.Client, l.ScheduledAt))
+			s.revokeAhead(t, l)
 		}
 		s.leave(t, l)
 		s.endOrRetry(t, l.Job, l.ID, nil)

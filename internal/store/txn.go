@@ -23,6 +23,8 @@ type txn struct {
 	clients map[string]bool
 	// jobs are the jobs whose revision the txn already compares on.
 	jobs map[string]bool
+	// revoked are the clients whose revoke key the txn already writes.
+	revoked map[string]bool
 	// last holds the job/last/ value each key gets: a txn that records
 	// several runs of one job writes the latest finish once.
 	last     map[string]string

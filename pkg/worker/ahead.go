@@ -1,6 +1,7 @@
 package worker
 
 import (
+	"container/heap"
 	"context"
 	"errors"
 	"log/slog"
@@ -16,65 +17,153 @@ import (
 
 // A fire written ahead is claimed ahead of its nominal time (Config.
 // ClaimAhead), so that the claim's round trip through etcd is done when
-// the time comes. Then one transaction per batch, which writes a single key
-// (the registration's start mark, see store.StartAhead) and compares each
-// run's claim and its job's revision, is all that stands between the
-// nominal time and the handler: an edit of the job committed before it
-// still keeps the fire from running as the old job.
+// the time comes. Then one transaction, which writes a single key (the
+// registration's start mark, see store.StartAheadFast) is all that stands
+// between the nominal time and the handler: an edit of the job committed
+// before it still keeps the fire from running as the old job.
 
-// claimedRun is a snapshot claimed ahead, with its claim's revision.
+// claimedRun is a snapshot claimed ahead, with its claim's revision and
+// the starter of the batch it came in (which holds its slot and task).
 type claimedRun struct {
 	l   *snapshot.Live
 	rev int64
+	st  starter
 }
 
-// startAhead starts the runs claimed ahead at their nominal times, by this
-// process's clock: one timer per distinct time, one start transaction per
-// claim batch. A run whose start is refused is given back (store.Unclaim):
-// its job changed, and the leader decides the fire again. When sessCtx ends
-// first (the worker drains, or lost its registration), the runs not
-// started yet are given back too, for the leader to move.
-func (w *Worker) startAhead(runCtx, sessCtx context.Context, log *slog.Logger, me cluster.Client, ahead []claimedRun, st starter) {
-	slices.SortFunc(ahead, func(a, b claimedRun) int { return a.l.ScheduledAt.Compare(b.l.ScheduledAt) })
-	for len(ahead) > 0 {
-		at := ahead[0].l.ScheduledAt
-		n := 1
-		for n < len(ahead) && ahead[n].l.ScheduledAt.Equal(at) {
-			n++
-		}
-		due := ahead[:n]
-		ahead = ahead[n:]
-		if !sleepUntil(sessCtx, at) {
-			for _, c := range append(due, ahead...) {
-				w.giveBack(runCtx, log, me, c, "the worker is stopping")
-				w.drop(st, c.l.ID)
-			}
-			return
-		}
-		// The chunks' transactions go to etcd together: one after the
-		// other, each would wait behind the results of the runs the one
-		// before started.
-		var wg sync.WaitGroup
-		for chunk := range slices.Chunk(due, maxClaimBatch) {
-			wg.Go(func() { w.startChunk(runCtx, log, me, chunk, at, st) })
-		}
-		wg.Wait()
+// aheadLoop holds the runs a registration claimed ahead until their
+// nominal times, by this process's clock, and starts them: one timer, and
+// at each instant one start transaction for everything due
+// (store.StartAheadFast), or, if a job changed or the leader took back one
+// of this client's claims since the earliest of them, one per batch that
+// compares each run (store.StartAhead). A run whose start is refused is
+// given back (store.Unclaim): its job changed, and the leader decides the
+// fire again. When sessCtx ends (the worker drains, or lost its
+// registration) the runs not started are given back too, for the leader
+// to move.
+type aheadLoop struct {
+	w       *Worker
+	log     *slog.Logger
+	me      cluster.Client
+	in      chan []claimedRun
+	stopped chan struct{}
+}
+
+// startAheadLoop starts the loop of one registration; it ends with sessCtx.
+func (w *Worker) startAheadLoop(runCtx, sessCtx context.Context, log *slog.Logger, me cluster.Client) *aheadLoop {
+	a := &aheadLoop{w: w, log: log, me: me, in: make(chan []claimedRun), stopped: make(chan struct{})}
+	go a.run(runCtx, sessCtx)
+	return a
+}
+
+// hold hands runs claimed ahead to the loop.
+func (a *aheadLoop) hold(runCtx context.Context, rs []claimedRun) {
+	select {
+	case a.in <- rs:
+	case <-a.stopped:
+		a.giveBackAll(runCtx, rs)
 	}
 }
 
-// startChunk moves the start mark to at for chunk, then runs each; on a
-// conflict it starts them one by one.
-func (w *Worker) startChunk(runCtx context.Context, log *slog.Logger, me cluster.Client, chunk []claimedRun, at time.Time, st starter) {
-	err := w.startMark(runCtx, me, chunk, at)
+func (a *aheadLoop) run(runCtx, sessCtx context.Context) {
+	defer close(a.stopped)
+	var held aheadHeap
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		select {
+		case rs := <-a.in:
+			for _, r := range rs {
+				heap.Push(&held, r)
+			}
+		case <-timer.C:
+		case <-sessCtx.Done():
+			a.giveBackAll(runCtx, held)
+			return
+		}
+		now := time.Now()
+		var due []claimedRun
+		for len(held) > 0 && !held[0].l.ScheduledAt.After(now) {
+			due = append(due, heap.Pop(&held).(claimedRun))
+		}
+		if len(due) > 0 {
+			a.start(runCtx, due)
+		}
+		timer.Stop()
+		if len(held) > 0 {
+			timer.Reset(time.Until(held[0].l.ScheduledAt))
+		}
+	}
+}
+
+// start starts due, all at or past their nominal times.
+func (a *aheadLoop) start(runCtx context.Context, due []claimedRun) {
+	since, through := due[0].rev, due[0].l.ScheduledAt
+	for _, r := range due {
+		since = min(since, r.rev)
+		if r.l.ScheduledAt.After(through) {
+			through = r.l.ScheduledAt
+		}
+	}
+	err := a.w.retry(runCtx, func(rctx context.Context) error { return a.w.st.StartAheadFast(rctx, a.me, since, through) })
+	switch {
+	case err == nil:
+		for _, r := range due {
+			a.w.run(runCtx, a.log, a.me, r.l, r.rev, r.st)
+		}
+		return
+	case !errors.Is(err, store.ErrConflict):
+		a.log.Warn("could not start fires claimed ahead; left claimed", "runs", len(due), "err", err)
+		for _, r := range due {
+			a.w.drop(r.st, r.l.ID)
+		}
+		return
+	}
+	// Something changed: the batches' transactions tell what, all sent
+	// together (one after the other, each would wait behind the results
+	// of the runs the one before started).
+	var wg sync.WaitGroup
+	for chunk := range slices.Chunk(due, maxClaimBatch) {
+		wg.Go(func() { a.w.startChunk(runCtx, a.log, a.me, chunk) })
+	}
+	wg.Wait()
+}
+
+func (a *aheadLoop) giveBackAll(runCtx context.Context, rs []claimedRun) {
+	for _, r := range rs {
+		a.w.giveBack(runCtx, a.log, a.me, r, "the worker is stopping")
+		a.w.drop(r.st, r.l.ID)
+	}
+}
+
+// aheadHeap is a min-heap of runs claimed ahead by nominal time.
+type aheadHeap []claimedRun
+
+func (h aheadHeap) Len() int           { return len(h) }
+func (h aheadHeap) Less(i, j int) bool { return h[i].l.ScheduledAt.Before(h[j].l.ScheduledAt) }
+func (h aheadHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *aheadHeap) Push(x any)        { *h = append(*h, x.(claimedRun)) }
+func (h *aheadHeap) Pop() any {
+	old := *h
+	r := old[len(old)-1]
+	old[len(old)-1] = claimedRun{}
+	*h = old[:len(old)-1]
+	return r
+}
+
+// startChunk moves the start mark to the latest nominal time of chunk,
+// comparing each run, then runs each; on a conflict it starts them one by
+// one, and gives back those that still conflict.
+func (w *Worker) startChunk(runCtx context.Context, log *slog.Logger, me cluster.Client, chunk []claimedRun) {
+	err := w.startMark(runCtx, me, chunk)
 	if err == nil {
 		for _, c := range chunk {
-			w.run(runCtx, log, me, c.l, c.rev, st)
+			w.run(runCtx, log, me, c.l, c.rev, c.st)
 		}
 		return
 	}
 	if len(chunk) > 1 && errors.Is(err, store.ErrConflict) {
 		for _, c := range chunk {
-			w.startChunk(runCtx, log, me, []claimedRun{c}, at, st)
+			w.startChunk(runCtx, log, me, []claimedRun{c})
 		}
 		return
 	}
@@ -87,7 +176,7 @@ func (w *Worker) startChunk(runCtx context.Context, log *slog.Logger, me cluster
 		log.WarnContext(telemetry.WithTraceParent(runCtx, c.l.TraceParent), "could not start a fire claimed ahead",
 			"snapshot_id", c.l.ID, "job", c.l.Job, "err", err)
 	}
-	w.drop(st, c.l.ID)
+	w.drop(c.st, c.l.ID)
 }
 
 // giveBack unclaims c, which this worker will not start: dispatched again,
@@ -102,27 +191,15 @@ func (w *Worker) giveBack(ctx context.Context, log *slog.Logger, me cluster.Clie
 }
 
 // startMark is store.StartAhead for chunk, retried on transient errors.
-func (w *Worker) startMark(ctx context.Context, me cluster.Client, chunk []claimedRun, at time.Time) error {
+func (w *Worker) startMark(ctx context.Context, me cluster.Client, chunk []claimedRun) error {
 	ls := make([]snapshot.Live, len(chunk))
+	var through time.Time
 	for i, c := range chunk {
 		ls[i] = *c.l
 		ls[i].ModRevision = c.rev
+		if c.l.ScheduledAt.After(through) {
+			through = c.l.ScheduledAt
+		}
 	}
-	return w.retry(ctx, func(rctx context.Context) error { return w.st.StartAhead(rctx, me, ls, at) })
-}
-
-// sleepUntil waits until the clock reads at; false if ctx ended first.
-func sleepUntil(ctx context.Context, at time.Time) bool {
-	d := time.Until(at)
-	if d <= 0 {
-		return ctx.Err() == nil
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
+	return w.retry(ctx, func(rctx context.Context) error { return w.st.StartAhead(rctx, me, ls, through) })
 }

@@ -31,6 +31,8 @@ type starter struct {
 	freeSlot func()
 	// forget drops a snapshot once its result is recorded.
 	forget func(id string)
+	// hold hands runs claimed ahead to the registration's aheadLoop.
+	hold func(runCtx context.Context, rs []claimedRun)
 }
 
 // drop gives back what a snapshot of a batch that will not run here held.
@@ -42,10 +44,9 @@ func (w *Worker) drop(st starter, id string) {
 
 // start claims the snapshots of batch, several in one transaction, and runs
 // each claimed one in its own goroutine: at once, or, for a fire claimed
-// ahead of its nominal time, then (see startAhead) unless sessCtx ends
-// first. Every snapshot of batch
+// ahead of its nominal time, then (see aheadLoop). Every snapshot of batch
 // holds one count of w.tasks and one execution slot.
-func (w *Worker) start(runCtx, sessCtx context.Context, log *slog.Logger, me cluster.Client, batch []*snapshot.Live, st starter) {
+func (w *Worker) start(runCtx context.Context, log *slog.Logger, me cluster.Client, batch []*snapshot.Live, st starter) {
 	var ahead []claimedRun
 	for _, chunk := range claimChunks(batch) {
 		at := time.Now().UTC()
@@ -55,14 +56,16 @@ func (w *Worker) start(runCtx, sessCtx context.Context, log *slog.Logger, me clu
 			case revs[i] == 0:
 				w.drop(st, l.ID)
 			case l.WrittenAhead && l.ScheduledAt.After(at):
-				ahead = append(ahead, claimedRun{l, revs[i]})
+				ahead = append(ahead, claimedRun{l, revs[i], st})
 			default:
 				w.run(runCtx, log, me, l, revs[i], st)
 			}
 		}
 	}
 	st.claimed()
-	w.startAhead(runCtx, sessCtx, log, me, ahead, st)
+	if len(ahead) > 0 {
+		st.hold(runCtx, ahead)
+	}
 }
 
 // run executes the claimed snapshot l in its own goroutine.

@@ -84,15 +84,13 @@ type Config struct {
 	// LeaseTTL is how long after a crash the leader notices (default 5s).
 	LeaseTTL time.Duration
 	// ClaimAhead is how long before its nominal time the worker claims a
-	// fire the leader wrote ahead (0, the default: at its nominal time;
-	// more than the leader's lookahead: when it arrives). A fire claimed
-	// ahead starts at its nominal time after a start transaction that
-	// writes one key per batch (its start mark), not after its claim;
-	// an edit of the job before then still keeps it from running as the
-	// old job, and if this worker dies first the leader moves it as
-	// unstarted. Opt-in for now: its start transaction compares every
-	// run's claim and job, which costs etcd more than it saves above
-	// ~1,000 runs a second (docs/benchmarks.md).
+	// fire the leader wrote ahead (default 300ms; negative: at its nominal
+	// time). A fire claimed ahead starts at its nominal time after one
+	// start transaction for everything due then, which writes one key
+	// (its start mark), not after its claim; an edit of the job before
+	// then still keeps it from running as the old job, and if this worker
+	// dies first the leader moves it as unstarted. It holds an execution
+	// slot from its claim.
 	ClaimAhead time.Duration
 	// DrainTimeout is how long Run waits, after ctx ends, for running
 	// handlers before it cancels them (default 30s).
@@ -129,6 +127,7 @@ const (
 	DefaultCapacity     = 8
 	DefaultLeaseTTL     = 5 * time.Second
 	DefaultDrainTimeout = 30 * time.Second
+	DefaultClaimAhead   = 300 * time.Millisecond
 )
 
 // Worker is one client process of a group.
@@ -157,6 +156,9 @@ func New(cfg Config) *Worker {
 	cfg.Capacity = positive(cfg.Capacity, DefaultCapacity)
 	cfg.LeaseTTL = positive(cfg.LeaseTTL, DefaultLeaseTTL)
 	cfg.DrainTimeout = positive(cfg.DrainTimeout, DefaultDrainTimeout)
+	if cfg.ClaimAhead == 0 {
+		cfg.ClaimAhead = DefaultClaimAhead
+	}
 	if cfg.Name == "" {
 		cfg.Name = cluster.ProcessName()
 	}
@@ -272,6 +274,7 @@ func (w *Worker) session(ctx, runCtx context.Context, cancelRuns context.CancelF
 	ib := newInbox(w.cancelRun, w.cfg.ClaimAhead)
 	defer ib.stop()
 	claiming := make(chan struct{}, claimers)
+	ahead := w.startAheadLoop(runCtx, sctx, log, me)
 	mirrorDone := make(chan struct{})
 	go func() {
 		defer close(mirrorDone)
@@ -315,10 +318,11 @@ func (w *Worker) session(ctx, runCtx context.Context, cancelRuns context.CancelF
 			slots <- struct{}{}
 		}
 		w.tasks.Add(len(batch))
-		go w.start(runCtx, sctx, log, me, batch, starter{
+		go w.start(runCtx, log, me, batch, starter{
 			claimed:  func() { <-claiming; ib.signal() },
 			freeSlot: func() { <-slots; ib.signal() },
 			forget:   ib.forget,
+			hold:     ahead.hold,
 		})
 	}
 }
