@@ -38,7 +38,7 @@ import (
 
 const markWidth = 20
 
-func (k keys) jobGeneration() string      { return k.root + "/job/generation" }
+func (k keys) jobGeneration() string      { return k.root + "/node/jobs-generation" }
 func (k keys) revokedPrefix() string      { return k.root + "/execute/revoked/" }
 func (k keys) revoked(g, c string) string { return k.revokedPrefix() + g + "/" + c }
 func (k keys) startedPrefix() string      { return k.root + "/execute/started/" }
