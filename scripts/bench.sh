@@ -25,10 +25,14 @@ declare -A scenarios=(
   [leader-kill-ttl2]="--jobs 100 --schedulers 3 --session-ttl 2s --kill-leader-every 10s --duration 60s --runs 3"
   [leader-stop]="--jobs 100 --schedulers 3 --stop-leader-every 10s --duration 60s --runs 3"
   [worker-kill]="--jobs 200 --workers 3 --run-time 500ms --kill-worker-every 10s --duration 60s --runs 3"
+  # Issue 19's scenario: 5 jobs every second, the default TTLs, lookahead and claim ahead.
+  [ontime-leader-kill]="--jobs 5 --schedulers 3 --kill-leader-every 15s --duration 60s --runs 3"
+  [ontime-leader-stop]="--jobs 5 --schedulers 3 --stop-leader-every 15s --duration 60s --runs 3"
+  [ontime-worker-kill]="--jobs 5 --workers 2 --kill-worker-every 15s --duration 60s --runs 3"
   [soak]="--jobs 1000 --warmup 5s --duration 30m --runs 1"
 )
 order=(second-10 second-1k second-2k second-3k minute-10k registered-100k registered-100k-job-label
-  leader-kill leader-kill-ttl2 leader-stop worker-kill soak)
+  leader-kill leader-kill-ttl2 leader-stop worker-kill ontime-leader-kill ontime-leader-stop ontime-worker-kill soak)
 names=("$@")
 if [ ${#names[@]} -eq 0 ]; then
   names=("${order[@]}")

@@ -138,7 +138,7 @@ func Overview() Dashboard {
 				q(`max by (group) (pink_snapshots_pending`+g+`)`, "{{group}}")),
 			graph("In-flight snapshots", "Snapshots assigned to workers (dispatched or running).", "short",
 				q(`max by (group) (pink_snapshots_inflight`+g+`)`, "{{group}}")),
-			graph("Failovers", "Snapshots moved off workers that died (client_lost) or shut down (client_draining).", "short",
+			graph("Failovers", "Snapshots moved off workers that died (client_lost), shut down (client_draining) or stopped claiming (client_stalled).", "short",
 				q(`sum by (group, reason) (increase(pink_failovers_total`+g+`[$__rate_interval]))`, "{{group}} {{reason}}")),
 			graph("Skipped fires by reason", "Nominal fires that did not run: misfire policies after downtime, or overlap (concurrency_forbid).", "short",
 				q(`sum by (reason) (increase(pink_fires_skipped_total`+g+`[$__rate_interval]))`, "{{reason}}")),

@@ -241,7 +241,7 @@ func TestFailoverReasonLeaderChange(t *testing.T) {
 		for _, r := range snapshot.FailoverReasons() {
 			got[string(r)] = metric(t, b, "pink_failovers_total", map[string]string{"group": "g", "reason": string(r)})
 		}
-		want := map[string]float64{"leader_change": 1, "client_lost": 0, "client_draining": 0}
+		want := map[string]float64{"leader_change": 1, "client_lost": 0, "client_draining": 0, "client_stalled": 0}
 		return maps.Equal(got, want), fmt.Sprintf("failovers by reason %v, want %v", got, want)
 	})
 	gc, _, err := st.ReadGroupCounts(context.Background(), "g")

@@ -34,7 +34,7 @@ func (t *term) failover(ctx context.Context) error {
 		var orphans []*snapshot.Live
 		for _, l := range g.assigned {
 			c, live := g.clients[l.Client]
-			if !live || (c.Draining && l.State != snapshot.StateRunning) {
+			if !live || ((c.Draining || g.claims.stalled(l.Client)) && l.State != snapshot.StateRunning) {
 				orphans = append(orphans, l)
 			}
 		}
@@ -107,8 +107,10 @@ func (t *term) sweepMarks(ctx context.Context) error {
 func (t *term) failoverOne(ctx context.Context, g *groupState, l *snapshot.Live, started bool) error {
 	now := t.cfg.Now()
 	reason := snapshot.FailoverClientLost
-	if _, live := g.clients[l.Client]; live {
+	if c, live := g.clients[l.Client]; live && c.Draining {
 		reason = snapshot.FailoverClientDraining
+	} else if live {
+		reason = snapshot.FailoverClientStalled
 	} else if t.view.deadAtElection[l.Client] {
 		reason = snapshot.FailoverLeaderChange
 	}

@@ -77,14 +77,17 @@ type Config struct {
 const (
 	DefaultSessionTTL       = 5 * time.Second
 	DefaultMisfireThreshold = 5 * time.Second
-	// DefaultLookahead leaves over a second for a fire to travel from the
-	// leader through etcd to its worker, small beside the misfire threshold
-	// and the session TTL. The half second matters: schedules fire on whole
-	// seconds, so the leader writes each burst half a second away from the
-	// instant the workers claim and start the one before it (a whole second
-	// puts both bursts on one instant: start lag p99 400 ms against 140 ms
-	// at 1,000 jobs a second, docs/benchmarks.md).
-	DefaultLookahead     = 1500 * time.Millisecond
+	// DefaultLookahead outlasts a leader failover: the default session
+	// TTL (the longest a dead leader's lease lives on) plus a new leader's
+	// start, with a second to spare, so that when a leader dies the fires
+	// of the seconds its successor needs are already on workers, which
+	// claim and start them without a leader (docs/guarantees.md). The half
+	// second matters: schedules fire on whole seconds, so the leader
+	// writes each burst half a second away from the instant the workers
+	// start the one before it (a whole second puts both bursts on one
+	// instant: start lag p99 400 ms against 140 ms at 1,000 jobs a second,
+	// docs/benchmarks.md).
+	DefaultLookahead     = 6500 * time.Millisecond
 	DefaultHistoryLimit  = 100
 	DefaultHistoryMaxAge = 30 * 24 * time.Hour
 	// DefaultCompactEvery is Kubernetes' API server's interval: etcd keeps

@@ -46,6 +46,8 @@ type term struct {
 	nextDue time.Time
 	// nextResume is the earliest paused_until of a paused job.
 	nextResume time.Time
+	// nextStallCheck is when findStalled looks again (stall.go).
+	nextStallCheck time.Time
 	// targets is the list of jobs retention trims, published from the view
 	// (see publishTargets); targetsDirty says jobs changed since.
 	targets      atomic.Pointer[[]trimTarget]
@@ -166,7 +168,7 @@ func (t *term) untilNextWake() time.Duration {
 	if js := t.queue.peek(); js != nil && js.writeAt.Before(wake) {
 		wake = js.writeAt
 	}
-	for _, at := range []time.Time{t.retryAt, t.nextDue, t.nextResume} {
+	for _, at := range []time.Time{t.retryAt, t.nextDue, t.nextResume, t.nextStallCheck} {
 		if !at.IsZero() && at.Before(wake) {
 			wake = at
 		}
@@ -180,7 +182,7 @@ func (t *term) untilNextWake() time.Duration {
 func (t *term) step(ctx context.Context) error {
 	t.retryAt = time.Time{}
 	var errs []error
-	for _, f := range []func(context.Context) error{t.autoResume, t.settleStale, t.fireDue, t.failover, t.runBackfills, t.dispatchPending, t.summarize} {
+	for _, f := range []func(context.Context) error{t.autoResume, t.settleStale, t.fireDue, t.findStalled, t.failover, t.runBackfills, t.dispatchPending, t.summarize} {
 		err := f(ctx)
 		if errors.Is(err, errNotLeader) || ctx.Err() != nil {
 			if err == nil {

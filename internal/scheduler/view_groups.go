@@ -18,19 +18,22 @@ type groupState struct {
 	assigned map[string]*snapshot.Live // by snapshot id
 	// perClient counts assigned snapshots of each client.
 	perClient map[string]int
+	// claims follows how each client claims its work (see stall.go).
+	claims clientClaims
 }
 
 func newGroupState(name string) *groupState {
 	return &groupState{name: name, clients: map[string]*cluster.Client{}, pending: map[string]*snapshot.Live{},
-		assigned: map[string]*snapshot.Live{}, perClient: map[string]int{}}
+		assigned: map[string]*snapshot.Live{}, perClient: map[string]int{}, claims: clientClaims{}}
 }
 
-// available returns the clients that take new work, by id.
+// available returns the clients that take new work, by id: not draining,
+// not stalled.
 func (g *groupState) available() []*cluster.Client {
 	if g.sorted == nil {
 		g.sorted = make([]*cluster.Client, 0, len(g.clients))
 		for _, c := range g.clients {
-			if !c.Draining {
+			if !c.Draining && !g.claims.stalled(c.ID) {
 				g.sorted = append(g.sorted, c)
 			}
 		}
@@ -52,6 +55,7 @@ func (g *groupState) offered() []string {
 // dropClient forgets a client that the leader found gone.
 func (g *groupState) dropClient(id string) {
 	delete(g.clients, id)
+	delete(g.claims, id)
 	g.sorted = nil
 }
 
@@ -85,6 +89,7 @@ func (v *view) onClient(ev store.ClientEvent) {
 		return
 	case !had:
 		v.log.Info("client joined", "group", ev.Group, "client", ev.ID, "capacity", ev.Client.Capacity)
+		g.claims.joined(ev.ID, v.now())
 	case ev.Client.Draining && !old.Draining:
 		v.log.Info("client draining; moving its unstarted work", "group", ev.Group, "client", ev.ID)
 		v.todo.orphans = true

@@ -44,6 +44,12 @@ func (v *view) onSnapshot(ev store.SnapshotEvent) {
 // putLive records l as the current state of its snapshot.
 func (v *view) putLive(l *snapshot.Live) {
 	if old := v.live[l.ID]; old != nil {
+		if old.State == snapshot.StateDispatched && l.State == snapshot.StateRunning && old.Client == l.Client {
+			if g := v.group(l.Group); g.claims.claimed(l.Client, v.now()) {
+				g.sorted = nil
+				v.log.Info("client claims again; it takes new work", "group", l.Group, "client", l.Client)
+			}
+		}
 		v.unindex(old)
 	}
 	v.live[l.ID] = l

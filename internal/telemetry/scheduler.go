@@ -295,7 +295,7 @@ func newLeaderCounts(opts Options) *leaderCounts {
 		lost: prometheus.NewDesc("pink_runs_lost_total",
 			"Runs recorded lost because their worker died while running them. Leader only; kept in etcd.", jg, nil),
 		failover: prometheus.NewDesc("pink_failovers_total",
-			"Snapshots moved off a client, by reason (client_lost, client_draining, leader_change). Leader only; kept in etcd.",
+			"Snapshots moved off a client, by reason (client_lost, client_draining, leader_change, client_stalled). Leader only; kept in etcd.",
 			[]string{"group", "reason"}, nil),
 		jobs:   map[[2]string]*jobCounts{},
 		groups: map[string]map[string]int64{},

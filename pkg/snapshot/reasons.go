@@ -55,9 +55,14 @@ const (
 	// registration was already gone when the new leader loaded its state),
 	// so the new leader moved its work as it took over.
 	FailoverLeaderChange FailoverReason = "leader_change"
+	// FailoverClientStalled: the client is registered but has stopped
+	// claiming its work (it left a fire unclaimed past its time and
+	// claimed nothing for a while): the leader moved what it had not
+	// started without waiting for its lease to end.
+	FailoverClientStalled FailoverReason = "client_stalled"
 )
 
 // FailoverReasons lists every FailoverReason.
 func FailoverReasons() []FailoverReason {
-	return []FailoverReason{FailoverClientLost, FailoverClientDraining, FailoverLeaderChange}
+	return []FailoverReason{FailoverClientLost, FailoverClientDraining, FailoverLeaderChange, FailoverClientStalled}
 }

@@ -1,0 +1,101 @@
+package scheduler
+
+import (
+	"context"
+	"time"
+
+	"github.com/pink-scheduler/pink/pkg/snapshot"
+)
+
+// A worker that dies keeps its registration until its lease ends (the
+// worker's --lease-ttl, 5 s by default), and the fires assigned to it,
+// written ahead for the seconds to come, would wait that long. Its claims
+// tell sooner: a live worker claims each fire by its nominal time (ahead
+// of it, by default) or, when all its slots are busy, as they free up. A
+// client that has left a fire unclaimed more than stallGrace past its
+// nominal time and has claimed nothing for stallGrace is stalled: the
+// leader moves what it has not started to other clients (failover reason
+// client_stalled; a claim compares the assignment, so the move and a late
+// claim cannot both hold) and gives it no new work for stallHold, or until
+// it claims again. Fires it claimed ahead stay: only its start mark can
+// tell whether they started, and it moves only with the registration.
+const (
+	stallGrace      = 300 * time.Millisecond
+	stallHold       = 5 * time.Second
+	stallCheckEvery = 200 * time.Millisecond
+)
+
+// clientClaims follows each client's claims: when it last claimed (or
+// joined), and until when it is stalled.
+type clientClaims map[string]*claimState
+
+type claimState struct {
+	last         time.Time
+	stalledUntil time.Time
+}
+
+func (cc clientClaims) state(id string) *claimState {
+	s := cc[id]
+	if s == nil {
+		s = &claimState{}
+		cc[id] = s
+	}
+	return s
+}
+
+// joined starts following a client that registered at now.
+func (cc clientClaims) joined(id string, now time.Time) { cc.state(id).last = now }
+
+// claimed records a claim of client id at now; it reports whether the
+// client was stalled until then.
+func (cc clientClaims) claimed(id string, now time.Time) bool {
+	s := cc.state(id)
+	s.last = now
+	was := !s.stalledUntil.IsZero()
+	s.stalledUntil = time.Time{}
+	return was
+}
+
+// stalled reports whether client id is held stalled.
+func (cc clientClaims) stalled(id string) bool {
+	s := cc[id]
+	return s != nil && !s.stalledUntil.IsZero()
+}
+
+// findStalled marks the clients that stopped claiming (see above) and
+// lets the failover move their unstarted work; it also ends holds that
+// have run out. It looks every stallCheckEvery: it reads every assignment.
+func (t *term) findStalled(context.Context) error {
+	now := t.cfg.Now()
+	if now.Before(t.nextStallCheck) || !t.view.ready {
+		return nil
+	}
+	t.nextStallCheck = now.Add(stallCheckEvery)
+	for _, g := range t.view.groups {
+		overdue := map[string]bool{}
+		for _, l := range g.assigned {
+			if l.State == snapshot.StateDispatched && l.ScheduledAt.Before(now.Add(-stallGrace)) {
+				overdue[l.Client] = true
+			}
+		}
+		for _, s := range g.claims {
+			if !s.stalledUntil.IsZero() && now.After(s.stalledUntil) {
+				s.stalledUntil = time.Time{}
+				g.sorted = nil
+			}
+		}
+		for id := range overdue {
+			c := g.clients[id]
+			s := g.claims.state(id)
+			if c == nil || c.Draining || !s.stalledUntil.IsZero() || now.Sub(s.last) < stallGrace {
+				continue
+			}
+			s.stalledUntil = now.Add(stallHold)
+			g.sorted = nil
+			t.view.todo.orphans = true
+			t.log.Warn("client stopped claiming its work; moving what it has not started to other clients",
+				"group", g.name, "client", id, "last_claim", s.last, "hold", stallHold)
+		}
+	}
+	return nil
+}
