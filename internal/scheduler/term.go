@@ -146,15 +146,21 @@ func (t *term) apply(b batch) {
 func (t *term) reschedule(js *jobState) {
 	js.next = t.view.nextFire(js)
 	js.writeAt = js.next
+	next := js.next // the next nominal time to run, for the gauge
 	if t.writesAhead(js) && !js.next.IsZero() {
 		js.writeAt = js.next.Add(-t.cfg.Lookahead)
+		// js.next is the next fire to write; those before it are written
+		// already and run first.
+		if soonest := js.sched.Next(t.cfg.Now()); soonest.Before(next) {
+			next = soonest
+		}
 	}
 	if js.next.IsZero() {
 		t.queue.remove(js)
 	} else {
 		t.queue.set(js)
 	}
-	t.cfg.Metrics.SetJob(js.spec.Name, js.spec.Group, js.next, js.interval)
+	t.cfg.Metrics.SetJob(js.spec.Name, js.spec.Group, next, js.interval)
 }
 
 // untilNextWake is how long the loop may sleep: until the next fire, a
