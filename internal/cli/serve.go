@@ -30,30 +30,25 @@ func addConsoleFlags(f *flags) func() console.Config {
 // addLookaheadFlag is --lookahead of the commands that lead; the value it
 // returns is as node configs take it: negative for off.
 func addLookaheadFlag(f *flags) func() time.Duration {
-	d := f.duration("lookahead", node.DefaultLookahead,
+	return addOffDuration(f, "lookahead", node.DefaultLookahead,
 		"how far ahead of its nominal time the leader writes a fire of a job that allows overlap, for its worker to start on time (0: off; docs/jobs.md)")
-	f.checks = append(f.checks, func() error {
-		if *d < 0 {
-			return fmt.Errorf("--lookahead must not be negative, got %s", *d)
-		}
-		return nil
-	})
-	return func() time.Duration {
-		if *d == 0 {
-			return -1
-		}
-		return *d
-	}
 }
 
 // addClaimAheadFlag is --claim-ahead of the commands that run a worker; the
 // value it returns is as node configs take it: negative for off.
 func addClaimAheadFlag(f *flags) func() time.Duration {
-	d := f.duration("claim-ahead", node.DefaultClaimAhead,
+	return addOffDuration(f, "claim-ahead", node.DefaultClaimAhead,
 		"how long before its nominal time the worker claims a fire the leader wrote ahead, so that it starts on time (0: claim at the nominal time; docs/jobs.md)")
+}
+
+// addOffDuration is a duration flag where 0 turns the feature off and a
+// negative value is a usage error; the value it returns is as node configs
+// take it, where zero means the default: negative for off.
+func addOffDuration(f *flags, name string, def time.Duration, usage string) func() time.Duration {
+	d := f.duration(name, def, usage)
 	f.checks = append(f.checks, func() error {
 		if *d < 0 {
-			return fmt.Errorf("--claim-ahead must not be negative, got %s", *d)
+			return fmt.Errorf("--%s must not be negative, got %s", name, *d)
 		}
 		return nil
 	})
