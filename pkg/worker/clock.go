@@ -23,12 +23,15 @@ func (w *Worker) watchClock(ctx context.Context) (stop func()) {
 		var est clockEstimate
 		err := w.st.WatchClock(ctx, func(stamp store.ClockStamp, received time.Time) {
 			rctx, rcancel := context.WithTimeout(ctx, reportTimeout)
-			rtt, err := w.st.ClockRoundTrip(rctx)
+			_, err := w.st.ClockRoundTrip(rctx)
 			rcancel()
 			if err != nil {
 				est.forget()
 				return
 			}
+			// Timed from the arrival, not from the read's start: a backlog
+			// in this process between the two delayed the arrival too.
+			rtt := time.Since(received)
 			if offset, bound, ok := est.observe(stamp, received, rtt); ok {
 				w.clock.Set(offset, bound)
 			}
@@ -48,8 +51,11 @@ func (w *Worker) watchClock(ctx context.Context) (stop func()) {
 // the leader's clock read SentAt or later, and the offset is at most
 // received - SentAt, whatever the delays. The write was committed at most
 // its round trip (which the leader's next stamp tells) after SentAt, and,
-// assumed, its event took at most this worker's round trip to etcd to
-// arrive: width is their sum.
+// assumed, its event took at most two of this worker's round trips to etcd
+// to arrive: width is their sum. One round trip, the cost of the event's
+// one-way trip, was not enough under load (1 sample in 12 on two busy
+// cores): a watch event takes more hops than a read, etcd's watch send
+// queue and the client's dispatch goroutine, each a wake-up on a busy CPU.
 type clockSample struct{ hi, width time.Duration }
 
 // clockWindow is how many samples an estimate keeps: half a minute of
@@ -84,7 +90,7 @@ func (e *clockEstimate) observe(stamp store.ClockStamp, received time.Time, rtt 
 	if prev == nil || stamp.Prev == nil || prev.leader != stamp.Leader || !prev.sentAt.Equal(stamp.Prev.SentAt) {
 		return 0, 0, false
 	}
-	offset, bound = e.add(stamp.Leader, clockSample{hi: prev.hi, width: stamp.Prev.RTT + prev.rtt})
+	offset, bound = e.add(stamp.Leader, clockSample{hi: prev.hi, width: stamp.Prev.RTT + 2*prev.rtt})
 	return offset, bound, true
 }
 
