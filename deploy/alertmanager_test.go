@@ -146,6 +146,7 @@ func TestAlertmanagerInhibition(t *testing.T) {
 		alert("alertname", "PinkEtcdSlow", "severity", "warning", "op", "fire"),
 		alert("alertname", "PinkEtcdErrors", "severity", "warning"),
 		alert("alertname", "PinkEtcdSpaceLow", "severity", "warning", "endpoint", "https://etcd-1:2379"),
+		alert("alertname", "PinkEtcdEndpointDown", "severity", "warning", "endpoint", "https://etcd-2:2379"),
 		alert("alertname", "PinkWorkerClockSkew", "severity", "warning", "job", "pink-worker", "instance", "w1:9090"),
 	}
 	cases := []struct {
@@ -163,6 +164,10 @@ func TestAlertmanagerInhibition(t *testing.T) {
 		}},
 		{"etcd out of space", alert("alertname", "PinkEtcdNoSpace", "severity", "critical"), []string{
 			"PinkDispatchLagHigh", "PinkEtcdErrors", "PinkEtcdSpaceLow", "PinkFiresMissed/batch", "PinkJobMissedSchedule/batch",
+			"PinkJobMissedSchedule/default", "PinkScheduleLagHigh", "PinkSnapshotsPendingTooLong/batch", "PinkSnapshotsPendingTooLong/default",
+		}},
+		{"leader stalled on etcd", alert("alertname", "PinkEtcdStalled", "severity", "critical", "job", "pink-scheduler", "instance", "s1:8080"), []string{
+			"PinkDispatchLagHigh", "PinkEtcdErrors", "PinkEtcdSlow", "PinkFiresMissed/batch", "PinkJobMissedSchedule/batch",
 			"PinkJobMissedSchedule/default", "PinkScheduleLagHigh", "PinkSnapshotsPendingTooLong/batch", "PinkSnapshotsPendingTooLong/default",
 		}},
 	}

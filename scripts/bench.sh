@@ -3,10 +3,13 @@
 # report per scenario to $OUT (default ./bench-results), with a heap profile
 # of each scheduler at the end of the last run's window
 # ($OUT/<scenario>.heap.bench-s<i>). Prints, per scenario, the figures of
-# the page's tables (needs jq). Takes about 110 minutes (the soak alone 32);
-# run it on an otherwise idle machine.
-#   scripts/bench.sh            # every scenario
-#   scripts/bench.sh minute-10k # only the named ones
+# the page's tables (needs jq). Takes about 112 minutes (the soak alone 32);
+# run it on an otherwise idle machine. A few scenarios are e2e tests instead
+# of `pink bench` runs (see tests below): they print the test's figures and
+# keep its log in $OUT/<scenario>.log.
+#   scripts/bench.sh             # every scenario
+#   scripts/bench.sh minute-10k  # only the named ones
+#   scripts/bench.sh etcd-faults # issue 22's etcd member faults (about 90 s)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-bench-results}
@@ -31,8 +34,17 @@ declare -A scenarios=(
   [ontime-worker-kill]="--jobs 5 --workers 2 --kill-worker-every 15s --duration 60s --runs 3"
   [soak]="--jobs 1000 --warmup 5s --duration 30m --runs 1"
 )
+# Scenarios that are e2e tests: the test, and the prefix of the lines of its
+# log that hold its figures.
+declare -A tests=(
+  # Issue 22's scenario: a real 3-member etcd cluster, 3 schedulers, 2 workers, 5 jobs every second;
+  # kill -9 the etcd leader, a follower, SIGSTOP the leader 10 s, no quorum for 15 s, kill -9 the etcd
+  # leader and the pink leader together. Per fault: the runs more than 1 s late, and the API's answers.
+  [etcd-faults]="TestEtcdMemberFaults etcdfaults:"
+)
 order=(second-10 second-1k second-2k second-3k minute-10k registered-100k registered-100k-job-label
-  leader-kill leader-kill-ttl2 leader-stop worker-kill ontime-leader-kill ontime-leader-stop ontime-worker-kill soak)
+  leader-kill leader-kill-ttl2 leader-stop worker-kill ontime-leader-kill ontime-leader-stop ontime-worker-kill
+  etcd-faults soak)
 names=("$@")
 if [ ${#names[@]} -eq 0 ]; then
   names=("${order[@]}")
@@ -62,10 +74,37 @@ summary() {
   ' "$1"
 }
 
+# run_test runs the e2e test of scenario $1 (with the pink binary built
+# above) and prints its figures, whether it passed or not: a test that fails
+# its limits still measured them.
+failed=()
+run_test() {
+  local name=$1 test prefix out status=0
+  read -r test prefix <<<"${tests[$name]}"
+  out=$(cd "$OUT" && pwd)
+  echo "== $name: go test ./e2e -run '^$test\$'" >&2
+  go test -c -o "$out/e2e.test" ./e2e
+  (cd e2e && PINK_TEST_BINARY="$out/pink" "$out/e2e.test" -test.run "^$test\$" -test.v -test.timeout 10m) \
+    >"$out/$name.log" 2>&1 || status=$?
+  grep -o "$prefix.*" "$out/$name.log" || true
+  if [ "$status" -ne 0 ]; then
+    echo "$name: $test failed (exit $status): its errors are in $out/$name.log" >&2
+    failed+=("$name")
+  fi
+}
+
 for name in "${names[@]}"; do
+  if [ -n "${tests[$name]:-}" ]; then
+    run_test "$name"
+    continue
+  fi
   args=${scenarios[$name]:?unknown scenario $name}
   echo "== $name: pink bench $args" >&2
   eval "\"$OUT/pink\" bench $args --mem-profile \"$OUT/$name.heap\" --json" >"$OUT/$name.json"
   summary "$OUT/$name.json"
 done
 echo "reports in $OUT/" >&2
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "failed: ${failed[*]}" >&2
+  exit 1
+fi

@@ -10,13 +10,9 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
-	"math"
 	"os"
 	"strings"
 	"time"
-
-	clientv3 "go.etcd.io/etcd/client/v3"
-	"go.etcd.io/etcd/client/v3/concurrency"
 )
 
 // Group is a named pool of clients; every job runs in one group.
@@ -76,20 +72,6 @@ func NewClientID(name string) string {
 	var b [3]byte
 	_, _ = rand.Read(b[:])
 	return name + "-" + hex.EncodeToString(b[:])
-}
-
-// Session opens the lease session a node or a worker registers with: its
-// lease ends ttl (rounded up to whole seconds) after the process stops
-// keeping it alive. The session outlives ctx on purpose: its Close must
-// still be able to revoke the lease after ctx is canceled, so that others
-// take over at once instead of after the TTL.
-func Session(ctx context.Context, cli *clientv3.Client, ttl time.Duration) (*concurrency.Session, error) {
-	sess, err := concurrency.NewSession(cli, concurrency.WithTTL(int(math.Ceil(ttl.Seconds()))),
-		concurrency.WithContext(context.WithoutCancel(ctx)))
-	if err != nil {
-		return nil, fmt.Errorf("new session: %w", err)
-	}
-	return sess, nil
 }
 
 // Host is the host name a member registers with ("" if the system does

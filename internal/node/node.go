@@ -21,6 +21,7 @@ import (
 	"go.opentelemetry.io/otel"
 	"go.uber.org/zap"
 
+	"github.com/pink-scheduler/pink/internal/etcdhealth"
 	"github.com/pink-scheduler/pink/internal/store"
 	"github.com/pink-scheduler/pink/internal/telemetry"
 	"github.com/pink-scheduler/pink/internal/version"
@@ -44,9 +45,27 @@ type EtcdConfig struct {
 	Username, Password string
 }
 
-func connect(ctx context.Context, c EtcdConfig) (*clientv3.Client, error) {
+// connect opens the process's etcd client; it returns the client's config
+// too, for the endpoint checker's probes.
+func connect(ctx context.Context, c EtcdConfig) (*clientv3.Client, clientv3.Config, error) {
+	cfg, err := clientConfig(ctx, c)
+	if err != nil {
+		return nil, cfg, err
+	}
+	cli, err := clientv3.New(cfg)
+	if err != nil {
+		return nil, cfg, fmt.Errorf("connect to etcd %v: %w", c.Endpoints, err)
+	}
+	return cli, cfg, nil
+}
+
+// clientConfig is the etcd client's config. gRPC keeps each connection
+// alive with a ping every 10 s (its minimum), answered within 3 s: a
+// member whose host vanished is dropped then; one that is frozen or cut
+// off is found sooner by the endpoint checker (internal/etcdhealth).
+func clientConfig(ctx context.Context, c EtcdConfig) (clientv3.Config, error) {
 	if len(c.Endpoints) == 0 {
-		return nil, errors.New("no etcd endpoints: set --etcd-endpoints or PINK_ETCD_ENDPOINTS")
+		return clientv3.Config{}, errors.New("no etcd endpoints: set --etcd-endpoints or PINK_ETCD_ENDPOINTS")
 	}
 	if c.DialTimeout <= 0 {
 		c.DialTimeout = 5 * time.Second
@@ -63,20 +82,16 @@ func connect(ctx context.Context, c EtcdConfig) (*clientv3.Client, error) {
 	}
 	if c.CACert != "" || c.Cert != "" {
 		if (c.Cert == "") != (c.Key == "") {
-			return nil, errors.New("etcd TLS: give both --etcd-cert and --etcd-key, or neither")
+			return cfg, errors.New("etcd TLS: give both --etcd-cert and --etcd-key, or neither")
 		}
 		tlsInfo := transport.TLSInfo{CertFile: c.Cert, KeyFile: c.Key, TrustedCAFile: c.CACert}
 		tc, err := tlsInfo.ClientConfig()
 		if err != nil {
-			return nil, fmt.Errorf("etcd TLS: %w", err)
+			return cfg, fmt.Errorf("etcd TLS: %w", err)
 		}
 		cfg.TLS = tc
 	}
-	cli, err := clientv3.New(cfg)
-	if err != nil {
-		return nil, fmt.Errorf("connect to etcd %v: %w", c.Endpoints, err)
-	}
-	return cli, nil
+	return cfg, nil
 }
 
 // isLoopback reports whether addr (host:port) listens on loopback only.
@@ -218,6 +233,10 @@ type process struct {
 	reg     *telemetry.Registry
 	st      *store.Store
 	log     *slog.Logger
+	// health keeps cli on the etcd members that answer (nil with one
+	// endpoint); stopHealth stops it and waits for it.
+	health     *etcdhealth.Checker
+	stopHealth func()
 }
 
 // startProcess sets up the process of service on etcd.
@@ -240,11 +259,27 @@ func startProcess(ctx context.Context, service string, etcd EtcdConfig, log *slo
 		otel.SetLoggerProvider(p.logs.Provider)
 		opts = append(opts, store.WithRunRecorder(runRecorder(telemetry.NewRunLog(p.logs.Provider))))
 	}
-	if p.cli, err = connect(ctx, etcd); err != nil {
+	var cfg clientv3.Config
+	if p.cli, cfg, err = connect(ctx, etcd); err != nil {
 		p.flush(ctx)
 		return nil, err
 	}
+	opts = append(opts, store.WithEndpointChanges(func() <-chan struct{} { return p.health.Changed() }))
 	p.st = store.New(p.cli, etcd.Root, opts...)
+	if p.health, err = etcdhealth.New(log, p.cli, cfg, p.st.ProbeKey(), telemetry.NewEtcdEndpoints(p.reg)); err != nil {
+		p.close(ctx)
+		return nil, err
+	}
+	p.stopHealth = func() {}
+	if health := p.health; health != nil {
+		hctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			health.Run(hctx)
+		}()
+		p.stopHealth = func() { cancel(); <-done }
+	}
 	return p, nil
 }
 
@@ -260,6 +295,9 @@ func runRecorder(rl *telemetry.RunLog) store.RunRecorder {
 }
 
 func (p *process) close(ctx context.Context) {
+	if p.stopHealth != nil {
+		p.stopHealth()
+	}
 	p.cli.Close()
 	p.flush(ctx)
 }

@@ -45,7 +45,7 @@ type WorkerConfig struct {
 // and logger providers.
 func buildWorker(proc *process, cfg WorkerConfig, addr string, pol *egress.Policy) *worker.Worker {
 	w := worker.New(worker.Config{
-		Client: proc.cli, Root: proc.root, Group: cfg.Group, Name: cfg.Name, Capacity: cfg.Capacity, LeaseTTL: cfg.LeaseTTL,
+		Client: proc.cli, Root: proc.root, EndpointsChanged: proc.health.Changed, Group: cfg.Group, Name: cfg.Name, Capacity: cfg.Capacity, LeaseTTL: cfg.LeaseTTL,
 		DrainTimeout: cfg.DrainTimeout, ClaimAhead: cfg.ClaimAhead, Addr: addr, Version: Version, Logger: cfg.Logger,
 		Registerer: proc.reg, NoJobLabel: cfg.NoJobLabel, TracerProvider: proc.tracing.Provider, LoggerProvider: proc.logs.Provider,
 	})

@@ -13,7 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"go.etcd.io/etcd/client/v3/concurrency"
+	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/pink-scheduler/pink/internal/cluster"
@@ -169,7 +169,7 @@ func (s *Scheduler) Run(ctx context.Context) error {
 
 // session runs one etcd session: register the node, campaign, lead.
 func (s *Scheduler) session(ctx context.Context) error {
-	sess, err := cluster.Session(ctx, s.cfg.Store.Client(), s.cfg.SessionTTL)
+	sess, err := cluster.NewSession(ctx, s.log, s.cfg.Store.Client(), s.cfg.SessionTTL)
 	if err != nil {
 		return err
 	}
@@ -191,7 +191,10 @@ func (s *Scheduler) session(ctx context.Context) error {
 		}
 	}()
 
-	el := concurrency.NewElection(sess, s.cfg.Store.ElectionPrefix())
+	el, err := sess.Election(s.cfg.Store.ElectionPrefix())
+	if err != nil {
+		return err
+	}
 	if err := el.Campaign(sctx, s.cfg.NodeID); err != nil {
 		return fmt.Errorf("campaign: %w", err)
 	}
@@ -201,7 +204,10 @@ func (s *Scheduler) session(ctx context.Context) error {
 	s.cfg.Metrics.SetLeader(true)
 	s.cfg.Metrics.SetLookahead(s.cfg.Lookahead)
 	stopClock := s.publishClock(sctx, fence)
-	termErr := newTerm(&s.cfg, s.log, fence).run(sctx)
+	// Every request of the term requires the member it reaches to have a
+	// leader: one cut off from its cluster fails it at once instead of
+	// holding it until the deadline.
+	termErr := newTerm(&s.cfg, s.log, fence).run(clientv3.WithRequireLeader(sctx))
 	stopClock()
 	s.leading.Store(false)
 	s.cfg.Metrics.SetLeader(false)

@@ -65,17 +65,17 @@ func (cc clientClaims) stalled(id string) bool {
 // findStalled marks the clients that stopped claiming (see above) and
 // lets the failover move their unstarted work; it also ends holds that
 // have run out. It looks every stallCheckEvery: it reads every assignment.
-func (t *term) findStalled(context.Context) error {
+func (t *term) findStalled(ctx context.Context) error {
 	now := t.cfg.Now()
 	if now.Before(t.nextStallCheck) || !t.view.ready {
 		return nil
 	}
 	t.nextStallCheck = now.Add(stallCheckEvery)
 	for _, g := range t.view.groups {
-		overdue := map[string]bool{}
+		overdue := map[string][]*snapshot.Live{}
 		for _, l := range g.assigned {
 			if l.State == snapshot.StateDispatched && l.ScheduledAt.Before(now.Add(-stallGrace)) {
-				overdue[l.Client] = true
+				overdue[l.Client] = append(overdue[l.Client], l)
 			}
 		}
 		for _, s := range g.claims {
@@ -84,10 +84,14 @@ func (t *term) findStalled(context.Context) error {
 				g.sorted = nil
 			}
 		}
-		for id := range overdue {
+		for id, lives := range overdue {
 			c := g.clients[id]
 			s := g.claims.state(id)
 			if c == nil || c.Draining || !s.stalledUntil.IsZero() || now.Sub(s.last) < stallGrace {
+				continue
+			}
+			if !t.confirmStalled(ctx, g.name, id, lives) {
+				s.last = now
 				continue
 			}
 			s.stalledUntil = now.Add(stallHold)
@@ -98,4 +102,29 @@ func (t *term) findStalled(context.Context) error {
 		}
 	}
 	return nil
+}
+
+// stallConfirmTimeout bounds the read that confirms a stall.
+const stallConfirmTimeout = time.Second
+
+// confirmStalled asks etcd whether the overdue fires of client id are still
+// unclaimed, as the view says. The view can be behind: the leader was
+// frozen and has a backlog of events to read, or its watch hangs on an etcd
+// member that froze or lost its leader while the client claims through
+// another. A client is judged stalled only on what etcd says now; when etcd
+// cannot say (the read fails), the client gets another stallGrace, counted
+// from now.
+func (t *term) confirmStalled(ctx context.Context, group, id string, lives []*snapshot.Live) bool {
+	rctx, cancel := context.WithTimeout(ctx, stallConfirmTimeout)
+	defer cancel()
+	ok, err := t.st.Unchanged(rctx, lives)
+	switch {
+	case err != nil:
+		t.log.Debug("could not confirm that a client stopped claiming", "group", group, "client", id, "err", err)
+		return false
+	case !ok:
+		t.log.Debug("a client's claims are in etcd but not yet in the leader's view", "group", group, "client", id)
+		return false
+	}
+	return true
 }

@@ -17,8 +17,13 @@ import (
 var errNotLeader = errors.New("fenced write refused: no longer the leader")
 
 // requestTimeout bounds each etcd request of the leader, so one stuck
-// request cannot stall the fire loop forever.
-const requestTimeout = 5 * time.Second
+// request cannot stall the fire loop: a request that hangs went to an etcd
+// member that died, froze or lost its leader, and the loop's retry goes to
+// one that answers (the endpoint checker takes the bad one out). A fire
+// batch commits in milliseconds on a healthy etcd and etcd elects a new
+// leader in about a second, so 2 s outlasts a slow commit and an election
+// without leaving the fires of the seconds after them waiting.
+const requestTimeout = 2 * time.Second
 
 // term is one period of leadership: it owns the fence every write carries,
 // the view of the cluster, the queue of jobs by next fire, and the timers
@@ -35,6 +40,9 @@ type term struct {
 	counts *counters
 	queue  fireQueue
 	in     chan batch
+	// reachable hears from watchQuorum each time etcd's quorum answered:
+	// a loop waiting out a retry delay after etcd errors tries at once.
+	reachable chan struct{}
 
 	// retryAt is when to retry after an etcd error; zero if none. Until
 	// then the loop does nothing, even for work that is due: etcd refused
@@ -68,7 +76,7 @@ func newTerm(cfg *Config, log *slog.Logger, fence store.Fence) *term {
 	log = log.With("term", fence.Rev)
 	v := newView(cfg.Metrics, log, cfg.Now, cfg.Store)
 	return &term{cfg: cfg, st: cfg.Store, fence: fence, log: log, view: v, counts: v.counts,
-		in: make(chan batch, 64), manualFires: map[string]*manualFire{}}
+		in: make(chan batch, 64), reachable: make(chan struct{}, 1), manualFires: map[string]*manualFire{}}
 }
 
 // run leads until ctx ends or a fenced write shows leadership is gone.
@@ -78,10 +86,14 @@ func (t *term) run(ctx context.Context) error {
 	defer wg.Wait()
 	defer cancel()
 	t.startMirrors(ctx, &wg)
-	wg.Add(2)
+	wg.Add(3)
 	go func() {
 		defer wg.Done()
 		t.retention(ctx)
+	}()
+	go func() {
+		defer wg.Done()
+		t.watchQuorum(ctx)
 	}()
 	go func() {
 		defer wg.Done()
@@ -107,6 +119,11 @@ func (t *term) run(ctx context.Context) error {
 				}
 			}
 		case <-timer.C:
+		case <-t.reachable:
+			if t.retryAt.IsZero() {
+				continue
+			}
+			t.retryAt = time.Time{}
 		}
 		if !t.view.ready {
 			continue

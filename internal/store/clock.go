@@ -54,26 +54,44 @@ func (s *Store) WatchClock(ctx context.Context, fn func(stamp ClockStamp, receiv
 	key := s.k.clock()
 	backoff := newBackoff(50*time.Millisecond, 2*time.Second)
 	for {
-		wctx, cancel := context.WithCancel(clientv3.WithRequireLeader(ctx))
-		for resp := range s.c.Watch(wctx, key) {
-			received := s.now()
-			if resp.Err() != nil {
-				break
-			}
-			backoff.reset()
-			for _, ev := range resp.Events {
-				var stamp ClockStamp
-				if ev.Type == mvccpb.PUT && decode(key, ev.Kv.Value, &stamp) == nil {
-					fn(stamp, received)
+		rewatch := s.rewatch()
+		wctx, cancel := context.WithCancel(freshStream(clientv3.WithRequireLeader(ctx)))
+		wch := s.c.Watch(wctx, key)
+		reopen := false
+	watch:
+		for {
+			select {
+			case <-rewatch:
+				reopen = true
+				break watch
+			case resp, ok := <-wch:
+				received := s.now()
+				if !ok || resp.Err() != nil {
+					break watch
+				}
+				backoff.reset()
+				for _, ev := range resp.Events {
+					var stamp ClockStamp
+					if ev.Type == mvccpb.PUT && decode(key, ev.Kv.Value, &stamp) == nil {
+						fn(stamp, received)
+					}
 				}
 			}
 		}
 		cancel()
-		if !backoff.wait(ctx) {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if !reopen && !backoff.waitOr(ctx, rewatch) {
 			return ctx.Err()
 		}
 	}
 }
+
+// ProbeKey is the key an endpoint checker reads (count only) to tell
+// whether an etcd member answers: the leader's clock, a key that exists
+// and stays small.
+func (s *Store) ProbeKey() string { return s.k.clock() }
 
 // ClockRoundTrip times one linearizable read of the clock key (count only):
 // the smallest request that goes through etcd's raft leader and back. A

@@ -228,3 +228,19 @@ func setRevision(ls []snapshot.Live, rev int64) {
 		ls[i].ModRevision = rev
 	}
 }
+
+// CheckFence reports whether fence still holds, read through etcd's
+// leader: a read-only transaction that compares the fence and writes
+// nothing. It fails like a write would when no quorum can be reached, so
+// the leader tells by it, without writing, whether it can act.
+func (s *Store) CheckFence(ctx context.Context, fence Fence) (err error) {
+	defer s.track("fence_check", time.Now(), &err)
+	resp, err := s.c.Txn(ctx).If(fence.cmp()).Commit()
+	if err != nil {
+		return wrap("check fence", err)
+	}
+	if !resp.Succeeded {
+		return ErrNotLeader
+	}
+	return nil
+}

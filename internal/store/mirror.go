@@ -50,12 +50,13 @@ func (m *mirror) run(ctx context.Context) error {
 	backoff := newBackoff(50*time.Millisecond, 2*time.Second)
 	needList := m.rev == 0
 	for {
+		rewatch := m.s.rewatch()
 		if needList {
 			if err := m.list(ctx); err != nil {
 				if ctx.Err() != nil {
 					return ctx.Err()
 				}
-				if !backoff.wait(ctx) {
+				if !backoff.waitOr(ctx, rewatch) {
 					return ctx.Err()
 				}
 				continue
@@ -66,11 +67,14 @@ func (m *mirror) run(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
+		if errors.Is(err, errRewatch) {
+			continue
+		}
 		if errors.Is(err, errCompacted) {
 			needList = true
 			continue
 		}
-		if !backoff.wait(ctx) {
+		if !backoff.waitOr(ctx, rewatch) {
 			return ctx.Err()
 		}
 	}
@@ -112,10 +116,21 @@ func (m *mirror) apply(events []RawEvent) {
 }
 
 func (m *mirror) watch(ctx context.Context, backoff *backoff) error {
-	wctx, cancel := context.WithCancel(clientv3.WithRequireLeader(ctx))
+	rewatch := m.s.rewatch()
+	wctx, cancel := context.WithCancel(freshStream(clientv3.WithRequireLeader(ctx)))
 	defer cancel()
 	wch := m.s.c.Watch(wctx, m.prefix, clientv3.WithPrefix(), clientv3.WithRev(m.rev+1), clientv3.WithProgressNotify())
-	for resp := range wch {
+	for {
+		var resp clientv3.WatchResponse
+		select {
+		case <-rewatch:
+			return errRewatch
+		case r, ok := <-wch:
+			if !ok {
+				return errors.New("watch channel closed")
+			}
+			resp = r
+		}
 		if resp.CompactRevision != 0 {
 			return errCompacted
 		}
@@ -143,7 +158,6 @@ func (m *mirror) watch(ctx context.Context, backoff *backoff) error {
 		m.rev = resp.Events[len(resp.Events)-1].Kv.ModRevision
 		m.fn(events, false)
 	}
-	return errors.New("watch channel closed")
 }
 
 // backoff is a capped exponential delay for retry loops.
@@ -156,13 +170,19 @@ func newBackoff(min, max time.Duration) *backoff { return &backoff{min: min, max
 func (b *backoff) reset() { b.cur = b.min }
 
 // wait sleeps for the current delay and doubles it; false if ctx ended.
-func (b *backoff) wait(ctx context.Context) bool {
+func (b *backoff) wait(ctx context.Context) bool { return b.waitOr(ctx, nil) }
+
+// waitOr is wait, cut short when wake is closed: the etcd endpoints changed
+// (rewatch), so a member that answers is there to retry on now.
+func (b *backoff) waitOr(ctx context.Context, wake <-chan struct{}) bool {
 	t := time.NewTimer(b.cur)
 	defer t.Stop()
 	b.cur = min(b.cur*2, b.max)
 	select {
 	case <-ctx.Done():
 		return false
+	case <-wake:
+		return true
 	case <-t.C:
 		return true
 	}

@@ -47,6 +47,8 @@ type Store struct {
 	now     func() time.Time
 	// recorder is told about the runs written to history (nil: nobody).
 	recorder RunRecorder
+	// endpointsChanged says when to reopen the watches (rewatch.go).
+	endpointsChanged func() <-chan struct{}
 }
 
 // Option configures a Store.

@@ -87,13 +87,40 @@ func (s *Store) CurrentRevision(ctx context.Context) (int64, error) {
 // ctx ends (nil) or fn returns an error (that error). It returns a
 // *CompactedError when etcd no longer has the revisions asked for.
 func (s *Store) Stream(ctx context.Context, after StreamPosition, fn func(StreamEvent) error) error {
-	wctx, cancel := context.WithCancel(clientv3.WithRequireLeader(ctx))
+	for {
+		err := s.streamFrom(ctx, &after, fn)
+		if !errors.Is(err, errRewatch) {
+			return err
+		}
+	}
+}
+
+// streamFrom is one watch of Stream; it moves after past each change it
+// delivers, so that a watch reopened when etcd's endpoints change goes on
+// from there.
+func (s *Store) streamFrom(ctx context.Context, after *StreamPosition, fn func(StreamEvent) error) error {
+	rewatch := s.rewatch()
+	wctx, cancel := context.WithCancel(freshStream(clientv3.WithRequireLeader(ctx)))
 	defer cancel()
 	// Watch from after's revision, skipping the changes of it already
 	// seen: the changes of one revision arrive together, in one order.
 	rev, seq := int64(0), 0
 	// Revision 0 would mean "from now" to etcd: from the start, then.
-	for resp := range s.c.Watch(wctx, s.k.root+"/", clientv3.WithPrefix(), clientv3.WithRev(max(after.Rev, 1))) {
+	wch := s.c.Watch(wctx, s.k.root+"/", clientv3.WithPrefix(), clientv3.WithRev(max(after.Rev, 1)))
+	for {
+		var resp clientv3.WatchResponse
+		select {
+		case <-rewatch:
+			return errRewatch
+		case r, ok := <-wch:
+			if !ok {
+				if ctx.Err() != nil {
+					return nil
+				}
+				return ErrStreamClosed
+			}
+			resp = r
+		}
 		if resp.CompactRevision != 0 {
 			return &CompactedError{Revision: resp.CompactRevision}
 		}
@@ -109,6 +136,7 @@ func (s *Store) Stream(ctx context.Context, after StreamPosition, fn func(Stream
 			if rev < after.Rev || (rev == after.Rev && seq <= after.Seq) {
 				continue
 			}
+			*after = StreamPosition{Rev: rev, Seq: seq}
 			if e, ok := s.streamEvent(ev); ok {
 				e.Seq = seq
 				if err := fn(e); err != nil {
@@ -117,10 +145,6 @@ func (s *Store) Stream(ctx context.Context, after StreamPosition, fn func(Stream
 			}
 		}
 	}
-	if ctx.Err() != nil {
-		return nil
-	}
-	return ErrStreamClosed
 }
 
 // streamEvent turns an etcd event under the root into a StreamEvent, if

@@ -43,6 +43,7 @@ type Options struct {
 type Scheduler struct {
 	opts          Options
 	leader        prometheus.Gauge
+	leaderStalled prometheus.Gauge
 	leaderChanges prometheus.Counter
 	jobs          *prometheus.GaugeVec
 	counts        *leaderCounts
@@ -68,6 +69,8 @@ func NewScheduler(r prometheus.Registerer, opts Options) *Scheduler {
 		opts: opts,
 		leader: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "pink_scheduler_leader", Help: "1 if this scheduler node is the leader, else 0."}),
+		leaderStalled: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "pink_scheduler_leader_stalled", Help: "1 while this node leads but has not reached etcd's quorum for more than a second (it writes no fire until it does), else 0."}),
 		leaderChanges: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "pink_scheduler_leader_changes_total", Help: "Times this node became or stopped being the leader."}),
 		jobs: prometheus.NewGaugeVec(prometheus.GaugeOpts{
@@ -100,7 +103,7 @@ func NewScheduler(r prometheus.Registerer, opts Options) *Scheduler {
 	}
 	r.MustRegister(m.leader, m.leaderChanges, m.jobs, m.counts, m.scheduleLag, m.dispatchLag, m.scheduleLead,
 		m.pending, m.inflight, m.clients, m.nextFire, m.lastSuccess, m.lastFailure, m.interval, m.updated)
-	r.MustRegister(m.lookahead)
+	r.MustRegister(m.lookahead, m.leaderStalled)
 	return m
 }
 
@@ -112,6 +115,16 @@ func (m *Scheduler) SetLeader(leading bool) {
 	}
 	m.leader.Set(v)
 	m.leaderChanges.Inc()
+}
+
+// SetLeaderStalled records whether this node, leading, cannot reach etcd's
+// quorum: pink_scheduler_leader says who leads, this whether it can act.
+func (m *Scheduler) SetLeaderStalled(stalled bool) {
+	v := 0.0
+	if stalled {
+		v = 1
+	}
+	m.leaderStalled.Set(v)
 }
 
 // Reset drops every leader-only series: a follower exports none of them.

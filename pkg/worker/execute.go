@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
@@ -20,9 +21,12 @@ import (
 	"github.com/pink-scheduler/pink/pkg/snapshot"
 )
 
-// reportTimeout bounds one attempt to write a claim or a result; failed
-// attempts are retried while the worker lives.
-const reportTimeout = 5 * time.Second
+// reportTimeout bounds one attempt to write a claim or a result. A healthy
+// etcd answers in milliseconds; an attempt that hangs went to a member that
+// died, froze or lost its leader, and the next attempt, sent at once, goes
+// to one that answers (see retry). etcd elects a new leader in about a
+// second, so a claim waits about that long, not a 5 s timeout per try.
+const reportTimeout = time.Second
 
 // execute runs the claimed snapshot l (claimRev is its claim's revision)
 // and reports the result, all inside the pink.execute span, which continues
@@ -190,23 +194,39 @@ func (w *Worker) setRunning(delta int) {
 	w.metrics.SetRunning(w.cfg.Group, n)
 }
 
-// retry calls f until it succeeds, returns ErrConflict, or ctx ends.
+// retry calls f until it succeeds, returns ErrConflict, or ctx ends. Each
+// attempt requires the etcd member it reaches to have a leader, so a member
+// cut off from its cluster fails the attempt instead of holding it. After an
+// attempt that timed out the next one goes at once (it already waited);
+// after one refused sooner, after a pause that doubles up to a second. The
+// writes retried are fenced or compared, so a retry of a write whose reply
+// was lost conflicts instead of applying twice (the callers read back).
 func (w *Worker) retry(ctx context.Context, f func(context.Context) error) error {
 	delay := 100 * time.Millisecond
-	for {
-		rctx, cancel := context.WithTimeout(ctx, reportTimeout)
+	for attempt := 1; ; attempt++ {
+		start := time.Now()
+		rctx, cancel := context.WithTimeout(clientv3.WithRequireLeader(ctx), reportTimeout)
 		err := f(rctx)
 		cancel()
 		if err == nil || errors.Is(err, store.ErrConflict) || ctx.Err() != nil {
 			return err
 		}
-		w.log.Warn("etcd request failed; retrying", "err", err, "in", delay)
+		wait := delay
+		if time.Since(start) >= reportTimeout {
+			wait = 0
+		} else {
+			delay = min(2*delay, time.Second)
+		}
+		if attempt == 1 {
+			w.log.Warn("etcd request failed; retrying", "err", err, "in", wait)
+		} else {
+			w.log.Debug("etcd request failed again; retrying", "attempt", attempt, "err", err, "in", wait)
+		}
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-time.After(delay):
+		case <-time.After(wait):
 		}
-		delay = min(2*delay, 5*time.Second)
 	}
 }
 

@@ -31,7 +31,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	clientv3 "go.etcd.io/etcd/client/v3"
-	"go.etcd.io/etcd/client/v3/concurrency"
 	"go.opentelemetry.io/otel"
 	otellog "go.opentelemetry.io/otel/log"
 	"go.opentelemetry.io/otel/trace"
@@ -74,6 +73,13 @@ type Config struct {
 	// key prefix ("" for the default, /pink).
 	Client *clientv3.Client
 	Root   string
+	// EndpointsChanged, if set, returns a channel that is closed the next
+	// time Client's endpoints change; the worker then reopens its watches on
+	// the endpoints in use. A watch lives on one etcd member and hangs with
+	// it when the member freezes, so whatever takes a frozen member out of
+	// the client's endpoints should say so here (pink's own processes set it
+	// from their endpoint checker).
+	EndpointsChanged func() <-chan struct{}
 	// Group is the group whose jobs this worker runs.
 	Group string
 	// Name prefixes the client id (default host-pid); every registration
@@ -177,8 +183,12 @@ func New(cfg Config) *Worker {
 	if lp == nil {
 		lp = otel.GetLoggerProvider()
 	}
+	opts := []store.Option{store.WithObserver(telemetry.NewEtcd(reg).Observe)}
+	if cfg.EndpointsChanged != nil {
+		opts = append(opts, store.WithEndpointChanges(cfg.EndpointsChanged))
+	}
 	return &Worker{cfg: cfg, log: cfg.Logger.With("group", cfg.Group),
-		st:      store.New(cfg.Client, cfg.Root, store.WithObserver(telemetry.NewEtcd(reg).Observe)),
+		st:      store.New(cfg.Client, cfg.Root, opts...),
 		metrics: telemetry.NewWorker(reg, telemetry.Options{NoJobLabel: cfg.NoJobLabel}), tracer: telemetry.Tracer(tp),
 		clock:    telemetry.NewClock(reg),
 		runLog:   telemetry.NewRunLog(lp),
@@ -257,7 +267,7 @@ func (w *Worker) Run(ctx context.Context) error {
 
 // session is one registration: its lease, its inbox, its claims.
 func (w *Worker) session(ctx, runCtx context.Context, cancelRuns context.CancelFunc, slots chan struct{}) error {
-	sess, err := cluster.Session(ctx, w.st.Client(), w.cfg.LeaseTTL)
+	sess, err := cluster.NewSession(ctx, w.log, w.st.Client(), w.cfg.LeaseTTL)
 	if err != nil {
 		return err
 	}
@@ -329,7 +339,7 @@ func (w *Worker) session(ctx, runCtx context.Context, cancelRuns context.CancelF
 
 // register writes this process's registration under sess's lease, with a
 // fresh client id, and returns it with its create revision.
-func (w *Worker) register(ctx context.Context, sess *concurrency.Session) (cluster.Client, error) {
+func (w *Worker) register(ctx context.Context, sess *cluster.Session) (cluster.Client, error) {
 	me := cluster.Client{
 		ID: cluster.NewClientID(w.cfg.Name), Group: w.cfg.Group, Host: cluster.Host(), PID: os.Getpid(), Capacity: w.cfg.Capacity,
 		Targets: w.targets(), Version: w.cfg.Version, Addr: w.cfg.Addr, StartedAt: time.Now().UTC(),
@@ -347,9 +357,9 @@ func (w *Worker) register(ctx context.Context, sess *concurrency.Session) (clust
 
 // markDraining tells the leader that this client takes no new work, so it
 // moves what the client has not started.
-func (w *Worker) markDraining(ctx context.Context, log *slog.Logger, sess *concurrency.Session, me cluster.Client) {
+func (w *Worker) markDraining(ctx context.Context, log *slog.Logger, sess *cluster.Session, me cluster.Client) {
 	me.Draining = true
-	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), reportTimeout)
+	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	if _, err := w.st.RegisterClient(dctx, sess.Lease(), me); err != nil {
 		log.Warn("could not mark the registration draining", "err", err)

@@ -1,0 +1,45 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"sync/atomic"
+
+	"google.golang.org/grpc/metadata"
+)
+
+// WithEndpointChanges makes the store's watches reopen each time the etcd
+// client's endpoints change: next returns a channel that is closed at the
+// next change (etcdhealth.Checker.Changed). A watch lives on one gRPC
+// stream to one etcd member; when the client stops using a member that
+// froze, the stream on it is left to drain and hangs with the member, so
+// the watch would stay silent while the cluster goes on. Reopened, it
+// resumes from the revision it delivered last, on a member that answers.
+func WithEndpointChanges(next func() <-chan struct{}) Option {
+	return func(s *Store) { s.endpointsChanged = next }
+}
+
+// errRewatch ends a watch that must be reopened at once (not after a
+// backoff): the endpoints changed.
+var errRewatch = errors.New("etcd endpoints changed; reopening the watch")
+
+// rewatch is closed when the watches opened now must be reopened; nil
+// (never) without WithEndpointChanges.
+func (s *Store) rewatch() <-chan struct{} {
+	if s.endpointsChanged == nil {
+		return nil
+	}
+	return s.endpointsChanged()
+}
+
+// watchStreams numbers the watches freshStream opens.
+var watchStreams atomic.Uint64
+
+// freshStream gives ctx metadata of its own, so that a watch opened with
+// it gets a gRPC stream of its own: clientv3 puts every watch whose context
+// carries the same metadata on one shared stream, and a watch reopened
+// because its stream hung would join that same stream again.
+func freshStream(ctx context.Context) context.Context {
+	return metadata.AppendToOutgoingContext(ctx, "pink-watch-stream", strconv.FormatUint(watchStreams.Add(1), 10))
+}
