@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"go.etcd.io/etcd/api/v3/mvccpb"
@@ -54,35 +55,32 @@ func (s *Store) WatchClock(ctx context.Context, fn func(stamp ClockStamp, receiv
 	key := s.k.clock()
 	backoff := newBackoff(50*time.Millisecond, 2*time.Second)
 	for {
-		rewatch := s.rewatch()
-		wctx, cancel := context.WithCancel(freshStream(clientv3.WithRequireLeader(ctx)))
-		wch := s.c.Watch(wctx, key)
-		reopen := false
-	watch:
-		for {
-			select {
-			case <-rewatch:
-				reopen = true
-				break watch
-			case resp, ok := <-wch:
-				received := s.now()
-				if !ok || resp.Err() != nil {
-					break watch
-				}
-				backoff.reset()
-				for _, ev := range resp.Events {
-					var stamp ClockStamp
-					if ev.Type == mvccpb.PUT && decode(key, ev.Kv.Value, &stamp) == nil {
-						fn(stamp, received)
-					}
+		w := s.openWatch(ctx, key)
+		var err error
+		for err == nil {
+			var resp clientv3.WatchResponse
+			resp, err = w.next()
+			received := s.now()
+			if err == nil && resp.Err() != nil {
+				err = resp.Err()
+			}
+			if err != nil {
+				break
+			}
+			backoff.reset()
+			for _, ev := range resp.Events {
+				var stamp ClockStamp
+				if ev.Type == mvccpb.PUT && decode(key, ev.Kv.Value, &stamp) == nil {
+					fn(stamp, received)
 				}
 			}
 		}
-		cancel()
+		w.close()
+		reopen := errors.Is(err, errRewatch)
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		if !reopen && !backoff.waitOr(ctx, rewatch) {
+		if !reopen && !backoff.waitOr(ctx, w.rewatch) {
 			return ctx.Err()
 		}
 	}

@@ -116,20 +116,12 @@ func (m *mirror) apply(events []RawEvent) {
 }
 
 func (m *mirror) watch(ctx context.Context, backoff *backoff) error {
-	rewatch := m.s.rewatch()
-	wctx, cancel := context.WithCancel(freshStream(clientv3.WithRequireLeader(ctx)))
-	defer cancel()
-	wch := m.s.c.Watch(wctx, m.prefix, clientv3.WithPrefix(), clientv3.WithRev(m.rev+1), clientv3.WithProgressNotify())
+	w := m.s.openWatch(ctx, m.prefix, clientv3.WithPrefix(), clientv3.WithRev(m.rev+1), clientv3.WithProgressNotify())
+	defer w.close()
 	for {
-		var resp clientv3.WatchResponse
-		select {
-		case <-rewatch:
-			return errRewatch
-		case r, ok := <-wch:
-			if !ok {
-				return errors.New("watch channel closed")
-			}
-			resp = r
+		resp, err := w.next()
+		if err != nil {
+			return err
 		}
 		if resp.CompactRevision != 0 {
 			return errCompacted

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"sync/atomic"
 
+	clientv3 "go.etcd.io/etcd/client/v3"
 	"google.golang.org/grpc/metadata"
 )
 
@@ -43,3 +44,40 @@ var watchStreams atomic.Uint64
 func freshStream(ctx context.Context) context.Context {
 	return metadata.AppendToOutgoingContext(ctx, "pink-watch-stream", strconv.FormatUint(watchStreams.Add(1), 10))
 }
+
+// errWatchClosed is a watch channel closed by clientv3 (its context ended,
+// or etcd ended the watch).
+var errWatchClosed = errors.New("watch channel closed")
+
+// watchStream is one watch on a stream of its own, ended early when the
+// endpoints change.
+type watchStream struct {
+	wch     clientv3.WatchChan
+	rewatch <-chan struct{}
+	cancel  context.CancelFunc
+}
+
+// openWatch watches key with opts, requiring the member to have a leader
+// (one cut off from its cluster ends the watch instead of keeping it
+// silently stale). close must be called.
+func (s *Store) openWatch(ctx context.Context, key string, opts ...clientv3.OpOption) *watchStream {
+	rewatch := s.rewatch()
+	wctx, cancel := context.WithCancel(freshStream(clientv3.WithRequireLeader(ctx)))
+	return &watchStream{wch: s.c.Watch(wctx, key, opts...), rewatch: rewatch, cancel: cancel}
+}
+
+// next is the watch's next response: errRewatch once the endpoints
+// changed, errWatchClosed once the channel closed.
+func (w *watchStream) next() (clientv3.WatchResponse, error) {
+	select {
+	case <-w.rewatch:
+		return clientv3.WatchResponse{}, errRewatch
+	case resp, ok := <-w.wch:
+		if !ok {
+			return resp, errWatchClosed
+		}
+		return resp, nil
+	}
+}
+
+func (w *watchStream) close() { w.cancel() }

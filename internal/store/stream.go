@@ -99,27 +99,21 @@ func (s *Store) Stream(ctx context.Context, after StreamPosition, fn func(Stream
 // delivers, so that a watch reopened when etcd's endpoints change goes on
 // from there.
 func (s *Store) streamFrom(ctx context.Context, after *StreamPosition, fn func(StreamEvent) error) error {
-	rewatch := s.rewatch()
-	wctx, cancel := context.WithCancel(freshStream(clientv3.WithRequireLeader(ctx)))
-	defer cancel()
 	// Watch from after's revision, skipping the changes of it already
 	// seen: the changes of one revision arrive together, in one order.
 	rev, seq := int64(0), 0
 	// Revision 0 would mean "from now" to etcd: from the start, then.
-	wch := s.c.Watch(wctx, s.k.root+"/", clientv3.WithPrefix(), clientv3.WithRev(max(after.Rev, 1)))
+	w := s.openWatch(ctx, s.k.root+"/", clientv3.WithPrefix(), clientv3.WithRev(max(after.Rev, 1)))
+	defer w.close()
 	for {
-		var resp clientv3.WatchResponse
-		select {
-		case <-rewatch:
-			return errRewatch
-		case r, ok := <-wch:
-			if !ok {
-				if ctx.Err() != nil {
-					return nil
-				}
-				return ErrStreamClosed
-			}
-			resp = r
+		resp, err := w.next()
+		switch {
+		case errors.Is(err, errWatchClosed) && ctx.Err() != nil:
+			return nil
+		case errors.Is(err, errWatchClosed):
+			return ErrStreamClosed
+		case err != nil:
+			return err
 		}
 		if resp.CompactRevision != 0 {
 			return &CompactedError{Revision: resp.CompactRevision}

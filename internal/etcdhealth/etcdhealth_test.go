@@ -1,0 +1,111 @@
+package etcdhealth_test
+
+import (
+	"context"
+	"log/slog"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/zap"
+
+	"github.com/pink-scheduler/pink/internal/etcdhealth"
+	"github.com/pink-scheduler/pink/internal/telemetry"
+	"github.com/pink-scheduler/pink/pkg/pinktest"
+)
+
+// TestCheckerLeavesAFrozenMember freezes one member of a real 3-member
+// etcd: the checker takes it out of the client's endpoints (and says so on
+// Changed and in the gauge), and puts it back once it answers again.
+func TestCheckerLeavesAFrozenMember(t *testing.T) {
+	etcd := pinktest.StartEtcdCluster(t, 3)
+	cfg := clientv3.Config{Endpoints: etcd.Endpoints(), DialTimeout: 5 * time.Second, Logger: zap.NewNop()}
+	cli, err := clientv3.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cli.Close()
+	reg := prometheus.NewRegistry()
+	chk, err := etcdhealth.New(slog.New(slog.DiscardHandler), cli, cfg, "/probe", telemetry.NewEtcdEndpoints(reg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		chk.Run(ctx)
+	}()
+	defer func() { cancel(); <-done }()
+
+	healthy := func(ep string) float64 {
+		return pinktest.Metric(t, reg, "pink_etcd_endpoint_healthy", map[string]string{"endpoint": ep})
+	}
+	pinktest.Eventually(t, 10*time.Second, func() (bool, string) {
+		for _, ep := range etcd.Endpoints() {
+			if healthy(ep) != 1 {
+				return false, ep + " not reported healthy"
+			}
+		}
+		return true, ""
+	})
+
+	frozen := etcd.Follower()
+	var others []string
+	for _, m := range etcd.Members() {
+		if m != frozen {
+			others = append(others, m.Endpoints[0])
+		}
+	}
+	changed := chk.Changed()
+	frozen.Pause()
+	select {
+	case <-changed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no endpoint change 10 s after a member froze")
+	}
+	if got := cli.Endpoints(); !slices.Equal(got, others) {
+		t.Errorf("client endpoints %v, want the two that answer %v", got, others)
+	}
+	if v := healthy(frozen.Endpoints[0]); v != 0 {
+		t.Errorf("frozen member's gauge %v, want 0", v)
+	}
+	// Every request now goes to a member that answers.
+	for range 10 {
+		rctx, rcancel := context.WithTimeout(ctx, time.Second)
+		_, err := cli.Get(rctx, "/probe")
+		rcancel()
+		if err != nil {
+			t.Fatalf("a read with a member frozen and left: %v", err)
+		}
+	}
+
+	changed = chk.Changed()
+	frozen.Resume()
+	select {
+	case <-changed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no endpoint change 10 s after the member resumed")
+	}
+	if got := cli.Endpoints(); !slices.Equal(got, etcd.Endpoints()) {
+		t.Errorf("client endpoints %v, want all three again %v", got, etcd.Endpoints())
+	}
+	if v := healthy(frozen.Endpoints[0]); v != 1 {
+		t.Errorf("resumed member's gauge %v, want 1", v)
+	}
+}
+
+// TestCheckerNeedsTwoEndpoints: with one endpoint there is nowhere else to
+// go, so there is no checker (and a nil one never reports a change).
+func TestCheckerNeedsTwoEndpoints(t *testing.T) {
+	cfg := clientv3.Config{Endpoints: []string{"http://127.0.0.1:1"}, Logger: zap.NewNop()}
+	chk, err := etcdhealth.New(slog.New(slog.DiscardHandler), nil, cfg, "/probe", telemetry.NewEtcdEndpoints(prometheus.NewRegistry()))
+	if err != nil || chk != nil {
+		t.Fatalf("New with one endpoint = %v, %v; want nil, nil", chk, err)
+	}
+	if chk.Changed() != nil {
+		t.Error("a nil checker's Changed is not nil")
+	}
+}
