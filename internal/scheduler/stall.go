@@ -87,7 +87,14 @@ func (t *term) findStalled(ctx context.Context) error {
 		for id, lives := range overdue {
 			c := g.clients[id]
 			s := g.claims.state(id)
-			if c == nil || c.Draining || !s.stalledUntil.IsZero() || now.Sub(s.last) < stallGrace {
+			// Silence counts from the last claim, or from when etcd could be
+			// reached again after an outage, plus the longest a worker's
+			// retry waits: during the outage nobody could claim.
+			since := s.last
+			if back := t.etcdBack.Load(); back != 0 {
+				since = later(since, time.Unix(0, back).Add(workerRetryMax))
+			}
+			if c == nil || c.Draining || !s.stalledUntil.IsZero() || now.Sub(since) < stallGrace {
 				continue
 			}
 			if !t.confirmStalled(ctx, g.name, id, lives) {
@@ -102,6 +109,18 @@ func (t *term) findStalled(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// workerRetryMax is the longest a worker waits between two attempts of a
+// claim (pkg/worker maxRetryDelay), doubled for an attempt under way: after
+// an etcd outage its claims resume within it.
+const workerRetryMax = time.Second
+
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }
 
 // stallConfirmTimeout bounds the read that confirms a stall.

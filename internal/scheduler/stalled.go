@@ -16,10 +16,12 @@ import (
 // (WARN, pink_scheduler_leader_stalled 1, alert PinkEtcdStalled) until an
 // answer comes, and then wakes the term's loop at once, so that fires
 // resume within a check of quorum's return rather than after the loop's
-// retry delay.
+// retry delay. It also records when etcd answered again after failing
+// (term.etcdBack): workers could not claim meanwhile either, and must not
+// be judged stalled for it (stall.go).
 const (
 	quorumCheckEvery   = 250 * time.Millisecond
-	quorumCheckTimeout = time.Second
+	quorumCheckTimeout = 500 * time.Millisecond
 	quorumStallAfter   = time.Second
 )
 
@@ -29,7 +31,7 @@ func (t *term) watchQuorum(ctx context.Context) {
 	defer t.cfg.Metrics.SetLeaderStalled(false)
 	tick := time.NewTicker(quorumCheckEvery)
 	defer tick.Stop()
-	lastOK, stalled := time.Now(), false
+	lastOK, stalled, failing := time.Now(), false, false
 	for {
 		select {
 		case <-ctx.Done():
@@ -43,6 +45,10 @@ func (t *term) watchQuorum(ctx context.Context) {
 		case ctx.Err() != nil, errors.Is(err, store.ErrNotLeader):
 			return
 		case err == nil:
+			if failing {
+				t.etcdBack.Store(t.cfg.Now().UnixNano())
+				failing = false
+			}
 			if stalled {
 				t.log.Info("the leader reaches etcd's quorum again; fires resume", "stalled_for", time.Since(lastOK).Round(time.Millisecond))
 				t.cfg.Metrics.SetLeaderStalled(false)
@@ -53,11 +59,14 @@ func (t *term) watchQuorum(ctx context.Context) {
 			case t.reachable <- struct{}{}:
 			default:
 			}
-		case !stalled && time.Since(lastOK) > quorumStallAfter:
-			t.log.Warn("the leader cannot reach etcd's quorum; no fire is written until it can",
-				"endpoints", t.st.Client().Endpoints(), "op", "fence_check", "err", err, "since", lastOK)
-			t.cfg.Metrics.SetLeaderStalled(true)
-			stalled = true
+		default:
+			failing = true
+			if !stalled && time.Since(lastOK) > quorumStallAfter {
+				t.log.Warn("the leader cannot reach etcd's quorum; no fire is written until it can",
+					"endpoints", t.st.Client().Endpoints(), "op", "fence_check", "err", err, "since", lastOK)
+				t.cfg.Metrics.SetLeaderStalled(true)
+				stalled = true
+			}
 		}
 	}
 }

@@ -43,6 +43,9 @@ type term struct {
 	// reachable hears from watchQuorum each time etcd's quorum answered:
 	// a loop waiting out a retry delay after etcd errors tries at once.
 	reachable chan struct{}
+	// etcdBack is when (unix ns, the term's clock) etcd answered the
+	// quorum check again after failing it; 0 if it never failed.
+	etcdBack atomic.Int64
 
 	// retryAt is when to retry after an etcd error; zero if none. Until
 	// then the loop does nothing, even for work that is due: etcd refused

@@ -47,7 +47,10 @@ type mirror struct {
 }
 
 func (m *mirror) run(ctx context.Context) error {
-	backoff := newBackoff(50*time.Millisecond, 2*time.Second)
+	// At most half a second between attempts: after etcd comes back (a
+	// restart, quorum regained), a watch a second late is a second of
+	// fires nobody hears of; an attempt twice a second is nothing to etcd.
+	backoff := newBackoff(50*time.Millisecond, 500*time.Millisecond)
 	needList := m.rev == 0
 	for {
 		rewatch := m.s.rewatch()

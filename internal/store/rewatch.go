@@ -63,6 +63,18 @@ type watchStream struct {
 func (s *Store) openWatch(ctx context.Context, key string, opts ...clientv3.OpOption) *watchStream {
 	rewatch := s.rewatch()
 	wctx, cancel := context.WithCancel(freshStream(clientv3.WithRequireLeader(ctx)))
+	if rewatch != nil {
+		// clientv3's Watch returns only once the member has answered that
+		// the watch is created: on a frozen member, never. A change of
+		// endpoints cancels it, so that it returns.
+		go func() {
+			select {
+			case <-rewatch:
+				cancel()
+			case <-wctx.Done():
+			}
+		}()
+	}
 	return &watchStream{wch: s.c.Watch(wctx, key, opts...), rewatch: rewatch, cancel: cancel}
 }
 
@@ -73,10 +85,15 @@ func (w *watchStream) next() (clientv3.WatchResponse, error) {
 	case <-w.rewatch:
 		return clientv3.WatchResponse{}, errRewatch
 	case resp, ok := <-w.wch:
-		if !ok {
+		if ok {
+			return resp, nil
+		}
+		select {
+		case <-w.rewatch:
+			return resp, errRewatch
+		default:
 			return resp, errWatchClosed
 		}
-		return resp, nil
 	}
 }
 

@@ -194,11 +194,16 @@ func (w *Worker) setRunning(delta int) {
 	w.metrics.SetRunning(w.cfg.Group, n)
 }
 
+// maxRetryDelay is the longest pause between two attempts of a claim,
+// start or result: when etcd comes back, what waited for it goes on within
+// it (the leader allows for it before it judges a worker stalled).
+const maxRetryDelay = 500 * time.Millisecond
+
 // retry calls f until it succeeds, returns ErrConflict, or ctx ends. Each
 // attempt requires the etcd member it reaches to have a leader, so a member
 // cut off from its cluster fails the attempt instead of holding it. After an
 // attempt that timed out the next one goes at once (it already waited);
-// after one refused sooner, after a pause that doubles up to a second. The
+// after one refused sooner, after a pause that doubles up to maxRetryDelay. The
 // writes retried are fenced or compared, so a retry of a write whose reply
 // was lost conflicts instead of applying twice (the callers read back).
 func (w *Worker) retry(ctx context.Context, f func(context.Context) error) error {
@@ -215,7 +220,7 @@ func (w *Worker) retry(ctx context.Context, f func(context.Context) error) error
 		if time.Since(start) >= reportTimeout {
 			wait = 0
 		} else {
-			delay = min(2*delay, time.Second)
+			delay = min(2*delay, maxRetryDelay)
 		}
 		if attempt == 1 {
 			w.log.Warn("etcd request failed; retrying", "err", err, "in", wait)
