@@ -166,3 +166,20 @@ func (c *Checker) closeProbes() {
 		p.Close()
 	}
 }
+
+// Start creates the Checker of cli (see New) and runs it until stop is
+// called; stop waits for it. With fewer than two endpoints the Checker is
+// nil and stop does nothing.
+func Start(log *slog.Logger, cli *clientv3.Client, cfg clientv3.Config, key string, metrics *telemetry.EtcdEndpoints) (c *Checker, stop func(), err error) {
+	c, err = New(log, cli, cfg, key, metrics)
+	if err != nil || c == nil {
+		return nil, func() {}, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		c.Run(ctx)
+	}()
+	return c, func() { cancel(); <-done }, nil
+}

@@ -21,24 +21,14 @@ import (
 // Changed and in the gauge), and puts it back once it answers again.
 func TestCheckerLeavesAFrozenMember(t *testing.T) {
 	etcd := pinktest.StartEtcdCluster(t, 3)
-	cfg := clientv3.Config{Endpoints: etcd.Endpoints(), DialTimeout: 5 * time.Second, Logger: zap.NewNop()}
-	cli, err := clientv3.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cli.Close()
+	cli, cfg := etcd.Client(t)
 	reg := prometheus.NewRegistry()
-	chk, err := etcdhealth.New(slog.New(slog.DiscardHandler), cli, cfg, "/probe", telemetry.NewEtcdEndpoints(reg))
+	chk, stop, err := etcdhealth.Start(slog.New(slog.DiscardHandler), cli, cfg, "/probe", telemetry.NewEtcdEndpoints(reg))
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		chk.Run(ctx)
-	}()
-	defer func() { cancel(); <-done }()
+	defer stop()
+	ctx := context.Background()
 
 	healthy := func(ep string) float64 {
 		return pinktest.Metric(t, reg, "pink_etcd_endpoint_healthy", map[string]string{"endpoint": ep})

@@ -280,19 +280,9 @@ func startProcess(ctx context.Context, service string, etcd EtcdConfig, log *slo
 	}
 	opts = append(opts, store.WithEndpointChanges(func() <-chan struct{} { return p.health.Changed() }))
 	p.st = store.New(p.cli, etcd.Root, opts...)
-	if p.health, err = etcdhealth.New(log, p.cli, cfg, p.st.ProbeKey(), telemetry.NewEtcdEndpoints(p.reg)); err != nil {
+	if p.health, p.stopHealth, err = etcdhealth.Start(log, p.cli, cfg, p.st.ProbeKey(), telemetry.NewEtcdEndpoints(p.reg)); err != nil {
 		p.close(ctx)
 		return nil, err
-	}
-	p.stopHealth = func() {}
-	if health := p.health; health != nil {
-		hctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
-			health.Run(hctx)
-		}()
-		p.stopHealth = func() { cancel(); <-done }
 	}
 	return p, nil
 }

@@ -8,8 +8,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	clientv3 "go.etcd.io/etcd/client/v3"
-	"go.uber.org/zap"
 
 	"github.com/pink-scheduler/pink/internal/etcdhealth"
 	"github.com/pink-scheduler/pink/internal/store"
@@ -23,23 +21,18 @@ import (
 // endpoint checker takes it out and the watch reopens elsewhere.
 func TestMirrorLeavesAFrozenMember(t *testing.T) {
 	etcd := pinktest.StartEtcdCluster(t, 3)
-	cfg := clientv3.Config{Endpoints: etcd.Endpoints(), DialTimeout: 5 * time.Second, Logger: zap.NewNop()}
-	cli, err := clientv3.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cli.Close()
+	cli, cfg := etcd.Client(t)
 	reg := prometheus.NewRegistry()
-	chk, err := etcdhealth.New(slog.New(slog.DiscardHandler), cli, cfg, "/probe", telemetry.NewEtcdEndpoints(reg))
+	chk, stop, err := etcdhealth.Start(slog.New(slog.DiscardHandler), cli, cfg, "/probe", telemetry.NewEtcdEndpoints(reg))
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer stop()
 	st := store.New(cli, "", store.WithEndpointChanges(chk.Changed))
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	defer cancel()
-	wg.Go(func() { chk.Run(ctx) })
 	var mu sync.Mutex
 	seen := map[string]bool{}
 	wg.Go(func() {

@@ -2,7 +2,8 @@
 // and for the tests of users' handlers: a Cluster (an embedded etcd,
 // scheduler nodes and Go SDK workers) with assertions on its runs
 // (RequireRuns, RequireNoDuplicates); the built pink binary and its
-// processes; a real etcd server process; free loopback ports; an API
+// processes; a real etcd server process or a cluster of them (to kill,
+// freeze and restart members); free loopback ports; an API
 // client; metrics readers; and condition polling. Nothing here fakes etcd
 // or HTTP.
 package pinktest

@@ -8,6 +8,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/zap"
 )
 
 // EtcdCluster is a real etcd cluster of member processes on loopback, so a
@@ -234,4 +237,18 @@ func memberNames(ms []*EtcdProcess) string {
 		out = append(out, e.name)
 	}
 	return strings.Join(out, ", ")
+}
+
+// Client returns a client of every member and the config it was made
+// with (for a second client alike, such as an endpoint checker's probes);
+// it is closed when the test ends.
+func (c *EtcdCluster) Client(t testing.TB) (*clientv3.Client, clientv3.Config) {
+	t.Helper()
+	cfg := clientv3.Config{Endpoints: c.Endpoints(), DialTimeout: 5 * time.Second, Logger: zap.NewNop()}
+	cli, err := clientv3.New(cfg)
+	if err != nil {
+		t.Fatalf("etcd client: %v", err)
+	}
+	t.Cleanup(func() { cli.Close() })
+	return cli, cfg
 }
