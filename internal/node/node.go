@@ -50,12 +50,14 @@ type EtcdConfig struct {
 // reconnect is how the etcd client's connections come back. gRPC's default
 // waits 1 s after a member's connection fails, 1.6 times longer after each
 // failed attempt, up to 2 minutes: a member back after a 15 s outage would
-// be tried again only seconds later (and a connection attempt to a frozen
-// member waits 20 s). pink tries at most a second apart, each attempt given
-// 2 s: one dial a second per member that is down is nothing to etcd.
+// be tried again only seconds later. pink tries at most a second apart:
+// one dial a second per member that is down is nothing to etcd. Each
+// attempt keeps gRPC's 20 s to complete (a loaded or distant etcd may take
+// seconds to answer a TLS handshake); a frozen member's attempt is cut
+// short when the endpoint checker takes it out.
 var reconnect = grpc.ConnectParams{
 	Backoff:           backoff.Config{BaseDelay: 100 * time.Millisecond, Multiplier: 1.6, Jitter: 0.2, MaxDelay: time.Second},
-	MinConnectTimeout: 2 * time.Second,
+	MinConnectTimeout: 20 * time.Second,
 }
 
 // connect opens the process's etcd client; it returns the client's config
