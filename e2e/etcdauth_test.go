@@ -18,23 +18,28 @@ import (
 // flags) and a worker (credentials in PINK_ETCD_USERNAME and
 // PINK_ETCD_PASSWORD) of an etcd user whose role may only read and write
 // /pink/ run a job; with a wrong password both stop with a clear error.
+//
+// etcd runs as its own process, not embedded in this race-instrumented
+// test binary: there bcrypt, which etcd runs on each authentication, once
+// took longer under load than a pink process's 5 s to connect (CI).
 func TestEtcdAuth(t *testing.T) {
-	etcd := pinktest.StartEtcd(t)
+	etcd := pinktest.StartEtcdProcess(t)
+	root := pinktest.StartEtcdClient(t, etcd.Endpoints)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	endpoints := strings.Join(etcd.Endpoints, ",")
 	for _, step := range []func() error{
-		func() error { _, err := etcd.Client.UserAdd(ctx, "root", "root-pw"); return err },
-		func() error { _, err := etcd.Client.UserGrantRole(ctx, "root", "root"); return err },
-		func() error { _, err := etcd.Client.RoleAdd(ctx, "pink-rw"); return err },
+		func() error { _, err := root.UserAdd(ctx, "root", "root-pw"); return err },
+		func() error { _, err := root.UserGrantRole(ctx, "root", "root"); return err },
+		func() error { _, err := root.RoleAdd(ctx, "pink-rw"); return err },
 		func() error {
-			_, err := etcd.Client.RoleGrantPermission(ctx, "pink-rw", "/pink/", clientv3.GetPrefixRangeEnd("/pink/"),
+			_, err := root.RoleGrantPermission(ctx, "pink-rw", "/pink/", clientv3.GetPrefixRangeEnd("/pink/"),
 				clientv3.PermissionType(clientv3.PermReadWrite))
 			return err
 		},
-		func() error { _, err := etcd.Client.UserAdd(ctx, "pink", "pink-pw"); return err },
-		func() error { _, err := etcd.Client.UserGrantRole(ctx, "pink", "pink-rw"); return err },
-		func() error { _, err := etcd.Client.AuthEnable(ctx); return err },
+		func() error { _, err := root.UserAdd(ctx, "pink", "pink-pw"); return err },
+		func() error { _, err := root.UserGrantRole(ctx, "pink", "pink-rw"); return err },
+		func() error { _, err := root.AuthEnable(ctx); return err },
 	} {
 		if err := step(); err != nil {
 			t.Fatalf("set up etcd auth: %v", err)
@@ -42,7 +47,7 @@ func TestEtcdAuth(t *testing.T) {
 	}
 	// Auth is really on: without credentials, and as pink outside /pink/,
 	// etcd refuses.
-	if _, err := etcd.Client.Get(ctx, "/pink/", clientv3.WithPrefix()); err == nil {
+	if _, err := root.Get(ctx, "/pink/", clientv3.WithPrefix()); err == nil {
 		t.Fatal("etcd answered an unauthenticated read with auth enabled")
 	}
 	pinkCli, err := clientv3.New(clientv3.Config{Endpoints: etcd.Endpoints, Username: "pink", Password: "pink-pw",
