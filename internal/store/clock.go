@@ -57,11 +57,11 @@ func (s *Store) WatchClock(ctx context.Context, fn func(stamp ClockStamp, receiv
 	for {
 		w := s.openWatch(ctx, key)
 		var err error
-		for err == nil {
+		for {
 			var resp clientv3.WatchResponse
 			resp, err = w.next()
 			received := s.now()
-			if err == nil && resp.Err() != nil {
+			if err == nil {
 				err = resp.Err()
 			}
 			if err != nil {
