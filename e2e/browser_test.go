@@ -167,6 +167,19 @@ func (b *browser) click(css string) {
 	b.do(chromedp.Click(chromedp.CSS(css), chromedp.NodeVisible))
 }
 
+// clickLive clicks the first element matching css in one step in the page.
+// For the rows of a table the page redraws while a job fires (each second
+// for the tour's hello): between chromedp's lookup of a node and its mouse
+// event a redraw may replace the node.
+func (b *browser) clickLive(css string) {
+	b.t.Helper()
+	b.waitJS(fmt.Sprintf(`document.querySelector(%s) !== null`, jsString(css)), css)
+	ok := eval[bool](b, fmt.Sprintf(`(() => { const e = document.querySelector(%s); if (!e) return false; e.scrollIntoView({block: 'center'}); e.click(); return true; })()`, jsString(css)))
+	if !ok {
+		b.t.Fatalf("no %s to click", css)
+	}
+}
+
 // clickText clicks the first button or link matching css whose text holds text.
 func (b *browser) clickText(css, text string) {
 	b.t.Helper()

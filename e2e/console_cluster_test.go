@@ -76,7 +76,7 @@ func TestConsoleClusterRolesAndPayloads(t *testing.T) {
 	// A viewer: everything reads, nothing changes.
 	signIn("viewer")
 	b.waitJS(`document.querySelectorAll('button[data-run]').length >= 1`, "runs on the job page")
-	b.click("button[data-run]")
+	b.clickLive("button[data-run]")
 	b.waitText("#run-panel pre.output", xssImg)
 	b.waitText("#run-panel pre.output", xssScript)
 	b.waitText("main", "desc "+xssImg+xssScript)

@@ -76,7 +76,7 @@ func TestConsoleDev(t *testing.T) {
 	if !eval[bool](b, `window.__noReload === true`) {
 		t.Fatal("the page reloaded")
 	}
-	b.click("button[data-run]")
+	b.clickLive("button[data-run]")
 	b.waitText("#run-panel pre.output", "hello from the console")
 	b.screenshot("job")
 
@@ -168,7 +168,7 @@ func TestConsolePhoneWidth(t *testing.T) {
 		b.noHorizontalScroll(p)
 	}
 	b.open("/ui/jobs/a-job-with-a-rather-long-name-for-a-phone")
-	b.click("button[data-run]")
+	b.clickLive("button[data-run]")
 	b.waitText("#run-panel pre.output", "wide-output-")
 	b.noHorizontalScroll("a run's output")
 	b.screenshot("phone-job")

@@ -97,7 +97,7 @@ func TestReadmeConsole(t *testing.T) {
 	b.clickText("button", "Resume")
 	b.waitText("#banner", "Resumed hello")
 	b.waitJS(`document.querySelectorAll('button[data-run]').length >= 2`, "hello's runs, live")
-	b.click("button[data-run]")
+	b.clickLive("button[data-run]")
 	b.waitText("#run-panel pre.output", "hello")
 	b.clickText("summary", "Pause…")
 	b.typeInto("details.action input[name=reason]", "enough hellos")
@@ -109,7 +109,7 @@ func TestReadmeConsole(t *testing.T) {
 	b.clickText("button", "Trigger now")
 	b.waitText("#banner", "Triggered report")
 	b.waitJS(`document.querySelectorAll('button[data-run]').length >= 1`, "report's triggered run, live")
-	b.click("button[data-run]")
+	b.clickLive("button[data-run]")
 	b.waitText("#run-panel", "manual")
 	b.waitText("#run-panel pre.output", `"status":"ok"`)
 	if !eval[bool](b, `window.__noReload === true`) {
