@@ -28,13 +28,16 @@ type amAlert struct {
 	} `json:"status,omitempty"`
 }
 
-// key names an alert in this test: its alertname and, when it has one, its
-// group.
+// key names an alert in this test: its alertname and, when it has them,
+// its group, job and cluster.
 func (a amAlert) key() string {
-	if g := a.Labels["group"]; g != "" {
-		return a.Labels["alertname"] + "/" + g
+	k := a.Labels["alertname"]
+	for _, l := range []string{"group", "job_name", "cluster"} {
+		if v := a.Labels[l]; v != "" {
+			k += "/" + v
+		}
 	}
-	return a.Labels["alertname"]
+	return k
 }
 
 // alertmanager is a real Alertmanager daemon's v2 API.
@@ -115,7 +118,8 @@ func (am alertmanager) alerts() (map[string]amAlert, error) {
 // but not the failures of runs that workers really ran (see
 // docs/runbooks.md#alertmanager-inhibition); while a group has no workers
 // that group's pending runs and missed schedules and the cluster's dispatch
-// lag, but not another group's.
+// lag, but not another group's; while a job fails its other symptoms; and
+// never across clusters.
 func TestAlertmanagerInhibition(t *testing.T) {
 	now := time.Now()
 	alert := func(labels ...string) amAlert {
@@ -128,20 +132,29 @@ func TestAlertmanagerInhibition(t *testing.T) {
 	job := func(name, group string) amAlert {
 		return alert("alertname", name, "severity", "warning", "group", group, "job_name", "nightly")
 	}
+	hourly := func(name string) amAlert {
+		return alert("alertname", name, "severity", "warning", "group", "batch", "job_name", "hourly")
+	}
 	targets := []amAlert{
 		alert("alertname", "PinkMultipleLeaders", "severity", "warning"),
 		alert("alertname", "PinkSchedulerDown", "severity", "warning", "job", "pink-scheduler", "instance", "s2:8080"),
 		job("PinkJobMissedSchedule", "batch"),
 		job("PinkJobMissedSchedule", "default"),
-		job("PinkJobFailing", "batch"),
+		// Failing, with no other symptom posted: no leader must not mute it.
+		alert("alertname", "PinkJobFailing", "severity", "warning", "group", "batch", "job_name", "weekly"),
 		job("PinkJobLastRunFailed", "batch"),
+		hourly("PinkJobMissedSchedule"),
+		hourly("PinkJobLastRunFailed"),
+		hourly("PinkRunsTimingOut"),
+		hourly("PinkJobOverrunning"),
+		alert("alertname", "PinkJobMissedSchedule", "severity", "warning", "group", "batch", "job_name", "nightly", "cluster", "us"),
 		job("PinkRunsTimingOut", "batch"),
 		alert("alertname", "PinkScheduleLagHigh", "severity", "warning"),
 		alert("alertname", "PinkDispatchLagHigh", "severity", "warning"),
 		alert("alertname", "PinkSnapshotsPendingTooLong", "severity", "warning", "group", "batch"),
 		alert("alertname", "PinkSnapshotsPendingTooLong", "severity", "warning", "group", "default"),
 		alert("alertname", "PinkFailoverStorm", "severity", "warning", "group", "batch"),
-		alert("alertname", "PinkFiresMissed", "severity", "warning", "group", "batch", "job_name", "nightly", "reason", "misfire_skip"),
+		alert("alertname", "PinkFiresMissed", "severity", "warning"),
 		job("PinkJobOverrunning", "batch"),
 		alert("alertname", "PinkEtcdSlow", "severity", "warning", "op", "fire"),
 		alert("alertname", "PinkEtcdErrors", "severity", "warning"),
@@ -155,20 +168,31 @@ func TestAlertmanagerInhibition(t *testing.T) {
 		inhibited []string
 	}{
 		{"no leader", alert("alertname", "PinkNoLeader", "severity", "critical"), []string{
-			"PinkDispatchLagHigh", "PinkFiresMissed/batch", "PinkJobLastRunFailed/batch", "PinkJobMissedSchedule/batch",
-			"PinkJobMissedSchedule/default", "PinkMultipleLeaders", "PinkScheduleLagHigh",
+			"PinkDispatchLagHigh", "PinkFiresMissed", "PinkJobLastRunFailed/batch/hourly", "PinkJobLastRunFailed/batch/nightly",
+			"PinkJobMissedSchedule/batch/hourly", "PinkJobMissedSchedule/batch/nightly",
+			"PinkJobMissedSchedule/default/nightly", "PinkMultipleLeaders", "PinkScheduleLagHigh",
 			"PinkSnapshotsPendingTooLong/batch", "PinkSnapshotsPendingTooLong/default",
 		}},
+		// Issue 16: another cluster's outage mutes nothing here.
+		{"no leader in cluster us", alert("alertname", "PinkNoLeader", "severity", "critical", "cluster", "us"), []string{
+			"PinkJobMissedSchedule/batch/nightly/us",
+		}},
 		{"no live clients in group batch", alert("alertname", "PinkNoLiveClients", "severity", "critical", "group", "batch"), []string{
-			"PinkDispatchLagHigh", "PinkJobMissedSchedule/batch", "PinkSnapshotsPendingTooLong/batch",
+			"PinkDispatchLagHigh", "PinkJobMissedSchedule/batch/hourly", "PinkJobMissedSchedule/batch/nightly", "PinkSnapshotsPendingTooLong/batch",
 		}},
 		{"etcd out of space", alert("alertname", "PinkEtcdNoSpace", "severity", "critical"), []string{
-			"PinkDispatchLagHigh", "PinkEtcdErrors", "PinkEtcdSpaceLow", "PinkFiresMissed/batch", "PinkJobMissedSchedule/batch",
-			"PinkJobMissedSchedule/default", "PinkScheduleLagHigh", "PinkSnapshotsPendingTooLong/batch", "PinkSnapshotsPendingTooLong/default",
+			"PinkDispatchLagHigh", "PinkEtcdErrors", "PinkEtcdSpaceLow", "PinkFiresMissed", "PinkJobMissedSchedule/batch/hourly",
+			"PinkJobMissedSchedule/batch/nightly", "PinkJobMissedSchedule/default/nightly", "PinkScheduleLagHigh",
+			"PinkSnapshotsPendingTooLong/batch", "PinkSnapshotsPendingTooLong/default",
 		}},
 		{"leader stalled on etcd", alert("alertname", "PinkEtcdStalled", "severity", "critical", "job", "pink-scheduler", "instance", "s1:8080"), []string{
-			"PinkDispatchLagHigh", "PinkEtcdErrors", "PinkEtcdSlow", "PinkFiresMissed/batch", "PinkJobMissedSchedule/batch",
-			"PinkJobMissedSchedule/default", "PinkScheduleLagHigh", "PinkSnapshotsPendingTooLong/batch", "PinkSnapshotsPendingTooLong/default",
+			"PinkDispatchLagHigh", "PinkEtcdErrors", "PinkEtcdSlow", "PinkFiresMissed", "PinkJobMissedSchedule/batch/hourly",
+			"PinkJobMissedSchedule/batch/nightly", "PinkJobMissedSchedule/default/nightly", "PinkScheduleLagHigh",
+			"PinkSnapshotsPendingTooLong/batch", "PinkSnapshotsPendingTooLong/default",
+		}},
+		// Issue 16: one notification per failing job, and only that job's.
+		{"job hourly failing", hourly("PinkJobFailing"), []string{
+			"PinkJobLastRunFailed/batch/hourly", "PinkJobMissedSchedule/batch/hourly", "PinkRunsTimingOut/batch/hourly",
 		}},
 	}
 

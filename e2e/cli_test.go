@@ -501,7 +501,8 @@ func TestCLIServerAddress(t *testing.T) {
 
 // TestCLIVersion: `pink version` and `pink --version` name the build (the
 // module version, revision, Go version) and the server's version when one
-// answers; every process exports the same build as pink_build_info.
+// answers; every process exports the same build as pink_build_info, with
+// its --cluster-name, which must look like a name.
 func TestCLIVersion(t *testing.T) {
 	base, api := startConsoleDev(t)
 	line := regexp.MustCompile(`^pink (\S+) \((?:revision [0-9a-f]{12}(?:, modified)?|revision unknown); go1\.\d+(?:\.\d+)? [a-z0-9]+/[a-z0-9]+\)$`)
@@ -537,9 +538,15 @@ func TestCLIVersion(t *testing.T) {
 	if v.Server.Version != v.Client.Version {
 		t.Errorf("the same binary: client %s, server %s", v.Client.Version, v.Server.Version)
 	}
-	build := map[string]string{"goversion": v.Client.GoVersion, "revision": v.Client.Revision, "version": v.Client.Version}
+	build := map[string]string{"goversion": v.Client.GoVersion, "revision": v.Client.Revision, "version": v.Client.Version, "cluster": "e2e-dev"}
 	if got := pinktest.Metric(t, pinktest.Scrape(t, api.Base+"/metrics"), "pink_build_info", build); got != 1 {
 		t.Errorf("pink_build_info%v = %v, want 1", build, got)
+	}
+	for _, name := range []string{"eu west", "-eu", strings.Repeat("x", 64), "eu/1"} {
+		code, out, errOut := pinkCLI(t, nil, "dev", "--cluster-name", name, "--data-dir", t.TempDir())
+		if want := fmt.Sprintf("--cluster-name %q: want 1 to 63 letters", name); code != 2 || !strings.Contains(errOut, want) {
+			t.Errorf("pink dev --cluster-name %q: exit %d, want 2 and %q\n%s%s", name, code, want, out, errOut)
+		}
 	}
 	code, out, _ = pinkCLI(t, nil, "version", "--server", "127.0.0.1:1")
 	if code != 0 || !strings.Contains(out, "  server http://127.0.0.1:1: no answer (cannot reach pink at http://127.0.0.1:1 (connection refused)") {

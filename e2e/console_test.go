@@ -15,7 +15,7 @@ import (
 func startConsoleDev(t *testing.T) (string, *pinktest.API) {
 	t.Helper()
 	p := pinktest.StartProcess(t, "pink dev", nil, "dev", "--data-dir", t.TempDir(), "--listen", "127.0.0.1:0",
-		"--etcd-listen", "127.0.0.1:0", "--session-ttl", "2s", "--console-grafana-url", "https://grafana.example/d/pink-job?var-job={job}")
+		"--etcd-listen", "127.0.0.1:0", "--session-ttl", "2s", "--cluster-name", "e2e-dev", "--console-grafana-url", "https://grafana.example/d/pink-job?var-job={job}")
 	addr := p.DevAddr()
 	p.WaitOutput("pink dev is running", 60*time.Second)
 	return "http://" + addr, pinktest.NewAPI(addr)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"regexp"
 	"strings"
 	"time"
 
@@ -35,7 +36,7 @@ var envFlags = map[string]bool{
 	"etcd-endpoints": true, "root": true, "etcd-cacert": true, "etcd-cert": true, "etcd-key": true,
 	"etcd-username": true, "etcd-password": true,
 	// Servers: where to listen, TLS, the tokens file.
-	"listen": true, "tls-cert": true, "tls-key": true, "api-tokens-file": true,
+	"listen": true, "tls-cert": true, "tls-key": true, "api-tokens-file": true, "cluster-name": true,
 	// Logging.
 	"log-format": true, "log-level": true,
 }
@@ -147,9 +148,26 @@ func (l logFlags) logger(f *flags, w interface{ Write([]byte) (int, error) }) (*
 	return log, nil
 }
 
+// clusterName matches a --cluster-name: what a Prometheus label value
+// naming a cluster looks like in practice, and safe in a file name or URL.
+var clusterName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$`)
+
+// addClusterFlag is --cluster-name of the long-running commands.
+func addClusterFlag(f *flags) *string {
+	name := f.string("cluster-name", "", "name of this pink cluster in its metrics (pink_build_info's cluster label); give Prometheus' cluster target label the same value (docs/observability.md)")
+	f.checks = append(f.checks, func() error {
+		if *name != "" && !clusterName.MatchString(*name) {
+			return fmt.Errorf("--cluster-name %q: want 1 to 63 letters, digits, '.', '_' or '-', starting with a letter or digit", *name)
+		}
+		return nil
+	})
+	return name
+}
+
 // etcdFlags are the flags that say how to reach etcd.
 type etcdFlags struct {
 	endpoints, root, cacert, cert, key, username, password *string
+	cluster                                                *string
 }
 
 func addEtcdFlags(f *flags) etcdFlags {
@@ -161,6 +179,7 @@ func addEtcdFlags(f *flags) etcdFlags {
 		key:       f.string("etcd-key", "", "client key (PEM) of --etcd-cert"),
 		username:  f.string("etcd-username", "", "etcd user"),
 		password:  f.string("etcd-password", "", "etcd password (prefer the environment: flags show in ps)"),
+		cluster:   addClusterFlag(f),
 	}
 }
 
@@ -177,5 +196,5 @@ func splitList(v string) []string {
 
 func (e etcdFlags) config() node.EtcdConfig {
 	return node.EtcdConfig{Endpoints: splitList(*e.endpoints), Root: *e.root, CACert: *e.cacert, Cert: *e.cert, Key: *e.key,
-		Username: *e.username, Password: *e.password}
+		Username: *e.username, Password: *e.password, ClusterName: *e.cluster}
 }

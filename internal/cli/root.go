@@ -73,7 +73,7 @@ Client exit codes: 0 ok, 1 failure, 2 usage, 3 not found, 4 conflict, 5 denied, 
 		c.GroupID = groupManage
 		root.AddCommand(c)
 	}
-	root.AddCommand(versionCommand(stdout))
+	root.AddCommand(versionCommand(stdout), alertRulesCommand(stdout))
 	initHelpAndCompletion(root)
 	wrapRuns(root)
 	return root

@@ -106,6 +106,7 @@ restarts in --data-dir. Loopback only; not for production.`,
 	quota := f.bytes("etcd-quota", node.DefaultEtcdQuota, "the embedded etcd's backend quota: past it etcd refuses writes (NOSPACE)")
 	historyBytes := addHistoryBytesFlag(f)
 	consoleCfg := addConsoleFlags(f)
+	cluster := addClusterFlag(f)
 	drain := f.duration("drain-timeout", node.DefaultDevDrainTimeout, "on Ctrl-C, how long runs in progress may finish before they are interrupted (and retried at the next start)")
 	lf := addLogFlags(f)
 	c.RunE = func(cmd *cobra.Command, _ []string) error {
@@ -129,7 +130,7 @@ restarts in --data-dir. Loopback only; not for production.`,
 			AllowShell: !*noShell, Capacity: *capacity, NoJobLabel: !*jobLabel, Logger: log,
 			HTTPAllow: allow, HTTPDeny: deny, SecretsDir: *eg.secretsDir,
 			CompactEvery: every, DefragFree: *defragFree, EtcdQuota: *quota, HistoryMaxBytes: *historyBytes,
-			Console: consoleCfg(), DrainTimeout: *drain,
+			Console: consoleCfg(), DrainTimeout: *drain, ClusterName: *cluster,
 		})
 	}
 	return c

@@ -22,6 +22,8 @@ type DevConfig struct {
 	DataDir string
 	// Listen is the API and /metrics address.
 	Listen string
+	// ClusterName names the cluster in its telemetry (EtcdConfig).
+	ClusterName string
 	// EtcdListen is where the embedded etcd serves clients, so that more
 	// `pink worker` or `pink scheduler` processes can join.
 	EtcdListen string
@@ -90,7 +92,7 @@ func RunDev(ctx context.Context, cfg DevConfig) error {
 	}
 	defer etcd.Close()
 	cfg.Logger.Info("embedded etcd ready", "endpoints", etcd.Endpoints(), "data_dir", dir)
-	proc, err := startProcess(ctx, "pink-dev", EtcdConfig{Endpoints: etcd.Endpoints(), Root: cfg.Root}, cfg.Logger)
+	proc, err := startProcess(ctx, "pink-dev", EtcdConfig{Endpoints: etcd.Endpoints(), Root: cfg.Root, ClusterName: cfg.ClusterName}, cfg.Logger)
 	if err != nil {
 		return err
 	}

@@ -45,6 +45,11 @@ type EtcdConfig struct {
 	CACert, Cert, Key string
 	// Username and Password for etcd's authentication.
 	Username, Password string
+	// ClusterName names the pink cluster in its telemetry: the cluster
+	// label of pink_build_info. Prometheus should give the process's
+	// series the same value in its cluster target label, which pink's
+	// rules aggregate by (docs/observability.md). Empty: no label.
+	ClusterName string
 }
 
 // reconnect is how the etcd client's connections come back. gRPC's default
@@ -263,7 +268,7 @@ func startProcess(ctx context.Context, service string, etcd EtcdConfig, log *slo
 	}
 	p := &process{tracing: tracing, log: log, reg: telemetry.NewRegistry(), root: etcd.Root}
 	build := version.Get()
-	telemetry.RegisterBuildInfo(p.reg, build.Version, build.Revision, build.GoVersion)
+	telemetry.RegisterBuildInfo(p.reg, build.Version, build.Revision, build.GoVersion, etcd.ClusterName)
 	if p.logs, err = telemetry.SetupLogs(ctx, service, Version); err != nil {
 		p.flush(ctx)
 		return nil, err

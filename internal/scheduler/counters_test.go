@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -178,12 +179,13 @@ func TestGroupSeriesFollowGroups(t *testing.T) {
 	}
 	series := func() map[string]int {
 		out := map[string]int{}
-		for _, name := range []string{"pink_clients", "pink_snapshots_pending", "pink_snapshots_inflight", "pink_failovers_total"} {
+		for _, name := range []string{"pink_clients", "pink_snapshots_pending", "pink_snapshots_inflight", "pink_failovers_total", "pink_group_jobs"} {
 			out[name] = pinktest.Series(t, a.reg.Prometheus(), name, map[string]string{"group": "x"})
 		}
 		return out
 	}
-	want := map[string]int{"pink_clients": 1, "pink_snapshots_pending": 1, "pink_snapshots_inflight": 1, "pink_failovers_total": len(snapshot.FailoverReasons())}
+	want := map[string]int{"pink_clients": 1, "pink_snapshots_pending": 1, "pink_snapshots_inflight": 1, "pink_failovers_total": len(snapshot.FailoverReasons()),
+		"pink_group_jobs": 2}
 	pinktest.Eventually(t, 10*time.Second, func() (bool, string) {
 		got := series()
 		return maps.Equal(got, want), fmt.Sprintf("series of new group x: %v, want %v", got, want)
@@ -196,9 +198,47 @@ func TestGroupSeriesFollowGroups(t *testing.T) {
 	}
 	pinktest.Eventually(t, 10*time.Second, func() (bool, string) {
 		got := series()
-		return maps.Equal(got, map[string]int{"pink_clients": 0, "pink_snapshots_pending": 0, "pink_snapshots_inflight": 0, "pink_failovers_total": 0}),
+		return maps.Equal(got, map[string]int{"pink_clients": 0, "pink_snapshots_pending": 0, "pink_snapshots_inflight": 0, "pink_failovers_total": 0, "pink_group_jobs": 0}),
 			fmt.Sprintf("series of deleted group x: %v", got)
 	})
+}
+
+// TestGroupJobsCounted: pink_group_jobs counts a group's active and paused
+// jobs as they are created, paused and deleted, with the job label and
+// without it (large fleets), where the per-job gauges are gone.
+func TestGroupJobsCounted(t *testing.T) {
+	for _, noJobLabel := range []bool{false, true} {
+		t.Run(fmt.Sprintf("no job label %v", noJobLabel), func(t *testing.T) {
+			c := pinktest.NewCluster(t)
+			st := store.New(c.Etcd.Client, "")
+			a := startNode(t, c, "a", func(o *pinktest.SchedulerOptions) { o.NoJobLabel = noJobLabel })
+			waitLeader(t, a)
+			c.CreateJob(t, job.Spec{Name: "one", Group: "g", Schedule: "@hourly", Target: "ok"})
+			c.CreateJob(t, job.Spec{Name: "two", Group: "g", Schedule: "@hourly", Target: "ok"})
+			c.CreateJob(t, job.Spec{Name: "held", Group: "g", Schedule: "@hourly", Target: "ok", Paused: true})
+			c.CreateJob(t, job.Spec{Name: "other", Group: "h", Schedule: "@hourly", Target: "ok"})
+			expect := func(want map[string]float64) {
+				t.Helper()
+				pinktest.Eventually(t, 10*time.Second, func() (bool, string) {
+					got := map[string]float64{}
+					for k := range want {
+						group, state, _ := strings.Cut(k, "/")
+						got[k] = metric(t, a, "pink_group_jobs", map[string]string{"group": group, "state": state})
+					}
+					return maps.Equal(got, want), fmt.Sprintf("pink_group_jobs %v, want %v", got, want)
+				})
+			}
+			expect(map[string]float64{"g/active": 2, "g/paused": 1, "h/active": 1, "h/paused": 0})
+			pause(t, st, "two")
+			if err := st.DeleteJob(context.Background(), "one", time.Now()); err != nil {
+				t.Fatal(err)
+			}
+			expect(map[string]float64{"g/active": 0, "g/paused": 2, "h/active": 1, "h/paused": 0})
+			if n := pinktest.Series(t, a.reg.Prometheus(), "pink_job_next_fire_timestamp_seconds", nil); noJobLabel && n != 0 {
+				t.Errorf("without the job label %d per-job series", n)
+			}
+		})
+	}
 }
 
 // TestFailoverReasonLeaderChange: a client that dies while no leader

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/pink-scheduler/pink/internal/store"
+	"github.com/pink-scheduler/pink/internal/telemetry"
 )
 
 // errNotLeader ends a term: a fenced write found that this node no longer
@@ -276,6 +277,8 @@ func (t *term) updateGauges() {
 	m := t.cfg.Metrics
 	m.SetJobs(len(t.view.jobs)-t.view.paused, t.view.paused)
 	for name, g := range t.view.groups {
-		m.SetGroup(name, len(g.clients), len(g.pending), len(g.assigned))
+		paused := t.view.groupPaused[name]
+		m.SetGroup(name, telemetry.GroupState{Clients: len(g.clients), Pending: len(g.pending), Inflight: len(g.assigned),
+			Active: t.view.groupJobs[name] - paused, Paused: paused})
 	}
 }

@@ -48,8 +48,10 @@ type view struct {
 
 	// paused counts the paused jobs; resumable holds those with a
 	// paused_until.
-	paused    int
-	resumable map[string]*jobState
+	paused int
+	// groupPaused counts the paused jobs per group.
+	groupPaused map[string]int
+	resumable   map[string]*jobState
 	// intervals caches Schedule.Interval by schedule and zone: many jobs
 	// share a schedule, and a sparse one costs many Next calls.
 	intervals map[string]time.Duration
@@ -123,7 +125,7 @@ type jobLast struct {
 func newView(metrics *telemetry.Scheduler, log *slog.Logger, now func() time.Time, read countsReader) *view {
 	v := &view{metrics: metrics, log: log, now: now,
 		jobs: map[string]*jobState{}, cursors: map[string]jobCursor{}, groups: map[string]*groupState{},
-		groupKeys: map[string]bool{}, groupJobs: map[string]int{},
+		groupKeys: map[string]bool{}, groupJobs: map[string]int{}, groupPaused: map[string]int{},
 		live: map[string]*snapshot.Live{}, byJob: map[string]map[string]*snapshot.Live{}, startedAhead: map[*snapshot.Live]bool{},
 		fires: map[string]*snapshot.ShardedFire{}, backfills: map[string]*snapshot.Backfill{}, last: map[string]*jobLast{},
 		resumable: map[string]*jobState{}, intervals: map[string]time.Duration{},
@@ -243,6 +245,7 @@ func (v *view) forgetJob(js *jobState) {
 func (v *view) indexJob(js *jobState) {
 	if js.spec.Paused {
 		v.paused++
+		v.groupPaused[js.spec.Group]++
 		if js.spec.PausedUntil != nil {
 			v.resumable[js.spec.Name] = js
 		}
@@ -252,6 +255,9 @@ func (v *view) indexJob(js *jobState) {
 func (v *view) unindexJob(js *jobState) {
 	if js.spec.Paused {
 		v.paused--
+		if v.groupPaused[js.spec.Group]--; v.groupPaused[js.spec.Group] <= 0 {
+			delete(v.groupPaused, js.spec.Group)
+		}
 	}
 	delete(v.resumable, js.spec.Name)
 }

@@ -50,9 +50,7 @@ type Scheduler struct {
 	scheduleLag   prometheus.Histogram
 	dispatchLag   prometheus.Histogram
 	scheduleLead  prometheus.Histogram
-	pending       *prometheus.GaugeVec
-	inflight      *prometheus.GaugeVec
-	clients       *prometheus.GaugeVec
+	groups        groupGauges
 	nextFire      *prometheus.GaugeVec
 	lastSuccess   *prometheus.GaugeVec
 	lastFailure   *prometheus.GaugeVec
@@ -82,12 +80,7 @@ func NewScheduler(r prometheus.Registerer, opts Options) *Scheduler {
 			Name: "pink_dispatch_lag_seconds", Help: "Nominal fire time to snapshot assigned to a client.", Buckets: lagBuckets}),
 		scheduleLead: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "pink_schedule_lead_seconds", Help: "Snapshot written to nominal fire time, for cron fires written ahead (lookahead).", Buckets: lagBuckets}),
-		pending: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "pink_snapshots_pending", Help: "Snapshots waiting for a client, by group. Leader only."}, []string{"group"}),
-		inflight: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "pink_snapshots_inflight", Help: "Snapshots assigned to a client (dispatched or running), by group. Leader only."}, []string{"group"}),
-		clients: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "pink_clients", Help: "Live clients (workers), by group. Leader only."}, []string{"group"}),
+		groups: newGroupGauges(),
 		nextFire: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "pink_job_next_fire_timestamp_seconds", Help: "Next nominal fire time of an active job (unix seconds). Leader only."}, jg),
 		lastSuccess: prometheus.NewGaugeVec(prometheus.GaugeOpts{
@@ -102,7 +95,7 @@ func NewScheduler(r prometheus.Registerer, opts Options) *Scheduler {
 			Name: "pink_scheduler_lookahead_seconds", Help: "How long before its nominal time the leader writes a fire; its worker starts it on time by its own clock. Leader only."}, nil),
 	}
 	r.MustRegister(m.leader, m.leaderChanges, m.jobs, m.counts, m.scheduleLag, m.dispatchLag, m.scheduleLead,
-		m.pending, m.inflight, m.clients, m.nextFire, m.lastSuccess, m.lastFailure, m.interval, m.updated)
+		m.groups.pending, m.groups.inflight, m.groups.clients, m.groups.jobs, m.nextFire, m.lastSuccess, m.lastFailure, m.interval, m.updated)
 	r.MustRegister(m.lookahead, m.leaderStalled)
 	return m
 }
@@ -129,8 +122,8 @@ func (m *Scheduler) SetLeaderStalled(stalled bool) {
 
 // Reset drops every leader-only series: a follower exports none of them.
 func (m *Scheduler) Reset() {
-	for _, v := range []interface{ Reset() }{m.jobs, m.counts, m.pending, m.inflight,
-		m.clients, m.nextFire, m.lastSuccess, m.lastFailure, m.interval, m.updated, m.lookahead} {
+	for _, v := range []interface{ Reset() }{m.jobs, m.counts, m.groups.pending, m.groups.inflight,
+		m.groups.clients, m.groups.jobs, m.nextFire, m.lastSuccess, m.lastFailure, m.interval, m.updated, m.lookahead} {
 		v.Reset()
 	}
 }
@@ -216,22 +209,55 @@ func (m *Scheduler) Dispatched(trigger string, nominal, at time.Time, traceID st
 // AddGroup creates a group's series at 0.
 func (m *Scheduler) AddGroup(group string) {
 	m.counts.addGroup(group)
-	m.SetGroup(group, 0, 0, 0)
+	m.SetGroup(group, GroupState{})
+}
+
+// GroupState is what the leader knows of a group at one step.
+type GroupState struct {
+	Clients, Pending, Inflight int
+	// Active and Paused count the group's jobs: they hold in every mode,
+	// without the job label too (PinkNoLiveClients reads Active).
+	Active, Paused int
 }
 
 // SetGroup sets a group's gauges.
-func (m *Scheduler) SetGroup(group string, clients, pending, inflight int) {
-	m.clients.WithLabelValues(group).Set(float64(clients))
-	m.pending.WithLabelValues(group).Set(float64(pending))
-	m.inflight.WithLabelValues(group).Set(float64(inflight))
+func (m *Scheduler) SetGroup(group string, s GroupState) {
+	g := m.groups
+	g.clients.WithLabelValues(group).Set(float64(s.Clients))
+	g.pending.WithLabelValues(group).Set(float64(s.Pending))
+	g.inflight.WithLabelValues(group).Set(float64(s.Inflight))
+	g.jobs.WithLabelValues(group, "active").Set(float64(s.Active))
+	g.jobs.WithLabelValues(group, "paused").Set(float64(s.Paused))
 }
 
 // DeleteGroup drops a group's series.
 func (m *Scheduler) DeleteGroup(group string) {
-	m.clients.DeleteLabelValues(group)
-	m.pending.DeleteLabelValues(group)
-	m.inflight.DeleteLabelValues(group)
+	g := m.groups
+	g.clients.DeleteLabelValues(group)
+	g.pending.DeleteLabelValues(group)
+	g.inflight.DeleteLabelValues(group)
+	g.jobs.DeletePartialMatch(prometheus.Labels{"group": group})
 	m.counts.deleteGroup(group)
+}
+
+// groupGauges are the leader's per-group gauges.
+type groupGauges struct {
+	clients, pending, inflight, jobs *prometheus.GaugeVec
+}
+
+func newGroupGauges() groupGauges {
+	g := []string{"group"}
+	return groupGauges{
+		pending: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "pink_snapshots_pending", Help: "Snapshots waiting for a client, by group. Leader only."}, g),
+		inflight: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "pink_snapshots_inflight", Help: "Snapshots assigned to a client (dispatched or running), by group. Leader only."}, g),
+		clients: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "pink_clients", Help: "Live clients (workers), by group. Leader only."}, g),
+		jobs: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "pink_group_jobs", Help: "Jobs of a group, by state (active, paused); exported with or without the job label. Leader only."},
+			[]string{"group", "state"}),
+	}
 }
 
 // SetJobs sets the number of active and paused jobs.

@@ -63,7 +63,11 @@ type SchedulerOptions struct {
 	RetentionInterval time.Duration
 	// Registerer receives the node's metrics, its etcd request metrics
 	// included; nil keeps them private.
-	Registerer     prometheus.Registerer
+	Registerer prometheus.Registerer
+	// NoJobLabel exports the node's metrics the way a large fleet does
+	// (pink scheduler --metrics-job-label=false): no job label, no per-job
+	// gauges.
+	NoJobLabel     bool
 	Logger         *slog.Logger
 	TracerProvider trace.TracerProvider
 }
@@ -97,7 +101,7 @@ func (c *Cluster) StartScheduler(t testing.TB, id string, opts ...func(*Schedule
 		RetentionInterval: o.RetentionInterval, Logger: o.Logger}
 	if o.Registerer != nil {
 		cfg.Store = store.New(c.Etcd.Client, c.Root, store.WithObserver(telemetry.NewEtcd(o.Registerer).Observe))
-		cfg.Metrics = telemetry.NewScheduler(o.Registerer, telemetry.Options{})
+		cfg.Metrics = telemetry.NewScheduler(o.Registerer, telemetry.Options{NoJobLabel: o.NoJobLabel})
 		cfg.Space = telemetry.NewEtcdSpace(o.Registerer)
 	}
 	if o.TracerProvider != nil {
