@@ -39,16 +39,16 @@ func TestUpgradeReportsScheduleChanges(t *testing.T) {
 	p.WaitOutput("need a look", 30*time.Second)
 	logs := p.Output()
 	for _, want := range []string{
-		`msg="job's schedule now fires as in cron: a day field starting with * makes the day fields combine with AND" job=biweekly-monday schedule="0 0 */2 * 1"`,
+		`msg="job's schedule now fires as in cron: a day field starting with * makes the day fields combine with AND" job_name=biweekly-monday schedule="0 0 */2 * 1"`,
 		`keep_old_schedule="0 0 1-31/2 * 1"`,
-		`msg="job's schedule would be refused for a new job; it keeps firing as before" job=hourly-by-accident schedule="*/61 * * * *" reason="minute field \"*/61\": step 61 is larger`,
+		`msg="job's schedule would be refused for a new job; it keeps firing as before" job_name=hourly-by-accident schedule="*/61 * * * *" reason="minute field \"*/61\": step 61 is larger`,
 		`fires_moved=1 refused_for_new_jobs=1`,
 	} {
 		if !strings.Contains(logs, want) {
 			t.Errorf("the node's log lacks %q:\n%s", want, logs)
 		}
 	}
-	if strings.Contains(logs, "job=mondays") {
+	if strings.Contains(logs, "job_name=mondays") {
 		t.Errorf("the log mentions mondays, whose fires did not move:\n%s", logs)
 	}
 

@@ -140,7 +140,7 @@ func TestDevLogsWhatMatters(t *testing.T) {
 	if n := strings.Count(out, `msg="run finished"`); n != 0 {
 		t.Errorf("%d INFO lines for successful runs, want none at the default level", n)
 	}
-	failed := regexp.MustCompile(`level=WARN msg="run failed" .*job=boom.*status=failed error="command exited with status 3`)
+	failed := regexp.MustCompile(`level=WARN msg="run failed" .*job_name=boom.*status=failed error="command exited with status 3`)
 	if n := len(failed.FindAllString(out, -1)); n < 3 {
 		t.Errorf("%d WARN lines with the error for boom's 3+ failed runs:\n%s", n, out)
 	}

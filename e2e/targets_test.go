@@ -65,7 +65,7 @@ func TestDevUnknownTarget(t *testing.T) {
 		t.Errorf("typo has %d runs (%v), want none: its fires wait", len(runs), err)
 	}
 	notice := regexp.MustCompile(`level=WARN msg="no live worker of the group runs the job's target; snapshot pending until one that does registers" .*` +
-		`job=typo group=default target=shel live_workers_run=http,shell `)
+		`job_name=typo group=default target=shel live_workers_run=http,shell `)
 	if n := len(notice.FindAllString(p.Output(), -1)); n != 1 {
 		t.Errorf("%d warnings that no worker runs target shel, want 1 in the first minute:\n%s", n, p.Output())
 	}

@@ -41,7 +41,7 @@ func (s *Server) createJob(r *http.Request) (int, any, error) {
 	if err != nil {
 		return 0, nil, jobError(err)
 	}
-	s.log.Info("job created", "job", out.Name, "group", out.Group, "schedule", out.Schedule)
+	s.log.Info("job created", "job_name", out.Name, "group", out.Group, "schedule", out.Schedule)
 	v := s.viewFor(r, out)
 	v.Warnings = s.targetWarnings(r.Context(), out)
 	return http.StatusCreated, v, nil
@@ -116,7 +116,7 @@ func (s *Server) replaceJob(r *http.Request) (int, any, error) {
 	if err != nil {
 		return 0, nil, jobError(err)
 	}
-	s.log.Info("job replaced", "job", out.Name, "revision", out.Revision)
+	s.log.Info("job replaced", "job_name", out.Name, "revision", out.Revision)
 	v := s.viewFor(r, out)
 	v.Warnings = s.targetWarnings(r.Context(), out)
 	return http.StatusOK, v, nil
@@ -152,7 +152,7 @@ func (s *Server) deleteJob(r *http.Request) (int, any, error) {
 	if err := s.st.DeleteJob(r.Context(), name, s.now()); err != nil {
 		return 0, nil, jobError(err)
 	}
-	s.log.Info("job deleted", "job", name)
+	s.log.Info("job deleted", "job_name", name)
 	return http.StatusOK, map[string]any{"name": name, "deleted": true}, nil
 }
 
@@ -254,7 +254,7 @@ func (s *Server) setPaused(r *http.Request, paused bool, mark func(*job.Spec)) (
 		if err != nil {
 			return 0, nil, jobError(err)
 		}
-		s.log.Info("job paused state changed", "job", spec.Name, "paused", paused, "by", spec.PausedBy, "reason", spec.PauseReason)
+		s.log.Info("job paused state changed", "job_name", spec.Name, "paused", paused, "by", spec.PausedBy, "reason", spec.PauseReason)
 		return http.StatusOK, s.viewFor(r, out), nil
 	}
 	return 0, nil, errorf(http.StatusConflict, "revision_mismatch", "the job keeps changing; retry")
@@ -297,7 +297,7 @@ func (s *Server) triggerJob(r *http.Request) (int, any, error) {
 	if err != nil {
 		return 0, nil, jobError(err)
 	}
-	s.log.Info("job triggered", "job", spec.Name, "snapshot_id", snap.ID, "snapshots", len(snaps))
+	s.log.Info("job triggered", "job_name", spec.Name, "snapshot_id", snap.ID, "snapshots", len(snaps))
 	return http.StatusAccepted, triggeredOf(spec.Name, snaps), nil
 }
 

@@ -172,7 +172,7 @@ func (s *Server) backfillJob(r *http.Request) (int, any, error) {
 	if err := s.st.CreateBackfill(ctx, bf); err != nil {
 		return 0, nil, jobError(err)
 	}
-	s.log.Info("backfill requested", "job", spec.Name, "backfill_id", bf.ID, "fires", len(fires))
+	s.log.Info("backfill requested", "job_name", spec.Name, "backfill_id", bf.ID, "fires", len(fires))
 	return http.StatusAccepted, map[string]any{"backfill_id": bf.ID, "job": spec.Name, "fires": len(fires),
 		"first": apiTime(fires[0]), "last": apiTime(fires[len(fires)-1])}, nil
 }

@@ -22,7 +22,7 @@ import (
 func (s *Server) targetWarnings(ctx context.Context, spec job.Spec) []string {
 	clients, err := s.st.ListClients(ctx, spec.Group)
 	if err != nil {
-		s.log.Warn("cannot read the group's workers to check the job's target", "job", spec.Name, "group", spec.Group, "err", err)
+		s.log.Warn("cannot read the group's workers to check the job's target", "job_name", spec.Name, "group", spec.Group, "err", err)
 		return nil
 	}
 	if w := cluster.TargetWarning(spec.Group, spec.Target, clients); w != "" {

@@ -196,8 +196,8 @@ func Job() Dashboard {
 				q(`sum(increase(pink_runs_lost_total`+sel+`[$__rate_interval]))`, "lost")),
 			graph("Skipped fires", "Nominal fires of the job that did not run, by reason.", "short",
 				q(`sum by (reason) (increase(pink_fires_skipped_total`+sel+`[$__rate_interval]))`, "{{reason}}")),
-			lagGraph("Schedule lag", "Nominal fire time to snapshot written, for all jobs (lag is not labeled by job), over the zoom's rate interval. Exemplars link to traces.", "pink_schedule_lag_seconds", ""),
-			lagGraph("Dispatch lag", "Nominal fire time to snapshot assigned to a worker, for all jobs (lag is not labeled by job), over the zoom's rate interval. Exemplars link to traces.", "pink_dispatch_lag_seconds", ""),
+			lagGraph("Schedule lag", "Nominal fire time to snapshot written, for the jobs of the job's group (lag is labeled by group, not by job), over the zoom's rate interval. Exemplars link to traces.", "pink_schedule_lag_seconds", `{group=~"$group"}`),
+			lagGraph("Dispatch lag", "Nominal fire time to snapshot assigned to a worker, for the jobs of the job's group (lag is labeled by group, not by job), over the zoom's rate interval. Exemplars link to traces.", "pink_dispatch_lag_seconds", `{group=~"$group"}`),
 		})
 }
 

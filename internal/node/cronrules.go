@@ -65,14 +65,14 @@ func reportRuleChanges(ctx context.Context, st *store.Store, since int64, log *s
 			if c, ok := sched.RuleChange(now); ok {
 				if moved++; moved+refused <= ruleChangesLogged {
 					log.Warn("job's schedule now fires as in cron: a day field starting with * makes the day fields combine with AND",
-						"job", spec.Name, "schedule", spec.Schedule, "timezone", spec.Timezone,
+						"job_name", spec.Name, "schedule", spec.Schedule, "timezone", spec.Timezone,
 						"old_next", c.OldNext, "new_next", c.NewNext, "keep_old_schedule", c.KeepOld)
 				}
 			}
 			if why := sched.Refused(); why != "" {
 				if refused++; moved+refused <= ruleChangesLogged {
 					log.Warn("job's schedule would be refused for a new job; it keeps firing as before",
-						"job", spec.Name, "schedule", spec.Schedule, "reason", why)
+						"job_name", spec.Name, "schedule", spec.Schedule, "reason", why)
 				}
 			}
 		}

@@ -54,7 +54,7 @@ func (t *term) dropOrphanBackfill(ctx context.Context, b *snapshot.Backfill) err
 		return fmt.Errorf("drop backfill %s: %w", b.ID, err)
 	}
 	if dropped {
-		t.log.Info("backfill dropped: its job is gone", "backfill_id", b.ID, "job", b.Job)
+		t.log.Info("backfill dropped: its job is gone", "backfill_id", b.ID, "job_name", b.Job)
 		b.ModRevision = -1
 	}
 	return nil
@@ -112,7 +112,7 @@ func (t *term) backfillStep(ctx context.Context, js *jobState, b *snapshot.Backf
 		l := written[i]
 		t.view.putLive(&l)
 	}
-	t.log.Info("backfill progressed", "backfill_id", b.ID, "job", b.Job, "written", end-b.Next, "done", end, "of", len(b.Fires))
+	t.log.Info("backfill progressed", "backfill_id", b.ID, "job_name", b.Job, "written", end-b.Next, "done", end, "of", len(b.Fires))
 	return nil
 }
 

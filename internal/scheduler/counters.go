@@ -171,7 +171,7 @@ func (c *counters) refresh(ctx context.Context, ws []store.CountsWrite) error {
 		cancel()
 		if errors.Is(err, store.ErrBadCounts) {
 			// Count on from zero at its revision: the next write replaces it.
-			c.v.log.Error("stored counters do not decode; counting on from zero", "job", w.Job, "group", w.Group, "err", err)
+			c.v.log.Error("stored counters do not decode; counting on from zero", "job_name", w.Job, "group", w.Group, "err", err)
 		} else if err != nil {
 			return fmt.Errorf("read counters: %w", err)
 		}
@@ -192,7 +192,7 @@ func (c *counters) onEvent(ev store.CountsEvent) {
 	if ev.Err != nil {
 		// Count on from zero at the key's revision, so that the next
 		// counted event replaces the key rather than failing on it.
-		c.v.log.Error("stored counters do not decode; counting on from zero", "job", ev.Job, "group", ev.Group, "err", ev.Err)
+		c.v.log.Error("stored counters do not decode; counting on from zero", "job_name", ev.Job, "group", ev.Group, "err", ev.Err)
 		ev.JobCounts, ev.Counts = counts.Job{}, counts.Group{}
 	}
 	m, name := c.jobs, ev.Job

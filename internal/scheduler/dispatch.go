@@ -56,9 +56,9 @@ func (t *term) dispatchPending(ctx context.Context) error {
 			}
 			if moved && to != nil {
 				t.manualFireDispatched(&next)
-				t.cfg.Metrics.Dispatched(string(l.Trigger), l.ScheduledAt, t.cfg.Now(), snapshot.TraceIDOf(next.TraceParent))
+				t.cfg.Metrics.Dispatched(l.Group, string(l.Trigger), l.ScheduledAt, t.cfg.Now(), snapshot.TraceIDOf(next.TraceParent))
 				t.log.DebugContext(telemetry.WithTraceParent(ctx, next.TraceParent), "pending snapshot dispatched",
-					"snapshot_id", l.ID, "job", l.Job, "client", to.ID, "attempt", l.Attempt)
+					"snapshot_id", l.ID, "job_name", l.Job, "client", to.ID, "attempt", l.Attempt)
 			}
 		}
 	}

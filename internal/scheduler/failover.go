@@ -114,7 +114,7 @@ func (t *term) failoverOne(ctx context.Context, g *groupState, l *snapshot.Live,
 	} else if t.view.deadAtElection[l.Client] {
 		reason = snapshot.FailoverLeaderChange
 	}
-	log := t.log.With("snapshot_id", l.ID, "job", l.Job, "group", g.name, "from_client", l.Client, "attempt", l.Attempt, "reason", reason)
+	log := t.log.With("snapshot_id", l.ID, "job_name", l.Job, "group", g.name, "from_client", l.Client, "attempt", l.Attempt, "reason", reason)
 	lctx := telemetry.WithTraceParent(ctx, l.TraceParent)
 	if !started {
 		var done *snapshot.Run

@@ -82,7 +82,7 @@ func (t *term) fireJob(ctx context.Context, js *jobState, now time.Time) error {
 		switch res.Outcome {
 		case store.FireWritten:
 			if skipped {
-				t.log.Debug("fire skipped: a run of the job is in progress", "job", js.spec.Name, "scheduled_at", pf.at, "concurrency", js.spec.Concurrency)
+				t.log.Debug("fire skipped: a run of the job is in progress", "job_name", js.spec.Name, "scheduled_at", pf.at, "concurrency", js.spec.Concurrency)
 			}
 			if i == 0 {
 				t.noteSkipped(js, plan.skipped)
@@ -120,7 +120,7 @@ func (t *term) fireJob(ctx context.Context, js *jobState, now time.Time) error {
 // the cursor the write stored).
 func (t *term) noteSkipped(js *jobState, skipped map[snapshot.SkipReason]int) {
 	if n := total(skipped); n > 0 {
-		t.log.Info("missed fires skipped", "job", js.spec.Name, "skipped", skipped, "policy", js.spec.Misfire)
+		t.log.Info("missed fires skipped", "job_name", js.spec.Name, "skipped", skipped, "policy", js.spec.Misfire)
 	}
 }
 
@@ -204,7 +204,7 @@ func (t *term) replace(ctx context.Context, js *jobState) (bool, error) {
 		if res.Live != nil {
 			t.view.putLive(res.Live)
 			t.log.DebugContext(telemetry.WithTraceParent(ctx, l.TraceParent), "canceling the running snapshot: replaced by a newer fire",
-				"snapshot_id", l.ID, "job", l.Job, "client", l.Client)
+				"snapshot_id", l.ID, "job_name", l.Job, "client", l.Client)
 		}
 	}
 	return running, nil
@@ -257,7 +257,7 @@ func (t *term) written(ctx context.Context, js *jobState, pf plannedFire, res st
 	for i := range res.Written {
 		l := res.Written[i]
 		t.view.putLive(&l)
-		t.cfg.Metrics.Fired(string(pf.trigger), pf.at, at, l.State != snapshot.StatePending, snapshot.TraceIDOf(l.TraceParent))
+		t.cfg.Metrics.Fired(l.Group, string(pf.trigger), pf.at, at, l.State != snapshot.StatePending, snapshot.TraceIDOf(l.TraceParent))
 		if l.State == snapshot.StatePending && !hold {
 			t.notePending(telemetry.WithTraceParent(ctx, l.TraceParent), at, &l)
 		}

@@ -42,11 +42,11 @@ func (p *pendingNotice) due(now time.Time, key string) (held int, ok bool) {
 func (p *pendingNotice) pending(ctx context.Context, log *slog.Logger, now time.Time, group, job, id string) {
 	held, ok := p.due(now, group)
 	if !ok {
-		log.DebugContext(ctx, "no live client; snapshot pending", "job", job, "group", group, "snapshot_id", id)
+		log.DebugContext(ctx, "no live client; snapshot pending", "job_name", job, "group", group, "snapshot_id", id)
 		return
 	}
 	log.WarnContext(ctx, "no live client; snapshot pending until a worker of the group registers",
-		"job", job, "group", group, "snapshot_id", id, "also_pending_since_last_notice", held)
+		"job_name", job, "group", group, "snapshot_id", id, "also_pending_since_last_notice", held)
 }
 
 // noTarget notes a fire of job that waits because no live client of its
@@ -54,10 +54,10 @@ func (p *pendingNotice) pending(ctx context.Context, log *slog.Logger, now time.
 func (p *pendingNotice) noTarget(ctx context.Context, log *slog.Logger, now time.Time, group, target, job, id string, offered []string) {
 	held, ok := p.due(now, group+"\x00"+target)
 	if !ok {
-		log.DebugContext(ctx, "no live worker runs the target; snapshot pending", "job", job, "group", group, "target", target, "snapshot_id", id)
+		log.DebugContext(ctx, "no live worker runs the target; snapshot pending", "job_name", job, "group", group, "target", target, "snapshot_id", id)
 		return
 	}
 	log.WarnContext(ctx, "no live worker of the group runs the job's target; snapshot pending until one that does registers",
-		"job", job, "group", group, "target", target, "live_workers_run", strings.Join(offered, ","), "snapshot_id", id,
+		"job_name", job, "group", group, "target", target, "live_workers_run", strings.Join(offered, ","), "snapshot_id", id,
 		"also_pending_since_last_notice", held)
 }

@@ -58,10 +58,10 @@ func TestTargetNotice(t *testing.T) {
 		i := strings.Index(line, "msg=")
 		got = append(got, line[i:])
 	}
-	const noTarget = `msg="no live worker of the group runs the job's target; snapshot pending until one that does registers" job=job `
+	const noTarget = `msg="no live worker of the group runs the job's target; snapshot pending until one that does registers" job_name=job `
 	want := []string{
 		noTarget + `group=a target=shel live_workers_run=http,shell snapshot_id=id also_pending_since_last_notice=0`,
-		`msg="no live client; snapshot pending until a worker of the group registers" job=job group=a snapshot_id=id also_pending_since_last_notice=0`,
+		`msg="no live client; snapshot pending until a worker of the group registers" job_name=job group=a snapshot_id=id also_pending_since_last_notice=0`,
 		noTarget + `group=a target=htp live_workers_run=http,shell snapshot_id=id also_pending_since_last_notice=0`,
 		noTarget + `group=b target=shel live_workers_run=http,shell snapshot_id=id also_pending_since_last_notice=0`,
 		noTarget + `group=a target=shel live_workers_run=http,shell snapshot_id=id also_pending_since_last_notice=2`,

@@ -171,7 +171,7 @@ func (t *term) trimBatch(ctx context.Context, after string, jobs int) (string, e
 		}
 		t.cfg.Space.HistoryTrimmed(n)
 		if n > 0 {
-			t.log.Debug("history trimmed", "job", name, "deleted", n, "keep", keep)
+			t.log.Debug("history trimmed", "job_name", name, "deleted", n, "keep", keep)
 		}
 		after = name
 	}

@@ -113,7 +113,7 @@ func (t *term) takeBack(ctx context.Context, name string, stale []*snapshot.Live
 	t.view.ownCursor(name, rewind, c, rev)
 	t.view.settled(name)
 	t.log.Debug("fires written ahead taken back: the job changed before they started",
-		"job", name, "fires", len(ls), "earliest", earliest, "job_revision", js.spec.Revision)
+		"job_name", name, "fires", len(ls), "earliest", earliest, "job_revision", js.spec.Revision)
 	t.reschedule(js)
 	return false, nil
 }

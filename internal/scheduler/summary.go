@@ -26,7 +26,7 @@ func (t *term) summarize(ctx context.Context) error {
 			if written, err = t.st.WriteSummary(rctx, t.fence, *f, run); err == nil && written {
 				delete(t.view.fires, id)
 				t.log.DebugContext(telemetry.WithTraceParent(ctx, f.TraceParent), "sharded fire finished",
-					"snapshot_id", id, "job", f.Job, "status", run.Status, "summary", run.Output)
+					"snapshot_id", id, "job_name", f.Job, "status", run.Status, "summary", run.Output)
 			}
 		}
 		cancel()

@@ -71,7 +71,7 @@ func TestPendingUntilTargetAdvertised(t *testing.T) {
 				t.Fatalf("typo has runs before a worker runs its target: %s", describe(runs, map[string]string{a.ID(): "a"}))
 			}
 			notice := regexp.MustCompile(`level=WARN msg="no live worker of the group runs the job's target; snapshot pending until one that does registers" .*` +
-				`job=typo group=g target=record live_workers_run=other snapshot_id=` + regexp.QuoteMeta(pending.ID) + ` also_pending_since_last_notice=0`)
+				`job_name=typo group=g target=record live_workers_run=other snapshot_id=` + regexp.QuoteMeta(pending.ID) + ` also_pending_since_last_notice=0`)
 			if got := notice.MatchString(logs.String()); got != tc.notice {
 				t.Errorf("leader's warning that no worker runs the target: %v, want %v; log:\n%s", got, tc.notice, logs.String())
 			}

@@ -265,7 +265,7 @@ func (t *term) autoResume(ctx context.Context) error {
 			return fmt.Errorf("auto-resume %s: %w", js.spec.Name, err)
 		}
 		if resumed {
-			t.log.Info("pause expired; job resumed", "job", js.spec.Name, "paused_until", until)
+			t.log.Info("pause expired; job resumed", "job_name", js.spec.Name, "paused_until", until)
 		}
 		// Either way the job's watch event brings its new state.
 		js.staleRev = js.spec.Revision

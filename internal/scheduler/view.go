@@ -172,7 +172,7 @@ func (v *view) takeReschedule() map[*jobState]bool {
 
 func (v *view) onJob(ev store.JobEvent) {
 	if ev.Err != nil {
-		v.log.Error("cannot decode stored job; ignoring it", "job", ev.Name, "err", ev.Err)
+		v.log.Error("cannot decode stored job; ignoring it", "job_name", ev.Name, "err", ev.Err)
 	}
 	js := v.jobs[ev.Name]
 	if len(v.byJob[ev.Name]) > 0 {
@@ -201,7 +201,7 @@ func (v *view) onJob(ev store.JobEvent) {
 	}
 	sched, err := ev.Spec.ParsedSchedule()
 	if err != nil {
-		v.log.Error("stored job has an invalid schedule; not scheduling it", "job", ev.Name, "err", err)
+		v.log.Error("stored job has an invalid schedule; not scheduling it", "job_name", ev.Name, "err", err)
 		if js != nil {
 			v.forgetJob(js)
 		}
@@ -287,7 +287,7 @@ func (v *view) nextFire(js *jobState) time.Time {
 
 func (v *view) onCursor(ev store.CursorEvent) {
 	if ev.Err != nil {
-		v.log.Error("cannot decode stored cursor", "job", ev.Job, "err", ev.Err)
+		v.log.Error("cannot decode stored cursor", "job_name", ev.Job, "err", ev.Err)
 		return
 	}
 	own := v.cursors[ev.Job].rev
@@ -332,7 +332,7 @@ func (v *view) setCursor(job string, at time.Time, c counts.Job, rev int64) {
 
 func (v *view) onLast(ev store.LastEvent) {
 	if ev.Err != nil {
-		v.log.Error("cannot decode a job's last run time", "job", ev.Job, "err", ev.Err)
+		v.log.Error("cannot decode a job's last run time", "job_name", ev.Job, "err", ev.Err)
 		return
 	}
 	l := v.last[ev.Job]

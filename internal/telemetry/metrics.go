@@ -94,7 +94,11 @@ func NewEtcd(r prometheus.Registerer) *Etcd {
 // Observe is a store.Observer.
 func (e *Etcd) Observe(op string, took time.Duration, err error) {
 	e.duration.WithLabelValues(op).Observe(took.Seconds())
+	// The error counter of every operation that ran exists, at 0 until it
+	// fails, so that rate() and the error ratio read 0 on a healthy
+	// cluster, not "no data".
+	errs := e.errors.WithLabelValues(op)
 	if err != nil {
-		e.errors.WithLabelValues(op).Inc()
+		errs.Inc()
 	}
 }

@@ -47,9 +47,9 @@ type Scheduler struct {
 	leaderChanges prometheus.Counter
 	jobs          *prometheus.GaugeVec
 	counts        *leaderCounts
-	scheduleLag   prometheus.Histogram
-	dispatchLag   prometheus.Histogram
-	scheduleLead  prometheus.Histogram
+	scheduleLag   *prometheus.HistogramVec
+	dispatchLag   *prometheus.HistogramVec
+	scheduleLead  *prometheus.HistogramVec
 	groups        groupGauges
 	nextFire      *prometheus.GaugeVec
 	lastSuccess   *prometheus.GaugeVec
@@ -62,7 +62,7 @@ type Scheduler struct {
 
 // NewScheduler registers the scheduler metrics on r.
 func NewScheduler(r prometheus.Registerer, opts Options) *Scheduler {
-	jg := []string{"job_name", "group"}
+	jg, g := []string{"job_name", "group"}, []string{"group"}
 	m := &Scheduler{
 		opts: opts,
 		leader: prometheus.NewGauge(prometheus.GaugeOpts{
@@ -74,12 +74,12 @@ func NewScheduler(r prometheus.Registerer, opts Options) *Scheduler {
 		jobs: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "pink_jobs", Help: "Jobs, by state (active, paused). Leader only."}, []string{"state"}),
 		counts: newLeaderCounts(opts),
-		scheduleLag: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name: "pink_schedule_lag_seconds", Help: "Nominal fire time to snapshot written (cron and catch-up fires).", Buckets: lagBuckets}),
-		dispatchLag: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name: "pink_dispatch_lag_seconds", Help: "Nominal fire time to snapshot assigned to a client.", Buckets: lagBuckets}),
-		scheduleLead: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name: "pink_schedule_lead_seconds", Help: "Snapshot written to nominal fire time, for cron fires written ahead (lookahead).", Buckets: lagBuckets}),
+		scheduleLag: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "pink_schedule_lag_seconds", Help: "Nominal fire time to snapshot written (cron and catch-up fires), by group.", Buckets: lagBuckets}, g),
+		dispatchLag: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "pink_dispatch_lag_seconds", Help: "Nominal fire time to snapshot assigned to a client, by group.", Buckets: lagBuckets}, g),
+		scheduleLead: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "pink_schedule_lead_seconds", Help: "Snapshot written to nominal fire time, for cron fires written ahead (lookahead), by group.", Buckets: lagBuckets}, g),
 		groups: newGroupGauges(),
 		nextFire: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "pink_job_next_fire_timestamp_seconds", Help: "Next nominal fire time of an active job (unix seconds). Leader only."}, jg),
@@ -163,7 +163,7 @@ func (m *Scheduler) SetGroupFailovers(group string, failovers map[string]int64) 
 	m.counts.setGroup(group, failovers)
 }
 
-func observe(h prometheus.Histogram, v float64, traceID string) {
+func observe(h prometheus.Observer, v float64, traceID string) {
 	if traceID == "" {
 		h.Observe(v)
 		return
@@ -174,10 +174,10 @@ func observe(h prometheus.Histogram, v float64, traceID string) {
 // SetLookahead records the lookahead the leader fires with.
 func (m *Scheduler) SetLookahead(d time.Duration) { m.lookahead.WithLabelValues().Set(d.Seconds()) }
 
-// Fired observes the lags of a snapshot written by a fire (cron, catchup);
-// assigned says whether it went straight to a client. Fires are counted
-// from etcd (SetJobCounts).
-func (m *Scheduler) Fired(trigger string, nominal, written time.Time, assigned bool, traceID string) {
+// Fired observes the lags of a snapshot of group written by a fire (cron,
+// catchup); assigned says whether it went straight to a client. Fires are
+// counted from etcd (SetJobCounts).
+func (m *Scheduler) Fired(group, trigger string, nominal, written time.Time, assigned bool, traceID string) {
 	m.tally.written.Add(1)
 	if assigned {
 		m.tally.assigned.Add(1)
@@ -187,22 +187,22 @@ func (m *Scheduler) Fired(trigger string, nominal, written time.Time, assigned b
 		if lag < 0 {
 			// Written ahead: on time as far as lag goes; how far ahead is
 			// the lead.
-			observe(m.scheduleLead, -lag, traceID)
+			observe(m.scheduleLead.WithLabelValues(group), -lag, traceID)
 			lag = 0
 		}
-		observe(m.scheduleLag, lag, traceID)
+		observe(m.scheduleLag.WithLabelValues(group), lag, traceID)
 		if assigned {
-			observe(m.dispatchLag, lag, traceID)
+			observe(m.dispatchLag.WithLabelValues(group), lag, traceID)
 		}
 	}
 }
 
-// Dispatched observes the dispatch lag of a pending snapshot that was
-// assigned to a client.
-func (m *Scheduler) Dispatched(trigger string, nominal, at time.Time, traceID string) {
+// Dispatched observes the dispatch lag of a pending snapshot of group that
+// was assigned to a client.
+func (m *Scheduler) Dispatched(group, trigger string, nominal, at time.Time, traceID string) {
 	m.tally.dispatched.Add(1)
 	if trigger == "cron" || trigger == "catchup" {
-		observe(m.dispatchLag, max(at.Sub(nominal).Seconds(), 0), traceID)
+		observe(m.dispatchLag.WithLabelValues(group), max(at.Sub(nominal).Seconds(), 0), traceID)
 	}
 }
 
@@ -237,6 +237,9 @@ func (m *Scheduler) DeleteGroup(group string) {
 	g.pending.DeleteLabelValues(group)
 	g.inflight.DeleteLabelValues(group)
 	g.jobs.DeletePartialMatch(prometheus.Labels{"group": group})
+	for _, h := range []*prometheus.HistogramVec{m.scheduleLag, m.dispatchLag, m.scheduleLead} {
+		h.DeleteLabelValues(group)
+	}
 	m.counts.deleteGroup(group)
 }
 

@@ -123,10 +123,13 @@ func (w *Worker) Stop() { w.stop() }
 
 // StartWorker starts a worker of group with handlers by target, and waits
 // until it has registered. opts adjust its config (Client, Root, Group and
-// LeaseTTL are set: TestTTL). It runs until Stop or the end of the test.
+// LeaseTTL are set: TestTTL; its Logger discards and its Registerer is a
+// registry of its own, not the process's defaults). It runs until Stop or
+// the end of the test.
 func (c *Cluster) StartWorker(t testing.TB, group string, handlers map[string]worker.Handler, opts ...func(*worker.Config)) *Worker {
 	t.Helper()
-	cfg := worker.Config{Client: c.Etcd.Client, Root: c.Root, Group: group, LeaseTTL: TestTTL}
+	cfg := worker.Config{Client: c.Etcd.Client, Root: c.Root, Group: group, LeaseTTL: TestTTL,
+		Logger: slog.New(slog.DiscardHandler), Registerer: prometheus.NewRegistry()}
 	for _, f := range opts {
 		f(&cfg)
 	}

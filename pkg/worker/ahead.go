@@ -174,7 +174,7 @@ func (w *Worker) startChunk(runCtx context.Context, log *slog.Logger, me cluster
 		w.giveBack(runCtx, log, me, c, "its job changed")
 	} else {
 		log.WarnContext(telemetry.WithTraceParent(runCtx, c.l.TraceParent), "could not start a fire claimed ahead",
-			"snapshot_id", c.l.ID, "job", c.l.Job, "err", err)
+			"snapshot_id", c.l.ID, "job_name", c.l.Job, "err", err)
 	}
 	w.drop(c.st, c.l.ID)
 }
@@ -187,7 +187,7 @@ func (w *Worker) giveBack(ctx context.Context, log *slog.Logger, me cluster.Clie
 	claimed.ModRevision = c.rev
 	err := w.retry(ctx, func(rctx context.Context) error { return w.st.Unclaim(rctx, me.ID, claimed) })
 	log.DebugContext(telemetry.WithTraceParent(ctx, c.l.TraceParent), "fire claimed ahead given back unstarted",
-		"snapshot_id", c.l.ID, "job", c.l.Job, "why", why, "err", err)
+		"snapshot_id", c.l.ID, "job_name", c.l.Job, "why", why, "err", err)
 }
 
 // startMark is store.StartAhead for chunk, retried on transient errors.

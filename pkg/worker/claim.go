@@ -157,10 +157,10 @@ func (w *Worker) claimOne(ctx context.Context, log *slog.Logger, me cluster.Clie
 	lctx := telemetry.WithTraceParent(ctx, l.TraceParent)
 	switch {
 	case errors.Is(err, store.ErrConflict):
-		log.DebugContext(lctx, "assignment changed before it started; not running it", "snapshot_id", l.ID, "job", l.Job)
+		log.DebugContext(lctx, "assignment changed before it started; not running it", "snapshot_id", l.ID, "job_name", l.Job)
 		return 0
 	case err != nil:
-		log.WarnContext(lctx, "could not claim snapshot", "snapshot_id", l.ID, "job", l.Job, "err", err)
+		log.WarnContext(lctx, "could not claim snapshot", "snapshot_id", l.ID, "job_name", l.Job, "err", err)
 		return 0
 	}
 	return rev

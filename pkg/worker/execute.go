@@ -33,7 +33,7 @@ const reportTimeout = time.Second
 // the trace of the snapshot's fire. It calls freeSlot when the handler has
 // returned: the slot bounds handlers, not results being written.
 func (w *Worker) execute(runCtx context.Context, log *slog.Logger, me cluster.Client, l *snapshot.Live, claimRev int64, freeSlot func()) {
-	log = log.With("snapshot_id", l.ID, "job", l.Job, "attempt", l.Attempt)
+	log = log.With("snapshot_id", l.ID, "job_name", l.Job, "attempt", l.Attempt)
 	ctx, span := w.tracer.Start(telemetry.WithTraceParent(runCtx, l.TraceParent), telemetry.SpanExecute,
 		trace.WithSpanKind(trace.SpanKindConsumer), trace.WithAttributes(
 			telemetry.AttrJob.String(l.Job), telemetry.AttrGroup.String(l.Group), telemetry.AttrSnapshotID.String(l.ID),

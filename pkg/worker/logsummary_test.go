@@ -58,7 +58,7 @@ func TestRunLogsAtInfo(t *testing.T) {
 		switch {
 		case l["msg"] == "runs summary":
 			summaries = append(summaries, l)
-		case l["level"] == "WARN" && l["msg"] == "run failed" && l["job"] == "broken":
+		case l["level"] == "WARN" && l["msg"] == "run failed" && l["job_name"] == "broken":
 			failed++
 		case l["snapshot_id"] != nil:
 			t.Errorf("worker: a per-run line at %s: %v", l["level"], l)

@@ -200,7 +200,7 @@ func TestRetrySpanAndSnapshotLogs(t *testing.T) {
 			continue
 		}
 		n++
-		if l["job"] != "flaky" || l["trace_id"] == nil || l["span_id"] == nil {
+		if l["job_name"] != "flaky" || l["trace_id"] == nil || l["span_id"] == nil {
 			t.Errorf("log line about a snapshot without job or trace: %v", l)
 		}
 	}

@@ -8,10 +8,13 @@
 //	})
 //	err := w.Run(ctx) // until ctx ends; then drains
 //
-// A worker needs only an etcd client of the pink cluster; it registers its
-// metrics on the Registerer it is given, traces with the TracerProvider it
-// is given, and exports every run it records as a log record through the
-// LoggerProvider it is given (the global ones by default).
+// A worker needs only an etcd client of the pink cluster; it logs to the
+// Logger it is given, registers its metrics on the Registerer it is given,
+// traces with the TracerProvider it is given, and exports every run it
+// records as a log record through the LoggerProvider it is given — by
+// default the process's: slog.Default(), prometheus.DefaultRegisterer and
+// OpenTelemetry's global providers, so an embedded worker feeds the same
+// logs, dashboards and alerts as a pink worker.
 //
 // Execution is at-least-once: a run whose worker dies is retried elsewhere
 // (as attempt+1), and a handler should be idempotent on Run.SnapshotID.
@@ -104,12 +107,19 @@ type Config struct {
 	// Addr is advertised in the registration (the worker's /metrics).
 	Addr    string
 	Version string
-	Logger  *slog.Logger
+	// Logger receives the worker's log lines; nil logs to slog.Default(),
+	// the process's logger, so an embedded worker says what it does where
+	// the rest of the program does. Give slog.New(slog.DiscardHandler) to
+	// silence it.
+	Logger *slog.Logger
 	// Registerer receives the worker's metrics (pink_worker_*, and
-	// pink_etcd_request_* of its etcd requests); nil keeps them unexported.
+	// pink_etcd_request_* of its etcd requests); nil registers them on
+	// prometheus.DefaultRegisterer, which promhttp.Handler() serves, so an
+	// SDK worker feeds pink's dashboards and alerts like a pink worker.
 	// Workers of several groups may share one registerer (their series
 	// differ by group); two workers of one group on one registerer share
-	// their series, and the gauges show the last one's values.
+	// their series, and the gauges show the last one's values. Give
+	// prometheus.NewRegistry() to keep them private.
 	Registerer prometheus.Registerer
 	// NoJobLabel drops the job label from the worker's metrics, for fleets
 	// with very many jobs.
@@ -169,11 +179,11 @@ func New(cfg Config) *Worker {
 		cfg.Name = cluster.ProcessName()
 	}
 	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.DiscardHandler)
+		cfg.Logger = slog.Default()
 	}
 	reg := cfg.Registerer
 	if reg == nil {
-		reg = prometheus.NewRegistry()
+		reg = prometheus.DefaultRegisterer
 	}
 	tp := cfg.TracerProvider
 	if tp == nil {
@@ -375,7 +385,7 @@ func (w *Worker) cancelRun(id string) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if rc, ok := w.cancels[id]; ok {
-		w.log.DebugContext(rc.ctx, "canceling run at the leader's request", "snapshot_id", id, "job", rc.job)
+		w.log.DebugContext(rc.ctx, "canceling run at the leader's request", "snapshot_id", id, "job_name", rc.job)
 		rc.cancel(errReplaced)
 	}
 }
