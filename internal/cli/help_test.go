@@ -118,6 +118,8 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"nosuch"}, `unknown command "nosuch" for "pink"`},
 		{[]string{"jobs", "list", "--reason", "x"}, "unknown flag: --reason"},
 		{[]string{"worker"}, "--group is required"},
+		{[]string{"scheduler", "--metrics-job-info-labels", "team,cost-center"}, `--metrics-job-info-labels: "cost-center" is not a job label name`},
+		{[]string{"dev", "--cluster-name", "eu west"}, `--cluster-name "eu west": want 1 to 63 letters`},
 	} {
 		var out, errOut bytes.Buffer
 		code := Main(tc.args, &out, &errOut)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/pink-scheduler/pink/internal/console"
 	"github.com/pink-scheduler/pink/internal/node"
+	"github.com/pink-scheduler/pink/pkg/job"
 )
 
 // compactFlag is --etcd-compact-interval of the commands that lead.
@@ -60,6 +61,21 @@ func addOffDuration(f *flags, name string, def time.Duration, usage string) func
 	}
 }
 
+// addJobInfoLabelsFlag is --metrics-job-info-labels of the commands that
+// lead: the job label keys pink_job_info carries.
+func addJobInfoLabelsFlag(f *flags) func() []string {
+	v := f.string("metrics-job-info-labels", "", "comma-separated job label keys that pink_job_info exports as label_<key>, for alert routing (e.g. team,tier)")
+	f.checks = append(f.checks, func() error {
+		for _, k := range splitList(*v) {
+			if !job.ValidLabelName(k) {
+				return fmt.Errorf("--metrics-job-info-labels: %q is not a job label name ([a-zA-Z_][a-zA-Z0-9_]*, at most 63 characters)", k)
+			}
+		}
+		return nil
+	})
+	return func() []string { return splitList(*v) }
+}
+
 // addHistoryBytesFlag is --history-max-bytes of the commands that lead.
 func addHistoryBytesFlag(f *flags) *int64 {
 	return f.bytes("history-max-bytes", node.DefaultHistoryMaxBytes,
@@ -100,6 +116,7 @@ restarts in --data-dir. Loopback only; not for production.`,
 	noShell := f.bool("no-shell", false, "disable the shell target (enabled by default in dev mode)")
 	eg := addEgressFlags(f)
 	jobLabel := f.bool("metrics-job-label", true, "label metrics by job (set false for very many jobs)")
+	infoLabels := addJobInfoLabelsFlag(f)
 	compact := addCompactFlag(f)
 	defragFree := f.bytes("etcd-defrag-free", node.DefaultDefragFree,
 		"defragment the embedded etcd when its database has held this much free space, and at least half of its file, for 10 minutes (0: never)")
@@ -127,7 +144,7 @@ restarts in --data-dir. Loopback only; not for production.`,
 		}
 		return node.RunDev(cmd.Context(), node.DevConfig{
 			DataDir: *dataDir, Listen: *listen, EtcdListen: *etcdListen, Root: *root, SessionTTL: *ttl, Lookahead: lookahead(),
-			AllowShell: !*noShell, Capacity: *capacity, NoJobLabel: !*jobLabel, Logger: log,
+			AllowShell: !*noShell, Capacity: *capacity, NoJobLabel: !*jobLabel, JobInfoLabels: infoLabels(), Logger: log,
 			HTTPAllow: allow, HTTPDeny: deny, SecretsDir: *eg.secretsDir,
 			CompactEvery: every, DefragFree: *defragFree, EtcdQuota: *quota, HistoryMaxBytes: *historyBytes,
 			Console: consoleCfg(), DrainTimeout: *drain, ClusterName: *cluster,
@@ -163,6 +180,7 @@ Run any number of them against one etcd cluster and --root.`,
 	historyAge := f.duration("history-max-age", node.DefaultHistoryMaxAge, "runs older than this are deleted")
 	historyBytes := addHistoryBytesFlag(f)
 	jobLabel := f.bool("metrics-job-label", true, "label metrics by job (set false for very many jobs)")
+	infoLabels := addJobInfoLabelsFlag(f)
 	profile := f.string("cpu-profile", "", "write a CPU profile of the whole run to this file")
 	memProfile := f.string("mem-profile", "", "write a heap profile to this file on each SIGUSR1")
 	compact := addCompactFlag(f)
@@ -184,7 +202,7 @@ Run any number of them against one etcd cluster and --root.`,
 			Etcd: ef.config(), Listen: *listen, AllowUnauthenticated: *insecure, TokensFile: *tokens,
 			MetricsNeedToken: *metricsToken, TLSCert: *tlsCert, TLSKey: *tlsKey, NodeID: *nodeID,
 			SessionTTL: *ttl, MisfireThreshold: *misfire, Lookahead: lookahead(), HistoryLimit: *historyLimit, HistoryMaxAge: *historyAge,
-			NoJobLabel: !*jobLabel, CPUProfile: *profile, MemProfile: *memProfile, Logger: log, CompactEvery: every,
+			NoJobLabel: !*jobLabel, JobInfoLabels: infoLabels(), CPUProfile: *profile, MemProfile: *memProfile, Logger: log, CompactEvery: every,
 			HistoryMaxBytes: *historyBytes, Console: consoleCfg(),
 		})
 	}

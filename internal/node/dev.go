@@ -37,6 +37,8 @@ type DevConfig struct {
 	Capacity   int
 	// NoJobLabel drops the job label from metrics.
 	NoJobLabel bool
+	// JobInfoLabels are the job label keys pink_job_info exports.
+	JobInfoLabels []string
 	// HTTPAllow, HTTPDeny and SecretsDir are the built-in worker's, as in
 	// WorkerConfig.
 	HTTPAllow, HTTPDeny []string
@@ -115,7 +117,7 @@ func RunDev(ctx context.Context, cfg DevConfig) error {
 	}
 	guard.refresh(ctx, proc.cli, cfg.Logger)
 	sp, err := buildScheduler(proc, nil, SchedulerConfig{Listen: cfg.Listen, SessionTTL: cfg.SessionTTL, Lookahead: cfg.Lookahead,
-		CompactEvery: cfg.CompactEvery, HistoryMaxBytes: cfg.HistoryMaxBytes, NoJobLabel: cfg.NoJobLabel, Logger: cfg.Logger, Console: cfg.Console})
+		CompactEvery: cfg.CompactEvery, HistoryMaxBytes: cfg.HistoryMaxBytes, NoJobLabel: cfg.NoJobLabel, JobInfoLabels: cfg.JobInfoLabels, Logger: cfg.Logger, Console: cfg.Console})
 	if err != nil {
 		return err
 	}

@@ -44,6 +44,8 @@ type SchedulerConfig struct {
 	CompactEvery time.Duration
 	// NoJobLabel drops the job label from metrics (very large fleets).
 	NoJobLabel bool
+	// JobInfoLabels are the job label keys pink_job_info exports.
+	JobInfoLabels []string
 	// Console holds the web console's link templates.
 	Console console.Config
 	// CPUProfile, if set, receives a CPU profile of the whole run;
@@ -92,7 +94,7 @@ func buildScheduler(proc *process, authn *auth.Authenticator, cfg SchedulerConfi
 		Store: st, NodeID: cfg.NodeID, Addr: srv.Addr(), Version: Version,
 		SessionTTL: cfg.SessionTTL, MisfireThreshold: cfg.MisfireThreshold, Lookahead: cfg.Lookahead,
 		HistoryLimit: cfg.HistoryLimit, HistoryMaxAge: cfg.HistoryMaxAge, HistoryMaxBytes: cfg.HistoryMaxBytes, CompactEvery: cfg.CompactEvery,
-		Logger: cfg.Logger, Metrics: telemetry.NewScheduler(reg, telemetry.Options{NoJobLabel: cfg.NoJobLabel}),
+		Logger: cfg.Logger, Metrics: telemetry.NewScheduler(reg, telemetry.Options{NoJobLabel: cfg.NoJobLabel, JobInfoLabels: cfg.JobInfoLabels}),
 		Space: spaceMetrics, SpacePressure: space.HalfFull, Tracer: proc.tracing.Tracer,
 	})
 	// A shutdown waits for open requests; event streams end only when told.

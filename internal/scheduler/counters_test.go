@@ -241,6 +241,43 @@ func TestGroupJobsCounted(t *testing.T) {
 	}
 }
 
+// TestJobInfoCarriesAllowedLabels: pink_job_info has one series per job
+// with the allowed label keys as label_<key> (empty where the job has
+// none), follows an edit of the labels and goes with the job.
+func TestJobInfoCarriesAllowedLabels(t *testing.T) {
+	c := pinktest.NewCluster(t)
+	st := store.New(c.Etcd.Client, "")
+	a := startNode(t, c, "a", func(o *pinktest.SchedulerOptions) { o.JobInfoLabels = []string{"team", "tier"} })
+	waitLeader(t, a)
+	c.CreateJob(t, job.Spec{Name: "invoices", Group: "g", Schedule: "@hourly", Target: "ok",
+		Labels: map[string]string{"team": "payments", "tier": "1", "secret_ish": "not exported"}})
+	c.CreateJob(t, job.Spec{Name: "bare", Group: "g", Schedule: "@hourly", Target: "ok"})
+	info := func() map[string]float64 { return pinktest.Values(t, a.reg.Prometheus(), "pink_job_info") }
+	expect := func(want map[string]float64) {
+		t.Helper()
+		pinktest.Eventually(t, 10*time.Second, func() (bool, string) {
+			got := info()
+			return maps.Equal(got, want), fmt.Sprintf("pink_job_info\n%v\nwant\n%v", got, want)
+		})
+	}
+	expect(map[string]float64{
+		`pink_job_info{group="g",job_name="bare",label_team="",label_tier=""}`:              1,
+		`pink_job_info{group="g",job_name="invoices",label_team="payments",label_tier="1"}`: 1,
+	})
+	spec, err := st.GetJob(context.Background(), "invoices")
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec.Labels = map[string]string{"team": "billing"}
+	if _, err := st.UpdateJob(context.Background(), spec, spec.Group, spec.Revision, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.DeleteJob(context.Background(), "bare", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	expect(map[string]float64{`pink_job_info{group="g",job_name="invoices",label_team="billing",label_tier=""}`: 1})
+}
+
 // TestFailoverReasonLeaderChange: a client that dies while no leader
 // watches has its work moved by the next leader as it takes over, counted
 // with reason leader_change (not client_lost).

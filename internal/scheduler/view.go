@@ -225,6 +225,7 @@ func (v *view) onJob(ev store.JobEvent) {
 	v.exportLast(ev.Name)
 	v.counts.exportJob(ev.Name)
 	v.metrics.SetJobUpdated(js.spec.Name, js.spec.Group, js.spec.UpdatedAt)
+	v.metrics.SetJobInfo(js.spec.Name, js.spec.Group, js.spec.Labels)
 }
 
 // forgetJob drops a job that was deleted, moved to another group (it comes

@@ -35,6 +35,10 @@ type Options struct {
 	// NoJobLabel drops the job label (all jobs of a group share one series)
 	// and the per-job gauges, for fleets with very many jobs.
 	NoJobLabel bool
+	// JobInfoLabels are the keys of jobs' labels that pink_job_info carries
+	// (as label_<key>), for joining a job's series to its team or tier in
+	// alert routing. Only these: a label becomes a series dimension.
+	JobInfoLabels []string
 }
 
 // Scheduler is the metric set of a scheduler node. Leader-only series are
@@ -57,6 +61,7 @@ type Scheduler struct {
 	interval      *prometheus.GaugeVec
 	updated       *prometheus.GaugeVec
 	lookahead     *prometheus.GaugeVec
+	jobInfo       *jobInfo
 	tally         fireTally
 }
 
@@ -96,7 +101,8 @@ func NewScheduler(r prometheus.Registerer, opts Options) *Scheduler {
 	}
 	r.MustRegister(m.leader, m.leaderChanges, m.jobs, m.counts, m.scheduleLag, m.dispatchLag, m.scheduleLead,
 		m.groups.pending, m.groups.inflight, m.groups.clients, m.groups.jobs, m.nextFire, m.lastSuccess, m.lastFailure, m.interval, m.updated)
-	r.MustRegister(m.lookahead, m.leaderStalled)
+	m.jobInfo = newJobInfo(opts.JobInfoLabels)
+	r.MustRegister(m.lookahead, m.leaderStalled, m.jobInfo.vec)
 	return m
 }
 
@@ -123,7 +129,7 @@ func (m *Scheduler) SetLeaderStalled(stalled bool) {
 // Reset drops every leader-only series: a follower exports none of them.
 func (m *Scheduler) Reset() {
 	for _, v := range []interface{ Reset() }{m.jobs, m.counts, m.groups.pending, m.groups.inflight,
-		m.groups.clients, m.groups.jobs, m.nextFire, m.lastSuccess, m.lastFailure, m.interval, m.updated, m.lookahead} {
+		m.groups.clients, m.groups.jobs, m.jobInfo.vec, m.nextFire, m.lastSuccess, m.lastFailure, m.interval, m.updated, m.lookahead} {
 		v.Reset()
 	}
 }
@@ -148,6 +154,7 @@ func (m *Scheduler) DeleteJob(job, group string) {
 	for _, v := range []*prometheus.GaugeVec{m.nextFire, m.lastSuccess, m.lastFailure, m.interval, m.updated} {
 		v.DeleteLabelValues(job, group)
 	}
+	m.jobInfo.vec.DeletePartialMatch(prometheus.Labels{"job_name": job})
 }
 
 // SetJobCounts sets a known job's counters to the values stored in etcd:
@@ -206,63 +213,6 @@ func (m *Scheduler) Dispatched(group, trigger string, nominal, at time.Time, tra
 	}
 }
 
-// AddGroup creates a group's series at 0.
-func (m *Scheduler) AddGroup(group string) {
-	m.counts.addGroup(group)
-	m.SetGroup(group, GroupState{})
-}
-
-// GroupState is what the leader knows of a group at one step.
-type GroupState struct {
-	Clients, Pending, Inflight int
-	// Active and Paused count the group's jobs: they hold in every mode,
-	// without the job label too (PinkNoLiveClients reads Active).
-	Active, Paused int
-}
-
-// SetGroup sets a group's gauges.
-func (m *Scheduler) SetGroup(group string, s GroupState) {
-	g := m.groups
-	g.clients.WithLabelValues(group).Set(float64(s.Clients))
-	g.pending.WithLabelValues(group).Set(float64(s.Pending))
-	g.inflight.WithLabelValues(group).Set(float64(s.Inflight))
-	g.jobs.WithLabelValues(group, "active").Set(float64(s.Active))
-	g.jobs.WithLabelValues(group, "paused").Set(float64(s.Paused))
-}
-
-// DeleteGroup drops a group's series.
-func (m *Scheduler) DeleteGroup(group string) {
-	g := m.groups
-	g.clients.DeleteLabelValues(group)
-	g.pending.DeleteLabelValues(group)
-	g.inflight.DeleteLabelValues(group)
-	g.jobs.DeletePartialMatch(prometheus.Labels{"group": group})
-	for _, h := range []*prometheus.HistogramVec{m.scheduleLag, m.dispatchLag, m.scheduleLead} {
-		h.DeleteLabelValues(group)
-	}
-	m.counts.deleteGroup(group)
-}
-
-// groupGauges are the leader's per-group gauges.
-type groupGauges struct {
-	clients, pending, inflight, jobs *prometheus.GaugeVec
-}
-
-func newGroupGauges() groupGauges {
-	g := []string{"group"}
-	return groupGauges{
-		pending: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "pink_snapshots_pending", Help: "Snapshots waiting for a client, by group. Leader only."}, g),
-		inflight: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "pink_snapshots_inflight", Help: "Snapshots assigned to a client (dispatched or running), by group. Leader only."}, g),
-		clients: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "pink_clients", Help: "Live clients (workers), by group. Leader only."}, g),
-		jobs: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "pink_group_jobs", Help: "Jobs of a group, by state (active, paused); exported with or without the job label. Leader only."},
-			[]string{"group", "state"}),
-	}
-}
-
 // SetJobs sets the number of active and paused jobs.
 func (m *Scheduler) SetJobs(active, paused int) {
 	m.jobs.WithLabelValues("active").Set(float64(active))
@@ -281,6 +231,15 @@ func (m *Scheduler) SetJob(job, group string, next time.Time, interval time.Dura
 		m.nextFire.WithLabelValues(job, group).Set(unix(next))
 	}
 	m.interval.WithLabelValues(job, group).Set(interval.Seconds())
+}
+
+// SetJobInfo sets a job's pink_job_info series to its labels (the
+// allowed ones), replacing the series of its former labels.
+func (m *Scheduler) SetJobInfo(job, group string, labels map[string]string) {
+	if m.opts.NoJobLabel {
+		return
+	}
+	m.jobInfo.set(job, group, labels)
 }
 
 // SetJobUpdated sets when a job was created or last changed.

@@ -171,3 +171,8 @@ func checkParams(target string, params json.RawMessage) error {
 	}
 	return nil
 }
+
+// ValidLabelName reports whether k may be a key of a job's labels: a
+// Prometheus label name of at most 63 characters, so that it can become a
+// metric label (pink_job_info's label_<key>).
+func ValidLabelName(k string) bool { return labelPattern.MatchString(k) }

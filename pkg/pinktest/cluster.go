@@ -67,7 +67,10 @@ type SchedulerOptions struct {
 	// NoJobLabel exports the node's metrics the way a large fleet does
 	// (pink scheduler --metrics-job-label=false): no job label, no per-job
 	// gauges.
-	NoJobLabel     bool
+	NoJobLabel bool
+	// JobInfoLabels are the job label keys pink_job_info exports (with
+	// Registerer).
+	JobInfoLabels  []string
 	Logger         *slog.Logger
 	TracerProvider trace.TracerProvider
 }
@@ -101,7 +104,7 @@ func (c *Cluster) StartScheduler(t testing.TB, id string, opts ...func(*Schedule
 		RetentionInterval: o.RetentionInterval, Logger: o.Logger}
 	if o.Registerer != nil {
 		cfg.Store = store.New(c.Etcd.Client, c.Root, store.WithObserver(telemetry.NewEtcd(o.Registerer).Observe))
-		cfg.Metrics = telemetry.NewScheduler(o.Registerer, telemetry.Options{NoJobLabel: o.NoJobLabel})
+		cfg.Metrics = telemetry.NewScheduler(o.Registerer, telemetry.Options{NoJobLabel: o.NoJobLabel, JobInfoLabels: o.JobInfoLabels})
 		cfg.Space = telemetry.NewEtcdSpace(o.Registerer)
 	}
 	if o.TracerProvider != nil {

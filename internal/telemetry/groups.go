@@ -1,0 +1,60 @@
+package telemetry
+
+import "github.com/prometheus/client_golang/prometheus"
+
+// AddGroup creates a group's series at 0.
+func (m *Scheduler) AddGroup(group string) {
+	m.counts.addGroup(group)
+	m.SetGroup(group, GroupState{})
+}
+
+// GroupState is what the leader knows of a group at one step.
+type GroupState struct {
+	Clients, Pending, Inflight int
+	// Active and Paused count the group's jobs: they hold in every mode,
+	// without the job label too (PinkNoLiveClients reads Active).
+	Active, Paused int
+}
+
+// SetGroup sets a group's gauges.
+func (m *Scheduler) SetGroup(group string, s GroupState) {
+	g := m.groups
+	g.clients.WithLabelValues(group).Set(float64(s.Clients))
+	g.pending.WithLabelValues(group).Set(float64(s.Pending))
+	g.inflight.WithLabelValues(group).Set(float64(s.Inflight))
+	g.jobs.WithLabelValues(group, "active").Set(float64(s.Active))
+	g.jobs.WithLabelValues(group, "paused").Set(float64(s.Paused))
+}
+
+// DeleteGroup drops a group's series.
+func (m *Scheduler) DeleteGroup(group string) {
+	g := m.groups
+	g.clients.DeleteLabelValues(group)
+	g.pending.DeleteLabelValues(group)
+	g.inflight.DeleteLabelValues(group)
+	g.jobs.DeletePartialMatch(prometheus.Labels{"group": group})
+	for _, h := range []*prometheus.HistogramVec{m.scheduleLag, m.dispatchLag, m.scheduleLead} {
+		h.DeleteLabelValues(group)
+	}
+	m.counts.deleteGroup(group)
+}
+
+// groupGauges are the leader's per-group gauges.
+type groupGauges struct {
+	clients, pending, inflight, jobs *prometheus.GaugeVec
+}
+
+func newGroupGauges() groupGauges {
+	g := []string{"group"}
+	return groupGauges{
+		pending: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "pink_snapshots_pending", Help: "Snapshots waiting for a client, by group. Leader only."}, g),
+		inflight: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "pink_snapshots_inflight", Help: "Snapshots assigned to a client (dispatched or running), by group. Leader only."}, g),
+		clients: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "pink_clients", Help: "Live clients (workers), by group. Leader only."}, g),
+		jobs: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "pink_group_jobs", Help: "Jobs of a group, by state (active, paused); exported with or without the job label. Leader only."},
+			[]string{"group", "state"}),
+	}
+}
