@@ -22,20 +22,21 @@ type Ref struct {
 
 // Dashboard is the part of Grafana's dashboard model pink uses.
 type Dashboard struct {
-	UID           string     `json:"uid"`
-	Title         string     `json:"title"`
-	Description   string     `json:"description"`
-	Tags          []string   `json:"tags"`
-	Editable      bool       `json:"editable"`
-	GraphTooltip  int        `json:"graphTooltip"`
-	Refresh       string     `json:"refresh"`
-	SchemaVersion int        `json:"schemaVersion"`
-	Version       int        `json:"version"`
-	Time          TimeRange  `json:"time"`
-	Timezone      string     `json:"timezone"`
-	Templating    Templating `json:"templating"`
-	Links         []Link     `json:"links"`
-	Panels        []Panel    `json:"panels"`
+	UID           string      `json:"uid"`
+	Title         string      `json:"title"`
+	Description   string      `json:"description"`
+	Tags          []string    `json:"tags"`
+	Editable      bool        `json:"editable"`
+	GraphTooltip  int         `json:"graphTooltip"`
+	Refresh       string      `json:"refresh"`
+	SchemaVersion int         `json:"schemaVersion"`
+	Version       int         `json:"version"`
+	Time          TimeRange   `json:"time"`
+	Timezone      string      `json:"timezone"`
+	Templating    Templating  `json:"templating"`
+	Annotations   Annotations `json:"annotations"`
+	Links         []Link      `json:"links"`
+	Panels        []Panel     `json:"panels"`
 }
 
 // TimeRange is the default time range.
@@ -69,6 +70,24 @@ type Variable struct {
 type Current struct {
 	Text  any `json:"text,omitempty"`
 	Value any `json:"value,omitempty"`
+}
+
+// Annotations are the dashboard's annotation queries.
+type Annotations struct {
+	List []Annotation `json:"list"`
+}
+
+// Annotation marks events on every time series panel: the times at which
+// its PromQL query returns a value.
+type Annotation struct {
+	Name        string `json:"name"`
+	Datasource  Ref    `json:"datasource"`
+	Enable      bool   `json:"enable"`
+	Expr        string `json:"expr"`
+	IconColor   string `json:"iconColor"`
+	Step        string `json:"step"`
+	TitleFormat string `json:"titleFormat"`
+	TextFormat  string `json:"textFormat"`
 }
 
 // Link is a link to the other pink dashboards.
@@ -114,6 +133,8 @@ type FieldDefaults struct {
 	Min      *int   `json:"min,omitempty"`
 	Decimals *int   `json:"decimals,omitempty"`
 	Custom   any    `json:"custom,omitempty"`
+	// Mappings show a value as text (0 as "never").
+	Mappings []any `json:"mappings,omitempty"`
 }
 
 // Target is one PromQL query of a panel.

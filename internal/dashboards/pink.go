@@ -16,6 +16,15 @@ type panel struct {
 	w, h                   int
 	// exemplars shows exemplars (trace links) of histogram queries.
 	exemplars bool
+	// mappings show values as text.
+	mappings []any
+}
+
+// never shows a timestamp panel's 0 (pink's "never") as the word: the
+// job an on-call opens is often the one that never succeeded.
+func never(p panel) panel {
+	p.mappings = []any{map[string]any{"type": "value", "options": map[string]any{"0": map[string]any{"text": "never", "index": 0}}}}
+	return p
 }
 
 func q(expr, legend string) query { return query{expr: expr, legend: legend} }
@@ -50,14 +59,17 @@ func recordedLagGraph(title, desc, name string) panel {
 		q("pink:"+name+":p99_5m", "p99"))
 }
 
-// build lays panels out left to right in rows of Grafana's 24 columns.
-func build(uid, title, desc string, vars []Variable, specs []panel) Dashboard {
+// build lays panels out left to right in rows of Grafana's 24 columns. The
+// dashboards are not editable in Grafana: they are code, and an edit there
+// would be lost at the next provisioning.
+func build(uid, title, desc string, vars []Variable, notes Annotations, specs []panel) Dashboard {
 	d := Dashboard{
-		UID: uid, Title: title, Description: desc, Tags: []string{"pink"}, Editable: true, GraphTooltip: 1,
+		UID: uid, Title: title, Description: desc, Tags: []string{"pink"}, Editable: false, GraphTooltip: 1,
 		Refresh: "30s", SchemaVersion: 39, Version: 1, Time: TimeRange{From: "now-3h", To: "now"}, Timezone: "browser",
 		Templating: Templating{List: append([]Variable{{Name: "datasource", Label: "Data source", Type: "datasource",
-			Query: "prometheus", Current: Current{}}}, vars...)},
-		Links: []Link{{Title: "Pink dashboards", Type: "dashboards", Tags: []string{"pink"}, AsDropdown: true, IncludeVars: true, KeepTime: true}},
+			Query: "prometheus", Current: Current{}}, clusterVar, scrapeVar, instanceVar}, vars...)},
+		Annotations: notes,
+		Links:       []Link{{Title: "Pink dashboards", Type: "dashboards", Tags: []string{"pink"}, AsDropdown: true, IncludeVars: true, KeepTime: true}},
 	}
 	x, y, rowH := 0, 0, 0
 	for i, s := range specs {
@@ -65,7 +77,7 @@ func build(uid, title, desc string, vars []Variable, specs []panel) Dashboard {
 			x, y, rowH = 0, y+rowH, 0
 		}
 		p := Panel{ID: i + 1, Type: s.typ, Title: s.title, Description: s.desc, Datasource: Datasource,
-			GridPos: GridPos{H: s.h, W: s.w, X: x, Y: y}, FieldConfig: FieldConfig{Defaults: FieldDefaults{Unit: s.unit}, Overrides: []any{}}}
+			GridPos: GridPos{H: s.h, W: s.w, X: x, Y: y}, FieldConfig: FieldConfig{Defaults: FieldDefaults{Unit: s.unit, Mappings: s.mappings}, Overrides: []any{}}}
 		switch s.typ {
 		case "stat":
 			p.Options = map[string]any{"reduceOptions": map[string]any{"calcs": []string{"lastNotNull"}, "fields": "", "values": false},
@@ -81,7 +93,7 @@ func build(uid, title, desc string, vars []Variable, specs []panel) Dashboard {
 			p.FieldConfig.Defaults.Min = &min
 		}
 		for j, qq := range s.queries {
-			t := Target{RefID: string(rune('A' + j)), Datasource: Datasource, Expr: qq.expr, LegendFormat: qq.legend,
+			t := Target{RefID: string(rune('A' + j)), Datasource: Datasource, Expr: scope(qq.expr), LegendFormat: qq.legend,
 				Instant: qq.instant, Range: !qq.instant, Exemplar: s.exemplars}
 			if qq.heatmap {
 				t.Format = "heatmap"
@@ -111,14 +123,14 @@ func All() map[string]Dashboard {
 	}
 }
 
-var groupVar = queryVar("group", "Group", "label_values(pink_clients, group)", true)
+var groupVar = queryVar("group", "Group", `label_values(pink_clients{cluster=~"$cluster"}, group)`, true)
 
 // Overview is the cluster at a glance.
 func Overview() Dashboard {
 	g := `{group=~"$group"}`
 	return build("pink-overview", "Pink / Overview",
 		"The pink cluster at a glance: leadership, throughput, success, lag, backlog and failovers.",
-		[]Variable{groupVar}, []panel{
+		[]Variable{groupVar}, annotations(g), []panel{
 			stat("Leader", "The scheduler node that leads (instance). Empty means no leader: nothing fires.", "none",
 				q(`max by (instance) (pink_scheduler_leader) == 1`, "{{instance}}")),
 			stat("Scheduler nodes", "Scheduler nodes reporting metrics.", "none", q(`count(pink_scheduler_leader)`, "nodes")),
@@ -158,8 +170,10 @@ func Overview() Dashboard {
 
 // Job is one job's runs, timing and health.
 func Job() Dashboard {
-	sel := `{group=~"$group",job_name=~"$job"}`
-	jobVar := queryVar("job", "Job", `label_values(pink_job_interval_seconds{group=~"$group"}, job_name)`, false)
+	sel := `{group=~"$group",job_name=~"$job_name"}`
+	// The pink job is $job_name: $job is the scrape job, as on every
+	// dashboard of the Prometheus ecosystem.
+	jobVar := queryVar("job_name", "Job", `label_values(pink_job_interval_seconds{cluster=~"$cluster",group=~"$group"}, job_name)`, false)
 	jobVar.IncludeAll = false
 	jobVar.AllValue = ""
 	jobVar.Current = Current{}
@@ -171,28 +185,28 @@ func Job() Dashboard {
 		q(`max(pink:job_run_duration_seconds:p90_5m`+sel+`)`, "p90"),
 		q(`max(pink:job_run_duration_seconds:p99_5m`+sel+`)`, "p99"))
 	return build("pink-job", "Pink / Job", "One job: its runs, durations, health against its schedule, retries and skips.",
-		[]Variable{groupVar, jobVar}, []panel{
+		[]Variable{groupVar, jobVar}, annotations(sel), []panel{
 			stat("Next fire", "When the job fires next (absent while paused).", "dateTimeFromNow",
 				q(`max(pink_job_next_fire_timestamp_seconds`+sel+`) * 1000`, "next fire")),
-			stat("Last success", "When the job last succeeded.", "dateTimeFromNow",
-				q(`max(pink_job_last_success_timestamp_seconds`+sel+` > 0) * 1000`, "last success")),
-			stat("Last failure", "When the job last failed, timed out or was lost.", "dateTimeFromNow",
-				q(`max(pink_job_last_failure_timestamp_seconds`+sel+` > 0) * 1000`, "last failure")),
+			never(stat("Last success", "When the job last succeeded; never if it has not.", "dateTimeFromNow",
+				q(`max(pink_job_last_success_timestamp_seconds`+sel+`) * 1000`, "last success"))),
+			never(stat("Last failure", "When the job last failed, timed out or was lost; never if it has not.", "dateTimeFromNow",
+				q(`max(pink_job_last_failure_timestamp_seconds`+sel+`) * 1000`, "last failure"))),
 			stat("Interval", "Nominal time between fires.", "s", q(`max(pink_job_interval_seconds`+sel+`)`, "interval")),
 			graph("Runs by status", "Finished runs per second by status.", "ops",
 				q(`sum by (status) (rate(pink_worker_runs_total`+sel+`[$__rate_interval]))`, "{{status}}")),
 			graph("Failure ratio", "Failed and timed-out runs as a share of finished runs over 15 minutes (recording rule pink:job_failure_ratio:rate15m); PinkJobFailing fires above 0.5.", "percentunit",
 				q(`max(pink:job_failure_ratio:rate15m`+sel+`)`, "failed or timed out")),
-			graph("Time since last success vs. interval", "When the first line climbs well above the second, the job should have run and did not.", "s",
-				q(`time() - max(pink_job_last_success_timestamp_seconds`+sel+` > 0)`, "since last success"),
+			graph("Time since last success vs. interval", "Time since the job last succeeded or, if later or it never did, was last changed: the clock PinkJobMissedSchedule reads (recording rule pink:job_last_success_or_update:timestamp_seconds). When it climbs well above the interval, the job should have run and did not.", "s",
+				q(`time() - max(pink:job_last_success_or_update:timestamp_seconds`+sel+`)`, "since last success or change"),
 				q(`max(pink_job_interval_seconds`+sel+`)`, "interval")),
 			pct,
 			heat,
 			graph("Fires by trigger", "Snapshots of the job entering execution, by trigger.", "short",
 				q(`sum by (trigger) (increase(pink_fires_total`+sel+`[$__rate_interval]))`, "{{trigger}}")),
 			graph("Retries, timeouts and lost runs", "New attempts after failures and failovers, runs that timed out, and runs lost with their worker.", "short",
-				q(`sum by (trigger) (increase(pink_fires_total{group=~"$group",job_name=~"$job",trigger=~"retry|failover"}[$__rate_interval]))`, "{{trigger}}"),
-				q(`sum(increase(pink_worker_runs_total{group=~"$group",job_name=~"$job",status="timed_out"}[$__rate_interval]))`, "timed out"),
+				q(`sum by (trigger) (increase(pink_fires_total{group=~"$group",job_name=~"$job_name",trigger=~"retry|failover"}[$__rate_interval]))`, "{{trigger}}"),
+				q(`sum(increase(pink_worker_runs_total{group=~"$group",job_name=~"$job_name",status="timed_out"}[$__rate_interval]))`, "timed out"),
 				q(`sum(increase(pink_runs_lost_total`+sel+`[$__rate_interval]))`, "lost")),
 			graph("Skipped fires", "Nominal fires of the job that did not run, by reason.", "short",
 				q(`sum by (reason) (increase(pink_fires_skipped_total`+sel+`[$__rate_interval]))`, "{{reason}}")),
@@ -203,21 +217,20 @@ func Job() Dashboard {
 
 // Workers is the worker fleet: load, queueing, throughput and failures.
 func Workers() Dashboard {
-	sel := `{group=~"$group",instance=~"$instance"}`
-	instanceVar := queryVar("instance", "Worker", `label_values(pink_worker_capacity{group=~"$group"}, instance)`, true)
+	sel := `{group=~"$group"}`
 	return build("pink-workers", "Pink / Workers", "Workers by group and instance: running vs. capacity, queueing, throughput, failures.",
-		[]Variable{groupVar, instanceVar}, []panel{
+		[]Variable{groupVar}, annotations(sel), []panel{
 			graph("Running vs. capacity", "Runs executing on each worker and its capacity.", "short",
 				q(`sum by (instance) (pink_worker_running`+sel+`)`, "{{instance}} running"),
 				q(`sum by (instance) (pink_worker_capacity`+sel+`)`, "{{instance}} capacity")),
 			graph("Utilization", "Running runs as a share of capacity.", "percentunit",
 				q(`sum by (instance) (pink_worker_running`+sel+`) / sum by (instance) (pink_worker_capacity`+sel+`)`, "{{instance}}")),
 			graph("Queue wait p99", "Time from assignment to start on the worker: waiting for a free slot.", "s",
-				q(`histogram_quantile(0.99, sum by (le, instance) (rate(pink_worker_queue_seconds_bucket{instance=~"$instance"}[$__rate_interval])))`, "{{instance}}")),
+				q(`histogram_quantile(0.99, sum by (le, instance) (rate(pink_worker_queue_seconds_bucket`+sel+`[$__rate_interval])))`, "{{instance}}")),
 			graph("Runs per second", "Runs finished per second by worker.", "ops",
 				q(`sum by (instance) (rate(pink_worker_runs_total`+sel+`[$__rate_interval]))`, "{{instance}}")),
 			graph("Failures per second", "Runs that failed, timed out or were canceled, by worker and status.", "ops",
-				q(`sum by (instance, status) (rate(pink_worker_runs_total{group=~"$group",instance=~"$instance",status!="succeeded"}[$__rate_interval]))`, "{{instance}} {{status}}")),
+				q(`sum by (instance, status) (rate(pink_worker_runs_total{group=~"$group",status!="succeeded"}[$__rate_interval]))`, "{{instance}} {{status}}")),
 			graph("Refused results", "Results a worker reported after its run had been moved or canceled (fenced zombies); expect these only around failures.", "short",
 				q(`sum by (instance) (increase(pink_worker_results_refused_total`+sel+`[$__rate_interval]))`, "{{instance}}")),
 			graph("Live workers by group", "Workers registered in each group, as the leader sees them.", "short",
@@ -225,8 +238,8 @@ func Workers() Dashboard {
 			graph("Pending snapshots", "Snapshots waiting for a worker of the group.", "short",
 				q(`max by (group) (pink_snapshots_pending{group=~"$group"})`, "{{group}}")),
 			graph("Clock offset vs. leader", "Each worker's clock minus the leader's (positive: ahead, it starts runs early; negative: late), with its error bound, and plus or minus half the lookahead, beyond which PinkWorkerClockSkew fires.", "s",
-				q(`max by (instance) (pink_worker_clock_offset_seconds{instance=~"$instance"})`, "{{instance}}"),
-				q(`max by (instance) (pink_worker_clock_offset_error_seconds{instance=~"$instance"})`, "{{instance}} error bound"),
+				q(`max by (instance) (pink_worker_clock_offset_seconds)`, "{{instance}}"),
+				q(`max by (instance) (pink_worker_clock_offset_error_seconds)`, "{{instance}} error bound"),
 				q(`max(pink_scheduler_lookahead_seconds) / 2`, "lookahead / 2"),
 				q(`-max(pink_scheduler_lookahead_seconds) / 2`, "-lookahead / 2")),
 		})
