@@ -5,7 +5,7 @@ PKGS := ./...
 # apt-get needs root; use sudo when not running as root.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: dev build test deps lint unit dashboards bench console-screenshots
+.PHONY: dev build test deps helm lint unit dashboards bench console-screenshots
 
 ## dev: run pink dev (embedded etcd, scheduler, worker, API on 127.0.0.1:8080)
 dev:
@@ -22,7 +22,9 @@ test: deps lint unit
 ## chromium (with a font) for the console's browser tests, and bash (bash-completion), zsh and fish
 ## for the shell-completion tests.
 ## The real etcd server the chaos test runs is built from go.mod by the test itself.
-deps:
+## helm (for the chart's tests) is built from the Go module proxy into .tools/ at HELM_VERSION.
+HELM_VERSION := v4.3.2
+deps: helm
 	@if command -v prometheus >/dev/null && command -v promtool >/dev/null && command -v amtool >/dev/null && \
 		{ command -v prometheus-alertmanager || command -v alertmanager; } >/dev/null && \
 		[ -x /usr/bin/chromium ] && [ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] && \
@@ -33,6 +35,16 @@ deps:
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
 			prometheus prometheus-alertmanager chromium fonts-dejavu-core bash-completion zsh fish >/dev/null; \
+	fi
+
+## helm: the real helm, built once into .tools/helm (about 2.5 minutes cold)
+helm:
+	@if [ -x .tools/helm ] && [ "$$(cat .tools/helm.version 2>/dev/null)" = "$(HELM_VERSION)" ]; then \
+		echo "helm $(HELM_VERSION) is installed (.tools/helm)"; \
+	else \
+		echo "building helm $(HELM_VERSION) into .tools/ (go install)"; \
+		GOBIN=$(CURDIR)/.tools $(GO) install helm.sh/helm/v4/cmd/helm@$(HELM_VERSION) && \
+		echo "$(HELM_VERSION)" > .tools/helm.version; \
 	fi
 
 lint:

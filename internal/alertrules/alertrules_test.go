@@ -12,12 +12,14 @@ import (
 
 var update = flag.Bool("update", false, "rewrite alerts/pink-alerts.yml and testdata/ from the Go definitions")
 
-// TestCommittedFileIsGenerated: alerts/pink-alerts.yml is exactly what the
+// TestCommittedFileIsGenerated: alerts/pink-alerts.yml, and the Helm
+// chart's copy its PrometheusRule is made of, are exactly what the
 // definitions render for DefaultConfig (run with -update after changing
 // them), and testdata/other.yml what they render for another deployment.
 func TestCommittedFileIsGenerated(t *testing.T) {
 	for path, c := range map[string]Config{
-		"../../alerts/pink-alerts.yml": DefaultConfig(),
+		"../../alerts/pink-alerts.yml":                 DefaultConfig(),
+		"../../deploy/helm/pink/files/pink-alerts.yml": DefaultConfig(),
 		"testdata/other.yml": {ClusterLabel: "pink_cluster", SchedulerSelector: `namespace="pink", app_kubernetes_io_component="scheduler"`,
 			RunbookURL: "https://wiki.example/pink/runbooks"},
 	} {

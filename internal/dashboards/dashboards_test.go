@@ -18,27 +18,35 @@ var update = flag.Bool("update", false, "rewrite dashboards/*.json from the Go d
 
 const dir = "../../dashboards"
 
-// TestCommittedJSONIsGenerated: the JSON in dashboards/ is exactly what the
-// Go definitions render (run with -update after changing them).
+// chartDir holds the Helm chart's copies, which its ConfigMaps are made of.
+const chartDir = "../../deploy/helm/pink/files/dashboards"
+
+// TestCommittedJSONIsGenerated: the JSON in dashboards/, and the Helm
+// chart's copies, are exactly what the Go definitions render (run with
+// -update after changing them).
 func TestCommittedJSONIsGenerated(t *testing.T) {
 	for name, d := range All() {
 		want, err := d.JSON()
 		if err != nil {
 			t.Fatal(err)
 		}
-		path := filepath.Join(dir, name)
-		if *update {
-			if err := os.WriteFile(path, want, 0o644); err != nil {
-				t.Fatal(err)
+		for _, path := range []string{filepath.Join(dir, name), filepath.Join(chartDir, name)} {
+			if *update {
+				if err := os.WriteFile(path, want, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			got, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%v (go test ./internal/dashboards -update writes it)", err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("%s differs from its Go definition: run go test ./internal/dashboards -update", path)
 			}
 		}
-		got, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatalf("%v (go test ./internal/dashboards -update writes it)", err)
-		}
-		if !bytes.Equal(got, want) {
-			t.Errorf("%s differs from its Go definition: run go test ./internal/dashboards -update", name)
-		}
+	}
+	if files, _ := filepath.Glob(filepath.Join(chartDir, "*.json")); len(files) != len(All()) {
+		t.Errorf("the chart holds %d dashboards, want the %d of All()", len(files), len(All()))
 	}
 }
 
