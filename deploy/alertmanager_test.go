@@ -142,9 +142,8 @@ func TestAlertmanagerInhibition(t *testing.T) {
 		job("PinkJobMissedSchedule", "default"),
 		// Failing, with no other symptom posted: no leader must not mute it.
 		alert("alertname", "PinkJobFailing", "severity", "warning", "group", "batch", "job_name", "weekly"),
-		job("PinkJobLastRunFailed", "batch"),
+		alert("alertname", "PinkGroupJobsFailing", "severity", "warning", "group", "etl"),
 		hourly("PinkJobMissedSchedule"),
-		hourly("PinkJobLastRunFailed"),
 		hourly("PinkRunsTimingOut"),
 		hourly("PinkJobOverrunning"),
 		alert("alertname", "PinkJobMissedSchedule", "severity", "warning", "group", "batch", "job_name", "nightly", "cluster", "us"),
@@ -168,8 +167,7 @@ func TestAlertmanagerInhibition(t *testing.T) {
 		inhibited []string
 	}{
 		{"no leader", alert("alertname", "PinkNoLeader", "severity", "critical"), []string{
-			"PinkDispatchLagHigh", "PinkFiresMissed", "PinkJobLastRunFailed/batch/hourly", "PinkJobLastRunFailed/batch/nightly",
-			"PinkJobMissedSchedule/batch/hourly", "PinkJobMissedSchedule/batch/nightly",
+			"PinkDispatchLagHigh", "PinkFiresMissed", "PinkJobMissedSchedule/batch/hourly", "PinkJobMissedSchedule/batch/nightly",
 			"PinkJobMissedSchedule/default/nightly", "PinkMultipleLeaders", "PinkScheduleLagHigh",
 			"PinkSnapshotsPendingTooLong/batch", "PinkSnapshotsPendingTooLong/default",
 		}},
@@ -192,7 +190,7 @@ func TestAlertmanagerInhibition(t *testing.T) {
 		}},
 		// Issue 16: one notification per failing job, and only that job's.
 		{"job hourly failing", hourly("PinkJobFailing"), []string{
-			"PinkJobLastRunFailed/batch/hourly", "PinkJobMissedSchedule/batch/hourly", "PinkRunsTimingOut/batch/hourly",
+			"PinkJobMissedSchedule/batch/hourly", "PinkRunsTimingOut/batch/hourly",
 		}},
 	}
 

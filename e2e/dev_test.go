@@ -144,7 +144,7 @@ func TestDevLogsWhatMatters(t *testing.T) {
 	if n := len(failed.FindAllString(out, -1)); n < 3 {
 		t.Errorf("%d WARN lines with the error for boom's 3+ failed runs:\n%s", n, out)
 	}
-	pending := regexp.MustCompile(`level=WARN msg="no live client; snapshot pending until a worker of the group registers" .*job=stranded group=nobody`)
+	pending := regexp.MustCompile(`level=WARN msg="no live client; snapshot pending until a worker of the group registers" .*job_name=stranded group=nobody`)
 	if n := len(pending.FindAllString(out, -1)); n != 1 {
 		t.Errorf("%d warnings that group nobody has no worker, want 1 in the first minute", n)
 	}

@@ -378,15 +378,17 @@ func TestTraces(t *testing.T) {
 				byName[s.name] = s
 			}
 		}
-		return len(byName) == 4, fmt.Sprintf("spans of trace %s: %v", run.TraceID, keys(byName))
+		return len(byName) == 5, fmt.Sprintf("spans of trace %s: %v", run.TraceID, keys(byName))
 	})
 	fire, dispatch, execute, report := byName["pink.fire"], byName["pink.dispatch"], byName["pink.execute"], byName["pink.report"]
+	// The http target's request is a CLIENT span under pink.execute.
+	client := byName["GET"]
 	for _, c := range []struct {
 		s               span
 		service, parent string
 	}{
 		{fire, "pink-scheduler", ""}, {dispatch, "pink-scheduler", fire.spanID},
-		{execute, "pink-worker", dispatch.spanID}, {report, "pink-worker", execute.spanID},
+		{execute, "pink-worker", dispatch.spanID}, {report, "pink-worker", execute.spanID}, {client, "pink-worker", execute.spanID},
 	} {
 		if c.s.service != c.service || c.s.parentID != c.parent {
 			t.Errorf("%s: service %q parent %q, want service %q parent %q", c.s.name, c.s.service, c.s.parentID, c.service, c.parent)
@@ -404,8 +406,11 @@ func TestTraces(t *testing.T) {
 	if execute.attrs["pink.client"] != run.Client || execute.attrs["pink.status"] != "succeeded" || dispatch.attrs["pink.client"] != run.Client {
 		t.Errorf("client/status attributes: execute %v, dispatch %v", execute.attrs, dispatch.attrs)
 	}
-	if tp := svc.parent(run.SnapshotID, 1); !strings.Contains(tp, run.TraceID) {
-		t.Errorf("the called service got traceparent %q, want trace %s", tp, run.TraceID)
+	if tp := svc.parent(run.SnapshotID, 1); !strings.Contains(tp, run.TraceID+"-"+client.spanID) {
+		t.Errorf("the called service got traceparent %q, want trace %s under the CLIENT span %s", tp, run.TraceID, client.spanID)
+	}
+	if client.attrs["http.request.method"] != "GET" || client.attrs["url.full"] != srv.URL+"/ok" || client.attrs["http.response.status_code"] != "200" {
+		t.Errorf("CLIENT span attributes %v", client.attrs)
 	}
 
 	// A manual trigger's trace starts with its own pink.fire too, made by

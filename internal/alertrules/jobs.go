@@ -1,8 +1,11 @@
 package alertrules
 
 // jobAlerts are about one job each. PinkJobFailing is the one that speaks
-// for a failing job; Alertmanager's example configuration mutes the
-// others for the same job while it fires (deploy/prometheus/alertmanager.yml).
+// for a failing job, after as many failed fires in a row as the job's
+// threshold (label pink_alert_failures, default 3), not after one;
+// Alertmanager's example configuration mutes the others for the same job
+// while it fires (deploy/prometheus/alertmanager.yml). PinkGroupJobsFailing
+// counts the same per group where the job label is off.
 var jobAlerts = []rule{
 	{
 		alert: "PinkJobMissedSchedule",
@@ -18,24 +21,33 @@ max by ($cluster, job_name, group) (pink_job_next_fire_timestamp_seconds)`,
 		console:     "jobs/{{ $labels.job_name }}",
 	},
 	{
-		alert:       "PinkJobFailing",
-		expr:        `pink:job_failure_ratio:rate15m > 0.5`,
-		forDur:      "15m",
+		comment: `A minute of for: a failed attempt whose retry is due counts until the
+retry has run.`,
+		alert: "PinkJobFailing",
+		expr: `
+max by ($cluster, job_name, group) (pink_job_consecutive_failures)
+  >= on ($cluster, job_name, group)
+max by ($cluster, job_name, group) (pink_job_alert_failures)`,
+		forDur:      "1m",
 		severity:    "warning",
-		summary:     "Most runs of a pink job fail",
-		description: `{{ $value | humanizePercentage }} of the runs of job {{ $labels.job_name }} (group {{ $labels.group }}` + inClusterComma + `) failed or timed out over the last 15 minutes.`,
+		summary:     "A pink job's fires fail in a row",
+		description: `The newest {{ printf "%.0f" $value }} fires of job {{ $labels.job_name }} (group {{ $labels.group }}` + inClusterComma + `) failed in a row, after their retries: as many as its threshold (label pink_alert_failures, default 3) or more.`,
 		console:     "jobs/{{ $labels.job_name }}",
 	},
 	{
-		alert: "PinkJobLastRunFailed",
+		comment: `For fleets without the job label (--metrics-job-label=false), where the
+per-job series are gone: the leader counts the failing jobs of each group.
+Silent where the per-job alert can speak.`,
+		alert: "PinkGroupJobsFailing",
 		expr: `
-max by ($cluster, job_name, group) (pink_job_last_failure_timestamp_seconds)
-  > max by ($cluster, job_name, group) (pink_job_last_success_timestamp_seconds)`,
-		forDur:      "30m",
+max by ($cluster, group) (pink_group_jobs_failing) > 0
+  unless on ($cluster, group)
+max by ($cluster, group) (pink_job_alert_failures)`,
+		forDur:      "1m",
 		severity:    "warning",
-		summary:     "A pink job has failed and not succeeded since",
-		description: `The last run of job {{ $labels.job_name }} (group {{ $labels.group }}` + inClusterComma + `) failed, and no run has succeeded for 30 minutes since.`,
-		console:     "jobs/{{ $labels.job_name }}",
+		summary:     "Jobs of a pink group fail in a row",
+		description: `{{ printf "%.0f" $value }} jobs of group {{ $labels.group }}` + inCluster + ` failed as many fires in a row as their threshold; pink jobs list --group {{ $labels.group }} --failing names them.`,
+		console:     "jobs?group={{ $labels.group }}&failing=true",
 	},
 	{
 		alert:       "PinkRunsTimingOut",

@@ -16,10 +16,11 @@ var jobsNoun = noun("jobs", "List, describe, change and run jobs", `  pink jobs 
 		long: `List the jobs by name (all pages), with the outcome and age of their last finished run,
 their next fire and whether they are paused. -o wide adds the concurrency policy, the
 job's age, labels and description; -o yaml prints a file pink apply takes.`,
-		example: "  pink jobs list\n  pink jobs ls --group batch -o wide\n  pink jobs list -o yaml > jobs.yaml   # pink apply -f jobs.yaml recreates them",
+		example: "  pink jobs list\n  pink jobs ls --group batch -o wide\n  pink jobs list --failing   # whose last run failed\n  pink jobs list -o yaml > jobs.yaml   # pink apply -f jobs.yaml recreates them",
 		run: func(f *flags) func(context.Context, Env, []string) error {
 			group := f.string("group", "", "only jobs of this group")
-			return func(ctx context.Context, e Env, _ []string) error { return e.JobsList(ctx, *group) }
+			failing := f.bool("failing", false, "only jobs whose last finished run failed (what PinkGroupJobsFailing counts)")
+			return func(ctx context.Context, e Env, _ []string) error { return e.JobsList(ctx, *group, *failing) }
 		},
 	},
 	apiSpec{

@@ -11,11 +11,15 @@ import (
 	"github.com/pink-scheduler/pink/pkg/client"
 )
 
-// JobsList prints the jobs (of one group if group is set): -o yaml as a
-// file pink apply takes.
-func (e Env) JobsList(ctx context.Context, group string) error {
+// JobsList prints the jobs (of one group if group is set, only those whose
+// last run failed if failing): -o yaml as a file pink apply takes.
+func (e Env) JobsList(ctx context.Context, group string, failing bool) error {
 	var jobs []client.Job
-	raw, err := e.list(ctx, "/api/v1/jobs", query("group", group), "jobs", &jobs)
+	only := ""
+	if failing {
+		only = "true"
+	}
+	raw, err := e.list(ctx, "/api/v1/jobs", query("group", group, "failing", only), "jobs", &jobs)
 	if err != nil {
 		return err
 	}

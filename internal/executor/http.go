@@ -136,8 +136,10 @@ func call(ctx context.Context, client *http.Client, run worker.Run, res *resolve
 	if p.URL.Secret != "" {
 		target = fmt.Sprintf("%s secret %q", p.Method, p.URL.Secret)
 	}
+	req, end := clientSpan(req, p.URL.Secret != "")
 	resp, err := client.Do(req)
 	if err != nil {
+		end(0, err)
 		var ue *url.Error
 		if errors.As(err, &ue) {
 			// url.Error prints the whole URL, query and all.
@@ -146,6 +148,7 @@ func call(ctx context.Context, client *http.Client, run worker.Run, res *resolve
 		return "", fmt.Errorf("%s: %w", target, err)
 	}
 	defer resp.Body.Close()
+	end(resp.StatusCode, nil)
 	out, err := readOutput(resp.Body)
 	if err != nil {
 		return out, fmt.Errorf("read response of %s: %w", target, err)
@@ -162,6 +165,25 @@ func call(ctx context.Context, client *http.Client, run worker.Run, res *resolve
 		return out, fmt.Errorf("%s: status %d, want %s", target, resp.StatusCode, want)
 	}
 	return out, nil
+}
+
+// clientSpan starts the request's CLIENT span under the run's span and
+// puts its traceparent on the request, so that the called service's spans
+// are its children. The span's URL is redacted like an error's; a URL that
+// is a secret shows its scheme and host only.
+func clientSpan(req *http.Request, secretURL bool) (*http.Request, func(int, error)) {
+	u := redact(req.URL.String())
+	if secretURL {
+		u = req.URL.Scheme + "://" + req.URL.Host
+	}
+	port, _ := strconv.Atoi(req.URL.Port())
+	if port == 0 {
+		port = map[string]int{"http": 80, "https": 443}[req.URL.Scheme]
+	}
+	ctx, end := telemetry.StartHTTPClient(req.Context(), telemetry.HTTPRequest{Method: req.Method, URL: u, Address: req.URL.Hostname(), Port: port})
+	req = req.WithContext(ctx)
+	telemetry.InjectHTTP(ctx, propagation.HeaderCarrier(req.Header))
+	return req, end
 }
 
 // buildRequest makes the request of params p, with the secrets resolved
@@ -204,8 +226,6 @@ func buildRequest(ctx context.Context, p job.HTTPParams, run worker.Run, res *re
 	req.Header.Set(HeaderAttempt, strconv.Itoa(run.Attempt))
 	req.Header.Set(HeaderShardIndex, strconv.Itoa(run.ShardIndex))
 	req.Header.Set(HeaderShardTotal, strconv.Itoa(run.ShardTotal))
-	// The called service joins the run's trace.
-	telemetry.InjectHTTP(ctx, propagation.HeaderCarrier(req.Header))
 	if req.Header.Get("User-Agent") == "" {
 		req.Header.Set("User-Agent", "pink-http-target")
 	}

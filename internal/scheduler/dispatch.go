@@ -185,7 +185,7 @@ func (t *term) placeNext(g *groupState, l *snapshot.Live, next *snapshot.Snapsho
 		return to, nil, true
 	}
 	to.Snapshot.Client = c.ID
-	dctx, span := t.startChild(telemetry.SpanDispatch, next.TraceParent, snapAttrs(&to.Snapshot)...)
+	dctx, span := t.startChild(telemetry.SpanDispatch, next.TraceParent, dispatchKind, snapAttrs(&to.Snapshot)...)
 	to.Snapshot.TraceParent = telemetry.TraceParent(dctx)
 	return to, span, true
 }

@@ -238,7 +238,7 @@ func (t *term) prepareFire(js *jobState, pf plannedFire, forbid, hold bool) (sto
 			continue
 		}
 		p.Snapshot.Client = p.Client.ID
-		dctx, dspan := t.cfg.Tracer.Start(fctx, telemetry.SpanDispatch, trace.WithAttributes(snapAttrs(&p.Snapshot)...))
+		dctx, dspan := t.cfg.Tracer.Start(fctx, telemetry.SpanDispatch, trace.WithSpanKind(dispatchKind), trace.WithAttributes(snapAttrs(&p.Snapshot)...))
 		p.Snapshot.TraceParent = telemetry.TraceParent(dctx)
 		spans = append(spans, dspan)
 	}

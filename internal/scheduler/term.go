@@ -74,13 +74,17 @@ type term struct {
 	// pendingNotice says when fires wait for a worker, once a minute per
 	// group.
 	pendingNotice pendingNotice
+	// streaks recounts jobs' failure streaks off the loop (streaks.go);
+	// failing is the last count of failing jobs per group.
+	streaks *streakCounter
+	failing map[string]int
 }
 
 func newTerm(cfg *Config, log *slog.Logger, fence store.Fence) *term {
 	log = log.With("term", fence.Rev)
 	v := newView(cfg.Metrics, log, cfg.Now, cfg.Store)
 	return &term{cfg: cfg, st: cfg.Store, fence: fence, log: log, view: v, counts: v.counts,
-		in: make(chan batch, 64), reachable: make(chan struct{}, 1), manualFires: map[string]*manualFire{}}
+		in: make(chan batch, 64), reachable: make(chan struct{}, 1), manualFires: map[string]*manualFire{}, streaks: newStreakCounter()}
 }
 
 // run leads until ctx ends or a fenced write shows leadership is gone.
@@ -90,10 +94,14 @@ func (t *term) run(ctx context.Context) error {
 	defer wg.Wait()
 	defer cancel()
 	t.startMirrors(ctx, &wg)
-	wg.Add(3)
+	wg.Add(4)
 	go func() {
 		defer wg.Done()
 		t.retention(ctx)
+	}()
+	go func() {
+		defer wg.Done()
+		t.countStreaks(ctx)
 	}()
 	go func() {
 		defer wg.Done()
@@ -128,6 +136,13 @@ func (t *term) run(ctx context.Context) error {
 				continue
 			}
 			t.retryAt = time.Time{}
+		case c := <-t.streaks.done:
+			// A count changes gauges, not what the leader does next.
+			t.view.setStreak(c)
+			if t.view.ready && t.view.failingDirty {
+				t.updateGauges()
+			}
+			continue
 		}
 		if !t.view.ready {
 			continue
@@ -147,6 +162,9 @@ func (t *term) run(ctx context.Context) error {
 // changed.
 func (t *term) apply(b batch) {
 	b.apply(t.view)
+	if s := t.view.takeStreaks(); len(s) > 0 {
+		t.streaks.request(s)
+	}
 	if b.source == "jobs" || b.synced {
 		t.targetsDirty = true
 	}
@@ -276,9 +294,12 @@ func (t *term) autoResume(ctx context.Context) error {
 func (t *term) updateGauges() {
 	m := t.cfg.Metrics
 	m.SetJobs(len(t.view.jobs)-t.view.paused, t.view.paused)
+	if t.view.failingDirty {
+		t.failing, t.view.failingDirty = t.view.failingByGroup(), false
+	}
 	for name, g := range t.view.groups {
 		paused := t.view.groupPaused[name]
 		m.SetGroup(name, telemetry.GroupState{Clients: len(g.clients), Pending: len(g.pending), Inflight: len(g.assigned),
-			Active: t.view.groupJobs[name] - paused, Paused: paused})
+			Active: t.view.groupJobs[name] - paused, Paused: paused, Failing: t.failing[name]})
 	}
 }

@@ -20,11 +20,17 @@ func snapAttrs(s *snapshot.Snapshot) []attribute.KeyValue {
 	return attrs
 }
 
-// startChild starts a span under the traceparent tp (a new root if tp is
-// empty).
-func (t *term) startChild(name, tp string, attrs ...attribute.KeyValue) (context.Context, trace.Span) {
+// dispatchKind is pink.dispatch's span kind: the leader hands the run to
+// a worker through etcd, as a producer hands a message to a consumer
+// (pink.execute, SpanKindConsumer), so trace backends draw the edge
+// between them.
+const dispatchKind = trace.SpanKindProducer
+
+// startChild starts a span of kind under the traceparent tp (a new root if
+// tp is empty).
+func (t *term) startChild(name, tp string, kind trace.SpanKind, attrs ...attribute.KeyValue) (context.Context, trace.Span) {
 	ctx := telemetry.WithTraceParent(context.Background(), tp)
-	return t.cfg.Tracer.Start(ctx, name, trace.WithAttributes(attrs...))
+	return t.cfg.Tracer.Start(ctx, name, trace.WithSpanKind(kind), trace.WithAttributes(attrs...))
 }
 
 // startLinked starts a new trace whose first span links to the attempt

@@ -66,6 +66,9 @@ type view struct {
 	deadAtElection map[string]bool
 
 	todo todo
+	// failingDirty says a failure streak changed since the groups' failing
+	// counts were exported.
+	failingDirty bool
 }
 
 // todo is what changes of the view ask the leader to act on.
@@ -83,6 +86,8 @@ type todo struct {
 	// ahead may be waiting to start (see settleStale); such a job does not
 	// fire until they are settled.
 	stale map[string]bool
+	// streaks holds the jobs whose failure streak needs a recount.
+	streaks map[string]bool
 }
 
 // settled takes job name out of todo.stale; the caller requeues it.
@@ -120,6 +125,8 @@ func newJobState(name string) *jobState {
 // (zero if none).
 type jobLast struct {
 	success, failure time.Time
+	// streak is the job's failure streak (streaks.go).
+	streak int
 }
 
 func newView(metrics *telemetry.Scheduler, log *slog.Logger, now func() time.Time, read countsReader) *view {
@@ -130,7 +137,7 @@ func newView(metrics *telemetry.Scheduler, log *slog.Logger, now func() time.Tim
 		fires: map[string]*snapshot.ShardedFire{}, backfills: map[string]*snapshot.Backfill{}, last: map[string]*jobLast{},
 		resumable: map[string]*jobState{}, intervals: map[string]time.Duration{},
 		synced: map[string]bool{}, deadAtElection: map[string]bool{},
-		todo: todo{reschedule: map[*jobState]bool{}, stale: map[string]bool{}}}
+		todo: todo{reschedule: map[*jobState]bool{}, stale: map[string]bool{}, streaks: map[string]bool{}}}
 	v.counts = newCounters(v, read)
 	return v
 }
@@ -355,6 +362,7 @@ func (v *view) onLast(ev store.LastEvent) {
 		delete(v.last, ev.Job)
 	}
 	v.exportLast(ev.Job)
+	v.noteStreak(ev.Job)
 }
 
 // exportLast sets a known job's last-success and last-failure gauges.
@@ -368,6 +376,7 @@ func (v *view) exportLast(name string) {
 		l = *p
 	}
 	v.metrics.SetJobLast(name, js.spec.Group, l.success, l.failure)
+	v.exportStreak(name)
 }
 
 func (v *view) onFire(ev store.FireEvent) {

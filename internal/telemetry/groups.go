@@ -14,6 +14,9 @@ type GroupState struct {
 	// Active and Paused count the group's jobs: they hold in every mode,
 	// without the job label too (PinkNoLiveClients reads Active).
 	Active, Paused int
+	// Failing counts its jobs whose failure streak reached their alert
+	// threshold (PinkGroupJobsFailing, for fleets without the job label).
+	Failing int
 }
 
 // SetGroup sets a group's gauges.
@@ -24,6 +27,7 @@ func (m *Scheduler) SetGroup(group string, s GroupState) {
 	g.inflight.WithLabelValues(group).Set(float64(s.Inflight))
 	g.jobs.WithLabelValues(group, "active").Set(float64(s.Active))
 	g.jobs.WithLabelValues(group, "paused").Set(float64(s.Paused))
+	g.failing.WithLabelValues(group).Set(float64(s.Failing))
 }
 
 // DeleteGroup drops a group's series.
@@ -33,6 +37,7 @@ func (m *Scheduler) DeleteGroup(group string) {
 	g.pending.DeleteLabelValues(group)
 	g.inflight.DeleteLabelValues(group)
 	g.jobs.DeletePartialMatch(prometheus.Labels{"group": group})
+	g.failing.DeleteLabelValues(group)
 	for _, h := range []*prometheus.HistogramVec{m.scheduleLag, m.dispatchLag, m.scheduleLead} {
 		h.DeleteLabelValues(group)
 	}
@@ -41,7 +46,7 @@ func (m *Scheduler) DeleteGroup(group string) {
 
 // groupGauges are the leader's per-group gauges.
 type groupGauges struct {
-	clients, pending, inflight, jobs *prometheus.GaugeVec
+	clients, pending, inflight, jobs, failing *prometheus.GaugeVec
 }
 
 func newGroupGauges() groupGauges {
@@ -56,5 +61,7 @@ func newGroupGauges() groupGauges {
 		jobs: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "pink_group_jobs", Help: "Jobs of a group, by state (active, paused); exported with or without the job label. Leader only."},
 			[]string{"group", "state"}),
+		failing: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "pink_group_jobs_failing", Help: "Jobs of a group whose newest fires failed in a row as often as their alert threshold (pink_alert_failures, default 3); with or without --metrics-job-label. Leader only."}, g),
 	}
 }

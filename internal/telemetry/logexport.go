@@ -37,7 +37,7 @@ func SetupLogs(ctx context.Context, service, version string) (*Logs, error) {
 	exporter := strings.TrimSpace(os.Getenv("OTEL_LOGS_EXPORTER"))
 	endpoint := os.Getenv("OTEL_EXPORTER_OTLP_ENDPOINT") + os.Getenv("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT")
 	switch {
-	case exporter == "none", exporter == "" && endpoint == "":
+	case sdkDisabled(), exporter == "none", exporter == "" && endpoint == "":
 		return &Logs{Provider: noop.NewLoggerProvider()}, nil
 	case exporter != "" && exporter != "otlp":
 		return nil, fmt.Errorf("OTEL_LOGS_EXPORTER=%q is not supported: use otlp or none", exporter)
@@ -55,7 +55,7 @@ func SetupLogs(ctx context.Context, service, version string) (*Logs, error) {
 	if err != nil {
 		return nil, fmt.Errorf("otlp log exporter: %w", err)
 	}
-	res, err := processResource(service, version)
+	res, err := processResource(ctx, service, version)
 	if err != nil {
 		return nil, fmt.Errorf("log resource: %w", err)
 	}

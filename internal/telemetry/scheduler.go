@@ -62,6 +62,7 @@ type Scheduler struct {
 	updated       *prometheus.GaugeVec
 	lookahead     *prometheus.GaugeVec
 	jobInfo       *jobInfo
+	streaks       streakGauges
 	tally         fireTally
 }
 
@@ -100,9 +101,9 @@ func NewScheduler(r prometheus.Registerer, opts Options) *Scheduler {
 			Name: "pink_scheduler_lookahead_seconds", Help: "How long before its nominal time the leader writes a fire; its worker starts it on time by its own clock. Leader only."}, nil),
 	}
 	r.MustRegister(m.leader, m.leaderChanges, m.jobs, m.counts, m.scheduleLag, m.dispatchLag, m.scheduleLead,
-		m.groups.pending, m.groups.inflight, m.groups.clients, m.groups.jobs, m.nextFire, m.lastSuccess, m.lastFailure, m.interval, m.updated)
-	m.jobInfo = newJobInfo(opts.JobInfoLabels)
-	r.MustRegister(m.lookahead, m.leaderStalled, m.jobInfo.vec)
+		m.groups.pending, m.groups.inflight, m.groups.clients, m.groups.jobs, m.groups.failing, m.nextFire, m.lastSuccess, m.lastFailure, m.interval, m.updated)
+	m.jobInfo, m.streaks = newJobInfo(opts.JobInfoLabels), newStreakGauges()
+	r.MustRegister(m.lookahead, m.leaderStalled, m.jobInfo.vec, m.streaks.failures, m.streaks.threshold)
 	return m
 }
 
@@ -129,7 +130,7 @@ func (m *Scheduler) SetLeaderStalled(stalled bool) {
 // Reset drops every leader-only series: a follower exports none of them.
 func (m *Scheduler) Reset() {
 	for _, v := range []interface{ Reset() }{m.jobs, m.counts, m.groups.pending, m.groups.inflight,
-		m.groups.clients, m.groups.jobs, m.jobInfo.vec, m.nextFire, m.lastSuccess, m.lastFailure, m.interval, m.updated, m.lookahead} {
+		m.groups.clients, m.groups.jobs, m.groups.failing, m.jobInfo.vec, m.streaks.failures, m.streaks.threshold, m.nextFire, m.lastSuccess, m.lastFailure, m.interval, m.updated, m.lookahead} {
 		v.Reset()
 	}
 }
@@ -151,7 +152,7 @@ func (m *Scheduler) DeleteJob(job, group string) {
 	if m.opts.NoJobLabel {
 		return
 	}
-	for _, v := range []*prometheus.GaugeVec{m.nextFire, m.lastSuccess, m.lastFailure, m.interval, m.updated} {
+	for _, v := range []*prometheus.GaugeVec{m.nextFire, m.lastSuccess, m.lastFailure, m.interval, m.updated, m.streaks.failures, m.streaks.threshold} {
 		v.DeleteLabelValues(job, group)
 	}
 	m.jobInfo.vec.DeletePartialMatch(prometheus.Labels{"job_name": job})

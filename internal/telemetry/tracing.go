@@ -12,7 +12,6 @@ import (
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
 	"go.opentelemetry.io/otel/propagation"
-	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
 	"go.opentelemetry.io/otel/trace/noop"
@@ -85,7 +84,7 @@ func SetupTracing(ctx context.Context, service, version string) (*Tracing, error
 	exporter := strings.TrimSpace(os.Getenv("OTEL_TRACES_EXPORTER"))
 	endpoint := os.Getenv("OTEL_EXPORTER_OTLP_ENDPOINT") + os.Getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
 	switch {
-	case exporter == "none", exporter == "" && endpoint == "":
+	case sdkDisabled(), exporter == "none", exporter == "" && endpoint == "":
 		tp := noop.NewTracerProvider()
 		return &Tracing{Tracer: Tracer(tp), Provider: tp}, nil
 	case exporter != "" && exporter != "otlp":
@@ -103,7 +102,7 @@ func SetupTracing(ctx context.Context, service, version string) (*Tracing, error
 	if err != nil {
 		return nil, fmt.Errorf("otlp trace exporter: %w", err)
 	}
-	res, err := processResource(service, version)
+	res, err := processResource(ctx, service, version)
 	if err != nil {
 		return nil, fmt.Errorf("trace resource: %w", err)
 	}
@@ -128,16 +127,6 @@ func otlpGRPC(signal string) (bool, error) {
 		return true, nil
 	}
 	return false, fmt.Errorf("%s=%q is not supported: use http/protobuf or grpc", name, protocol)
-}
-
-// processResource is what every span and log record of a process says it
-// comes from: service.name and service.version, overridden by
-// OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES.
-func processResource(service, version string) (*resource.Resource, error) {
-	return resource.Merge(
-		resource.NewSchemaless(attribute.String("service.name", service), attribute.String("service.version", version)),
-		resource.Environment(), // OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES win
-	)
 }
 
 // Shutdown flushes spans not yet exported.

@@ -129,6 +129,9 @@ func (s *Spec) Validate() error {
 			return invalid("labels", "label %q: value longer than 256 bytes", k)
 		}
 	}
+	if _, err := alertFailures(s.Labels); err != nil {
+		return invalid("labels", "%v", err)
+	}
 	if s.HistoryLimit < 0 || s.HistoryLimit > MaxHistoryLimit {
 		return invalid("history_limit", "history_limit must be between 0 (the scheduler's default) and %d, got %d", MaxHistoryLimit, s.HistoryLimit)
 	}

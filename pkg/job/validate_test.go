@@ -109,6 +109,9 @@ func TestValidate(t *testing.T) {
 		{"shards with broadcast", func(s *Spec) { s.Shards, s.Strategy = 2, StrategyBroadcast }, "shards", CodeInvalidField},
 		{"label name invalid", func(s *Spec) { s.Labels = map[string]string{"team-name": "x"} }, "labels", CodeInvalidField},
 		{"label value long", func(s *Spec) { s.Labels = map[string]string{"team": strings.Repeat("x", 257)} }, "labels", CodeInvalidField},
+		{"alert threshold not a number", func(s *Spec) { s.Labels = map[string]string{AlertFailuresLabel: "three"} }, "labels", CodeInvalidField},
+		{"alert threshold zero", func(s *Spec) { s.Labels = map[string]string{AlertFailuresLabel: "0"} }, "labels", CodeInvalidField},
+		{"alert threshold past the streak pink counts", func(s *Spec) { s.Labels = map[string]string{AlertFailuresLabel: "101"} }, "labels", CodeInvalidField},
 		{"description long", func(s *Spec) { s.Description = strings.Repeat("x", MaxDescriptionBytes+1) }, "description", CodeInvalidField},
 	}
 	for _, tc := range tests {
@@ -180,5 +183,22 @@ func TestDecodeStrict(t *testing.T) {
 				t.Errorf("DecodeStrict = {code %q field %q %q}, want code %q field %q", de.Code, de.Field, de.Message, tc.code, tc.field)
 			}
 		})
+	}
+}
+
+func TestAlertFailures(t *testing.T) {
+	for _, tc := range []struct {
+		labels map[string]string
+		want   int
+	}{
+		{nil, DefaultAlertFailures},
+		{map[string]string{"team": "x"}, DefaultAlertFailures},
+		{map[string]string{AlertFailuresLabel: "1"}, 1},
+		{map[string]string{AlertFailuresLabel: "100"}, 100},
+	} {
+		s := Spec{Labels: tc.labels}
+		if got := s.AlertFailures(); got != tc.want {
+			t.Errorf("labels %v: threshold %d, want %d", tc.labels, got, tc.want)
+		}
 	}
 }

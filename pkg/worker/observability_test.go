@@ -14,6 +14,7 @@ import (
 
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/pink-scheduler/pink/internal/store"
 	"github.com/pink-scheduler/pink/internal/telemetry"
@@ -191,6 +192,23 @@ func TestRetrySpanAndSnapshotLogs(t *testing.T) {
 	}
 	if retry.SpanContext().TraceID().String() != second.TraceID || retry.Parent().IsValid() {
 		t.Errorf("pink.retry trace %s (parent %v), want the root of attempt 2's trace %s", retry.SpanContext().TraceID(), retry.Parent(), second.TraceID)
+	}
+	// The leader hands a run to its worker as a producer hands a message
+	// to a consumer: pink.dispatch is PRODUCER, pink.execute its CONSUMER
+	// child.
+	var dispatch1 sdktrace.ReadOnlySpan
+	for _, sp := range rec.Ended() {
+		if sp.Name() == telemetry.SpanDispatch && sp.SpanContext().TraceID().String() == first.TraceID {
+			dispatch1 = sp
+		}
+	}
+	switch {
+	case dispatch1 == nil:
+		t.Errorf("no pink.dispatch in attempt 1's trace")
+	case dispatch1.SpanKind() != trace.SpanKindProducer || execute1.SpanKind() != trace.SpanKindConsumer:
+		t.Errorf("span kinds: pink.dispatch %v, pink.execute %v; want producer and consumer", dispatch1.SpanKind(), execute1.SpanKind())
+	case execute1.Parent().SpanID() != dispatch1.SpanContext().SpanID():
+		t.Errorf("pink.execute's parent %s, want pink.dispatch %s", execute1.Parent().SpanID(), dispatch1.SpanContext().SpanID())
 	}
 
 	// Logs about a snapshot carry its id, its job and its trace.
