@@ -143,6 +143,7 @@ func TestAlertmanagerInhibition(t *testing.T) {
 		// Failing, with no other symptom posted: no leader must not mute it.
 		alert("alertname", "PinkJobFailing", "severity", "warning", "group", "batch", "job_name", "weekly"),
 		alert("alertname", "PinkGroupJobsFailing", "severity", "warning", "group", "etl"),
+		alert("alertname", "PinkGroupJobsOverdue", "severity", "warning", "group", "batch"),
 		hourly("PinkJobMissedSchedule"),
 		hourly("PinkRunsTimingOut"),
 		hourly("PinkJobOverrunning"),
@@ -167,7 +168,7 @@ func TestAlertmanagerInhibition(t *testing.T) {
 		inhibited []string
 	}{
 		{"no leader", alert("alertname", "PinkNoLeader", "severity", "critical"), []string{
-			"PinkDispatchLagHigh", "PinkFiresMissed", "PinkJobMissedSchedule/batch/hourly", "PinkJobMissedSchedule/batch/nightly",
+			"PinkDispatchLagHigh", "PinkFiresMissed", "PinkGroupJobsOverdue/batch", "PinkJobMissedSchedule/batch/hourly", "PinkJobMissedSchedule/batch/nightly",
 			"PinkJobMissedSchedule/default/nightly", "PinkMultipleLeaders", "PinkScheduleLagHigh",
 			"PinkSnapshotsPendingTooLong/batch", "PinkSnapshotsPendingTooLong/default",
 		}},
@@ -176,7 +177,7 @@ func TestAlertmanagerInhibition(t *testing.T) {
 			"PinkJobMissedSchedule/batch/nightly/us",
 		}},
 		{"no live clients in group batch", alert("alertname", "PinkNoLiveClients", "severity", "critical", "group", "batch"), []string{
-			"PinkDispatchLagHigh", "PinkJobMissedSchedule/batch/hourly", "PinkJobMissedSchedule/batch/nightly", "PinkSnapshotsPendingTooLong/batch",
+			"PinkDispatchLagHigh", "PinkGroupJobsOverdue/batch", "PinkJobMissedSchedule/batch/hourly", "PinkJobMissedSchedule/batch/nightly", "PinkSnapshotsPendingTooLong/batch",
 		}},
 		{"etcd out of space", alert("alertname", "PinkEtcdNoSpace", "severity", "critical"), []string{
 			"PinkDispatchLagHigh", "PinkEtcdErrors", "PinkEtcdSpaceLow", "PinkFiresMissed", "PinkJobMissedSchedule/batch/hourly",

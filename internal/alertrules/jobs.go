@@ -21,6 +21,21 @@ max by ($cluster, job_name, group) (pink_job_next_fire_timestamp_seconds)`,
 		console:     "jobs/{{ $labels.job_name }}",
 	},
 	{
+		comment: `PinkJobMissedSchedule for fleets without the job label: the leader
+counts the overdue jobs of each group by the same rule. Silent where the
+per-job series exist.`,
+		alert: "PinkGroupJobsOverdue",
+		expr: `
+max by ($cluster, group) (pink_group_jobs_overdue) > 0
+  unless on ($cluster, group)
+max by ($cluster, group) (pink_job_interval_seconds)`,
+		forDur:      "5m",
+		severity:    "warning",
+		summary:     "Jobs of a pink group should have succeeded by now and have not",
+		description: `{{ printf "%.0f" $value }} jobs of group {{ $labels.group }}` + inCluster + ` have not succeeded for more than twice their interval; the console's jobs list of the group shows each one's last run.`,
+		console:     "jobs?group={{ $labels.group }}",
+	},
+	{
 		comment: `A minute of for: a failed attempt whose retry is due counts until the
 retry has run.`,
 		alert: "PinkJobFailing",

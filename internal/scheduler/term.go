@@ -78,6 +78,10 @@ type term struct {
 	// failing is the last count of failing jobs per group.
 	streaks *streakCounter
 	failing map[string]int
+	// overdue is the last count of overdue jobs per group, taken at most
+	// every overdueEvery (overdue.go).
+	overdue   map[string]int
+	overdueAt time.Time
 }
 
 func newTerm(cfg *Config, log *slog.Logger, fence store.Fence) *term {
@@ -297,9 +301,12 @@ func (t *term) updateGauges() {
 	if t.view.failingDirty {
 		t.failing, t.view.failingDirty = t.view.failingByGroup(), false
 	}
+	if now := t.cfg.Now(); !now.Before(t.overdueAt) {
+		t.overdue, t.overdueAt = t.view.overdueByGroup(now), now.Add(overdueEvery)
+	}
 	for name, g := range t.view.groups {
 		paused := t.view.groupPaused[name]
 		m.SetGroup(name, telemetry.GroupState{Clients: len(g.clients), Pending: len(g.pending), Inflight: len(g.assigned),
-			Active: t.view.groupJobs[name] - paused, Paused: paused, Failing: t.failing[name]})
+			Active: t.view.groupJobs[name] - paused, Paused: paused, Failing: t.failing[name], Overdue: t.overdue[name]})
 	}
 }

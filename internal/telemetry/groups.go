@@ -17,6 +17,9 @@ type GroupState struct {
 	// Failing counts its jobs whose failure streak reached their alert
 	// threshold (PinkGroupJobsFailing, for fleets without the job label).
 	Failing int
+	// Overdue counts its active jobs that have not succeeded for twice
+	// their interval plus 5 minutes (PinkGroupJobsOverdue).
+	Overdue int
 }
 
 // SetGroup sets a group's gauges.
@@ -28,6 +31,7 @@ func (m *Scheduler) SetGroup(group string, s GroupState) {
 	g.jobs.WithLabelValues(group, "active").Set(float64(s.Active))
 	g.jobs.WithLabelValues(group, "paused").Set(float64(s.Paused))
 	g.failing.WithLabelValues(group).Set(float64(s.Failing))
+	g.overdue.WithLabelValues(group).Set(float64(s.Overdue))
 }
 
 // DeleteGroup drops a group's series.
@@ -38,6 +42,7 @@ func (m *Scheduler) DeleteGroup(group string) {
 	g.inflight.DeleteLabelValues(group)
 	g.jobs.DeletePartialMatch(prometheus.Labels{"group": group})
 	g.failing.DeleteLabelValues(group)
+	g.overdue.DeleteLabelValues(group)
 	for _, h := range []*prometheus.HistogramVec{m.scheduleLag, m.dispatchLag, m.scheduleLead} {
 		h.DeleteLabelValues(group)
 	}
@@ -46,7 +51,7 @@ func (m *Scheduler) DeleteGroup(group string) {
 
 // groupGauges are the leader's per-group gauges.
 type groupGauges struct {
-	clients, pending, inflight, jobs, failing *prometheus.GaugeVec
+	clients, pending, inflight, jobs, failing, overdue *prometheus.GaugeVec
 }
 
 func newGroupGauges() groupGauges {
@@ -63,5 +68,7 @@ func newGroupGauges() groupGauges {
 			[]string{"group", "state"}),
 		failing: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "pink_group_jobs_failing", Help: "Jobs of a group whose newest fires failed in a row as often as their alert threshold (pink_alert_failures, default 3); with or without --metrics-job-label. Leader only."}, g),
+		overdue: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "pink_group_jobs_overdue", Help: "Active jobs of a group that have not succeeded for twice their interval plus 5 minutes, since their last success or change (PinkJobMissedSchedule's rule); with or without --metrics-job-label. Leader only."}, g),
 	}
 }

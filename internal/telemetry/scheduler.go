@@ -101,7 +101,7 @@ func NewScheduler(r prometheus.Registerer, opts Options) *Scheduler {
 			Name: "pink_scheduler_lookahead_seconds", Help: "How long before its nominal time the leader writes a fire; its worker starts it on time by its own clock. Leader only."}, nil),
 	}
 	r.MustRegister(m.leader, m.leaderChanges, m.jobs, m.counts, m.scheduleLag, m.dispatchLag, m.scheduleLead,
-		m.groups.pending, m.groups.inflight, m.groups.clients, m.groups.jobs, m.groups.failing, m.nextFire, m.lastSuccess, m.lastFailure, m.interval, m.updated)
+		m.groups.pending, m.groups.inflight, m.groups.clients, m.groups.jobs, m.groups.failing, m.groups.overdue, m.nextFire, m.lastSuccess, m.lastFailure, m.interval, m.updated)
 	m.jobInfo, m.streaks = newJobInfo(opts.JobInfoLabels), newStreakGauges()
 	r.MustRegister(m.lookahead, m.leaderStalled, m.jobInfo.vec, m.streaks.failures, m.streaks.threshold)
 	return m
@@ -130,7 +130,7 @@ func (m *Scheduler) SetLeaderStalled(stalled bool) {
 // Reset drops every leader-only series: a follower exports none of them.
 func (m *Scheduler) Reset() {
 	for _, v := range []interface{ Reset() }{m.jobs, m.counts, m.groups.pending, m.groups.inflight,
-		m.groups.clients, m.groups.jobs, m.groups.failing, m.jobInfo.vec, m.streaks.failures, m.streaks.threshold, m.nextFire, m.lastSuccess, m.lastFailure, m.interval, m.updated, m.lookahead} {
+		m.groups.clients, m.groups.jobs, m.groups.failing, m.groups.overdue, m.jobInfo.vec, m.streaks.failures, m.streaks.threshold, m.nextFire, m.lastSuccess, m.lastFailure, m.interval, m.updated, m.lookahead} {
 		v.Reset()
 	}
 }
