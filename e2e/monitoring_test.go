@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -138,8 +139,29 @@ func dashboardQueries(t *testing.T) []dashboardQuery {
 }
 
 // startPrometheus runs the Debian prometheus binary with deploy/prometheus's
-// config, its targets pointed at the test cluster, scraping every second.
+// config, its targets pointed at the test cluster (cluster label e2e),
+// scraping every second.
 func startPrometheus(t *testing.T, targets map[string][]string) promAPI {
+	t.Helper()
+	groups := map[string][]targetGroup{}
+	for job, addrs := range targets {
+		groups[job] = []targetGroup{{addrs: addrs, cluster: "e2e"}}
+	}
+	return startPrometheusClusters(t, groups)
+}
+
+// targetGroup is one static_config of a scrape job: the targets of one pink
+// cluster, with its cluster label (when the shipped config sets one).
+type targetGroup struct {
+	addrs   []string
+	cluster string
+	// later are targets that start during the test (down at first).
+	later []string
+}
+
+// startPrometheusClusters is startPrometheus for the target groups of each
+// scrape job: several pink clusters in one Prometheus.
+func startPrometheusClusters(t *testing.T, targets map[string][]targetGroup) promAPI {
 	t.Helper()
 	bin, err := exec.LookPath("prometheus")
 	if err != nil {
@@ -158,27 +180,37 @@ func startPrometheus(t *testing.T, targets map[string][]string) promAPI {
 	cfg["global"] = map[string]any{"scrape_interval": "1s", "evaluation_interval": "1s"}
 	cfg["rule_files"] = []string{rules + "/*.yml"}
 	delete(cfg, "alerting")
+	up := 0 // the targets, Prometheus's own included
 	for _, sc := range cfg["scrape_configs"].([]any) {
 		job := sc.(map[string]any)
 		name := job["job_name"].(string)
 		if name == "prometheus" {
-			targets[name] = []string{addr}
+			targets[name] = []targetGroup{{addrs: []string{addr}}}
 		}
-		if _, ok := targets[name]; !ok {
+		groups, ok := targets[name]
+		if !ok {
 			t.Fatalf("deploy/prometheus/prometheus.yml scrapes %s, which this test does not run", name)
 		}
-		sc := map[string]any{"targets": targets[name]}
+		// The shipped config's target labels (cluster), with each group's
+		// value.
+		var shipped map[string]any
 		if old, ok := job["static_configs"].([]any); ok && len(old) > 0 {
-			// The shipped config's target labels (cluster), with the value
-			// this test's dashboard queries select.
-			if labels, ok := old[0].(map[string]any)["labels"].(map[string]any); ok {
-				for k := range labels {
-					labels[k] = "e2e"
+			shipped, _ = old[0].(map[string]any)["labels"].(map[string]any)
+		}
+		var static []any
+		for _, g := range groups {
+			sc := map[string]any{"targets": append(slices.Clone(g.addrs), g.later...)}
+			if shipped != nil {
+				labels := map[string]any{}
+				for k := range shipped {
+					labels[k] = g.cluster
 				}
 				sc["labels"] = labels
 			}
+			static = append(static, sc)
+			up += len(g.addrs)
 		}
-		job["static_configs"] = []any{sc}
+		job["static_configs"] = static
 	}
 	out, err := yaml.Marshal(cfg)
 	if err != nil {
@@ -201,7 +233,7 @@ func startPrometheus(t *testing.T, targets map[string][]string) promAPI {
 			Value [2]any `json:"value"`
 		}
 		_ = json.Unmarshal(r.Data.Result[0], &v)
-		return v.Value[1] == strconv.Itoa(len(targets["pink-scheduler"])+len(targets["pink-worker"])+1), fmt.Sprintf("targets up: %v", v.Value[1])
+		return v.Value[1] == strconv.Itoa(up), fmt.Sprintf("targets up: %v, want %d", v.Value[1], up)
 	})
 	return p
 }

@@ -86,7 +86,7 @@ max by ($cluster, group) (pink_group_jobs{state="active"}) > 0`,
 	{
 		comment:  `A burst of failovers is one worker's death; a storm lasts.`,
 		alert:    "PinkFailoverStorm",
-		expr:     `sum by ($cluster, group) (increase(pink_failovers_total[10m])) > 20`,
+		expr:     `sum by ($cluster, group) (increase(pink:failovers_total:max[10m])) > 20`,
 		forDur:   "5m",
 		severity: "warning",
 		summary:  "Many pink runs are failing over",

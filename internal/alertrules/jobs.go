@@ -75,7 +75,7 @@ max by ($cluster, group) (pink_job_alert_failures)`,
 	},
 	{
 		alert:       "PinkJobOverrunning",
-		expr:        `sum by ($cluster, job_name, group) (increase(pink_fires_skipped_total{reason="concurrency_forbid"}[1h])) > 0`,
+		expr:        `sum by ($cluster, job_name, group) (increase(pink:fires_skipped_total:max{reason="concurrency_forbid"}[1h])) > 0`,
 		forDur:      "1m",
 		severity:    "warning",
 		summary:     "A pink job runs longer than its interval",

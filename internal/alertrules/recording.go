@@ -26,11 +26,26 @@ sum by ($cluster, job_name, group) (pink:job_runs:rate15m{status=~"failed|timed_
   / sum by ($cluster, job_name, group) (pink:job_runs:rate15m{status=~"succeeded|failed|timed_out"})`,
 	},
 	{
+		comment: `The leader-only counters, one series per cluster across leader changes.
+They are kept in etcd, so every leader exports the same values, but each
+leader's series is its own (its instance) and starts at what etcd holds:
+increase() over a new leader's series misses what changed at the takeover
+itself — the fires a catch-up skipped, the work moved off workers that died
+with the old leader. The recorded series lives on through the change and
+sees the jump.`,
+		record: "pink:fires_skipped_total:max",
+		expr:   `max by ($cluster, job_name, group, reason) (pink_fires_skipped_total)`,
+	},
+	{
+		record: "pink:failovers_total:max",
+		expr:   `max by ($cluster, group, reason) (pink_failovers_total)`,
+	},
+	{
 		comment: `Fires lost in the last hour, per job: missed and not run, because the
 job's misfire policy is skip or they were older than its catchup_window.
 Fires a catch-up run covered (reason misfire_run_once) are not lost.`,
 		record: "pink:job_fires_lost:increase1h",
-		expr:   `sum by ($cluster, job_name, group) (increase(pink_fires_skipped_total{reason=~"misfire_skip|misfire_window"}[1h]))`,
+		expr:   `sum by ($cluster, job_name, group) (increase(pink:fires_skipped_total:max{reason=~"misfire_skip|misfire_window"}[1h]))`,
 	},
 	{
 		comment: `Lag and latency quantiles over 5 minutes: the alerts use the p99s, the

@@ -1,6 +1,7 @@
 package dashboards
 
 import (
+	"fmt"
 	"regexp"
 	"strings"
 	"testing"
@@ -76,5 +77,28 @@ func TestLinterRules(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestNeverShowsAsNever: the Job dashboard's last success and failure read
+// 0 for a job that never had one (no `> 0` filter, which left "No data" on
+// the very job an on-call opens) and show it as "never".
+func TestNeverShowsAsNever(t *testing.T) {
+	found := 0
+	for _, p := range Job().Panels {
+		if p.Title != "Last success" && p.Title != "Last failure" {
+			continue
+		}
+		found++
+		if strings.Contains(p.Targets[0].Expr, "> 0") {
+			t.Errorf("%s filters out never: %s", p.Title, p.Targets[0].Expr)
+		}
+		m := p.FieldConfig.Defaults.Mappings
+		if len(m) != 1 || !strings.Contains(fmt.Sprint(m[0]), "never") || !strings.Contains(fmt.Sprint(m[0]), "0:") {
+			t.Errorf("%s: value mappings %v, want 0 shown as never", p.Title, m)
+		}
+	}
+	if found != 2 {
+		t.Errorf("%d last success/failure panels", found)
 	}
 }
