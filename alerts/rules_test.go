@@ -81,7 +81,8 @@ var heading = regexp.MustCompile(`(?m)^## (Pink\w+)\s*$`)
 var template = regexp.MustCompile(`\{\{[^}]*\$(value|labels)[^}]*\}\}`)
 
 // TestAlertsAreComplete: every alert has a severity, a static summary, a
-// description templated with its value or labels, a runbook section, and
+// description templated with its value or labels, a runbook section, a
+// place in the README's list, and
 // unit tests that see it fire, see it silent just before its `for` elapses
 // (when it has one), and see it silent on healthy input in a test of its own
 // (one that never expects it to fire); every recording rule has a test.
@@ -92,6 +93,10 @@ func TestAlertsAreComplete(t *testing.T) {
 	var tests unitTests
 	load(t, "tests/pink-alerts_test.yml", &tests)
 	runbooks, err := os.ReadFile("../docs/runbooks.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme, err := os.ReadFile("../README.md")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,6 +131,9 @@ func TestAlertsAreComplete(t *testing.T) {
 			}
 			if !sections[r.Alert] {
 				t.Errorf("%s: docs/runbooks.md has no section \"## %s\"", r.Alert, r.Alert)
+			}
+			if !strings.Contains(string(readme), "`"+r.Alert+"`") {
+				t.Errorf("%s: the README's list of alerts does not name it", r.Alert)
 			}
 			fires, healthy, silentBeforeFor := false, false, r.For == ""
 			var forDur time.Duration
