@@ -189,6 +189,11 @@ func TestAlertmanagerInhibition(t *testing.T) {
 			"PinkJobMissedSchedule/batch/nightly", "PinkJobMissedSchedule/default/nightly", "PinkScheduleLagHigh",
 			"PinkSnapshotsPendingTooLong/batch", "PinkSnapshotsPendingTooLong/default",
 		}},
+		// Without the job label: a group's failing jobs mute its overdue
+		// count and its timeouts.
+		{"jobs of group batch failing", alert("alertname", "PinkGroupJobsFailing", "severity", "warning", "group", "batch"), []string{
+			"PinkGroupJobsOverdue/batch", "PinkRunsTimingOut/batch/hourly", "PinkRunsTimingOut/batch/nightly",
+		}},
 		// Issue 16: one notification per failing job, and only that job's.
 		{"job hourly failing", hourly("PinkJobFailing"), []string{
 			"PinkJobMissedSchedule/batch/hourly", "PinkRunsTimingOut/batch/hourly",

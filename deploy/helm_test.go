@@ -231,6 +231,15 @@ func TestHelmChart(t *testing.T) {
 				t.Errorf("ServiceMonitor %s relabels %v, want %v (the scrape job and cluster the rules select)", component, got, want)
 			}
 		}
+		pdb := r.pdbs["rel-pink-scheduler"]
+		if pdb == nil || pdb.Spec.MinAvailable != nil || pdb.Spec.MaxUnavailable == nil || pdb.Spec.MaxUnavailable.IntValue() != 1 {
+			t.Errorf("PodDisruptionBudget must have maxUnavailable 1 alone (the API refuses both): %+v", pdb)
+		}
+		// /metrics needs a token: the scheduler ServiceMonitor sends it.
+		auth := r.serviceMonitors["rel-pink-scheduler"].Spec.Endpoints[0].Authorization
+		if auth == nil || auth.Credentials == nil || auth.Credentials.Name != "pink-prometheus-token" || auth.Credentials.Key != "token" {
+			t.Errorf("scheduler ServiceMonitor authorization %+v, want the token secret", auth)
+		}
 		checkPrometheusRule(t, r.rules["rel-pink"])
 		checkDashboards(t, r.configMaps)
 		checkSecurity(t, r)
@@ -287,6 +296,8 @@ func TestHelmChart(t *testing.T) {
 			{"workers[1].replicas=2", "every entry of workers needs a group"},
 			{"workers[0].group=Batch_Jobs", "must be a DNS label"},
 			{"scheduler.podAntiAffinity=sometimes", "scheduler.podAntiAffinity must be preferred, required or none"},
+			{"scheduler.podDisruptionBudget.maxUnavailable=1", "give minAvailable or maxUnavailable, not both"},
+			{"serviceMonitor.enabled=true,api.metricsRequireToken=true", "give serviceMonitor.tokenSecret"},
 		} {
 			out, err := helm(t, "template", "rel", filepath.Join(root, "deploy", chart), "-f", filepath.Join(root, "deploy", chart, "ci", "tokens-values.yaml"), "--set", tc.set)
 			if err == nil || !strings.Contains(out, tc.want) {

@@ -8,12 +8,17 @@ package alertrules
 // counts the same per group where the job label is off.
 var jobAlerts = []rule{
 	{
+		comment: `A job that has not succeeded because its fires fail is PinkJobFailing's
+(after the job's threshold): this one speaks for a job whose fires do not
+run or do not finish, so that a failing hourly job is one notification.`,
 		alert: "PinkJobMissedSchedule",
 		expr: `
 time() - pink:job_last_success_or_update:timestamp_seconds
   > 2 * max by ($cluster, job_name, group) (pink_job_interval_seconds) + 300
 and on ($cluster, job_name, group)
-max by ($cluster, job_name, group) (pink_job_next_fire_timestamp_seconds)`,
+max by ($cluster, job_name, group) (pink_job_next_fire_timestamp_seconds)
+unless on ($cluster, job_name, group)
+max by ($cluster, job_name, group) (pink_job_consecutive_failures) > 0`,
 		forDur:      "5m",
 		severity:    "warning",
 		summary:     "A pink job should have succeeded by now and has not",
@@ -46,7 +51,7 @@ max by ($cluster, job_name, group) (pink_job_alert_failures)`,
 		forDur:      "1m",
 		severity:    "warning",
 		summary:     "A pink job's fires fail in a row",
-		description: `The newest {{ printf "%.0f" $value }} fires of job {{ $labels.job_name }} (group {{ $labels.group }}` + inClusterComma + `) failed in a row, after their retries: as many as its threshold (label pink_alert_failures, default 3) or more.`,
+		description: `Job {{ $labels.job_name }} (group {{ $labels.group }}` + inClusterComma + `) failed {{ printf "%.0f" $value }} fire(s) in a row, after their retries: its threshold (label pink_alert_failures, default 3) or more.`,
 		console:     "jobs/{{ $labels.job_name }}",
 	},
 	{
@@ -65,12 +70,14 @@ max by ($cluster, group) (pink_job_alert_failures)`,
 		console:     "jobs?group={{ $labels.group }}&failing=true",
 	},
 	{
+		comment: `Timeouts now and then, among runs that succeed: a pattern (three in an
+hour), not one event. Timeouts in a row are failures PinkJobFailing counts.`,
 		alert:       "PinkRunsTimingOut",
-		expr:        `sum by ($cluster, job_name, group) (increase(pink_worker_runs_total{status="timed_out"}[30m])) > 0`,
+		expr:        `sum by ($cluster, job_name, group) (increase(pink_worker_runs_total{status="timed_out"}[1h])) > 2`,
 		forDur:      "1m",
 		severity:    "warning",
 		summary:     "Runs of a pink job time out",
-		description: `{{ printf "%.0f" $value }} runs of job {{ $labels.job_name }} (group {{ $labels.group }}` + inClusterComma + `) hit their timeout in the last 30 minutes.`,
+		description: `{{ printf "%.0f" $value }} runs of job {{ $labels.job_name }} (group {{ $labels.group }}` + inClusterComma + `) hit their timeout in the last hour.`,
 		console:     "jobs/{{ $labels.job_name }}",
 	},
 	{

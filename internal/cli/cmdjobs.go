@@ -19,7 +19,7 @@ job's age, labels and description; -o yaml prints a file pink apply takes.`,
 		example: "  pink jobs list\n  pink jobs ls --group batch -o wide\n  pink jobs list --failing   # whose last run failed\n  pink jobs list -o yaml > jobs.yaml   # pink apply -f jobs.yaml recreates them",
 		run: func(f *flags) func(context.Context, Env, []string) error {
 			group := f.string("group", "", "only jobs of this group")
-			failing := f.bool("failing", false, "only jobs whose last finished run failed (what PinkGroupJobsFailing counts)")
+			failing := f.bool("failing", false, "only jobs whose last finished run failed (among them the ones PinkGroupJobsFailing counts)")
 			return func(ctx context.Context, e Env, _ []string) error { return e.JobsList(ctx, *group, *failing) }
 		},
 	},

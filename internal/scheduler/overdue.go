@@ -14,6 +14,8 @@ const overdueEvery = 15 * time.Second
 
 // overdueByGroup counts, per group, the active jobs that are overdue at
 // now (for fleets without the job label, whose per-job gauges are gone).
+// A job whose newest fire failed is not counted: it is failing, not
+// overdue, as PinkJobMissedSchedule leaves it to PinkJobFailing.
 func (v *view) overdueByGroup(now time.Time) map[string]int {
 	out := map[string]int{}
 	for name, js := range v.jobs {
@@ -21,7 +23,11 @@ func (v *view) overdueByGroup(now time.Time) map[string]int {
 			continue
 		}
 		since := js.spec.UpdatedAt
-		if l := v.last[name]; l != nil && l.success.After(since) {
+		l := v.last[name]
+		if l != nil && l.streak > 0 {
+			continue
+		}
+		if l != nil && l.success.After(since) {
 			since = l.success
 		}
 		if now.Sub(since) > 2*js.interval+overdueMargin {

@@ -12,9 +12,9 @@ import (
 )
 
 // TestOverdueByGroup: the leader's count of overdue jobs per group follows
-// PinkJobMissedSchedule's rule: active, with a next fire, and no success for
-// twice the interval plus 5 minutes since the later of the last success
-// and the last change.
+// PinkJobMissedSchedule's rule: active, with a next fire, not failing, and
+// no success for twice the interval plus 5 minutes since the later of the
+// last success and the last change.
 func TestOverdueByGroup(t *testing.T) {
 	now := time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)
 	v := newView(telemetry.NewScheduler(prometheus.NewRegistry(), telemetry.Options{}), slog.New(slog.DiscardHandler), func() time.Time { return now }, nil)
@@ -38,6 +38,9 @@ func TestOverdueByGroup(t *testing.T) {
 	add("secondly-stopped-10m", "b", time.Second, now.Add(-time.Hour), now.Add(-10*time.Minute), false, true) // 10m > 5m2s
 	add("secondly-ok", "b", time.Second, now.Add(-time.Hour), now.Add(-time.Second), false, true)
 	add("one-shot-done", "b", time.Hour, now.Add(-9*time.Hour), never, false, false) // never fires again
+	// Failing, not overdue: PinkJobFailing's case.
+	add("hourly-failing", "a", time.Hour, now.Add(-9*time.Hour), now.Add(-8*time.Hour), false, true)
+	v.last["hourly-failing"].streak = 2
 	if got, want := v.overdueByGroup(now), map[string]int{"a": 1, "b": 1}; !maps.Equal(got, want) {
 		t.Errorf("overdue by group %v, want %v", got, want)
 	}

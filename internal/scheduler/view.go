@@ -153,6 +153,7 @@ func (v *view) markSynced(source string, sources int) {
 		return
 	}
 	v.ready = true
+	v.metrics.CountsLoaded()
 	v.todo.orphans, v.todo.summaries, v.todo.marks = true, true, true
 	for name := range v.byJob {
 		v.todo.stale[name] = true

@@ -27,6 +27,8 @@ func testView(t *testing.T) (*view, *prometheus.Registry) {
 	t.Helper()
 	reg := prometheus.NewRegistry()
 	v := newView(telemetry.NewScheduler(reg, telemetry.Options{}), slog.New(slog.DiscardHandler), func() time.Time { return viewNow }, nil)
+	// Its counters export as a leader's do once every mirror has listed.
+	v.metrics.CountsLoaded()
 	return v, reg
 }
 

@@ -165,6 +165,15 @@ func (m *Scheduler) SetJobCounts(job, group string, fires, skipped map[string]in
 	m.counts.setJob(job, group, fires, skipped, lost)
 }
 
+// CountsLoaded says the leader has read every job's and group's counts
+// from etcd: the leader-only counters are exported from then on (until
+// Reset), never a job's 0 before its stored value.
+func (m *Scheduler) CountsLoaded() {
+	m.counts.mu.Lock()
+	defer m.counts.mu.Unlock()
+	m.counts.loaded = true
+}
+
 // SetGroupFailovers sets a known group's pink_failovers_total to the
 // values stored in etcd, by reason.
 func (m *Scheduler) SetGroupFailovers(group string, failovers map[string]int64) {
@@ -274,6 +283,11 @@ func unix(t time.Time) float64 {
 type leaderCounts struct {
 	noJob                          bool
 	fires, skipped, lost, failover *prometheus.Desc
+	// loaded says the leader has read every count from etcd: until then
+	// the counters export nothing, not the zeros of jobs whose counts are
+	// yet to come. A counter that a new leader showed at 0, then at its
+	// value, would read as a reset and its whole value as an increase.
+	loaded bool
 
 	mu     sync.Mutex
 	jobs   map[[2]string]*jobCounts // by job and group
@@ -314,6 +328,9 @@ func (c *leaderCounts) Describe(ch chan<- *prometheus.Desc) {
 func (c *leaderCounts) Collect(ch chan<- prometheus.Metric) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if !c.loaded {
+		return
+	}
 	jobs := c.jobs
 	if c.noJob {
 		// One series per group: the sum over its jobs.
@@ -355,6 +372,7 @@ func (c *leaderCounts) Reset() {
 	defer c.mu.Unlock()
 	c.jobs = map[[2]string]*jobCounts{}
 	c.groups = map[string]map[string]int64{}
+	c.loaded = false
 }
 
 func (c *leaderCounts) addJob(job, group string) {

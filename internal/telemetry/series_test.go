@@ -68,3 +68,34 @@ func TestSeriesExistBeforeTheirEvents(t *testing.T) {
 		t.Errorf("a deleted group keeps %d lag series", n)
 	}
 }
+
+// TestCountersWaitForTheirValues: a new leader exports no leader-only
+// counter until it has read them all from etcd (CountsLoaded), so that no
+// scrape sees a job's 0 before its stored value (which Prometheus would
+// read as a reset, and the whole value as an increase); a follower (after
+// Reset) exports none again.
+func TestCountersWaitForTheirValues(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	m := telemetry.NewScheduler(reg, telemetry.Options{})
+	m.AddJob("sync", "g")
+	m.AddGroup("g")
+	count := func() int {
+		n := 0
+		for _, name := range []string{"pink_fires_total", "pink_fires_skipped_total", "pink_runs_lost_total", "pink_failovers_total"} {
+			n += pinktest.Series(t, reg, name, nil)
+		}
+		return n
+	}
+	if n := count(); n != 0 {
+		t.Errorf("%d counter series before the counts are loaded", n)
+	}
+	m.SetJobCounts("sync", "g", map[string]int64{"cron": 7}, map[string]int64{"misfire_skip": 2}, 1)
+	m.CountsLoaded()
+	if got := pinktest.Metric(t, reg, "pink_fires_skipped_total", map[string]string{"job_name": "sync", "reason": "misfire_skip"}); got != 2 || count() == 0 {
+		t.Errorf("after loading: skipped %v, %d series", got, count())
+	}
+	m.Reset()
+	if n := count(); n != 0 {
+		t.Errorf("%d counter series after Reset", n)
+	}
+}
