@@ -55,7 +55,8 @@ func waitHistory(t *testing.T, c *pinktest.Cluster, name string, n int) []snapsh
 
 // TestRunningSnapshotOfDeadClientIsLostAndRetried: when a client dies
 // mid-run, its attempt is recorded lost, the next attempt runs on another
-// client, and the dead attempt's late result is refused.
+// client, and the dead attempt's late result is refused — which each
+// worker's Config.Reported hears (ErrRefused, nil).
 func TestRunningSnapshotOfDeadClientIsLostAndRetried(t *testing.T) {
 	c := pinktest.NewCluster(t)
 	e := c.Etcd
@@ -63,18 +64,22 @@ func TestRunningSnapshotOfDeadClientIsLostAndRetried(t *testing.T) {
 	c.StartScheduler(t, "n1")
 	started, release := make(chan struct{}, 1), make(chan struct{})
 	zombieLog := &pinktest.Buffer{}
+	reportedA, reportedB := make(chan error, 1), make(chan error, 1)
 	a := c.StartWorker(t, "g", map[string]worker.Handler{"work": func(context.Context, worker.Run) (string, error) {
 		started <- struct{}{}
 		<-release // ignores its context: a process that does not know it is dead
 		return "late", nil
-	}}, func(c *worker.Config) { c.Name = "a"; c.Logger = slog.New(slog.NewTextHandler(zombieLog, nil)) })
+	}}, func(c *worker.Config) {
+		c.Name, c.Logger = "a", slog.New(slog.NewTextHandler(zombieLog, nil))
+		c.Reported = func(_ worker.Run, err error) { reportedA <- err }
+	})
 	aID := a.ID()
 	spec := trigger(t, c, job.Spec{Name: "work", Group: "g", Target: "work", Retries: 1})
 	<-started
 
 	b := c.StartWorker(t, "g", map[string]worker.Handler{"work": func(_ context.Context, r worker.Run) (string, error) {
 		return fmt.Sprintf("attempt %d", r.Attempt), nil
-	}}, func(c *worker.Config) { c.Name = "b" })
+	}}, func(c *worker.Config) { c.Name, c.Reported = "b", func(_ worker.Run, err error) { reportedB <- err } })
 	if err := st.EvictClient(context.Background(), "g", aID); err != nil {
 		t.Fatal(err)
 	}
@@ -83,6 +88,12 @@ func TestRunningSnapshotOfDeadClientIsLostAndRetried(t *testing.T) {
 	pinktest.Eventually(t, 10*time.Second, func() (bool, string) {
 		return strings.Contains(zombieLog.String(), "result refused"), "the zombie's result was not refused"
 	})
+	if err := <-reportedA; !errors.Is(err, worker.ErrRefused) {
+		t.Errorf("the zombie's Reported got %v, want ErrRefused", err)
+	}
+	if err := <-reportedB; err != nil {
+		t.Errorf("the retry's Reported got %v, want nil (recorded)", err)
+	}
 	runs = c.Runs(t, spec.Name)
 	got := describe(runs, map[string]string{aID: "a", b.ID(): "b"})
 	want := []string{"1 manual lost a", "2 failover succeeded b"}

@@ -52,6 +52,10 @@ var (
 // of a-z, 0-9, '-', '_', '.', starting with a letter or digit.
 func ValidName(s string) bool { return namePattern.MatchString(s) }
 
+// ValidTarget reports whether s is a valid target name: what a job runs
+// and a worker advertises a handler for.
+func ValidTarget(s string) bool { return targetPattern.MatchString(s) }
+
 // CheckName returns a FieldError for field if name is not a valid name.
 func CheckName(field, name string) error {
 	if !ValidName(name) {

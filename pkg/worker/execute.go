@@ -90,6 +90,13 @@ func (w *Worker) execute(runCtx context.Context, log *slog.Logger, me cluster.Cl
 		traceID = sc.TraceID().String()
 	}
 	w.metrics.Finished(snap.Job, snap.Group, string(status), finished.Sub(started), traceID)
+	if w.cfg.Reported != nil {
+		reported := err
+		if errors.Is(err, store.ErrConflict) {
+			reported = ErrRefused
+		}
+		w.cfg.Reported(runOf(me, &snap), reported)
+	}
 	switch {
 	case errors.Is(err, store.ErrConflict):
 		w.metrics.Refused(snap.Group)
@@ -153,14 +160,7 @@ func (w *Worker) invoke(runCtx context.Context, me cluster.Client, snap *snapsho
 	}
 	ctx, cancel := context.WithTimeout(runCtx, timeout)
 	defer cancel()
-	run := Run{
-		SnapshotID: snap.ID, Job: snap.Job, Group: snap.Group, Target: snap.Target, Attempt: snap.Attempt,
-		Trigger: string(snap.Trigger), ScheduledAt: snap.ScheduledAt, ShardIndex: snap.ShardIndex,
-		ShardTotal: snap.ShardTotal, Params: snap.Params, Client: me.ID, FiredAt: snap.CreatedAt,
-	}
-	if snap.DispatchedAt != nil {
-		run.DispatchedAt = *snap.DispatchedAt
-	}
+	run := runOf(me, snap)
 	var err error
 	func() {
 		defer func() {
@@ -249,4 +249,17 @@ func logOutcome(ctx context.Context, log *slog.Logger, run snapshot.Run, retry b
 		log.WarnContext(ctx, "run failed", "status", run.Status, "error", run.Error, "error_code", run.ErrorCode,
 			"duration_seconds", run.DurationSeconds, "retry", retry)
 	}
+}
+
+// runOf is what a handler is told of a snapshot it runs.
+func runOf(me cluster.Client, snap *snapshot.Snapshot) Run {
+	run := Run{
+		SnapshotID: snap.ID, Job: snap.Job, Group: snap.Group, Target: snap.Target, Attempt: snap.Attempt,
+		Trigger: string(snap.Trigger), ScheduledAt: snap.ScheduledAt, ShardIndex: snap.ShardIndex,
+		ShardTotal: snap.ShardTotal, Params: snap.Params, Client: me.ID, FiredAt: snap.CreatedAt,
+	}
+	if snap.DispatchedAt != nil {
+		run.DispatchedAt = *snap.DispatchedAt
+	}
+	return run
 }

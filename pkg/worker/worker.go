@@ -66,6 +66,11 @@ type Run struct {
 	Client string
 }
 
+// ErrRefused is what Config.Reported is given for a result the leader's
+// fencing refused: the run was moved to another worker or canceled while
+// this one ran it.
+var ErrRefused = errors.New("worker: result refused: the run was moved or canceled while it ran")
+
 // Handler runs one snapshot. Its context ends at the job's timeout. The
 // output (at most 64 KiB are kept) and the error go to the run's history.
 type Handler func(ctx context.Context, run Run) (output string, err error)
@@ -128,6 +133,14 @@ type Config struct {
 	// spans, which continue the trace of each run's fire; nil uses the
 	// global provider (otel.GetTracerProvider).
 	TracerProvider trace.TracerProvider
+	// Reported, if set, is called after each run's result transaction: with
+	// nil once the result is recorded, with ErrRefused when the run had been
+	// moved or canceled while it ran (the result is dropped, as a zombie's
+	// must be), or with the error that kept it from being written (the
+	// leader then records the run lost once this registration ends). A
+	// handler that hands runs to another process, as pink's HTTP worker
+	// protocol does, tells that process the outcome with it.
+	Reported func(run Run, err error)
 	// LoggerProvider receives one log record (event pink.run) for every run
 	// this worker writes to history, once it is written, with the run's
 	// pink.execute span: etcd keeps only a bounded window of history, a log

@@ -1,0 +1,293 @@
+// Package remote is the scheduler node's side of pink's HTTP worker
+// protocol: a process that is not written in Go, or has no etcd client,
+// registers as a worker of a group through a scheduler node, long-polls for
+// its runs and reports their results. For each such worker the node runs a
+// pkg/worker Worker of the group — with the same lease, claims, timeouts,
+// retries, fencing, metrics and traces as any Go worker — whose handlers
+// hand each run to the remote worker's poll and wait for its result. When
+// the remote worker stops polling and heartbeating for its TTL, the node
+// stops that Worker as a crashed process stops: its running runs are
+// recorded lost and retried, its unstarted ones move at once.
+package remote
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/pink-scheduler/pink/pkg/job"
+)
+
+// Errors of the protocol, each an answer a client acts on.
+var (
+	// ErrGone: the worker id is not (or no longer) registered here: its
+	// lease ended and its runs moved; the client registers again.
+	ErrGone = errors.New("remote: worker gone")
+	// ErrClaimLost: the result's run is not this worker's to report (it
+	// was moved, retried elsewhere, timed out, or reported already).
+	ErrClaimLost = errors.New("remote: claim lost")
+	// ErrInvalid: the request's values are not ones the protocol takes.
+	ErrInvalid = errors.New("remote: invalid")
+)
+
+// Bounds of what a client may ask for.
+const (
+	MaxCapacity = 256
+	MinTTL      = 2 * time.Second
+	MaxTTL      = 5 * time.Minute
+	DefaultTTL  = 10 * time.Second
+	MaxWait     = time.Minute
+	// drainTimeout is how long a stopped remote worker's runs may still
+	// report: its client reports before it asks to drain, and a crashed
+	// client reports nothing.
+	drainTimeout = time.Second
+	// reportWait bounds how long a result waits for its transaction.
+	reportWait = 10 * time.Second
+)
+
+// Config is what every remote worker of a node shares.
+type Config struct {
+	Client         *clientv3.Client
+	Root           string
+	Registerer     prometheus.Registerer
+	TracerProvider trace.TracerProvider
+	Logger         *slog.Logger
+	Version        string
+	// Now is the clock of the liveness checks (tests); nil is time.Now.
+	Now func() time.Time
+}
+
+// Registration is what a client registers with.
+type Registration struct {
+	Name     string
+	Capacity int
+	Targets  []string
+	TTL      time.Duration
+}
+
+// Registry holds a node's remote workers.
+type Registry struct {
+	cfg    Config
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu      sync.Mutex
+	workers map[string]*remoteWorker
+}
+
+// New starts a registry; Close stops it and every remote worker in it.
+func New(cfg Config) *Registry {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	r := &Registry{cfg: cfg, ctx: ctx, cancel: cancel, workers: map[string]*remoteWorker{}}
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		r.watch(ctx)
+	}()
+	return r
+}
+
+// Close stops every remote worker (as a drain) and waits for them.
+func (r *Registry) Close() {
+	r.cancel()
+	r.wg.Wait()
+}
+
+// Register starts a remote worker of group and returns its id once it is
+// registered in etcd (a client of the group like any other).
+func (r *Registry) Register(ctx context.Context, group string, reg Registration) (string, time.Duration, error) {
+	if err := validate(group, &reg); err != nil {
+		return "", 0, err
+	}
+	rw := newRemoteWorker(r, group, reg)
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		defer close(rw.done)
+		_ = rw.w.Run(rw.ctx)
+	}()
+	for {
+		if id := rw.w.ID(); id != "" {
+			rw.id = id
+			r.mu.Lock()
+			r.workers[id] = rw
+			r.mu.Unlock()
+			r.cfg.Logger.Info("remote worker registered", "group", group, "client", id, "name", reg.Name, "capacity", reg.Capacity,
+				"targets", reg.Targets, "ttl", reg.TTL)
+			return id, reg.TTL, nil
+		}
+		select {
+		case <-ctx.Done():
+			rw.stop()
+			return "", 0, fmt.Errorf("register a remote worker of %s: %w", group, ctx.Err())
+		case <-rw.done:
+			return "", 0, fmt.Errorf("register a remote worker of %s: its worker stopped", group)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+func validate(group string, reg *Registration) error {
+	if err := job.CheckName("group", group); err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	if reg.Capacity == 0 {
+		reg.Capacity = 1
+	}
+	if reg.Capacity < 1 || reg.Capacity > MaxCapacity {
+		return fmt.Errorf("%w: capacity must be 1 to %d, got %d", ErrInvalid, MaxCapacity, reg.Capacity)
+	}
+	if len(reg.Targets) == 0 {
+		return fmt.Errorf("%w: targets must name the targets this worker runs (its handlers)", ErrInvalid)
+	}
+	for _, t := range reg.Targets {
+		if !job.ValidTarget(t) {
+			return fmt.Errorf("%w: target %q: use 1-128 characters of A-Z, a-z, 0-9, '.', '_', ':', '/', '-'", ErrInvalid, t)
+		}
+	}
+	if reg.TTL == 0 {
+		reg.TTL = DefaultTTL
+	}
+	if reg.TTL < MinTTL || reg.TTL > MaxTTL {
+		return fmt.Errorf("%w: ttl must be %s to %s, got %s", ErrInvalid, MinTTL, MaxTTL, reg.TTL)
+	}
+	if len(reg.Name) > 64 {
+		return fmt.Errorf("%w: name longer than 64 bytes", ErrInvalid)
+	}
+	return nil
+}
+
+// get returns the registered remote worker id, touched as alive.
+func (r *Registry) get(id string) (*remoteWorker, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	rw := r.workers[id]
+	if rw == nil {
+		return nil, ErrGone
+	}
+	return rw, nil
+}
+
+// forget takes a stopped remote worker out.
+func (r *Registry) forget(rw *remoteWorker) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.workers[rw.id] == rw {
+		delete(r.workers, rw.id)
+	}
+}
+
+// watch stops the remote workers whose client went silent for their TTL
+// (or whose registration was replaced after its lease ended) until ctx
+// ends, then stops them all.
+func (r *Registry) watch(ctx context.Context) {
+	tick := time.NewTicker(250 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			r.mu.Lock()
+			all := make([]*remoteWorker, 0, len(r.workers))
+			for _, rw := range r.workers {
+				all = append(all, rw)
+			}
+			r.workers = map[string]*remoteWorker{}
+			r.mu.Unlock()
+			for _, rw := range all {
+				rw.stop()
+			}
+			return
+		case <-tick.C:
+		}
+		now := r.cfg.Now()
+		r.mu.Lock()
+		var dead []*remoteWorker
+		for _, rw := range r.workers {
+			if why := rw.dead(now); why != "" {
+				dead = append(dead, rw)
+				r.cfg.Logger.Warn("remote worker gone; its running runs will be retried", "group", rw.group, "client", rw.id, "why", why)
+			}
+		}
+		r.mu.Unlock()
+		for _, rw := range dead {
+			r.forget(rw)
+			rw.stop()
+		}
+	}
+}
+
+// claimToken is a fresh token a result must carry.
+func claimToken() string {
+	var b [12]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(fmt.Sprintf("crypto/rand failed: %v", err)) // cannot happen on Linux
+	}
+	return hex.EncodeToString(b[:])
+}
+
+// Poll returns up to max of the runs handed to worker id (at most its
+// capacity), waiting up to wait (at most MaxWait) for the first: a long
+// poll, which counts as a heartbeat while it lasts.
+func (r *Registry) Poll(ctx context.Context, id string, max int, wait time.Duration) ([]Run, error) {
+	rw, err := r.get(id)
+	if err != nil {
+		return nil, err
+	}
+	if max < 1 || wait < 0 || wait > MaxWait {
+		return nil, fmt.Errorf("%w: max must be at least 1 and wait 0 to %s", ErrInvalid, MaxWait)
+	}
+	return rw.poll(ctx, max, wait), nil
+}
+
+// Heartbeat records that worker id lives.
+func (r *Registry) Heartbeat(id string) error {
+	rw, err := r.get(id)
+	if err != nil {
+		return err
+	}
+	rw.touch()
+	return nil
+}
+
+// Report delivers worker id's result of a run it was handed, with the
+// run's claim, and returns once the result is recorded — ErrClaimLost when
+// the run is no longer its to report (moved, retried, timed out, reported
+// already: the fencing of every worker).
+func (r *Registry) Report(ctx context.Context, id, snapshotID, claim string, res Result) error {
+	rw, err := r.get(id)
+	if err != nil {
+		// Its runs moved when it went: the result is a zombie's.
+		return ErrClaimLost
+	}
+	rw.touch()
+	return rw.result(ctx, snapshotID, claim, res)
+}
+
+// Drain stops worker id at once: its unstarted runs go back to the group,
+// those still running are retried.
+func (r *Registry) Drain(id string) error {
+	rw, err := r.get(id)
+	if err != nil {
+		return err
+	}
+	r.forget(rw)
+	rw.stop()
+	r.cfg.Logger.Info("remote worker drained", "group", rw.group, "client", rw.id)
+	return nil
+}
