@@ -90,13 +90,7 @@ func (w *Worker) execute(runCtx context.Context, log *slog.Logger, me cluster.Cl
 		traceID = sc.TraceID().String()
 	}
 	w.metrics.Finished(snap.Job, snap.Group, string(status), finished.Sub(started), traceID)
-	if w.cfg.Reported != nil {
-		reported := err
-		if errors.Is(err, store.ErrConflict) {
-			reported = ErrRefused
-		}
-		w.cfg.Reported(runOf(me, &snap), reported)
-	}
+	w.tellReported(me, &snap, err)
 	switch {
 	case errors.Is(err, store.ErrConflict):
 		w.metrics.Refused(snap.Group)
@@ -262,4 +256,15 @@ func runOf(me cluster.Client, snap *snapshot.Snapshot) Run {
 		run.DispatchedAt = *snap.DispatchedAt
 	}
 	return run
+}
+
+// tellReported hands a result transaction's outcome to Config.Reported.
+func (w *Worker) tellReported(me cluster.Client, snap *snapshot.Snapshot, err error) {
+	if w.cfg.Reported == nil {
+		return
+	}
+	if errors.Is(err, store.ErrConflict) {
+		err = ErrRefused
+	}
+	w.cfg.Reported(runOf(me, snap), err)
 }
