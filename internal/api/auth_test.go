@@ -112,6 +112,12 @@ var wantRoles = map[string]string{
 	"GET /api/v1/events":                             "viewer",
 	"GET /api/v1/stats":                              "viewer",
 	"GET /api/v1/whoami":                             "viewer",
+	// The HTTP worker protocol: admins until worker tokens exist.
+	"POST /api/v1/groups/{group}/workers":                "admin",
+	"POST /api/v1/groups/{group}/workers/{id}/poll":      "admin",
+	"POST /api/v1/groups/{group}/workers/{id}/heartbeat": "admin",
+	"DELETE /api/v1/groups/{group}/workers/{id}":         "admin",
+	"POST /api/v1/runs/{id}/result":                      "admin",
 }
 
 var rank = map[string]int{"": 0, "viewer": 1, "operator": 2, "admin": 3}

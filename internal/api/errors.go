@@ -69,6 +69,10 @@ func errNoSpace() *Error {
 // writeJSON writes v as the answer: compact JSON, or indented for a
 // person who asks with ?pretty=1 (or true).
 func writeJSON(w http.ResponseWriter, r *http.Request, status int, v any) {
+	if status == http.StatusNoContent {
+		w.WriteHeader(status)
+		return
+	}
 	w.Header().Set("Content-Type", "application/json")
 	if status == http.StatusServiceUnavailable {
 		w.Header().Set("Retry-After", retryAfterSeconds)

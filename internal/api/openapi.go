@@ -2,6 +2,7 @@ package api
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -51,6 +52,12 @@ var routeDocs = map[string]routeDoc{
 	"GET /api/v1/openapi.json":                       {"This document", "", "Object", 200, nil},
 	"GET /api/v1/whoami":                             {"Who the caller's token is and its role", "", "Whoami", 200, nil},
 	"GET /api/v1/events":                             {"Stream changes of jobs, snapshots, runs, clients, nodes and the leader as Server-Sent Events", "", "StreamEvent", 200, []string{"job", "group", "types", "last_event_id"}},
+	// The HTTP worker protocol (docs/worker-protocol.md).
+	"POST /api/v1/groups/{group}/workers":                {"Register a worker of the group (HTTP worker protocol): a client with a lease the node holds while it polls or heartbeats within its TTL", "WorkerRegistration", "WorkerRegistered", 201, nil},
+	"POST /api/v1/groups/{group}/workers/{id}/poll":      {"Long-poll for runs claimed for this worker: answers once work is assigned or after wait_seconds with none; counts as a heartbeat; 410 worker_gone once its lease ended", "PollInput", "PollAnswer", 200, nil},
+	"POST /api/v1/groups/{group}/workers/{id}/heartbeat": {"Keep the worker's lease (204); 410 worker_gone once it ended", "", "", 204, nil},
+	"DELETE /api/v1/groups/{group}/workers/{id}":         {"Drain the worker: its unstarted runs go back to the group at once, its running ones are retried", "", "", 204, nil},
+	"POST /api/v1/runs/{id}/result":                      {"Report a run's result with its claim (id: the snapshot id); 409 claim_lost when the run was moved, retried or timed out", "ResultInput", "Recorded", 200, nil},
 }
 
 var pathParam = regexp.MustCompile(`\{(\w+)\}`)
@@ -199,9 +206,8 @@ func schemas() map[string]any {
 		"Object":        object,
 		"Status":        obj(map[string]any{"status": str}, "status"),
 	}
-	for k, v := range moreSchemas() {
-		out[k] = v
-	}
+	maps.Copy(out, moreSchemas())
+	maps.Copy(out, workerSchemas())
 	return out
 }
 
@@ -257,6 +263,9 @@ func (s *Server) OpenAPI() map[string]any {
 				"503":                  errResp("etcd did not answer in time"),
 			},
 		}
+		if strings.Contains(rt.Path, "/workers/{id}") {
+			op["responses"].(map[string]any)["410"] = errResp("worker_gone: the worker's lease ended; register again")
+		}
 		if rt.Method == http.MethodPost || rt.Method == http.MethodPut {
 			op["responses"].(map[string]any)["409"] = errResp("Conflict")
 			op["responses"].(map[string]any)["413"] = errResp("Body over 1 MiB")
@@ -306,6 +315,9 @@ func (s *Server) OpenAPI() map[string]any {
 // okResponse is a route's success: one JSON body, or for the event stream
 // text/event-stream whose events' data have the schema named.
 func okResponse(rt Route, d routeDoc) map[string]any {
+	if d.status == http.StatusNoContent {
+		return map[string]any{"description": "Done; no body"}
+	}
 	if rt.handler == nil {
 		return map[string]any{"description": "An event stream: each event has id (its etcd revision), event (its type) and data (JSON of this schema); " +
 			"reset (read the state again), overflow and error events end or restart it; a comment every 15 s",
@@ -361,4 +373,20 @@ func operationID(rt Route) string {
 		parts = append(parts, p)
 	}
 	return strings.Join(parts, "_")
+}
+
+// workerSchemas are the bodies of the HTTP worker protocol.
+func workerSchemas() map[string]any {
+	return map[string]any{
+		"WorkerRegistration": obj(map[string]any{"name": str, "capacity": integer, "targets": map[string]any{"type": "array", "items": str},
+			"ttl_seconds": durSeconds}, "targets"),
+		"WorkerRegistered": obj(map[string]any{"worker_id": str, "ttl_seconds": durSeconds}),
+		"PollInput":        obj(map[string]any{"max": integer, "wait_seconds": durSeconds}),
+		"PollAnswer": obj(map[string]any{"runs": map[string]any{"type": "array", "items": obj(map[string]any{
+			"snapshot_id": str, "job": str, "group": str, "target": str, "params": object, "attempt": integer, "scheduled_at": answerTime,
+			"timeout_seconds": durSeconds, "shard_index": integer, "shard_total": integer, "traceparent": str, "claim": str})}}),
+		"ResultInput": obj(map[string]any{"worker_id": str, "claim": str,
+			"status": map[string]any{"type": "string", "enum": []string{"succeeded", "failed"}}, "output": str, "error": str}, "worker_id", "claim", "status"),
+		"Recorded": obj(map[string]any{"status": str}),
+	}
 }

@@ -19,6 +19,7 @@ import (
 
 	"github.com/pink-scheduler/pink/internal/audit"
 	"github.com/pink-scheduler/pink/internal/auth"
+	"github.com/pink-scheduler/pink/internal/remote"
 	"github.com/pink-scheduler/pink/internal/store"
 	"github.com/pink-scheduler/pink/internal/telemetry"
 	"github.com/pink-scheduler/pink/pkg/job"
@@ -49,8 +50,11 @@ type Config struct {
 	// until the node has read it; job views of older jobs whose fires
 	// moved carry a schedule_change. Nil reports nothing.
 	CronRulesSince func() int64
-	Logger         *slog.Logger
-	Now            func() time.Time
+	// Remote serves the HTTP worker protocol; nil leaves its routes
+	// answering 404 worker_protocol_off.
+	Remote *remote.Registry
+	Logger *slog.Logger
+	Now    func() time.Time
 }
 
 // Server is the API's HTTP handler.
@@ -69,6 +73,7 @@ type Server struct {
 	cronRulesSince            func() int64
 	streams                   *streams
 	hub                       *eventHub
+	remote                    *remote.Registry
 }
 
 // New builds the API.
@@ -86,7 +91,7 @@ func New(cfg Config) *Server {
 		cfg.NoSpace = func() bool { return false }
 	}
 	s := &Server{streams: newStreams(), noSpace: cfg.NoSpace, cronRulesSince: cfg.CronRulesSince, st: cfg.Store, auth: cfg.Auth, log: cfg.Logger, now: cfg.Now, router: mux.NewRouter(), requests: cfg.Requests,
-		metrics: cfg.Metrics != nil, metricsNeedToken: cfg.Metrics != nil && cfg.MetricsNeedToken, denied: newDeniedLog(cfg.Logger)}
+		metrics: cfg.Metrics != nil, metricsNeedToken: cfg.Metrics != nil && cfg.MetricsNeedToken, denied: newDeniedLog(cfg.Logger), remote: cfg.Remote}
 	s.hub = newEventHub(s.st, s.streams.ctx)
 	s.routes(cfg.Metrics, cfg.MetricsNeedToken)
 	return s
@@ -146,6 +151,13 @@ func (s *Server) Routes() []Route {
 		{get, "/api/v1/stats", v, "", s.stats},
 		{get, "/api/v1/openapi.json", v, "", s.openAPI},
 		{get, "/api/v1/whoami", v, "", s.whoami},
+		// The HTTP worker protocol (workers.go): admins until worker tokens
+		// exist; open like the rest on loopback without tokens.
+		{post, "/api/v1/groups/{group}/workers", a, "", s.workerRoute(s.registerWorker)},
+		{post, pollPath, a, "", s.workerRoute(s.pollWorker)},
+		{post, "/api/v1/groups/{group}/workers/{id}/heartbeat", a, "", s.workerRoute(s.heartbeatWorker)},
+		{del, "/api/v1/groups/{group}/workers/{id}", a, "", s.workerRoute(s.drainWorker)},
+		{post, "/api/v1/runs/{id}/result", a, "", s.workerRoute(s.reportResult)},
 		{get, eventsPath, v, "", nil},
 	}
 }
@@ -218,7 +230,11 @@ type handler func(r *http.Request) (status int, body any, err error)
 func (s *Server) adapt(rt Route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
-		ctx, cancel := context.WithTimeout(r.Context(), storeTimeout)
+		timeout := storeTimeout
+		if rt.Path == pollPath {
+			timeout = remote.MaxWait + storeTimeout
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), timeout)
 		defer cancel()
 		if rt.Action != "" {
 			ctx = audit.With(ctx, s.auditEntry(r, rt.Action, reasonOf(r)))

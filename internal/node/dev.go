@@ -128,12 +128,9 @@ func RunDev(ctx context.Context, cfg DevConfig) error {
 	w := buildWorker(proc, wcfg, sp.http.Addr(), pol)
 
 	p := newParts(ctx)
-	p.goStage("scheduler", sp.sched.Run)
+	sp.goStages(p, proc.st, cfg.Logger)
 	p.goStage("worker", w.Run)
 	p.goStage("egress", func(ctx context.Context) error { return guard.run(ctx, proc.cli, cfg.Logger) })
-	p.goStage("api", sp.http.serve)
-	p.goStage("etcd-space", sp.space.Run)
-	p.goStage("cron-rules", func(ctx context.Context) error { return sp.cronRules.run(ctx, proc.st, cfg.Logger) })
 	p.goStage("etcd", func(ctx context.Context) error {
 		select {
 		case err := <-etcd.Err():

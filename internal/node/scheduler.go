@@ -11,7 +11,9 @@ import (
 	"github.com/pink-scheduler/pink/internal/console"
 	"github.com/pink-scheduler/pink/internal/etcdspace"
 	"github.com/pink-scheduler/pink/internal/profiling"
+	"github.com/pink-scheduler/pink/internal/remote"
 	"github.com/pink-scheduler/pink/internal/scheduler"
+	"github.com/pink-scheduler/pink/internal/store"
 	"github.com/pink-scheduler/pink/internal/telemetry"
 )
 
@@ -60,6 +62,8 @@ type schedulerParts struct {
 	http      *httpServer
 	space     *etcdspace.Monitor
 	cronRules *cronRules
+	// remote holds the workers of the HTTP worker protocol this node serves.
+	remote *remote.Registry
 }
 
 func checkListen(listen string, authenticated, allow bool) error {
@@ -75,17 +79,21 @@ func buildScheduler(proc *process, authn *auth.Authenticator, cfg SchedulerConfi
 	rules := &cronRules{}
 	spaceMetrics := telemetry.NewEtcdSpace(reg)
 	space := etcdspace.NewMonitor(proc.cli, spaceMetrics, cfg.Logger)
+	workers := remote.New(remote.Config{Client: proc.cli, Root: proc.root, Registerer: reg, TracerProvider: proc.tracing.Provider,
+		Logger: cfg.Logger, Version: Version, EndpointsChanged: proc.health.Changed})
 	handler := api.New(api.Config{Store: st, Auth: authn, Metrics: reg.Handler(), MetricsNeedToken: cfg.MetricsNeedToken,
 		Requests: telemetry.NewAPI(reg), Logger: cfg.Logger, NoSpace: func() bool {
 			last := space.Last()
 			return last != nil && last.NoSpace
-		}, CronRulesSince: rules.Since})
+		}, CronRulesSince: rules.Since, Remote: workers})
 	web, err := console.Mount(handler, cfg.Console)
 	if err != nil {
+		workers.Close()
 		return nil, err
 	}
 	srv, err := listen(cfg.Listen, web, cfg.Logger)
 	if err != nil {
+		workers.Close()
 		return nil, err
 	}
 	// The node registers the address it is bound to, so that a listen
@@ -101,9 +109,10 @@ func buildScheduler(proc *process, authn *auth.Authenticator, cfg SchedulerConfi
 	srv.srv.RegisterOnShutdown(handler.CloseStreams)
 	if err := srv.withTLS(cfg.TLSCert, cfg.TLSKey); err != nil {
 		srv.ln.Close()
+		workers.Close()
 		return nil, err
 	}
-	return &schedulerParts{sched: sched, http: srv, space: space, cronRules: rules}, nil
+	return &schedulerParts{sched: sched, http: srv, space: space, cronRules: rules, remote: workers}, nil
 }
 
 // RunScheduler runs a scheduler node until ctx ends.
@@ -140,13 +149,28 @@ func RunScheduler(ctx context.Context, cfg SchedulerConfig) error {
 	if authn != nil {
 		p.goStage("tokens", func(ctx context.Context) error { authn.Run(ctx, 2*time.Second); return nil })
 	}
-	p.goStage("scheduler", sp.sched.Run)
-	p.goStage("api", sp.http.serve)
-	p.goStage("etcd-space", sp.space.Run)
-	p.goStage("cron-rules", func(ctx context.Context) error { return sp.cronRules.run(ctx, proc.st, cfg.Logger) })
+	sp.goStages(p, proc.st, cfg.Logger)
 	err = p.wait()
 	cfg.Logger.Info("scheduler node stopped")
 	return err
+}
+
+// goStages runs the node's parts: the scheduler, the API, the etcd space
+// monitor, the cron-rules reader and the remote workers.
+func (sp *schedulerParts) goStages(p *parts, st *store.Store, log *slog.Logger) {
+	p.goStage("scheduler", sp.sched.Run)
+	p.goStage("api", sp.http.serve)
+	p.goStage("etcd-space", sp.space.Run)
+	p.goStage("cron-rules", func(ctx context.Context) error { return sp.cronRules.run(ctx, st, log) })
+	p.goStage("remote-workers", sp.runRemote)
+}
+
+// runRemote keeps the node's remote workers until ctx ends, then drains
+// them (their unstarted runs move to other workers at once).
+func (sp *schedulerParts) runRemote(ctx context.Context) error {
+	<-ctx.Done()
+	sp.remote.Close()
+	return nil
 }
 
 // loadAuth reads the tokens file; no file means authentication is off.

@@ -24,6 +24,8 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/pink-scheduler/pink/internal/cluster"
+	"github.com/pink-scheduler/pink/internal/store"
 	"github.com/pink-scheduler/pink/pkg/job"
 )
 
@@ -62,6 +64,9 @@ type Config struct {
 	TracerProvider trace.TracerProvider
 	Logger         *slog.Logger
 	Version        string
+	// EndpointsChanged is worker.Config's: the etcd endpoints the node's
+	// client uses changed.
+	EndpointsChanged func() <-chan struct{}
 	// Now is the clock of the liveness checks (tests); nil is time.Now.
 	Now func() time.Time
 }
@@ -114,6 +119,12 @@ func (r *Registry) Close() {
 func (r *Registry) Register(ctx context.Context, group string, reg Registration) (string, time.Duration, error) {
 	if err := validate(group, &reg); err != nil {
 		return "", 0, err
+	}
+	// As pink worker does: a worker's group exists from its first worker.
+	st := store.New(r.cfg.Client, r.cfg.Root)
+	if err := st.EnsureGroup(ctx, cluster.Group{Name: group, Description: "created by a remote worker",
+		CreatedAt: time.Now().UTC().Truncate(time.Millisecond)}); err != nil {
+		return "", 0, fmt.Errorf("create group %s: %w", group, err)
 	}
 	rw := newRemoteWorker(r, group, reg)
 	r.wg.Add(1)
@@ -173,12 +184,13 @@ func validate(group string, reg *Registration) error {
 	return nil
 }
 
-// get returns the registered remote worker id, touched as alive.
-func (r *Registry) get(id string) (*remoteWorker, error) {
+// get returns the registered remote worker id (of group, unless group is
+// "").
+func (r *Registry) get(group, id string) (*remoteWorker, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	rw := r.workers[id]
-	if rw == nil {
+	if rw == nil || (group != "" && rw.group != group) {
 		return nil, ErrGone
 	}
 	return rw, nil
@@ -241,11 +253,11 @@ func claimToken() string {
 	return hex.EncodeToString(b[:])
 }
 
-// Poll returns up to max of the runs handed to worker id (at most its
-// capacity), waiting up to wait (at most MaxWait) for the first: a long
+// Poll returns up to max of the runs handed to worker id of group,
+// waiting up to wait (at most MaxWait) for the first: a long
 // poll, which counts as a heartbeat while it lasts.
-func (r *Registry) Poll(ctx context.Context, id string, max int, wait time.Duration) ([]Run, error) {
-	rw, err := r.get(id)
+func (r *Registry) Poll(ctx context.Context, group, id string, max int, wait time.Duration) ([]Run, error) {
+	rw, err := r.get(group, id)
 	if err != nil {
 		return nil, err
 	}
@@ -255,9 +267,9 @@ func (r *Registry) Poll(ctx context.Context, id string, max int, wait time.Durat
 	return rw.poll(ctx, max, wait), nil
 }
 
-// Heartbeat records that worker id lives.
-func (r *Registry) Heartbeat(id string) error {
-	rw, err := r.get(id)
+// Heartbeat records that worker id of group lives.
+func (r *Registry) Heartbeat(group, id string) error {
+	rw, err := r.get(group, id)
 	if err != nil {
 		return err
 	}
@@ -270,7 +282,7 @@ func (r *Registry) Heartbeat(id string) error {
 // the run is no longer its to report (moved, retried, timed out, reported
 // already: the fencing of every worker).
 func (r *Registry) Report(ctx context.Context, id, snapshotID, claim string, res Result) error {
-	rw, err := r.get(id)
+	rw, err := r.get("", id)
 	if err != nil {
 		// Its runs moved when it went: the result is a zombie's.
 		return ErrClaimLost
@@ -279,10 +291,10 @@ func (r *Registry) Report(ctx context.Context, id, snapshotID, claim string, res
 	return rw.result(ctx, snapshotID, claim, res)
 }
 
-// Drain stops worker id at once: its unstarted runs go back to the group,
-// those still running are retried.
-func (r *Registry) Drain(id string) error {
-	rw, err := r.get(id)
+// Drain stops worker id of group at once: its unstarted runs go back to
+// the group, those still running are retried.
+func (r *Registry) Drain(group, id string) error {
+	rw, err := r.get(group, id)
 	if err != nil {
 		return err
 	}

@@ -39,7 +39,7 @@ func register(t *testing.T, r *remote.Registry, name string, capacity int) strin
 // pollOne long-polls worker id until it is handed a run.
 func pollOne(t *testing.T, r *remote.Registry, id string) remote.Run {
 	t.Helper()
-	runs, err := r.Poll(context.Background(), id, 4, 15*time.Second)
+	runs, err := r.Poll(context.Background(), "py", id, 4, 15*time.Second)
 	if err != nil || len(runs) != 1 {
 		t.Fatalf("poll of %s: %d runs, %v", id, len(runs), err)
 	}
@@ -125,7 +125,7 @@ func TestRemoteWorkerDeathAndDrain(t *testing.T) {
 	if retry.SnapshotID != first.SnapshotID || retry.Attempt != 2 {
 		t.Errorf("b was handed %s attempt %d, want %s attempt 2", retry.SnapshotID, retry.Attempt, first.SnapshotID)
 	}
-	if err := r.Heartbeat(a); !errors.Is(err, remote.ErrGone) {
+	if err := r.Heartbeat("py", a); !errors.Is(err, remote.ErrGone) {
 		t.Errorf("heartbeat of the dead worker: %v, want ErrGone", err)
 	}
 	if err := r.Report(context.Background(), a, first.SnapshotID, first.Claim, remote.Result{Succeeded: true, Output: "late"}); !errors.Is(err, remote.ErrClaimLost) {
@@ -145,14 +145,14 @@ func TestRemoteWorkerDeathAndDrain(t *testing.T) {
 	held := pollOne(t, r, b)
 	c.Trigger(t, spec)
 	waitAssigned(t, c, b, 2)
-	if err := r.Drain(b); err != nil {
+	if err := r.Drain("py", b); err != nil {
 		t.Fatal(err)
 	}
 	d := register(t, r, "d", 2)
 	names[d] = "d"
 	var moved []remote.Run
 	for len(moved) < 2 {
-		runs, err := r.Poll(context.Background(), d, 2, 15*time.Second)
+		runs, err := r.Poll(context.Background(), "py", d, 2, 15*time.Second)
 		if err != nil || len(runs) == 0 {
 			t.Fatalf("poll of d: %v %v", runs, err)
 		}
@@ -219,7 +219,7 @@ func TestRegisterRefusesBadValues(t *testing.T) {
 	if clients, err := st.ListClients(context.Background(), "py"); err != nil || len(clients) != 0 {
 		t.Errorf("refused registrations left clients: %v %v", clients, err)
 	}
-	if _, err := r.Poll(context.Background(), "nobody", 1, 0); !errors.Is(err, remote.ErrGone) {
+	if _, err := r.Poll(context.Background(), "py", "nobody", 1, 0); !errors.Is(err, remote.ErrGone) {
 		t.Errorf("poll of an unknown worker: %v", err)
 	}
 }

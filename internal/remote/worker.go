@@ -64,7 +64,7 @@ func newRemoteWorker(r *Registry, group string, reg Registration) *remoteWorker 
 	}
 	rw.w = worker.New(worker.Config{Client: r.cfg.Client, Root: r.cfg.Root, Group: group, Name: name, Capacity: reg.Capacity,
 		LeaseTTL: reg.TTL, DrainTimeout: drainTimeout, Version: r.cfg.Version, Logger: r.cfg.Logger,
-		Registerer: r.cfg.Registerer, TracerProvider: r.cfg.TracerProvider, Reported: rw.reported})
+		Registerer: r.cfg.Registerer, TracerProvider: r.cfg.TracerProvider, EndpointsChanged: r.cfg.EndpointsChanged, Reported: rw.reported})
 	for _, t := range slices.Compact(slices.Sorted(slices.Values(reg.Targets))) {
 		rw.w.Handle(t, rw.handle)
 	}

@@ -1,0 +1,158 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"github.com/pink-scheduler/pink/internal/remote"
+)
+
+// The HTTP worker protocol (docs/worker-protocol.md): a worker in any
+// language registers in a group through a scheduler node, long-polls for
+// runs already claimed for it, heartbeats, reports each result with its
+// claim, and drains. internal/remote holds each one's lease and claims.
+
+// pollPath is the long poll's route: its requests may last remote.MaxWait.
+const pollPath = "/api/v1/groups/{group}/workers/{id}/poll"
+
+type workerRegistration struct {
+	Name       string   `json:"name"`
+	Capacity   int      `json:"capacity"`
+	Targets    []string `json:"targets"`
+	TTLSeconds float64  `json:"ttl_seconds"`
+}
+
+type workerRegistered struct {
+	WorkerID   string  `json:"worker_id"`
+	TTLSeconds float64 `json:"ttl_seconds"`
+}
+
+type pollRequest struct {
+	Max         int     `json:"max"`
+	WaitSeconds float64 `json:"wait_seconds"`
+}
+
+// polledRun is a run as the protocol hands it: claimed for the worker.
+type polledRun struct {
+	SnapshotID     string          `json:"snapshot_id"`
+	Job            string          `json:"job"`
+	Group          string          `json:"group"`
+	Target         string          `json:"target"`
+	Params         json.RawMessage `json:"params"`
+	Attempt        int             `json:"attempt"`
+	ScheduledAt    time.Time       `json:"scheduled_at"`
+	TimeoutSeconds float64         `json:"timeout_seconds"`
+	ShardIndex     int             `json:"shard_index"`
+	ShardTotal     int             `json:"shard_total"`
+	TraceParent    string          `json:"traceparent,omitempty"`
+	Claim          string          `json:"claim"`
+}
+
+type resultRequest struct {
+	WorkerID string `json:"worker_id"`
+	Claim    string `json:"claim"`
+	Status   string `json:"status"`
+	Output   string `json:"output"`
+	Error    string `json:"error"`
+}
+
+func (s *Server) registerWorker(r *http.Request) (int, any, error) {
+	var body workerRegistration
+	if err := decodeBody(r, &body); err != nil {
+		return 0, nil, err
+	}
+	id, ttl, err := s.remote.Register(r.Context(), mux.Vars(r)["group"], remote.Registration{Name: body.Name, Capacity: body.Capacity,
+		Targets: body.Targets, TTL: time.Duration(body.TTLSeconds * float64(time.Second))})
+	if err != nil {
+		return 0, nil, workerError(err)
+	}
+	return http.StatusCreated, workerRegistered{WorkerID: id, TTLSeconds: ttl.Seconds()}, nil
+}
+
+func (s *Server) pollWorker(r *http.Request) (int, any, error) {
+	body := pollRequest{Max: 1, WaitSeconds: 20}
+	if err := decodeBody(r, &body); err != nil {
+		return 0, nil, err
+	}
+	v := mux.Vars(r)
+	runs, err := s.remote.Poll(r.Context(), v["group"], v["id"], body.Max, time.Duration(body.WaitSeconds*float64(time.Second)))
+	if err != nil {
+		return 0, nil, workerError(err)
+	}
+	out := make([]polledRun, len(runs))
+	now := s.now()
+	for i, run := range runs {
+		out[i] = polledRun{SnapshotID: run.SnapshotID, Job: run.Job, Group: run.Group, Target: run.Target, Params: run.Params,
+			Attempt: run.Attempt, ScheduledAt: run.ScheduledAt.UTC(), TimeoutSeconds: max(run.Deadline.Sub(now).Seconds(), 0),
+			ShardIndex: run.ShardIndex, ShardTotal: run.ShardTotal, TraceParent: run.TraceParent, Claim: run.Claim}
+		if len(out[i].Params) == 0 {
+			out[i].Params = json.RawMessage("{}")
+		}
+	}
+	return http.StatusOK, map[string]any{"runs": out}, nil
+}
+
+func (s *Server) heartbeatWorker(r *http.Request) (int, any, error) {
+	v := mux.Vars(r)
+	if err := s.remote.Heartbeat(v["group"], v["id"]); err != nil {
+		return 0, nil, workerError(err)
+	}
+	return http.StatusNoContent, nil, nil
+}
+
+func (s *Server) drainWorker(r *http.Request) (int, any, error) {
+	v := mux.Vars(r)
+	if err := s.remote.Drain(v["group"], v["id"]); err != nil {
+		return 0, nil, workerError(err)
+	}
+	return http.StatusNoContent, nil, nil
+}
+
+func (s *Server) reportResult(r *http.Request) (int, any, error) {
+	var body resultRequest
+	if err := decodeBody(r, &body); err != nil {
+		return 0, nil, err
+	}
+	var res remote.Result
+	switch body.Status {
+	case "succeeded":
+		res.Succeeded = true
+	case "failed":
+	default:
+		return 0, nil, &Error{Status: http.StatusBadRequest, Code: "invalid_field", Field: "status",
+			Message: `status must be "succeeded" or "failed" (a run past its timeout is recorded timed_out by pink)`}
+	}
+	res.Output, res.Error = body.Output, body.Error
+	if err := s.remote.Report(r.Context(), body.WorkerID, mux.Vars(r)["id"], body.Claim, res); err != nil {
+		return 0, nil, workerError(err)
+	}
+	return http.StatusOK, map[string]string{"status": "recorded"}, nil
+}
+
+// workerRoute answers 404 where the node serves no worker protocol.
+func (s *Server) workerRoute(h handler) handler {
+	return func(r *http.Request) (int, any, error) {
+		if s.remote == nil {
+			return 0, nil, errorf(http.StatusNotFound, "worker_protocol_off", "this node does not serve the HTTP worker protocol")
+		}
+		return h(r)
+	}
+}
+
+// workerError is the protocol's answer to a registry error.
+func workerError(err error) error {
+	switch {
+	case errors.Is(err, remote.ErrGone):
+		return errorf(http.StatusGone, "worker_gone", "this worker is not registered (its lease ended, or it drained): its runs moved; register again")
+	case errors.Is(err, remote.ErrClaimLost):
+		return errorf(http.StatusConflict, "claim_lost",
+			"the run is not this worker's to report: it was moved, retried elsewhere, timed out, or reported already; drop the result")
+	case errors.Is(err, remote.ErrInvalid):
+		return errorf(http.StatusBadRequest, "invalid_field", err.Error())
+	}
+	return err
+}
