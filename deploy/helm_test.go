@@ -19,6 +19,7 @@ import (
 	policyv1 "k8s.io/api/policy/v1"
 	"sigs.k8s.io/yaml"
 
+	"github.com/pink-scheduler/pink/internal/auth"
 	"github.com/pink-scheduler/pink/pkg/pinktest"
 )
 
@@ -168,6 +169,11 @@ func TestHelmChart(t *testing.T) {
 		if tokens == nil || !strings.Contains(tokens.StringData["tokens.yaml"], "token_sha256: 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08") {
 			t.Errorf("tokens secret: %+v", tokens)
 		}
+		// The tokens file is one pink reads: the worker token keeps its groups.
+		if _, err := auth.Parse([]byte(tokens.StringData["tokens.yaml"])); err != nil ||
+			!strings.Contains(tokens.StringData["tokens.yaml"], `groups: ["billing"]`) {
+			t.Errorf("the chart's tokens file: %v\n%s", err, tokens.StringData["tokens.yaml"])
+		}
 		if pdb := r.pdbs["rel-pink-scheduler"]; pdb == nil || pdb.Spec.MinAvailable == nil || pdb.Spec.MinAvailable.IntValue() != 2 {
 			t.Errorf("PodDisruptionBudget: %+v", pdb)
 		}
@@ -291,7 +297,7 @@ func TestHelmChart(t *testing.T) {
 			{"etcd.endpoints=null", "etcd.endpoints is required"},
 			{"api.tokens=null", "give api.tokens or api.existingSecret"},
 			{"api.tokens[0].name=x,api.tokens[0].role=admin,api.tokens[0].token_sha256=hunter2", "token_sha256 must be 64 lower-case hex digits"},
-			{"api.tokens[0].name=x,api.tokens[0].role=root,api.tokens[0].token_sha256=" + strings.Repeat("a", 64), `role "root" must be viewer, operator or admin`},
+			{"api.tokens[0].name=x,api.tokens[0].role=root,api.tokens[0].token_sha256=" + strings.Repeat("a", 64), `role "root" must be worker, viewer, operator or admin`},
 			{"workers[0].group=default,workers[1].group=default", "group default is listed twice"},
 			{"workers[1].replicas=2", "every entry of workers needs a group"},
 			{"workers[0].group=Batch_Jobs", "must be a DNS label"},

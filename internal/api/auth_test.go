@@ -21,7 +21,7 @@ import (
 )
 
 // tokens of the authenticated test server, by role.
-var tokens = map[string]string{"viewer": "view-tok", "operator": "op-tok", "admin": "admin-tok"}
+var tokens = map[string]string{"worker": "work-tok", "viewer": "view-tok", "operator": "op-tok", "admin": "admin-tok"}
 
 type authEnv struct {
 	etcd   *pinktest.Etcd
@@ -39,6 +39,9 @@ func startAuth(t *testing.T, metricsNeedToken bool) *authEnv {
 	b.WriteString("tokens:\n")
 	for role, tok := range tokens {
 		fmt.Fprintf(&b, "  - name: %s-user\n    role: %s\n    token_sha256: %s\n", role, role, auth.HashToken(tok))
+		if role == "worker" {
+			b.WriteString("    groups: [default]\n") // the group the matrix's paths name
+		}
 	}
 	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
 		t.Fatal(err)
@@ -112,18 +115,28 @@ var wantRoles = map[string]string{
 	"GET /api/v1/events":                             "viewer",
 	"GET /api/v1/stats":                              "viewer",
 	"GET /api/v1/whoami":                             "viewer",
-	// The HTTP worker protocol: admins until worker tokens exist.
-	"POST /api/v1/groups/{group}/workers":                "admin",
-	"POST /api/v1/groups/{group}/workers/{id}/poll":      "admin",
-	"POST /api/v1/groups/{group}/workers/{id}/heartbeat": "admin",
-	"DELETE /api/v1/groups/{group}/workers/{id}":         "admin",
-	"POST /api/v1/runs/{id}/result":                      "admin",
+	// The HTTP worker protocol: worker tokens of the group, and admins.
+	"POST /api/v1/groups/{group}/workers":                "worker",
+	"POST /api/v1/groups/{group}/workers/{id}/poll":      "worker",
+	"POST /api/v1/groups/{group}/workers/{id}/heartbeat": "worker",
+	"DELETE /api/v1/groups/{group}/workers/{id}":         "worker",
+	"POST /api/v1/runs/{id}/result":                      "worker",
 }
 
-var rank = map[string]int{"": 0, "viewer": 1, "operator": 2, "admin": 3}
+var rank = map[string]int{"": 0, "worker": 1, "viewer": 2, "operator": 3, "admin": 4}
 
-// TestRoleMatrix: every route × {no token, viewer, operator, admin} → 401
-// without a token, 403 below the route's role, neither at or above it.
+// allowed says whether who may call a route of role want: the worker
+// protocol's routes are for worker tokens and admins only (a viewer or an
+// operator may not be handed runs); every other route for want and above.
+func allowed(who, want string) bool {
+	if want == "worker" {
+		return who == "worker" || who == "admin"
+	}
+	return rank[who] >= rank[want]
+}
+
+// TestRoleMatrix: every route × {no token, worker, viewer, operator, admin}
+// → 401 without a token, 403 where the role may not, neither where it may.
 func TestRoleMatrix(t *testing.T) {
 	a := startAuth(t, false)
 	routes := a.srv.Routes()
@@ -142,14 +155,14 @@ func TestRoleMatrix(t *testing.T) {
 		if rt.Role.String() != want {
 			t.Errorf("%s: role %s, want %s", key, rt.Role, want)
 		}
-		for _, who := range []string{"", "viewer", "operator", "admin"} {
+		for _, who := range []string{"", "worker", "viewer", "operator", "admin"} {
 			status, body := a.do(t, rt.Method, fill.Replace(rt.Path), tokens[who], "{}")
 			switch {
 			case who == "" && status != http.StatusUnauthorized:
 				t.Errorf("%s without a token: %d, want 401", key, status)
-			case who != "" && rank[who] < rank[want] && status != http.StatusForbidden:
+			case who != "" && !allowed(who, want) && status != http.StatusForbidden:
 				t.Errorf("%s as %s: %d, want 403", key, who, status)
-			case who != "" && rank[who] >= rank[want] && (status == http.StatusUnauthorized || status == http.StatusForbidden):
+			case who != "" && allowed(who, want) && (status == http.StatusUnauthorized || status == http.StatusForbidden):
 				t.Errorf("%s as %s: %d %s, want access", key, who, status, body)
 			}
 		}
@@ -158,6 +171,14 @@ func TestRoleMatrix(t *testing.T) {
 		if status, _ := a.do(t, "GET", open, "", ""); status != http.StatusOK {
 			t.Errorf("GET %s without a token: %d, want 200", open, status)
 		}
+	}
+	// A worker token serves its groups only, and reads nothing.
+	if status, body := a.do(t, "POST", "/api/v1/groups/other/workers", tokens["worker"], `{"targets":["x"]}`); status != http.StatusForbidden ||
+		!strings.Contains(body, "may serve default, not group other") {
+		t.Errorf("a worker token of default registering in other: %d %s, want 403", status, body)
+	}
+	if status, _ := a.do(t, "GET", "/api/v1/jobs", tokens["worker"], ""); status != http.StatusForbidden {
+		t.Errorf("a worker token reading jobs: %d, want 403", status)
 	}
 	if status, _ := a.do(t, "GET", "/api/v1/jobs", "not-a-token", ""); status != http.StatusUnauthorized {
 		t.Errorf("unknown token: %d, want 401", status)

@@ -114,6 +114,7 @@ type Route struct {
 func (s *Server) Routes() []Route {
 	const (
 		v, o, a = auth.RoleViewer, auth.RoleOperator, auth.RoleAdmin
+		w       = auth.RoleWorker
 		get     = http.MethodGet
 		post    = http.MethodPost
 		put     = http.MethodPut
@@ -151,13 +152,13 @@ func (s *Server) Routes() []Route {
 		{get, "/api/v1/stats", v, "", s.stats},
 		{get, "/api/v1/openapi.json", v, "", s.openAPI},
 		{get, "/api/v1/whoami", v, "", s.whoami},
-		// The HTTP worker protocol (workers.go): admins until worker tokens
-		// exist; open like the rest on loopback without tokens.
-		{post, "/api/v1/groups/{group}/workers", a, "", s.workerRoute(s.registerWorker)},
-		{post, pollPath, a, "", s.workerRoute(s.pollWorker)},
-		{post, "/api/v1/groups/{group}/workers/{id}/heartbeat", a, "", s.workerRoute(s.heartbeatWorker)},
-		{del, "/api/v1/groups/{group}/workers/{id}", a, "", s.workerRoute(s.drainWorker)},
-		{post, "/api/v1/runs/{id}/result", a, "", s.workerRoute(s.reportResult)},
+		// The HTTP worker protocol (workers.go): worker tokens of the group,
+		// or admins; open like the rest on loopback without tokens.
+		{post, "/api/v1/groups/{group}/workers", w, "", s.workerRoute(s.registerWorker)},
+		{post, pollPath, w, "", s.workerRoute(s.pollWorker)},
+		{post, "/api/v1/groups/{group}/workers/{id}/heartbeat", w, "", s.workerRoute(s.heartbeatWorker)},
+		{del, "/api/v1/groups/{group}/workers/{id}", w, "", s.workerRoute(s.drainWorker)},
+		{post, "/api/v1/runs/{id}/result", w, "", s.workerRoute(s.reportResult)},
 		{get, eventsPath, v, "", nil},
 	}
 }

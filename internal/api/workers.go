@@ -3,11 +3,14 @@ package api
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gorilla/mux"
 
+	"github.com/pink-scheduler/pink/internal/auth"
 	"github.com/pink-scheduler/pink/internal/remote"
 )
 
@@ -127,20 +130,51 @@ func (s *Server) reportResult(r *http.Request) (int, any, error) {
 			Message: `status must be "succeeded" or "failed" (a run past its timeout is recorded timed_out by pink)`}
 	}
 	res.Output, res.Error = body.Output, body.Error
+	if group, ok := s.remote.GroupOf(body.WorkerID); ok {
+		if err := mayServe(r, group); err != nil {
+			return 0, nil, err
+		}
+	}
 	if err := s.remote.Report(r.Context(), body.WorkerID, mux.Vars(r)["id"], body.Claim, res); err != nil {
 		return 0, nil, workerError(err)
 	}
 	return http.StatusOK, map[string]string{"status": "recorded"}, nil
 }
 
-// workerRoute answers 404 where the node serves no worker protocol.
+// workerRoute lets a request through for a worker token of the route's
+// group or an admin (a viewer or operator may not act as a worker: it
+// would be handed runs, with their params), and answers 404 where the node
+// serves no worker protocol.
 func (s *Server) workerRoute(h handler) handler {
 	return func(r *http.Request) (int, any, error) {
+		id := auth.IdentityFrom(r.Context())
+		if g, ok := mux.Vars(r)["group"]; ok {
+			if err := mayServe(r, g); err != nil {
+				return 0, nil, err
+			}
+		} else if id.Role != auth.RoleWorker && id.Role != auth.RoleAdmin {
+			// The result route: its worker's group is checked once known.
+			return 0, nil, errorf(http.StatusForbidden, "forbidden",
+				fmt.Sprintf("token %q has role %s; the worker protocol needs a worker token, or admin", id.Name, id.Role))
+		}
 		if s.remote == nil {
 			return 0, nil, errorf(http.StatusNotFound, "worker_protocol_off", "this node does not serve the HTTP worker protocol")
 		}
 		return h(r)
 	}
+}
+
+// mayServe is 403 unless the request's token may act as a worker of group.
+func mayServe(r *http.Request, group string) error {
+	id := auth.IdentityFrom(r.Context())
+	if id.MayServe(group) {
+		return nil
+	}
+	msg := fmt.Sprintf("token %q has role %s; the worker protocol needs a worker token of group %s, or admin", id.Name, id.Role, group)
+	if id.Role == auth.RoleWorker {
+		msg = fmt.Sprintf("worker token %q may serve %s, not group %s", id.Name, strings.Join(id.Groups, ", "), group)
+	}
+	return errorf(http.StatusForbidden, "forbidden", msg)
 }
 
 // workerError is the protocol's answer to a registry error.

@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -23,24 +24,29 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// Role is what a token may do. Each role includes the ones below it.
+// Role is what a token may do. Each role from viewer up includes the ones
+// below it; worker is below viewer and apart: it may use only the HTTP
+// worker protocol's routes, for the groups its token names.
 type Role int
 
 // Roles, weakest first.
 const (
 	RoleNone     Role = iota
+	RoleWorker        // the worker protocol's routes, for its groups; nothing else
 	RoleViewer        // read everything
 	RoleOperator      // + pause, resume, trigger, backfill, cancel snapshots
 	RoleAdmin         // + create, change and delete jobs and groups
 )
 
 func (r Role) String() string {
-	return [...]string{"none", "viewer", "operator", "admin"}[r]
+	return [...]string{"none", "worker", "viewer", "operator", "admin"}[r]
 }
 
 // ParseRole reads a role name.
 func ParseRole(s string) (Role, error) {
 	switch s {
+	case "worker":
+		return RoleWorker, nil
 	case "viewer":
 		return RoleViewer, nil
 	case "operator":
@@ -48,13 +54,27 @@ func ParseRole(s string) (Role, error) {
 	case "admin":
 		return RoleAdmin, nil
 	}
-	return RoleNone, fmt.Errorf("unknown role %q: want viewer, operator or admin", s)
+	return RoleNone, fmt.Errorf("unknown role %q: want worker, viewer, operator or admin", s)
 }
 
 // Identity is who a request acts as.
 type Identity struct {
 	Name string
 	Role Role
+	// Groups are the groups a worker token may serve; nil is every group.
+	Groups []string
+}
+
+// MayServe reports whether id may act as a worker of group: a worker
+// token of that group (or of every group), or an admin.
+func (id Identity) MayServe(group string) bool {
+	switch id.Role {
+	case RoleAdmin:
+		return true
+	case RoleWorker:
+		return id.Groups == nil || slices.Contains(id.Groups, group)
+	}
+	return false
 }
 
 // Anonymous is the identity of requests when authentication is off.
@@ -65,8 +85,10 @@ type entry struct {
 	Name        string `json:"name" yaml:"name"`
 	Role        string `json:"role" yaml:"role"`
 	TokenSHA256 string `json:"token_sha256" yaml:"token_sha256"`
-	hash        []byte
-	role        Role
+	// Groups limits a worker token to these groups (absent: every group).
+	Groups []string `json:"groups,omitempty" yaml:"groups,omitempty"`
+	hash   []byte
+	role   Role
 }
 
 // File is the tokens file's format (YAML or JSON):
@@ -74,6 +96,10 @@ type entry struct {
 //	tokens:
 //	  - name: ci
 //	    role: operator
+//	    token_sha256: <hex sha-256 of the token>
+//	  - name: billing-worker
+//	    role: worker
+//	    groups: [billing]
 //	    token_sha256: <hex sha-256 of the token>
 type File struct {
 	Tokens []entry `json:"tokens" yaml:"tokens"`
@@ -102,6 +128,14 @@ func Parse(b []byte) ([]entry, error) {
 		h, err := hex.DecodeString(strings.TrimSpace(e.TokenSHA256))
 		if err != nil || len(h) != sha256.Size {
 			return nil, fmt.Errorf("tokens file: %s: token_sha256 must be 64 hex digits (sha256sum of the token)", e.Name)
+		}
+		if len(e.Groups) > 0 && role != RoleWorker {
+			return nil, fmt.Errorf("tokens file: %s: groups limit worker tokens only; role %s has none", e.Name, role)
+		}
+		for _, g := range e.Groups {
+			if g == "" {
+				return nil, fmt.Errorf("tokens file: %s: an empty group", e.Name)
+			}
 		}
 		e.hash, e.role = h, role
 	}
@@ -225,13 +259,17 @@ func (a *Authenticator) Authenticate(header string) (Identity, error) {
 	if found == nil {
 		return Identity{}, ErrBadToken
 	}
-	return Identity{Name: found.Name, Role: found.role}, nil
+	return Identity{Name: found.Name, Role: found.role, Groups: found.Groups}, nil
 }
 
 // MarshalJSON lets a File be written (tests, tooling) without the parsed
 // fields.
 func (e entry) MarshalJSON() ([]byte, error) {
-	return json.Marshal(map[string]string{"name": e.Name, "role": e.Role, "token_sha256": e.TokenSHA256})
+	m := map[string]any{"name": e.Name, "role": e.Role, "token_sha256": e.TokenSHA256}
+	if len(e.Groups) > 0 {
+		m["groups"] = e.Groups
+	}
+	return json.Marshal(m)
 }
 
 type identityKey struct{}

@@ -32,13 +32,15 @@ func TestParse(t *testing.T) {
 		t.Fatalf("Parse(json) = %v, %v", entries, err)
 	}
 	for name, bad := range map[string]string{
-		"unknown role":   strings.Replace(good, "operator", "superuser", 1),
-		"short hash":     "tokens:\n  - name: a\n    role: admin\n    token_sha256: abc\n",
-		"not hex":        "tokens:\n  - name: a\n    role: admin\n    token_sha256: " + strings.Repeat("z", 64) + "\n",
-		"duplicate name": tokensFile([3]string{"a", "admin", "1"}, [3]string{"a", "viewer", "2"}),
-		"no name":        tokensFile([3]string{"", "admin", "1"}),
-		"unknown field":  good + "    extra: 1\n",
-		"plain token":    "tokens:\n  - name: a\n    role: admin\n    token: s3cret\n",
+		"unknown role":                strings.Replace(good, "operator", "superuser", 1),
+		"short hash":                  "tokens:\n  - name: a\n    role: admin\n    token_sha256: abc\n",
+		"not hex":                     "tokens:\n  - name: a\n    role: admin\n    token_sha256: " + strings.Repeat("z", 64) + "\n",
+		"duplicate name":              tokensFile([3]string{"a", "admin", "1"}, [3]string{"a", "viewer", "2"}),
+		"no name":                     tokensFile([3]string{"", "admin", "1"}),
+		"unknown field":               good + "    extra: 1\n",
+		"plain token":                 "tokens:\n  - name: a\n    role: admin\n    token: s3cret\n",
+		"groups on an operator token": "tokens:\n  - name: a\n    role: operator\n    groups: [billing]\n    token_sha256: " + HashToken("x") + "\n",
+		"an empty group":              "tokens:\n  - name: a\n    role: worker\n    groups: [\"\"]\n    token_sha256: " + HashToken("x") + "\n",
 	} {
 		if _, err := Parse([]byte(bad)); err == nil {
 			t.Errorf("%s: Parse accepted it", name)
@@ -159,4 +161,34 @@ func TestReloadOnSIGHUP(t *testing.T) {
 	}
 	cancel()
 	<-done
+}
+
+// TestWorkerTokens: a worker token carries its groups and may serve those
+// only; one without groups serves every group; an admin serves any; a
+// viewer or operator none (they are no workers).
+func TestWorkerTokens(t *testing.T) {
+	entries, err := Parse([]byte("tokens:\n  - name: billing\n    role: worker\n    groups: [billing, invoices]\n    token_sha256: " + HashToken("b") + "\n" +
+		"  - name: any\n    role: worker\n    token_sha256: " + HashToken("a") + "\n"))
+	if err != nil || len(entries) != 2 || entries[0].role != RoleWorker {
+		t.Fatalf("Parse: %v %v", entries, err)
+	}
+	for _, tc := range []struct {
+		id    Identity
+		group string
+		want  bool
+	}{
+		{Identity{Role: RoleWorker, Groups: []string{"billing", "invoices"}}, "invoices", true},
+		{Identity{Role: RoleWorker, Groups: []string{"billing"}}, "ops", false},
+		{Identity{Role: RoleWorker}, "ops", true},
+		{Identity{Role: RoleAdmin}, "ops", true},
+		{Identity{Role: RoleOperator}, "ops", false},
+		{Identity{Role: RoleViewer}, "ops", false},
+	} {
+		if got := tc.id.MayServe(tc.group); got != tc.want {
+			t.Errorf("%+v may serve %s: %v, want %v", tc.id, tc.group, got, tc.want)
+		}
+	}
+	if RoleWorker >= RoleViewer {
+		t.Error("a worker token would pass a viewer's routes")
+	}
 }

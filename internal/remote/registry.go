@@ -303,3 +303,12 @@ func (r *Registry) Drain(group, id string) error {
 	r.cfg.Logger.Info("remote worker drained", "group", rw.group, "client", rw.id)
 	return nil
 }
+
+// GroupOf returns the group of registered worker id.
+func (r *Registry) GroupOf(id string) (string, bool) {
+	rw, err := r.get("", id)
+	if err != nil {
+		return "", false
+	}
+	return rw.group, true
+}
