@@ -20,7 +20,7 @@ test: deps lint unit
 
 ## deps: the tools the tests run for real (Debian packages): prometheus, promtool, alertmanager, amtool,
 ## chromium (with a font) for the console's browser tests, and bash (bash-completion), zsh and fish
-## for the shell-completion tests.
+## for the shell-completion tests, and python3 for the Python worker library's tests.
 ## The real etcd server the chaos test runs is built from go.mod by the test itself.
 ## helm (for the chart's tests) is built from the Go module proxy into .tools/ at HELM_VERSION.
 HELM_VERSION := v4.3.2
@@ -28,13 +28,14 @@ deps: helm
 	@if command -v prometheus >/dev/null && command -v promtool >/dev/null && command -v amtool >/dev/null && \
 		{ command -v prometheus-alertmanager || command -v alertmanager; } >/dev/null && \
 		[ -x /usr/bin/chromium ] && [ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] && \
-		[ -e /usr/share/bash-completion/bash_completion ] && command -v zsh >/dev/null && command -v fish >/dev/null; then \
-		echo "prometheus, promtool, alertmanager, amtool, chromium, bash-completion, zsh and fish are installed"; \
+		[ -e /usr/share/bash-completion/bash_completion ] && command -v zsh >/dev/null && command -v fish >/dev/null && \
+		command -v python3 >/dev/null; then \
+		echo "prometheus, promtool, alertmanager, amtool, chromium, bash-completion, zsh, fish and python3 are installed"; \
 	else \
-		echo "installing prometheus, prometheus-alertmanager, chromium, fonts-dejavu-core, bash-completion, zsh and fish (apt)"; \
+		echo "installing prometheus, prometheus-alertmanager, chromium, fonts-dejavu-core, bash-completion, zsh, fish and python3 (apt)"; \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-			prometheus prometheus-alertmanager chromium fonts-dejavu-core bash-completion zsh fish >/dev/null; \
+			prometheus prometheus-alertmanager chromium fonts-dejavu-core bash-completion zsh fish python3 >/dev/null; \
 	fi
 
 ## helm: the real helm, built once into .tools/helm (about 2.5 minutes cold)

@@ -48,10 +48,6 @@ const (
 	MaxTTL      = 5 * time.Minute
 	DefaultTTL  = 10 * time.Second
 	MaxWait     = time.Minute
-	// drainTimeout is how long a stopped remote worker's runs may still
-	// report: its client reports before it asks to drain, and a crashed
-	// client reports nothing.
-	drainTimeout = time.Second
 	// reportWait bounds how long a result waits for its transaction.
 	reportWait = 10 * time.Second
 )
@@ -132,11 +128,12 @@ func (r *Registry) Register(ctx context.Context, group string, reg Registration)
 		defer r.wg.Done()
 		defer close(rw.done)
 		_ = rw.w.Run(rw.ctx)
+		r.forget(rw)
 	}()
 	for {
 		if id := rw.w.ID(); id != "" {
-			rw.id = id
 			r.mu.Lock()
+			rw.id = id
 			r.workers[id] = rw
 			r.mu.Unlock()
 			r.cfg.Logger.Info("remote worker registered", "group", group, "client", id, "name", reg.Name, "capacity", reg.Capacity,
@@ -231,6 +228,9 @@ func (r *Registry) watch(ctx context.Context) {
 		r.mu.Lock()
 		var dead []*remoteWorker
 		for _, rw := range r.workers {
+			if rw.ctx.Err() != nil {
+				continue // draining: it ends by itself
+			}
 			if why := rw.dead(now); why != "" {
 				dead = append(dead, rw)
 				r.cfg.Logger.Warn("remote worker gone; its running runs will be retried", "group", rw.group, "client", rw.id, "why", why)
@@ -238,8 +238,9 @@ func (r *Registry) watch(ctx context.Context) {
 		}
 		r.mu.Unlock()
 		for _, rw := range dead {
-			r.forget(rw)
-			rw.stop()
+			// Its worker drains and then forgets itself; a dead client
+			// reports nothing, so its running runs are lost after the drain.
+			rw.cancel()
 		}
 	}
 }
@@ -255,11 +256,15 @@ func claimToken() string {
 
 // Poll returns up to max of the runs handed to worker id of group,
 // waiting up to wait (at most MaxWait) for the first: a long
-// poll, which counts as a heartbeat while it lasts.
+// poll, which counts as a heartbeat while it lasts. A draining worker is
+// handed nothing more (ErrGone).
 func (r *Registry) Poll(ctx context.Context, group, id string, max int, wait time.Duration) ([]Run, error) {
 	rw, err := r.get(group, id)
 	if err != nil {
 		return nil, err
+	}
+	if rw.ctx.Err() != nil {
+		return nil, ErrGone
 	}
 	if max < 1 || wait < 0 || wait > MaxWait {
 		return nil, fmt.Errorf("%w: max must be at least 1 and wait 0 to %s", ErrInvalid, MaxWait)
@@ -267,11 +272,15 @@ func (r *Registry) Poll(ctx context.Context, group, id string, max int, wait tim
 	return rw.poll(ctx, max, wait), nil
 }
 
-// Heartbeat records that worker id of group lives.
+// Heartbeat records that worker id of group lives (ErrGone once it
+// drains: only its results are taken then).
 func (r *Registry) Heartbeat(group, id string) error {
 	rw, err := r.get(group, id)
 	if err != nil {
 		return err
+	}
+	if rw.ctx.Err() != nil {
+		return ErrGone
 	}
 	rw.touch()
 	return nil
@@ -291,16 +300,21 @@ func (r *Registry) Report(ctx context.Context, id, snapshotID, claim string, res
 	return rw.result(ctx, snapshotID, claim, res)
 }
 
-// Drain stops worker id of group at once: its unstarted runs go back to
-// the group, those still running are retried.
+// Drain starts draining worker id of group and returns: it is handed no
+// more runs, the runs assigned to it that it was not handed go back to the
+// group at once, and those it runs may still be reported for its TTL (then
+// they are recorded lost and retried). A client drains first, then
+// finishes and reports what it runs.
 func (r *Registry) Drain(group, id string) error {
 	rw, err := r.get(group, id)
 	if err != nil {
 		return err
 	}
-	r.forget(rw)
-	rw.stop()
-	r.cfg.Logger.Info("remote worker drained", "group", rw.group, "client", rw.id)
+	if rw.ctx.Err() != nil {
+		return ErrGone
+	}
+	rw.cancel()
+	r.cfg.Logger.Info("remote worker draining", "group", rw.group, "client", rw.id)
 	return nil
 }
 

@@ -49,6 +49,10 @@ type remoteWorker struct {
 	mu       sync.Mutex
 	lastSeen time.Time
 	polling  int
+	// wanted is how many runs the polls in progress ask for: the Go worker
+	// claims no more than that (admit), so that runs its client does not
+	// ask for stay unclaimed and move elsewhere (at once when it drains).
+	wanted int
 	queue    []*call          // handed by the worker, not polled yet
 	calls    map[string]*call // by snapshot id, until reported
 	arrived  chan struct{}    // a signal: the queue grew
@@ -63,16 +67,21 @@ func newRemoteWorker(r *Registry, group string, reg Registration) *remoteWorker 
 		name = "remote"
 	}
 	rw.w = worker.New(worker.Config{Client: r.cfg.Client, Root: r.cfg.Root, Group: group, Name: name, Capacity: reg.Capacity,
-		LeaseTTL: reg.TTL, DrainTimeout: drainTimeout, Version: r.cfg.Version, Logger: r.cfg.Logger,
-		Registerer: r.cfg.Registerer, TracerProvider: r.cfg.TracerProvider, EndpointsChanged: r.cfg.EndpointsChanged, Reported: rw.reported})
+		// A stopped worker's running runs may report for a TTL: its client
+		// drains before it finishes them. It claims what its client's polls
+		// ask for, at the nominal time (no claim ahead).
+		LeaseTTL: reg.TTL, DrainTimeout: reg.TTL, ClaimAhead: -1, Version: r.cfg.Version, Logger: r.cfg.Logger,
+		Registerer: r.cfg.Registerer, TracerProvider: r.cfg.TracerProvider, EndpointsChanged: r.cfg.EndpointsChanged,
+		Reported: rw.reported, Admit: rw.admit})
 	for _, t := range slices.Compact(slices.Sorted(slices.Values(reg.Targets))) {
 		rw.w.Handle(t, rw.handle)
 	}
 	return rw
 }
 
-// stop ends the worker (a drain of drainTimeout: its client reports
-// before it drains, and a dead one reports nothing) and waits for it.
+// stop ends the worker (a drain in which its running runs may report for
+// a TTL; a dead client reports nothing, and they are lost after it) and
+// waits for it.
 func (rw *remoteWorker) stop() {
 	rw.cancel()
 	<-rw.done
@@ -99,6 +108,14 @@ func (rw *remoteWorker) dead(now time.Time) string {
 		return fmt.Sprintf("no poll or heartbeat for %s", now.Sub(rw.lastSeen).Round(time.Millisecond))
 	}
 	return ""
+}
+
+// admit is how many of n runs the Go worker may claim: what the polls in
+// progress ask for beyond what waits for them already.
+func (rw *remoteWorker) admit(n int) int {
+	rw.mu.Lock()
+	defer rw.mu.Unlock()
+	return min(n, max(rw.wanted-len(rw.queue), 0))
 }
 
 // handle is the Go worker's handler of every target: it hands the run to
@@ -151,10 +168,13 @@ func (rw *remoteWorker) reported(run worker.Run, err error) {
 func (rw *remoteWorker) poll(ctx context.Context, max int, wait time.Duration) []Run {
 	rw.mu.Lock()
 	rw.polling++
+	rw.wanted += max
 	rw.mu.Unlock()
+	rw.w.Wake()
 	defer func() {
 		rw.mu.Lock()
 		rw.polling--
+		rw.wanted -= max
 		rw.lastSeen = rw.r.cfg.Now()
 		rw.mu.Unlock()
 	}()

@@ -66,11 +66,6 @@ type Run struct {
 	Client string
 }
 
-// ErrRefused is what Config.Reported is given for a result the leader's
-// fencing refused: the run was moved to another worker or canceled while
-// this one ran it.
-var ErrRefused = errors.New("worker: result refused: the run was moved or canceled while it ran")
-
 // Handler runs one snapshot. Its context ends at the job's timeout. The
 // output (at most 64 KiB are kept) and the error go to the run's history.
 type Handler func(ctx context.Context, run Run) (output string, err error)
@@ -141,6 +136,14 @@ type Config struct {
 	// handler that hands runs to another process, as pink's HTTP worker
 	// protocol does, tells that process the outcome with it.
 	Reported func(run Run, err error)
+	// Admit, if set, bounds how many of the n runs the worker could start
+	// now (its free slots) it starts: the rest stay assigned and unclaimed,
+	// for the leader to move if they wait too long. A worker that hands its
+	// runs to another process admits only what that process asked for
+	// (pink's HTTP worker protocol: what its polls want), and calls Wake
+	// when that changes. Use it with a negative ClaimAhead: fires claimed
+	// ahead are not asked.
+	Admit func(n int) int
 	// LoggerProvider receives one log record (event pink.run) for every run
 	// this worker writes to history, once it is written, with the run's
 	// pink.execute span: etcd keeps only a bounded window of history, a log
@@ -178,6 +181,8 @@ type Worker struct {
 	cancels map[string]runCancel
 	// reports carries finished runs' results to the reporters.
 	reports chan *report
+	// wake asks the session loop to look at its work again (Wake).
+	wake chan struct{}
 }
 
 // New returns a worker; register handlers with Handle, then call Run.
@@ -215,7 +220,7 @@ func New(cfg Config) *Worker {
 		metrics: telemetry.NewWorker(reg, telemetry.Options{NoJobLabel: cfg.NoJobLabel}), tracer: telemetry.Tracer(tp),
 		clock:    telemetry.NewClock(reg),
 		runLog:   telemetry.NewRunLog(lp),
-		handlers: map[string]Handler{}, cancels: map[string]runCancel{}, reports: make(chan *report)}
+		handlers: map[string]Handler{}, cancels: map[string]runCancel{}, reports: make(chan *report), wake: make(chan struct{}, 1)}
 }
 
 // positive is v, or def when v is not positive.
@@ -331,6 +336,7 @@ func (w *Worker) session(ctx, runCtx context.Context, cancelRuns context.CancelF
 			w.drain(log, cancelRuns)
 			return nil
 		case <-ib.ready:
+		case <-w.wake:
 		}
 		// Start as many waiting snapshots as there are free slots, claimed
 		// together. At most `claimers` claims are in flight: what arrives
@@ -342,7 +348,7 @@ func (w *Worker) session(ctx, runCtx context.Context, cancelRuns context.CancelF
 		default:
 			continue
 		}
-		batch := ib.takeDue(cap(slots) - len(slots))
+		batch := ib.takeDue(w.admit(cap(slots) - len(slots)))
 		if len(batch) == 0 {
 			<-claiming
 			continue
