@@ -52,10 +52,10 @@ type remoteWorker struct {
 	// wanted is how many runs the polls in progress ask for: the Go worker
 	// claims no more than that (admit), so that runs its client does not
 	// ask for stay unclaimed and move elsewhere (at once when it drains).
-	wanted int
-	queue    []*call          // handed by the worker, not polled yet
-	calls    map[string]*call // by snapshot id, until reported
-	arrived  chan struct{}    // a signal: the queue grew
+	wanted  int
+	queue   []*call          // handed by the worker, not polled yet
+	calls   map[string]*call // by snapshot id, until reported
+	arrived chan struct{}    // a signal: the queue grew
 }
 
 func newRemoteWorker(r *Registry, group string, reg Registration) *remoteWorker {
