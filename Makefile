@@ -20,7 +20,8 @@ test: deps lint unit
 
 ## deps: the tools the tests run for real (Debian packages): prometheus, promtool, alertmanager, amtool,
 ## chromium (with a font) for the console's browser tests, and bash (bash-completion), zsh and fish
-## for the shell-completion tests, and python3 for the Python worker library's tests.
+## for the shell-completion tests, python3 for the Python worker library's tests, and curl for the
+## documents' curl walk-throughs.
 ## The real etcd server the chaos test runs is built from go.mod by the test itself.
 ## helm (for the chart's tests) is built from the Go module proxy into .tools/ at HELM_VERSION.
 HELM_VERSION := v4.3.2
@@ -29,13 +30,13 @@ deps: helm
 		{ command -v prometheus-alertmanager || command -v alertmanager; } >/dev/null && \
 		[ -x /usr/bin/chromium ] && [ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] && \
 		[ -e /usr/share/bash-completion/bash_completion ] && command -v zsh >/dev/null && command -v fish >/dev/null && \
-		command -v python3 >/dev/null; then \
-		echo "prometheus, promtool, alertmanager, amtool, chromium, bash-completion, zsh, fish and python3 are installed"; \
+		command -v python3 >/dev/null && command -v curl >/dev/null; then \
+		echo "prometheus, promtool, alertmanager, amtool, chromium, bash-completion, zsh, fish, python3 and curl are installed"; \
 	else \
-		echo "installing prometheus, prometheus-alertmanager, chromium, fonts-dejavu-core, bash-completion, zsh, fish and python3 (apt)"; \
+		echo "installing prometheus, prometheus-alertmanager, chromium, fonts-dejavu-core, bash-completion, zsh, fish, python3 and curl (apt)"; \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-			prometheus prometheus-alertmanager chromium fonts-dejavu-core bash-completion zsh fish python3 >/dev/null; \
+			prometheus prometheus-alertmanager chromium fonts-dejavu-core bash-completion zsh fish python3 curl >/dev/null; \
 	fi
 
 ## helm: the real helm, built once into .tools/helm (about 2.5 minutes cold)

@@ -1,9 +1,15 @@
 package e2e
 
 import (
+	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/pink-scheduler/pink/pkg/pinktest"
 )
 
 // TestPythonWorker runs the Python worker library's own tests
@@ -29,4 +35,40 @@ func TestPythonWorker(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the Python worker's tests failed: %v", err)
 	}
+}
+
+// TestPythonReadmeExample runs clients/python/README.md's example as
+// written against a real `pink dev` (only the address differs): its
+// jobs.yaml through `pink apply`, its worker as a Python process; the job's
+// runs appear with the worker's output in `pink runs list`, and SIGTERM
+// drains the worker.
+func TestPythonReadmeExample(t *testing.T) {
+	readme, err := os.ReadFile("../clients/python/README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile("(?s)<!-- example:start -->\\s*```python\\n(.*?)```.*?```yaml\\n(.*?)```\\s*<!-- example:end -->").FindSubmatch(readme)
+	if m == nil {
+		t.Fatal("clients/python/README.md has no example between its markers")
+	}
+	base, _ := startConsoleDev(t)
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "jobs.yaml"), m[2], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env := []string{"PINK_SERVER=" + base}
+	if code, out, errOut := pinkCLI(t, env, "apply", "-f", filepath.Join(dir, "jobs.yaml")); code != 0 {
+		t.Fatalf("pink apply: exit %d\n%s%s", code, out, errOut)
+	}
+	lib, err := filepath.Abs("../clients/python")
+	if err != nil {
+		t.Fatal(err)
+	}
+	py := pinktest.StartCommand(t, "python worker", "python3", []string{"PYTHONPATH=" + lib, "PYTHONDONTWRITEBYTECODE=1"},
+		"-c", strings.ReplaceAll(string(m[1]), "http://127.0.0.1:8080", base))
+	pinktest.Eventually(t, 30*time.Second, func() (bool, string) {
+		_, out, _ := pinkCLI(t, env, "runs", "list", "--job", "invoices", "-o", "json")
+		return strings.Contains(out, `"output": "sent batch 7"`) && strings.Contains(out, `"status": "succeeded"`), "runs of invoices:\n" + out
+	})
+	py.Stop(30 * time.Second) // fails the test unless it drains and exits 0 within 30 s of SIGTERM
 }

@@ -3,6 +3,9 @@ package e2e
 import (
 	"encoding/json"
 	"net/http"
+	"os"
+	"os/exec"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -120,4 +123,29 @@ func TestWorkerProtocol(t *testing.T) {
 		api.JSON(t, "GET", "/api/v1/groups/py/clients", nil, http.StatusOK, &clients)
 		return len(clients.Clients) == 0, "the drained worker is still a client"
 	})
+}
+
+// TestWorkerProtocolWalkthrough runs docs/worker-protocol.md's curl
+// walk-through as written against a real `pink dev` (only the port
+// differs), so the document cannot rot.
+func TestWorkerProtocolWalkthrough(t *testing.T) {
+	doc, err := os.ReadFile("../docs/worker-protocol.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile("(?s)<!-- walkthrough:start -->\\s*```sh\\n(.*?)```\\s*<!-- walkthrough:end -->").FindSubmatch(doc)
+	if m == nil {
+		t.Fatal("docs/worker-protocol.md has no walkthrough block between its markers")
+	}
+	base, _ := startConsoleDev(t)
+	script := strings.ReplaceAll(string(m[1]), "http://127.0.0.1:8080", base)
+	out, err := exec.Command("bash", "-euo", "pipefail", "-c", script).CombinedOutput()
+	if err != nil {
+		t.Fatalf("walk-through failed: %v\n%s", err, out)
+	}
+	for _, want := range []string{`{"status":"recorded"}`, `"status":"succeeded"`, `"output":"hello from curl"`, `"client":"curl-`, "\n204\n"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("walk-through output lacks %s:\n%s", want, out)
+		}
+	}
 }
