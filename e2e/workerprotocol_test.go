@@ -98,6 +98,14 @@ func TestWorkerProtocol(t *testing.T) {
 	if len(runs) != 1 || runs[0].Status != "succeeded" || runs[0].Output != "7 sent" || runs[0].Client != reg.WorkerID {
 		t.Errorf("history %+v", runs)
 	}
+	// Its metrics are a worker's, on the node's /metrics.
+	m := pinktest.Scrape(t, api.Base+"/metrics")
+	if got := pinktest.Metric(t, m, "pink_worker_runs_total", map[string]string{"group": "py", "job_name": "invoices", "status": "succeeded"}); got != 1 {
+		t.Errorf("pink_worker_runs_total of the remote worker's run: %v, want 1", got)
+	}
+	if got := pinktest.Metric(t, m, "pink_worker_capacity", map[string]string{"group": "py"}); got != 2 {
+		t.Errorf("pink_worker_capacity of group py: %v, want 2", got)
+	}
 
 	for _, bad := range []struct {
 		method, path, body string
