@@ -14,8 +14,15 @@ import (
 // base URL of its console and a client of its API.
 func startConsoleDev(t *testing.T) (string, *pinktest.API) {
 	t.Helper()
-	p := pinktest.StartProcess(t, "pink dev", nil, "dev", "--data-dir", t.TempDir(), "--listen", "127.0.0.1:0",
-		"--etcd-listen", "127.0.0.1:0", "--session-ttl", "2s", "--cluster-name", "e2e-dev", "--console-grafana-url", "https://grafana.example/d/pink-job?var-job={job}")
+	return startConsoleDevArgs(t)
+}
+
+// startConsoleDevArgs is startConsoleDev with more flags of pink dev.
+func startConsoleDevArgs(t testing.TB, extra ...string) (string, *pinktest.API) {
+	t.Helper()
+	args := append([]string{"dev", "--data-dir", t.TempDir(), "--listen", "127.0.0.1:0",
+		"--etcd-listen", "127.0.0.1:0", "--session-ttl", "2s", "--cluster-name", "e2e-dev", "--console-grafana-url", "https://grafana.example/d/pink-job?var-job={job}"}, extra...)
+	p := pinktest.StartProcess(t, "pink dev", nil, args...)
 	addr := p.DevAddr()
 	p.WaitOutput("pink dev is running", 60*time.Second)
 	return "http://" + addr, pinktest.NewAPI(addr)

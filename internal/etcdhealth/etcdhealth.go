@@ -31,8 +31,9 @@ const (
 )
 
 // Checker probes the endpoints of a client and sets the client's endpoints
-// to the healthy ones (all of them when none is: the client then waits for
-// whichever comes back first).
+// to the healthy ones. A round in which none answers changes nothing: the
+// cluster has no leader then, and the members that answered last are as
+// good as any.
 type Checker struct {
 	log     *slog.Logger
 	cli     *clientv3.Client
@@ -123,6 +124,19 @@ func (c *Checker) check(ctx context.Context) {
 func (c *Checker) apply(ok []bool, errs []error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if !slices.Contains(ok, true) {
+		// No member answers: the cluster has no leader (an election, or
+		// its quorum is lost), which is no member's fault. Changing the
+		// endpoints now would only reopen every watch into the election;
+		// the next round, once a leader is there, tells the members apart.
+		for i, ep := range c.all {
+			c.metrics.SetHealthy(ep, false)
+			if c.healthy[i] {
+				c.log.Debug("etcd endpoint does not answer, nor does any other; endpoints kept", "endpoint", ep, "err", errs[i])
+			}
+		}
+		return
+	}
 	changed := false
 	for i, ep := range c.all {
 		c.metrics.SetHealthy(ep, ok[i])

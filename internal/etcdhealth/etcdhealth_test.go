@@ -99,3 +99,47 @@ func TestCheckerNeedsTwoEndpoints(t *testing.T) {
 		t.Error("a nil checker's Changed is not nil")
 	}
 }
+
+// TestNoAnswerFromAnyKeepsTheEndpoints: a round in which no member answers
+// (etcd electing a leader, or without quorum) changes neither the client's
+// endpoints nor the watches (no Changed), where a round with some answers
+// narrows them to those: seen in CI, the first round after the etcd
+// leader's kill found all three members without a leader, and reopening
+// every watch into the election left the workers' claims 6.5 s late.
+func TestNoAnswerFromAnyKeepsTheEndpoints(t *testing.T) {
+	eps := []string{"http://127.0.0.1:1", "http://127.0.0.1:2", "http://127.0.0.1:3"}
+	cfg := clientv3.Config{Endpoints: eps, Logger: zap.NewNop()}
+	cli, err := clientv3.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cli.Close()
+	chk, err := etcdhealth.New(slog.New(slog.DiscardHandler), cli, cfg, "/probe", telemetry.NewEtcdEndpoints(prometheus.NewRegistry()))
+	if err != nil || chk == nil {
+		t.Fatalf("New: %v %v", chk, err)
+	}
+	changed := chk.Changed()
+	chk.Apply([]bool{false, false, false})
+	select {
+	case <-changed:
+		t.Error("a round without any answer changed the endpoints")
+	default:
+	}
+	if got := chk.InUse(); !slices.Equal(got, eps) {
+		t.Errorf("in use after a round without answers: %v, want all %v", got, eps)
+	}
+	chk.Apply([]bool{false, true, true})
+	select {
+	case <-changed:
+	default:
+		t.Error("a round with answers did not change the endpoints")
+	}
+	if got := chk.InUse(); !slices.Equal(got, eps[1:]) {
+		t.Errorf("in use: %v, want %v", got, eps[1:])
+	}
+	// Then the cluster loses its leader: the two kept, not all three again.
+	chk.Apply([]bool{false, false, false})
+	if got := chk.InUse(); !slices.Equal(got, eps[1:]) {
+		t.Errorf("in use after a round without answers: %v, want %v kept", got, eps[1:])
+	}
+}
