@@ -13,8 +13,9 @@ import (
 // BenchmarkHTTPWorkers measures the HTTP worker protocol through one
 // scheduler node (`pink dev`): 1,000 jobs every second in a group served
 // by 1, 10 or 100 remote workers that long-poll, run nothing and report at
-// once, for 20 s. It reports runs/s and start lag (nominal time to the
-// poll's answer) p50 and p99 (docs/benchmarks.md):
+// once (each client its runs one after the other), for 20 s. It reports
+// runs/s and start lag (nominal time to the poll's answer) p50 and p99
+// (docs/benchmarks.md):
 //
 //	go test -run '^$' -bench BenchmarkHTTPWorkers -benchtime 1x ./e2e
 func BenchmarkHTTPWorkers(b *testing.B) {
@@ -31,7 +32,7 @@ func benchHTTPWorkers(b *testing.B, workers, jobs int, window time.Duration) {
 	_, api := startConsoleDevArgs(b, "--capacity", "1")
 	api.HTTP.Timeout = time.Minute
 	group := fmt.Sprintf("bench%d", workers)
-	capacity := max(2*jobs/workers, 8)
+	capacity := min(max(2*jobs/workers, 8), 256) // remote.MaxCapacity
 	ids := make([]string, workers)
 	for i := range ids {
 		var reg struct {
