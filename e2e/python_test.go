@@ -40,8 +40,8 @@ func TestPythonWorker(t *testing.T) {
 // TestPythonReadmeExample runs clients/python/README.md's example as
 // written against a real `pink dev` (only the address differs): its
 // jobs.yaml through `pink apply`, its worker as a Python process; the job's
-// runs appear with the worker's output in `pink runs list`, and SIGTERM
-// drains the worker.
+// runs appear with the worker's output in `pink runs list` and on the job's
+// page in the console, and SIGTERM drains the worker.
 func TestPythonReadmeExample(t *testing.T) {
 	readme, err := os.ReadFile("../clients/python/README.md")
 	if err != nil {
@@ -70,5 +70,11 @@ func TestPythonReadmeExample(t *testing.T) {
 		_, out, _ := pinkCLI(t, env, "runs", "list", "--job", "invoices", "-o", "json")
 		return strings.Contains(out, `"output": "sent batch 7"`) && strings.Contains(out, `"status": "succeeded"`), "runs of invoices:\n" + out
 	})
+	// And in the console: the job's page lists the runs with the output.
+	b := newBrowser(t, base)
+	b.open("/ui/jobs/invoices")
+	b.waitJS(`document.querySelectorAll('button[data-run]').length >= 1`, "the runs of invoices")
+	b.clickLive("button[data-run]")
+	b.waitText("#run-panel pre.output", "sent batch 7")
 	py.Stop(30 * time.Second) // fails the test unless it drains and exits 0 within 30 s of SIGTERM
 }
