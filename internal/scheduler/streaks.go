@@ -113,8 +113,8 @@ func (v *view) setStreak(c streakCount) {
 	v.exportStreak(c.job)
 }
 
-// exportStreak sets a known job's streak and threshold gauges, and marks
-// the groups' failing counts for recounting.
+// exportStreak sets a known job's streak and threshold gauges, and notes
+// whether the job counts among its group's failing jobs.
 func (v *view) exportStreak(name string) {
 	js := v.jobs[name]
 	if js == nil {
@@ -125,6 +125,22 @@ func (v *view) exportStreak(name string) {
 		n = l.streak
 	}
 	v.metrics.SetJobFailures(name, js.spec.Group, n, js.spec.AlertFailures())
+	v.setFailing(name, js.spec.Group, n > 0 && n >= js.spec.AlertFailures())
+}
+
+// setFailing counts the job among group's failing jobs or not, and marks
+// the groups' failing counts for export only when that changes: most runs
+// leave it as it was, and the export walks every failing job.
+func (v *view) setFailing(name, group string, failing bool) {
+	g, was := v.failing[name]
+	switch {
+	case failing && (!was || g != group):
+		v.failing[name] = group
+	case !failing && was:
+		delete(v.failing, name)
+	default:
+		return
+	}
 	v.failingDirty = true
 }
 
@@ -139,10 +155,8 @@ func (v *view) takeStreaks() map[string]bool {
 // alert threshold.
 func (v *view) failingByGroup() map[string]int {
 	out := map[string]int{}
-	for name, l := range v.last {
-		if js := v.jobs[name]; js != nil && l.streak > 0 && l.streak >= js.spec.AlertFailures() {
-			out[js.spec.Group]++
-		}
+	for _, group := range v.failing {
+		out[group]++
 	}
 	return out
 }

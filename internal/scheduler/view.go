@@ -66,8 +66,10 @@ type view struct {
 	deadAtElection map[string]bool
 
 	todo todo
-	// failingDirty says a failure streak changed since the groups' failing
-	// counts were exported.
+	// failing maps each job whose failure streak reached its alert
+	// threshold to its group; failingDirty says it changed since the
+	// groups' failing counts were exported.
+	failing      map[string]string
 	failingDirty bool
 }
 
@@ -134,7 +136,7 @@ func newView(metrics *telemetry.Scheduler, log *slog.Logger, now func() time.Tim
 		jobs: map[string]*jobState{}, cursors: map[string]jobCursor{}, groups: map[string]*groupState{},
 		groupKeys: map[string]bool{}, groupJobs: map[string]int{}, groupPaused: map[string]int{},
 		live: map[string]*snapshot.Live{}, byJob: map[string]map[string]*snapshot.Live{}, startedAhead: map[*snapshot.Live]bool{},
-		fires: map[string]*snapshot.ShardedFire{}, backfills: map[string]*snapshot.Backfill{}, last: map[string]*jobLast{},
+		fires: map[string]*snapshot.ShardedFire{}, backfills: map[string]*snapshot.Backfill{}, last: map[string]*jobLast{}, failing: map[string]string{},
 		resumable: map[string]*jobState{}, intervals: map[string]time.Duration{},
 		synced: map[string]bool{}, deadAtElection: map[string]bool{},
 		todo: todo{reschedule: map[*jobState]bool{}, stale: map[string]bool{}, streaks: map[string]bool{}}}
@@ -243,6 +245,7 @@ func (v *view) forgetJob(js *jobState) {
 	delete(v.jobs, js.spec.Name)
 	v.todo.reschedule[js] = true
 	v.metrics.DeleteJob(js.spec.Name, js.spec.Group)
+	v.setFailing(js.spec.Name, "", false)
 	if v.groupJobs[js.spec.Group]--; v.groupJobs[js.spec.Group] <= 0 {
 		delete(v.groupJobs, js.spec.Group)
 		v.maybeDropGroup(js.spec.Group)
