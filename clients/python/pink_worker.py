@@ -3,6 +3,7 @@
     from pink_worker import Worker
 
     worker = Worker("http://127.0.0.1:8080", group="billing", capacity=4)
+    # or several scheduler nodes: Worker(["http://pink-a:8080", "http://pink-b:8080"], ...)
 
     @worker.handle("send-invoices")
     def send(run):
@@ -15,6 +16,10 @@ The scheduler node holds the worker's lease while it polls or heartbeats
 within its TTL; each run it hands out is already claimed for this worker,
 and its result carries the claim. A worker that dies has its running runs
 recorded lost and retried elsewhere; its late results are refused (409).
+Any scheduler node answers for the worker (a node that does not hold it
+forwards to the one that does): given several URLs, the worker moves to
+the next when one does not answer, and registers again once the node that
+held it is gone.
 """
 
 import json
@@ -63,7 +68,13 @@ class Worker:
     """A worker of one group; register handlers with handle, then run."""
 
     def __init__(self, server, group, token=None, capacity=4, name=None, ttl_seconds=10, wait_seconds=5):
-        self.server = server.rstrip("/")
+        # server: one base URL, or several (a list, or comma-separated) of
+        # the cluster's scheduler nodes.
+        servers = server.split(",") if isinstance(server, str) else list(server)
+        self.servers = [s.strip().rstrip("/") for s in servers if s.strip()]
+        if not self.servers:
+            raise ValueError("give the URL of at least one pink scheduler node")
+        self._server = 0
         self.group = group
         self.token = token
         self.capacity = capacity
@@ -87,7 +98,12 @@ class Worker:
         """Stop polling; run() then waits for running handlers and drains."""
         self._stop.set()
 
-    def _request(self, method, path, body=None, timeout=10):
+    @property
+    def server(self):
+        """The base URL this worker talks to now."""
+        return self.servers[self._server]
+
+    def _send(self, method, path, body, timeout):
         data = None if body is None else json.dumps(body).encode()
         req = urllib.request.Request(self.server + path, data=data, method=method)
         req.add_header("Content-Type", "application/json")
@@ -104,12 +120,49 @@ class Worker:
                 raise ClaimLost(path) from None
             raise
 
+    def _request(self, method, path, body=None, timeout=10, retry_for=0):
+        """Sends a request; for retry_for seconds, retries one that found
+        no answer (a node down, 502/503/504) on the next server, backing off
+        from 0.2 s to 2 s. 410 raises WorkerGone, 409 ClaimLost."""
+        deadline = time.monotonic() + retry_for
+        delay = 0.2
+        while True:
+            try:
+                return self._send(method, path, body, timeout)
+            except urllib.error.HTTPError as e:
+                if e.code not in (502, 503, 504):
+                    raise
+                err = e
+            except OSError as e:  # refused, reset, timed out, no route
+                err = e
+            failed = self.server
+            self._server = (self._server + 1) % len(self.servers)
+            if time.monotonic() + delay > deadline:
+                raise err
+            log.warning("%s %s at %s: %s; retrying at %s", method, path, failed, err, self.server)
+            time.sleep(delay)
+            delay = min(delay * 2, 2)
+
     def _register(self):
         answer = self._request("POST", "/api/v1/groups/%s/workers" % self.group, {
             "name": self.name, "capacity": self.capacity, "targets": sorted(self._handlers),
-            "ttl_seconds": self.ttl_seconds})
+            "ttl_seconds": self.ttl_seconds}, retry_for=self.ttl_seconds * 3)
         self.worker_id = answer["worker_id"]
         log.info("registered as %s in group %s", self.worker_id, self.group)
+
+    def _register_until_stopped(self):
+        while not self._stop.is_set():
+            try:
+                self._register()
+                return
+            except urllib.error.HTTPError as e:
+                if e.code < 500:
+                    raise  # refused (token, group, targets): not a node down
+                log.warning("cannot register at %s: %s", self.server, e)
+                self._stop.wait(1)
+            except OSError as e:
+                log.warning("cannot register at %s: %s", self.server, e)
+                self._stop.wait(1)
 
     def _path(self, suffix=""):
         return "/api/v1/groups/%s/workers/%s%s" % (self.group, self.worker_id, suffix)
@@ -124,27 +177,34 @@ class Worker:
                 log.warning("heartbeat failed: %s", e)
 
     def report(self, run, succeeded, output="", error=""):
-        """Report run's result; raises ClaimLost when pink refused it."""
+        """Report run's result; raises ClaimLost when pink refused it.
+
+        A result that finds no answer is retried for three TTLs: if the node
+        holding this worker died, the result is refused (409) once the
+        worker's registration has ended, and the run is retried elsewhere."""
         self._request("POST", "/api/v1/runs/%s/result" % run.snapshot_id, {
             "worker_id": self.worker_id, "claim": run.claim,
-            "status": "succeeded" if succeeded else "failed", "output": output, "error": error})
+            "status": "succeeded" if succeeded else "failed", "output": output, "error": error},
+            retry_for=self.ttl_seconds * 3)
 
     def _execute(self, pool, run):
         future = pool.submit(self._handlers[run.target], run)
         try:
-            output = future.result(timeout=max(run.deadline - time.monotonic(), 0))
+            try:
+                output = future.result(timeout=max(run.deadline - time.monotonic(), 0))
+            except TimeoutError:
+                # pink records the run timed_out at its deadline; the
+                # handler's thread cannot be stopped, its result is dropped.
+                log.warning("%s passed its deadline", run.snapshot_id)
+                return
+            except Exception as e:  # the handler raised: the run failed
+                self.report(run, False, error="%s: %s" % (type(e).__name__, e))
+                return
             self.report(run, True, output="" if output is None else str(output))
-        except TimeoutError:
-            # pink records the run timed_out at its deadline; the handler's
-            # thread cannot be stopped, its result will be dropped.
-            log.warning("%s passed its deadline", run.snapshot_id)
         except ClaimLost:
             log.warning("result of %s refused: the run moved", run.snapshot_id)
-        except Exception as e:  # the handler raised: the run failed
-            try:
-                self.report(run, False, error="%s: %s" % (type(e).__name__, e))
-            except ClaimLost:
-                log.warning("result of %s refused: the run moved", run.snapshot_id)
+        except OSError as e:
+            log.warning("result of %s not delivered: %s; pink retries the run", run.snapshot_id, e)
         finally:
             with self._slots:
                 self._running -= 1
@@ -154,7 +214,7 @@ class Worker:
         """Register, then poll and run until stop() or SIGTERM; then drain."""
         if threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGTERM, lambda *_: self.stop())
-        self._register()
+        self._register_until_stopped()
         beats = threading.Thread(target=self._heartbeats, daemon=True)
         beats.start()
         handlers = ThreadPoolExecutor(max_workers=self.capacity)
@@ -174,7 +234,13 @@ class Worker:
                                            timeout=self.wait_seconds + 10)
                 except WorkerGone:
                     log.warning("registration %s ended; registering again", self.worker_id)
-                    self._register()
+                    self._register_until_stopped()
+                    continue
+                except OSError as e:
+                    if isinstance(e, urllib.error.HTTPError) and e.code < 500:
+                        raise
+                    log.warning("poll at %s failed: %s", self.server, e)
+                    self._stop.wait(0.5)
                     continue
                 for d in answer["runs"]:
                     with self._slots:

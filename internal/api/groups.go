@@ -43,14 +43,16 @@ type clientView struct {
 	Version   string   `json:"version"`
 	Addr      string   `json:"addr,omitempty"`
 	StartedAt apiTime  `json:"started_at"`
-	Draining  bool     `json:"draining,omitempty"`
+	// Via is the scheduler node that serves a remote (HTTP) worker.
+	Via      string `json:"via,omitempty"`
+	Draining bool   `json:"draining,omitempty"`
 }
 
 func clientViews(cs []cluster.Client) []clientView {
 	out := make([]clientView, len(cs))
 	for i, c := range cs {
 		out[i] = clientView{ID: c.ID, Group: c.Group, Host: c.Host, PID: c.PID, Capacity: c.Capacity, Targets: c.Targets,
-			Version: c.Version, Addr: c.Addr, StartedAt: apiTime(c.StartedAt), Draining: c.Draining}
+			Version: c.Version, Addr: c.Addr, StartedAt: apiTime(c.StartedAt), Via: c.Via, Draining: c.Draining}
 	}
 	return out
 }

@@ -8,6 +8,7 @@ import (
 type nodeView struct {
 	ID        string  `json:"id"`
 	Addr      string  `json:"addr"`
+	URL       string  `json:"url,omitempty"`
 	Version   string  `json:"version"`
 	Host      string  `json:"host"`
 	PID       int     `json:"pid"`
@@ -22,7 +23,7 @@ func (s *Server) listNodes(r *http.Request) (int, any, error) {
 	}
 	views := make([]nodeView, 0, len(nodes))
 	for _, n := range nodes {
-		views = append(views, nodeView{ID: n.ID, Addr: n.Addr, Version: n.Version, Host: n.Host, PID: n.PID,
+		views = append(views, nodeView{ID: n.ID, Addr: n.Addr, URL: n.URL, Version: n.Version, Host: n.Host, PID: n.PID,
 			StartedAt: apiTime(n.StartedAt), Leader: n.ID == leader})
 	}
 	return http.StatusOK, map[string]any{"nodes": views, "leader": leader}, nil

@@ -177,7 +177,7 @@ func schemas() map[string]any {
 		"GroupInput":       obj(map[string]any{"name": str, "description": str}, "name"),
 		"Group":            obj(map[string]any{"name": str, "description": str, "created_at": answerTime, "clients": integer}),
 		"GroupList":        obj(map[string]any{"groups": arrayOf("Group"), "next_cursor": str}),
-		"Client":           obj(map[string]any{"id": str, "group": str, "host": str, "pid": integer, "capacity": integer, "targets": map[string]any{"type": "array", "items": str}, "version": str, "addr": str, "started_at": answerTime, "draining": boolean}),
+		"Client":           obj(map[string]any{"id": str, "group": str, "host": str, "pid": integer, "capacity": integer, "targets": map[string]any{"type": "array", "items": str}, "version": str, "addr": str, "started_at": answerTime, "via": str, "draining": boolean}),
 		"ClientList":       obj(map[string]any{"clients": arrayOf("Client")}),
 		"PauseInput":       obj(map[string]any{"reason": str, "until": map[string]any{"type": "string", "description": "RFC 3339 time or a duration such as 2h"}, "until_seconds": durSeconds}),
 		"Triggered":        triggeredSchema(),
@@ -196,7 +196,7 @@ func schemas() map[string]any {
 		"SnapshotList":  obj(map[string]any{"snapshots": arrayOf("Snapshot"), "next_cursor": str}),
 		"Run":           obj(run),
 		"RunPage":       obj(map[string]any{"runs": arrayOf("Run"), "next_cursor": str}),
-		"Node":          obj(map[string]any{"id": str, "addr": str, "version": str, "host": str, "pid": integer, "started_at": answerTime, "leader": boolean}),
+		"Node":          obj(map[string]any{"id": str, "addr": str, "url": str, "version": str, "host": str, "pid": integer, "started_at": answerTime, "leader": boolean}),
 		"NodeList":      obj(map[string]any{"nodes": arrayOf("Node"), "leader": str}),
 		"AuditEntry":    obj(map[string]any{"id": str, "at": answerTime, "who": str, "role": str, "action": str, "target": str, "reason": str, "detail": object}),
 		"AuditPage":     obj(map[string]any{"entries": arrayOf("AuditEntry"), "next_cursor": str}),
@@ -265,6 +265,9 @@ func (s *Server) OpenAPI() map[string]any {
 		}
 		if strings.Contains(rt.Path, "/workers/{id}") {
 			op["responses"].(map[string]any)["410"] = errResp("worker_gone: the worker's lease ended; register again")
+		}
+		if strings.Contains(rt.Path, "/workers/{id}") || strings.HasSuffix(rt.Path, "/result") {
+			op["responses"].(map[string]any)["503"] = errResp("etcd did not answer in time, or worker_node_unreachable: the scheduler node holding the worker (any node forwards to it) does not answer; retry")
 		}
 		if rt.Method == http.MethodPost || rt.Method == http.MethodPut {
 			op["responses"].(map[string]any)["409"] = errResp("Conflict")

@@ -74,6 +74,7 @@ type Server struct {
 	streams                   *streams
 	hub                       *eventHub
 	remote                    *remote.Registry
+	forward                   *forwarder
 }
 
 // New builds the API.
@@ -92,6 +93,7 @@ func New(cfg Config) *Server {
 	}
 	s := &Server{streams: newStreams(), noSpace: cfg.NoSpace, cronRulesSince: cfg.CronRulesSince, st: cfg.Store, auth: cfg.Auth, log: cfg.Logger, now: cfg.Now, router: mux.NewRouter(), requests: cfg.Requests,
 		metrics: cfg.Metrics != nil, metricsNeedToken: cfg.Metrics != nil && cfg.MetricsNeedToken, denied: newDeniedLog(cfg.Logger), remote: cfg.Remote}
+	s.forward = newForwarder(s.st, s.remote)
 	s.hub = newEventHub(s.st, s.streams.ctx)
 	s.routes(cfg.Metrics, cfg.MetricsNeedToken)
 	return s
@@ -244,6 +246,10 @@ func (s *Server) adapt(rt Route) http.Handler {
 		status, body, err := rt.handler(r)
 		if err != nil {
 			s.writeError(w, r, err)
+			return
+		}
+		if a, ok := body.(*forwardedAnswer); ok {
+			a.write(w)
 			return
 		}
 		writeJSON(w, r, status, body)

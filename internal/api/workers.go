@@ -160,7 +160,21 @@ func (s *Server) workerRoute(h handler) handler {
 		if s.remote == nil {
 			return 0, nil, errorf(http.StatusNotFound, "worker_protocol_off", "this node does not serve the HTTP worker protocol")
 		}
-		return h(r)
+		rt, body, ok, err := s.forward.route(r)
+		if err != nil || !ok {
+			if err != nil {
+				return 0, nil, err
+			}
+			return h(r)
+		}
+		if err := mayServe(r, rt.Group); err != nil {
+			return 0, nil, err
+		}
+		answer, err := s.forward.send(r, rt, body)
+		if err != nil {
+			return 0, nil, err
+		}
+		return answer.status, answer, nil
 	}
 }
 

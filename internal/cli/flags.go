@@ -37,6 +37,7 @@ var envFlags = map[string]bool{
 	"etcd-username": true, "etcd-password": true,
 	// Servers: where to listen, TLS, the tokens file.
 	"listen": true, "tls-cert": true, "tls-key": true, "api-tokens-file": true, "cluster-name": true,
+	"advertise-url": true,
 	// Logging.
 	"log-format": true, "log-level": true,
 }

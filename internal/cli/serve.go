@@ -173,6 +173,7 @@ Run any number of them against one etcd cluster and --root.`,
 	tlsCert := f.string("tls-cert", "", "certificate (PEM) to serve the API over HTTPS")
 	tlsKey := f.string("tls-key", "", "key (PEM) of --tls-cert")
 	nodeID := f.string("node-id", "", "unique id of this node (default host-pid)")
+	advertise := f.string("advertise-url", "", "base URL other scheduler nodes reach this API at, to forward HTTP workers' requests (default: the listen address, with the host name for 0.0.0.0)")
 	ttl := f.duration("session-ttl", node.DefaultSessionTTL, "lease TTL of the election session: how fast a dead leader is replaced")
 	misfire := f.duration("misfire-threshold", node.DefaultMisfireThreshold, "how late a fire may be and still count as on time")
 	lookahead := addLookaheadFlag(f)
@@ -198,9 +199,12 @@ Run any number of them against one etcd cluster and --root.`,
 		if err != nil {
 			return err
 		}
+		if err := node.CheckAdvertiseURL(*advertise); err != nil {
+			return fmt.Errorf("%w: %w", ErrUsage, err)
+		}
 		return node.RunScheduler(cmd.Context(), node.SchedulerConfig{
 			Etcd: ef.config(), Listen: *listen, AllowUnauthenticated: *insecure, TokensFile: *tokens,
-			MetricsNeedToken: *metricsToken, TLSCert: *tlsCert, TLSKey: *tlsKey, NodeID: *nodeID,
+			MetricsNeedToken: *metricsToken, TLSCert: *tlsCert, TLSKey: *tlsKey, NodeID: *nodeID, AdvertiseURL: *advertise,
 			SessionTTL: *ttl, MisfireThreshold: *misfire, Lookahead: lookahead(), HistoryLimit: *historyLimit, HistoryMaxAge: *historyAge,
 			NoJobLabel: !*jobLabel, JobInfoLabels: infoLabels(), CPUProfile: *profile, MemProfile: *memProfile, Logger: log, CompactEvery: every,
 			HistoryMaxBytes: *historyBytes, Console: consoleCfg(),

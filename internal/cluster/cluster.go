@@ -33,6 +33,10 @@ type Client struct {
 	Version   string    `json:"version"`
 	Addr      string    `json:"addr,omitempty"`
 	StartedAt time.Time `json:"started_at"`
+	// Via is, for a remote worker (pink's HTTP worker protocol), the id of
+	// the scheduler node that holds its registration: another node
+	// forwards the worker's requests there.
+	Via string `json:"via,omitempty"`
 	// Draining is set by a worker that is shutting down: it takes no new
 	// work, and the leader moves its unstarted work elsewhere.
 	Draining bool `json:"draining,omitempty"`
@@ -44,8 +48,11 @@ type Client struct {
 
 // Node is a scheduler node, registered with its session's lease.
 type Node struct {
-	ID        string    `json:"id"`
-	Addr      string    `json:"addr"`
+	ID   string `json:"id"`
+	Addr string `json:"addr"`
+	// URL is the base URL other nodes reach this node's API at
+	// (--advertise-url): where they forward a remote worker's requests.
+	URL       string    `json:"url,omitempty"`
 	Version   string    `json:"version"`
 	Host      string    `json:"host"`
 	PID       int       `json:"pid"`

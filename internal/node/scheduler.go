@@ -1,6 +1,7 @@
 package node
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/pink-scheduler/pink/internal/api"
 	"github.com/pink-scheduler/pink/internal/auth"
+	"github.com/pink-scheduler/pink/internal/cluster"
 	"github.com/pink-scheduler/pink/internal/console"
 	"github.com/pink-scheduler/pink/internal/etcdspace"
 	"github.com/pink-scheduler/pink/internal/profiling"
@@ -30,7 +32,11 @@ type SchedulerConfig struct {
 	// MetricsNeedToken makes /metrics need a viewer token too.
 	MetricsNeedToken bool
 	// TLSCert and TLSKey make the API serve HTTPS.
-	TLSCert, TLSKey  string
+	TLSCert, TLSKey string
+	// AdvertiseURL is the base URL other scheduler nodes reach this node's
+	// API at, to forward a remote worker's requests to the node that holds
+	// it; "" derives it from the address the API is bound to.
+	AdvertiseURL     string
 	NodeID           string
 	SessionTTL       time.Duration
 	MisfireThreshold time.Duration
@@ -77,10 +83,11 @@ func checkListen(listen string, authenticated, allow bool) error {
 func buildScheduler(proc *process, authn *auth.Authenticator, cfg SchedulerConfig) (*schedulerParts, error) {
 	st, reg := proc.st, proc.reg
 	rules := &cronRules{}
+	cfg.NodeID = cmp.Or(cfg.NodeID, cluster.ProcessName())
 	spaceMetrics := telemetry.NewEtcdSpace(reg)
 	space := etcdspace.NewMonitor(proc.cli, spaceMetrics, cfg.Logger)
 	workers := remote.New(remote.Config{Client: proc.cli, Root: proc.root, Registerer: reg, TracerProvider: proc.tracing.Provider,
-		Logger: cfg.Logger, Version: Version, EndpointsChanged: proc.health.Changed})
+		Logger: cfg.Logger, Version: Version, NodeID: cfg.NodeID, EndpointsChanged: proc.health.Changed})
 	handler := api.New(api.Config{Store: st, Auth: authn, Metrics: reg.Handler(), MetricsNeedToken: cfg.MetricsNeedToken,
 		Requests: telemetry.NewAPI(reg), Logger: cfg.Logger, NoSpace: func() bool {
 			last := space.Last()
@@ -99,7 +106,7 @@ func buildScheduler(proc *process, authn *auth.Authenticator, cfg SchedulerConfi
 	// The node registers the address it is bound to, so that a listen
 	// address with port 0 (any free port) is still reachable from others.
 	sched := scheduler.New(scheduler.Config{
-		Store: st, NodeID: cfg.NodeID, Addr: srv.Addr(), Version: Version,
+		Store: st, NodeID: cfg.NodeID, Addr: srv.Addr(), URL: advertiseURL(cfg.AdvertiseURL, srv.Addr(), cfg.TLSCert != ""), Version: Version,
 		SessionTTL: cfg.SessionTTL, MisfireThreshold: cfg.MisfireThreshold, Lookahead: cfg.Lookahead,
 		HistoryLimit: cfg.HistoryLimit, HistoryMaxAge: cfg.HistoryMaxAge, HistoryMaxBytes: cfg.HistoryMaxBytes, CompactEvery: cfg.CompactEvery,
 		Logger: cfg.Logger, Metrics: telemetry.NewScheduler(reg, telemetry.Options{NoJobLabel: cfg.NoJobLabel, JobInfoLabels: cfg.JobInfoLabels}),

@@ -60,6 +60,10 @@ type Config struct {
 	TracerProvider trace.TracerProvider
 	Logger         *slog.Logger
 	Version        string
+	// NodeID is the id of the scheduler node serving the protocol, written
+	// in each remote worker's registration (cluster.Client.Via) so that
+	// other nodes forward its requests here.
+	NodeID string
 	// EndpointsChanged is worker.Config's: the etcd endpoints the node's
 	// client uses changed.
 	EndpointsChanged func() <-chan struct{}
@@ -316,6 +320,16 @@ func (r *Registry) Drain(group, id string) error {
 	rw.cancel()
 	r.cfg.Logger.Info("remote worker draining", "group", rw.group, "client", rw.id)
 	return nil
+}
+
+// NodeID is the id of the node this registry serves on (Config.NodeID).
+func (r *Registry) NodeID() string { return r.cfg.NodeID }
+
+// Holds reports whether worker id is registered here (draining or not):
+// a request for a worker this node does not hold may be another node's.
+func (r *Registry) Holds(id string) bool {
+	_, err := r.get("", id)
+	return err == nil
 }
 
 // GroupOf returns the group of registered worker id.

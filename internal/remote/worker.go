@@ -70,7 +70,7 @@ func newRemoteWorker(r *Registry, group string, reg Registration) *remoteWorker 
 		// A stopped worker's running runs may report for a TTL: its client
 		// drains before it finishes them. It claims what its client's polls
 		// ask for, at the nominal time (no claim ahead).
-		LeaseTTL: reg.TTL, DrainTimeout: reg.TTL, ClaimAhead: -1, Version: r.cfg.Version, Logger: r.cfg.Logger,
+		LeaseTTL: reg.TTL, DrainTimeout: reg.TTL, ClaimAhead: -1, Version: r.cfg.Version, Via: r.cfg.NodeID, Logger: r.cfg.Logger,
 		Registerer: r.cfg.Registerer, TracerProvider: r.cfg.TracerProvider, EndpointsChanged: r.cfg.EndpointsChanged,
 		Reported: rw.reported, Admit: rw.admit})
 	for _, t := range slices.Compact(slices.Sorted(slices.Values(reg.Targets))) {

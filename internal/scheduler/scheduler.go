@@ -28,7 +28,9 @@ type Config struct {
 	// NodeID names this node; unique in the cluster.
 	NodeID string
 	// Addr is the API address other people reach this node at.
-	Addr    string
+	Addr string
+	// URL is the base URL other nodes reach this node's API at.
+	URL     string
 	Version string
 	// SessionTTL is the lease TTL of the node's election session: how long
 	// a dead leader keeps its leadership before a follower takes over.
@@ -175,7 +177,7 @@ func (s *Scheduler) session(ctx context.Context) error {
 	}
 	defer sess.Close()
 
-	node := cluster.Node{ID: s.cfg.NodeID, Addr: s.cfg.Addr, Version: s.cfg.Version, Host: cluster.Host(), PID: os.Getpid(), StartedAt: s.cfg.Now().UTC()}
+	node := cluster.Node{ID: s.cfg.NodeID, Addr: s.cfg.Addr, URL: s.cfg.URL, Version: s.cfg.Version, Host: cluster.Host(), PID: os.Getpid(), StartedAt: s.cfg.Now().UTC()}
 	if err := s.cfg.Store.RegisterNode(ctx, sess.Lease(), node); err != nil {
 		return err
 	}

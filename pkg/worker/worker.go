@@ -107,6 +107,11 @@ type Config struct {
 	// Addr is advertised in the registration (the worker's /metrics).
 	Addr    string
 	Version string
+	// Via is set by pink's scheduler nodes on the workers they run for
+	// remote clients (the HTTP worker protocol): the node's id, so that
+	// other nodes forward the client's requests to it. An SDK worker
+	// leaves it empty.
+	Via string
 	// Logger receives the worker's log lines; nil logs to slog.Default(),
 	// the process's logger, so an embedded worker says what it does where
 	// the rest of the program does. Give slog.New(slog.DiscardHandler) to
@@ -371,7 +376,7 @@ func (w *Worker) session(ctx, runCtx context.Context, cancelRuns context.CancelF
 func (w *Worker) register(ctx context.Context, sess *cluster.Session) (cluster.Client, error) {
 	me := cluster.Client{
 		ID: cluster.NewClientID(w.cfg.Name), Group: w.cfg.Group, Host: cluster.Host(), PID: os.Getpid(), Capacity: w.cfg.Capacity,
-		Targets: w.targets(), Version: w.cfg.Version, Addr: w.cfg.Addr, StartedAt: time.Now().UTC(),
+		Targets: w.targets(), Version: w.cfg.Version, Addr: w.cfg.Addr, Via: w.cfg.Via, StartedAt: time.Now().UTC(),
 	}
 	rev, err := w.st.RegisterClient(ctx, sess.Lease(), me)
 	if err != nil {
