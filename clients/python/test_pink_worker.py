@@ -1,8 +1,11 @@
 """Tests of pink_worker against a real pink (PINK_SERVER, e.g. a pink dev):
 run by e2e.TestPythonWorker in the README's test command."""
 
+import datetime
 import json
 import os
+import re
+import statistics
 import subprocess
 import sys
 import threading
@@ -51,6 +54,12 @@ def create_job(group, target, **extra):
 
 def trigger(job):
     api("POST", "/api/v1/jobs/%s/trigger" % job)
+
+
+def nominal(text):
+    """An API time (RFC 3339, UTC) as seconds since the epoch."""
+    text = re.sub(r"(\.\d{6})\d+", r"\1", text.replace("Z", "+00:00"))
+    return datetime.datetime.fromisoformat(text).timestamp()
 
 
 def start(worker):
@@ -116,6 +125,30 @@ class WorkerTest(unittest.TestCase):
                     "scheduled_at": "", "timeout_seconds": 60, "claim": line[2]})
         with self.assertRaises(ClaimLost):
             zombie.report(late, True, output="late")
+        w.stop()
+        t.join(30)
+
+    def test_long_poll_answers_within_100ms_of_assignment(self):
+        # A waiting long poll answers once a run is claimed for it: the
+        # handler starts within 100 ms of the run's nominal time (a
+        # trigger's is the moment it was written), median of five.
+        job = create_job(self.group, "send")
+        started = []
+        w = Worker(SERVER, self.group, capacity=1, ttl_seconds=10, wait_seconds=20)
+
+        @w.handle("send")
+        def note(run):
+            started.append((time.time(), run.scheduled_at))
+            return "ok"
+
+        t = start(w)
+        for i in range(5):
+            trigger(job)
+            until("run %d" % (i + 1), lambda: len([r for r in runs_of(job) if r["status"] == "succeeded"]) == i + 1)
+        lags = [at - nominal(scheduled) for at, scheduled in started]
+        self.assertEqual(len(lags), 5)
+        print("start lags after a trigger (s): %s" % ", ".join("%.3f" % l for l in lags), file=sys.stderr)
+        self.assertLessEqual(statistics.median(lags), 0.1, "start lags %s" % lags)
         w.stop()
         t.join(30)
 

@@ -35,14 +35,16 @@ func (s *Server) createJob(r *http.Request) (int, any, error) {
 	if err := spec.Validate(); err != nil {
 		return 0, nil, err
 	}
-	spec.CreatedAt, spec.UpdatedAt = s.stamp(), s.stamp()
+	now := s.stamp()
+	spec.CreatedAt, spec.UpdatedAt = now, now
 	r = withTarget(r, spec.Name)
 	out, err := s.st.CreateJob(r.Context(), spec)
 	if err != nil {
 		return 0, nil, jobError(err)
 	}
 	s.log.Info("job created", "job_name", out.Name, "group", out.Group, "schedule", out.Schedule)
-	v := s.viewFor(r, out)
+	// The cursor starts at created_at: the first fire is the first after it.
+	v := s.viewFrom(r, out, out.CreatedAt)
 	v.Warnings = s.targetWarnings(r.Context(), out)
 	return http.StatusCreated, v, nil
 }
@@ -112,12 +114,13 @@ func (s *Server) replaceJob(r *http.Request) (int, any, error) {
 	}
 	spec.CreatedAt, spec.UpdatedAt = old.CreatedAt, s.stamp()
 	s.carryPause(r, old, &spec)
-	out, err := s.st.UpdateJob(r.Context(), spec, old.Group, expect, s.cursorMove(old, spec))
+	moved := s.cursorMove(old, spec)
+	out, err := s.st.UpdateJob(r.Context(), spec, old.Group, expect, moved)
 	if err != nil {
 		return 0, nil, jobError(err)
 	}
 	s.log.Info("job replaced", "job_name", out.Name, "revision", out.Revision)
-	v := s.viewFor(r, out)
+	v := s.viewFrom(r, out, s.firesFrom(moved))
 	v.Warnings = s.targetWarnings(r.Context(), out)
 	return http.StatusOK, v, nil
 }
@@ -142,6 +145,15 @@ func (s *Server) cursorMove(old, updated job.Spec) time.Time {
 		return s.now()
 	}
 	return time.Time{}
+}
+
+// firesFrom is where an answer after a write counts next_fires from: the
+// time the write moved the cursor to, or now when it left it.
+func (s *Server) firesFrom(moved time.Time) time.Time {
+	if moved.IsZero() {
+		return s.now()
+	}
+	return moved
 }
 
 func (s *Server) deleteJob(r *http.Request) (int, any, error) {
@@ -247,7 +259,8 @@ func (s *Server) setPaused(r *http.Request, paused bool, mark func(*job.Spec)) (
 		old := spec
 		spec.Paused, spec.UpdatedAt = paused, s.stamp()
 		mark(&spec)
-		out, err := s.st.UpdateJob(r.Context(), spec, old.Group, old.Revision, s.cursorMove(old, spec))
+		moved := s.cursorMove(old, spec)
+		out, err := s.st.UpdateJob(r.Context(), spec, old.Group, old.Revision, moved)
 		if errors.Is(err, store.ErrRevisionMismatch) {
 			continue
 		}
@@ -255,7 +268,7 @@ func (s *Server) setPaused(r *http.Request, paused bool, mark func(*job.Spec)) (
 			return 0, nil, jobError(err)
 		}
 		s.log.Info("job paused state changed", "job_name", spec.Name, "paused", paused, "by", spec.PausedBy, "reason", spec.PauseReason)
-		return http.StatusOK, s.viewFor(r, out), nil
+		return http.StatusOK, s.viewFrom(r, out, s.firesFrom(moved)), nil
 	}
 	return 0, nil, errorf(http.StatusConflict, "revision_mismatch", "the job keeps changing; retry")
 }

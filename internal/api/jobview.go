@@ -76,9 +76,13 @@ func specView(s job.Spec) jobView {
 	}
 }
 
-// unmaskedView is spec's view with its params as stored; answers go
-// through viewFor, which masks them for the caller.
-func (s *Server) unmaskedView(spec job.Spec) jobView {
+// unmaskedViewFrom is spec's view with its params as stored (answers go
+// through viewFor, which masks them for the caller) and next_fires counted
+// from `from`: a write that just set the job's cursor passes the time it set, so the
+// answer names the fire the leader will run first even when the write
+// crossed a second boundary (the cursor is that time, not the moment the
+// answer is built).
+func (s *Server) unmaskedViewFrom(spec job.Spec, from time.Time) jobView {
 	v := specView(spec)
 	sched, err := spec.ParsedSchedule()
 	if err != nil {
@@ -91,7 +95,7 @@ func (s *Server) unmaskedView(spec job.Spec) jobView {
 	if !spec.Paused {
 		// @every counts from the job's cursor, which the API does not read
 		// for a view; from now is the same up to one interval.
-		v.NextFires = times(sched.NextN(s.now(), nextFiresShown))
+		v.NextFires = times(sched.NextN(from, nextFiresShown))
 	}
 	return v
 }
@@ -100,7 +104,13 @@ func (s *Server) unmaskedView(spec job.Spec) jobView {
 // credential-looking params masked unless the caller is an admin (who
 // may change the job, and so may read what it holds).
 func (s *Server) viewFor(r *http.Request, spec job.Spec) jobView {
-	v := s.unmaskedView(spec)
+	return s.viewFrom(r, spec, s.now())
+}
+
+// viewFrom is viewFor with next_fires counted from `from` (see
+// unmaskedViewFrom).
+func (s *Server) viewFrom(r *http.Request, spec job.Spec, from time.Time) jobView {
+	v := s.unmaskedViewFrom(spec, from)
 	if !mayReadSecrets(r) {
 		v.Params = job.RedactParams(v.Target, v.Params)
 	}
